@@ -1,0 +1,1 @@
+//! The browser editor. Built for wasm32 into `dist/`; see the README.

@@ -1,0 +1,429 @@
+//! Known keys per object, with their expected shape and one line of docs.
+//!
+//! One table feeds the unknown-key rules, the wrong-shape rule, editor hovers
+//! and completion, so they never disagree.
+
+/// The shape a key's value should have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    String,
+    Bool,
+    Int,
+    Number,
+    Map,
+    List,
+    /// Several syntaxes (string or list or map): not shape-checked.
+    Any,
+}
+
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct FieldDoc {
+    pub key: &'static str,
+    pub ty: FieldType,
+    pub doc: &'static str,
+    /// Replacement key when this one is deprecated.
+    pub deprecated_by: Option<&'static str>,
+}
+
+const fn f(key: &'static str, ty: FieldType, doc: &'static str) -> FieldDoc {
+    FieldDoc {
+        key,
+        ty,
+        doc,
+        deprecated_by: None,
+    }
+}
+
+const fn deprecated(
+    key: &'static str,
+    ty: FieldType,
+    by: &'static str,
+    doc: &'static str,
+) -> FieldDoc {
+    FieldDoc {
+        key,
+        ty,
+        doc,
+        deprecated_by: Some(by),
+    }
+}
+
+use FieldType::*;
+
+/// An object of the spec and the keys it knows.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct ObjectSchema {
+    pub name: &'static str,
+    pub fields: &'static [FieldDoc],
+}
+
+impl ObjectSchema {
+    pub fn field(&self, key: &str) -> Option<&'static FieldDoc> {
+        self.fields.iter().find(|f| f.key == key)
+    }
+}
+
+pub const ROOT: ObjectSchema = ObjectSchema {
+    name: "top level",
+    fields: &[
+        f("version", String, "Compose file format version; optional and informative only."),
+        f("name", String, "Project name."),
+        f("services", Map, "The resources of the service: one entry per container image (or passive `omnistrate/noop` resource)."),
+        f("networks", Map, "Named networks services can join."),
+        f("volumes", Map, "Named volumes services can mount."),
+        f("secrets", Map, "Compose secrets."),
+        f("configs", Map, "Compose configs."),
+        f("include", List, "Other compose files to include."),
+        f("x-omnistrate-service-plan", Map, "The service plan: name, tenancy type, deployment model, pricing, billing."),
+        f("x-omnistrate-load-balancer", Map, "HTTPS paths and TCP ports served by a managed load balancer in front of resources."),
+        f("x-customer-integrations", Map, "Integrations offered to customers: `logs`, `metrics`, `licensing`."),
+        f("x-internal-integrations", Map, "Integrations for the service provider: logs/metrics providers, multi-tenant GPU."),
+        deprecated("x-omnistrate-integrations", List, "x-customer-integrations", "Integrations to enable (`omnistrateLogging`, `omnistrateMetrics`, `omnistrateMetering`). Deprecated: use `x-customer-integrations`."),
+        f("x-omnistrate-image-registry-attributes", Map, "Credentials for private image registries, keyed by registry host."),
+        deprecated("x-omnistrate-my-account", Map, "x-omnistrate-service-plan", "Deprecated BYOA account settings: use `x-omnistrate-service-plan.deployment`."),
+        deprecated("x-omnistrate-byoa", Map, "x-omnistrate-service-plan", "Deprecated BYOA account settings: use `x-omnistrate-service-plan.deployment`."),
+        deprecated("x-omnistrate-hosted", Map, "x-omnistrate-service-plan", "Deprecated hosted account settings: use `x-omnistrate-service-plan.deployment`."),
+    ],
+};
+
+pub const SERVICE: ObjectSchema = ObjectSchema {
+    name: "service",
+    fields: &[
+        f("image", String, "The container image; `omnistrate/noop` makes a passive resource that runs nothing."),
+        f("build", Any, "Build context (string or mapping) when there is no `image`."),
+        f("ports", List, "Container ports (`'3306'`, `'8080:80'`, or long syntax with `target`)."),
+        f("expose", List, "Ports exposed to other services only."),
+        f("volumes", List, "Mounts: `SOURCE:TARGET[:MODE]` or long syntax."),
+        f("environment", Any, "Environment variables, as a `NAME=value` list or a mapping; values may hold templates."),
+        f("env_file", Any, "Files of environment variables."),
+        f("depends_on", Any, "Services to start first (orders provisioning; not a resource link)."),
+        f("entrypoint", Any, "Overrides the image entrypoint."),
+        f("command", Any, "Overrides the image command."),
+        f("labels", Any, "Container labels."),
+        f("ulimits", Map, "Resource limits of the process."),
+        f("cap_add", List, "Added Linux capabilities."),
+        f("cap_drop", List, "Dropped Linux capabilities."),
+        f("deploy", Map, "Deployment settings; `deploy.resources` is honoured."),
+        f("privileged", Bool, "Run privileged."),
+        f("platform", String, "`linux/amd64` or `linux/arm64` (only without instance types)."),
+        f("container_name", String, "Ignored by Omnistrate."),
+        f("hostname", String, "Ignored by Omnistrate."),
+        f("networks", Any, "Networks to join (ignored by Omnistrate)."),
+        f("tmpfs", Any, "Ignored by Omnistrate."),
+        f("logging", Map, "Ignored by Omnistrate."),
+        f("healthcheck", Map, "Ignored by Omnistrate."),
+        f("sysctls", Any, "Ignored by Omnistrate."),
+        f("init", Bool, "Becomes a CLUSTER `INIT` action hook."),
+        f("user", String, "Express with `SECURITY_CONTEXT_USER_ID`/`GROUP_ID`/`FS_GROUP` env vars instead."),
+        f("restart", String, "Restart policy."),
+        f("working_dir", String, "Working directory."),
+        f("stop_grace_period", String, "Time to wait before killing on stop."),
+        f("stop_signal", String, "Signal that stops the container."),
+        f("shm_size", Any, "Size of /dev/shm."),
+        f("security_opt", List, "Security options."),
+        f("extra_hosts", Any, "Extra /etc/hosts entries."),
+        f("dns", Any, "DNS servers."),
+        f("mem_limit", Any, "Memory limit."),
+        f("cpus", Any, "CPU limit."),
+        f("secrets", List, "Compose secrets to mount."),
+        f("configs", List, "Compose configs to mount."),
+        f("x-omnistrate-api-params", List, "API parameters customers set when they create an instance of this resource."),
+        f("x-omnistrate-compute", Map, "Instance types and replica count of this resource."),
+        f("x-omnistrate-capabilities", Map, "Platform capabilities: autoscaling, serverless, multi-zone, endpoint per replica, backups…"),
+        f("x-omnistrate-storage", Map, "Per-cloud storage type, size, IOPS and throughput."),
+        f("x-omnistrate-mode-internal", Bool, "`true` hides the resource from customers (default `false`)."),
+        f("x-omnistrate-actionhooks", List, "Lifecycle hooks (`INIT`, `HEALTH_CHECK`, `PRE_STOP`…) run as commands."),
+        f("x-omnistrate-job-config", Map, "Run the resource as a job: `backoffLimit`, `activeDeadlineSeconds`, `scheduleConfig`."),
+        f("x-omnistrate-proxy-type", String, "Proxy type in front of the resource."),
+    ],
+};
+
+pub const API_PARAM: ObjectSchema = ObjectSchema {
+    name: "API parameter",
+    fields: &[
+        f("key", String, "Parameter key, unique per resource, `^[a-zA-Z][a-zA-Z0-9_]*$`; referenced as `$var.<key>`."),
+        f("name", String, "Label shown to customers."),
+        f("description", String, "Help text shown to customers."),
+        f("type", String, "Boolean, String, Password, Secret, Resource, Json, Any, Bytes, Int, Int32, Int64, Uint, Uint32, Uint64, Float32, Float64."),
+        f("required", Bool, "Whether the customer must give a value; `false` requires a `defaultValue`."),
+        f("modifiable", Bool, "Whether the value can change after the instance is created."),
+        f("export", Bool, "Whether the value is shown when the instance is described; `false` hides it (secrets)."),
+        f("defaultValue", Any, "Default value, written as a string (`\"1\"`, `\"false\"`)."),
+        f("limits", Map, "`min`/`max` for numbers, `minLength`/`maxLength` for strings."),
+        f("options", List, "The allowed values."),
+        f("labeledOptions", Map, "Allowed values with labels (label → value); use this or `options`."),
+        f("regex", String, "A pattern values must match."),
+        f("dependentResourceKey", String, "For `Resource` params: the service (by name) whose instance must exist first."),
+        f("parameterDependencyMap", Map, "Forward this param's value to child resources: service name → child param key."),
+        f("scope", Map, "Limit the param to some clouds: `{cloudProviders: [...]}`."),
+        f("tabIndex", Int, "Order in the customer form."),
+        f("isList", Bool, "The value is a list."),
+        f("hasOptions", Bool, "The param offers options."),
+    ],
+};
+
+pub const LIMITS: ObjectSchema = ObjectSchema {
+    name: "limits",
+    fields: &[
+        f("min", Number, "Smallest allowed number."),
+        f("max", Number, "Largest allowed number."),
+        f("minLength", Int, "Shortest allowed string."),
+        f("maxLength", Int, "Longest allowed string."),
+    ],
+};
+
+pub const COMPUTE: ObjectSchema = ObjectSchema {
+    name: "x-omnistrate-compute",
+    fields: &[
+        f(
+            "instanceTypes",
+            List,
+            "Instance type per cloud: `{cloudProvider, name | apiParam}`.",
+        ),
+        f("replicaCount", Int, "A fixed number of replicas."),
+        f(
+            "replicaCountAPIParam",
+            String,
+            "Key of an API param on this service that sets the replica count.",
+        ),
+        deprecated(
+            "replicaCountApiParam",
+            String,
+            "replicaCountAPIParam",
+            "Misspelling seen in one docs example: the key is `replicaCountAPIParam`.",
+        ),
+        f(
+            "rootVolumeSizeGi",
+            Int,
+            "Root volume size in GiB (10–16384).",
+        ),
+        f("cpuArchitecture", String, "`X86_64` or `ARM64`."),
+        f("reservations", Map, "Reserved `cpu`/`memory`."),
+        f("limits", Map, "Limit `cpu`/`memory`."),
+        f(
+            "minReplicasAPIParam",
+            String,
+            "API param key for the autoscaling minimum.",
+        ),
+        f(
+            "maxReplicasAPIParam",
+            String,
+            "API param key for the autoscaling maximum.",
+        ),
+        f("cpuAPIParam", String, "API param key for the CPU."),
+        f("memoryAPIParam", String, "API param key for the memory."),
+    ],
+};
+
+pub const INSTANCE_TYPE: ObjectSchema = ObjectSchema {
+    name: "instance type",
+    fields: &[
+        f(
+            "cloudProvider",
+            String,
+            "aws, azure, gcp, oci, nebius, generic, private, byoc-onprem or all.",
+        ),
+        f(
+            "name",
+            String,
+            "A fixed instance type such as `t4g.small` (use this or `apiParam`).",
+        ),
+        f(
+            "apiParam",
+            String,
+            "Key of an API param on this service whose value is the instance type.",
+        ),
+        f("platform", String, "Platform of the instance."),
+        f(
+            "configurationOverrides",
+            Map,
+            "Per-type configuration overrides.",
+        ),
+    ],
+};
+
+/// Cloud providers accepted by `instanceTypes[].cloudProvider`.
+pub const CLOUD_PROVIDERS: &[&str] = &[
+    "aws",
+    "azure",
+    "gcp",
+    "oci",
+    "nebius",
+    "generic",
+    "private",
+    "byoc-onprem",
+    "all",
+];
+
+pub const CAPABILITIES: ObjectSchema = ObjectSchema {
+    name: "x-omnistrate-capabilities",
+    fields: &[
+        f(
+            "enableMultiZone",
+            Bool,
+            "Spread replicas over availability zones.",
+        ),
+        f(
+            "enableEndpointPerReplica",
+            Bool,
+            "Give each replica its own endpoint.",
+        ),
+        deprecated(
+            "endpointPerReplica",
+            Bool,
+            "enableEndpointPerReplica",
+            "Seen in the docs' MySQL example; the schema only knows `enableEndpointPerReplica`.",
+        ),
+        f(
+            "autoscaling",
+            Map,
+            "Replica autoscaling: min/max replicas and utilisation thresholds.",
+        ),
+        f(
+            "serverlessConfiguration",
+            Map,
+            "Serverless: an always-on proxy on `targetPort`, auto-stop when idle, warm pool.",
+        ),
+        f(
+            "httpReverseProxy",
+            Map,
+            "`{targetPort}` served through an HTTP reverse proxy.",
+        ),
+        f("customDNS", Map, "`{targetPort}` with a custom DNS name."),
+        f(
+            "backupConfiguration",
+            Map,
+            "`backupRetentionInDays`, `backupPeriodInHours`, `snapshotBeforeDeletion`.",
+        ),
+        f("sidecars", Map, "Sidecar containers by name."),
+        f(
+            "serviceAccountPolicies",
+            Map,
+            "Cloud permissions for the workload.",
+        ),
+        f("enableStableEgressIP", Bool, "A stable egress IP."),
+        f("enableCustomZone", Bool, "Let customers choose zones."),
+        f(
+            "enableClusterLoadBalancer",
+            Bool,
+            "A cluster load balancer.",
+        ),
+        f("enableNodeLoadBalancer", Bool, "A load balancer per node."),
+        f("networkType", String, "Network type."),
+        f(
+            "nodeWarmPool",
+            Map,
+            "`{minFreeNodes}`: free nodes kept warm.",
+        ),
+        f("processCoreDump", String, "Path for process core dumps."),
+    ],
+};
+
+pub const AUTOSCALING: ObjectSchema = ObjectSchema {
+    name: "autoscaling",
+    fields: &[
+        f("minReplicas", Int, "Fewest replicas (at least 1)."),
+        f(
+            "maxReplicas",
+            Int,
+            "Most replicas (at least `minReplicas`).",
+        ),
+        f(
+            "idleThreshold",
+            Number,
+            "Utilisation percent below which the resource counts as idle (default 20).",
+        ),
+        f(
+            "idleMinutesBeforeScalingDown",
+            Int,
+            "Minutes idle before one replica is removed (default 5).",
+        ),
+        f(
+            "overUtilizedThreshold",
+            Number,
+            "Utilisation percent above which the resource counts as busy (default 80).",
+        ),
+        f(
+            "overUtilizedMinutesBeforeScalingUp",
+            Int,
+            "Minutes busy before one replica is added (default 5).",
+        ),
+        f(
+            "scalingMetric",
+            Map,
+            "A custom Prometheus metric to scale on.",
+        ),
+        f("policyType", String, "`managed` (default) or `custom`."),
+    ],
+};
+
+pub const SERVERLESS: ObjectSchema = ObjectSchema {
+    name: "serverlessConfiguration",
+    fields: &[
+        f("targetPort", Int, "The service port the serverless proxy forwards to; must be one of the service's ports."),
+        f("enableAutoStop", Bool, "Stop the containers when no client is connected for a while."),
+        f("minimumNodesInPool", Int, "Instances kept warm so a wake is fast."),
+        f("proxyName", String, "Name of the serverless proxy."),
+        f("imageURL", String, "Image of the serverless proxy."),
+        f("portsMappingProxyConfig", Map, "`maxNumberOfClustersPerProxyInstance`, `numberOfPortsPerCluster`."),
+        f("proxyServiceAccountPolicy", Map, "Cloud permissions of the proxy."),
+        f("proxyStorageConfig", Map, "Storage of the proxy."),
+    ],
+};
+
+/// Every object schema, for the editor.
+pub const ALL: &[&ObjectSchema] = &[
+    &ROOT,
+    &SERVICE,
+    &API_PARAM,
+    &LIMITS,
+    &COMPUTE,
+    &INSTANCE_TYPE,
+    &CAPABILITIES,
+    &AUTOSCALING,
+    &SERVERLESS,
+];
+
+/// Known `x-omnistrate-*` keys at any level (for the unknown-extension rule).
+pub fn omnistrate_keys() -> impl Iterator<Item = &'static str> {
+    ROOT.fields
+        .iter()
+        .chain(SERVICE.fields.iter())
+        .map(|f| f.key)
+        .filter(|k| k.starts_with("x-omnistrate-"))
+        .chain(["x-omnistrate-storage", "x-omnistrate-action-hooks"])
+}
+
+/// The closest known word within a small edit distance, for "did you mean".
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let lowered = word.to_ascii_lowercase();
+    let budget = (word.chars().count() / 3).clamp(1, 4);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&lowered, &c.to_ascii_lowercase()), c))
+        .filter(|(d, _)| *d <= budget)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance over chars.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        current[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            current[j + 1] = (previous[j] + cost)
+                .min(previous[j + 1] + 1)
+                .min(current[j] + 1);
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()]
+}

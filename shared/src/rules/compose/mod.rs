@@ -1,0 +1,5 @@
+//! compose rules.
+
+use super::Rule;
+
+pub const RULES: &[&dyn Rule] = &[];

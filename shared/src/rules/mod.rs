@@ -1,0 +1,257 @@
+//! The rule registry: one rule per file, grouped by layer, each with a stable code.
+//!
+//! Codes are stable forever: `Y` YAML, `C` compose, `O` Omnistrate, `T`
+//! templates and links, `M` MySQL replication, `S` secrets hygiene. A retired
+//! rule keeps its number unused.
+
+pub mod compose;
+pub mod mysql;
+pub mod omnistrate;
+pub mod secrets;
+pub mod templates;
+pub mod yaml;
+
+use serde::Serialize;
+
+use crate::diagnostic::{Diagnostic, Fix, Related, Severity};
+use crate::graph::Graph;
+use crate::model::Spec;
+use crate::span::Span;
+use crate::syntax::{NodeId, Tree, YamlProblem};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layer {
+    Yaml,
+    Compose,
+    Omnistrate,
+    Templates,
+    Mysql,
+    Secrets,
+}
+
+/// What a rule is, for the registry, `--list-rules`, SARIF and editor hovers.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct RuleMeta {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub layer: Layer,
+    /// One line: what the rule reports.
+    pub summary: &'static str,
+    /// Default help shown under each diagnostic.
+    pub help: &'static str,
+    /// Whether the rule offers a mechanical fix.
+    pub fixable: bool,
+    /// The rule's doc comment (what / why / example), as Markdown.
+    pub docs: &'static str,
+}
+
+/// Everything a rule may look at. Rules run even when the YAML could not be
+/// read; the tree and model are then empty.
+pub struct Context<'a> {
+    pub text: &'a str,
+    pub tree: &'a Tree,
+    pub spec: &'a Spec,
+    pub graph: &'a Graph,
+    pub yaml_problems: &'a [YamlProblem],
+}
+
+impl Context<'_> {
+    /// Whether the spec uses Omnistrate extensions at all (plain compose files
+    /// run on one host; Omnistrate resources each get their own).
+    pub fn is_omnistrate(&self) -> bool {
+        let root_has = self.spec.root.is_some_and(|root| {
+            self.tree.entries(root).iter().any(|e| {
+                self.tree.str(e.key).is_some_and(|k| {
+                    k.starts_with("x-omnistrate-")
+                        || k.starts_with("x-customer-")
+                        || k.starts_with("x-internal-")
+                })
+            })
+        });
+        root_has
+            || self.spec.services.iter().any(|s| {
+                self.tree.entries(s.node).iter().any(|e| {
+                    self.tree
+                        .str(e.key)
+                        .is_some_and(|k| k.starts_with("x-omnistrate-"))
+                })
+            })
+    }
+}
+
+pub trait Rule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, ctx: &Context, sink: &mut Sink);
+}
+
+/// Collects one rule's diagnostics, stamping its code and severity.
+pub struct Sink<'a> {
+    meta: &'static RuleMeta,
+    tree: &'a Tree,
+    out: &'a mut Vec<Diagnostic>,
+}
+
+impl<'a> Sink<'a> {
+    pub fn new(meta: &'static RuleMeta, tree: &'a Tree, out: &'a mut Vec<Diagnostic>) -> Self {
+        Sink { meta, tree, out }
+    }
+
+    /// Report on a node: its value span (the text itself, inside quotes).
+    pub fn at(&mut self, node: NodeId, message: impl Into<String>) -> &mut Diagnostic {
+        let span = self.tree.value_span(node);
+        self.at_span(span, Some(node), message)
+    }
+
+    /// Report on an exact span; `node` gives the JSON path.
+    pub fn at_span(
+        &mut self,
+        span: Span,
+        node: Option<NodeId>,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
+        let path = node.map(|n| self.tree.path(n)).unwrap_or_default();
+        self.out.push(Diagnostic {
+            code: self.meta.code,
+            severity: self.meta.severity,
+            message: message.into(),
+            help: (!self.meta.help.is_empty()).then(|| self.meta.help.to_owned()),
+            span,
+            path,
+            fix: None,
+            related: Vec::new(),
+        });
+        self.out.last_mut().expect("just pushed")
+    }
+}
+
+/// Builder-style additions to a reported diagnostic.
+impl Diagnostic {
+    pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn fix(&mut self, fix: Fix) -> &mut Self {
+        self.fix = Some(fix);
+        self
+    }
+
+    pub fn related(&mut self, span: Span, message: impl Into<String>) -> &mut Self {
+        self.related.push(Related {
+            span,
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn severity(&mut self, severity: Severity) -> &mut Self {
+        self.severity = severity;
+        self
+    }
+}
+
+/// Declare a rule struct with its metadata; the doc comment becomes its docs.
+#[macro_export]
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        $vis:vis struct $name:ident {
+            code: $code:literal,
+            name: $rule_name:literal,
+            severity: $severity:ident,
+            layer: $layer:ident,
+            summary: $summary:literal,
+            help: $help:literal,
+            fixable: $fixable:literal $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        $vis struct $name;
+
+        impl $name {
+            pub const META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
+                code: $code,
+                name: $rule_name,
+                severity: $crate::diagnostic::Severity::$severity,
+                layer: $crate::rules::Layer::$layer,
+                summary: $summary,
+                help: $help,
+                fixable: $fixable,
+                docs: concat!($($doc, "\n"),*),
+            };
+        }
+    };
+}
+
+/// Every rule, in code order within each layer.
+pub fn all() -> impl Iterator<Item = &'static dyn Rule> {
+    yaml::RULES
+        .iter()
+        .chain(compose::RULES)
+        .chain(omnistrate::RULES)
+        .chain(templates::RULES)
+        .chain(mysql::RULES)
+        .chain(secrets::RULES)
+        .copied()
+}
+
+/// Look a rule up by code (`C003`) or name (`unknown-service-key`).
+pub fn find(code_or_name: &str) -> Option<&'static dyn Rule> {
+    all().find(|r| r.meta().code == code_or_name || r.meta().name == code_or_name)
+}
+
+/// The rule docs with the doc comment's leading spaces removed.
+pub fn docs_markdown(meta: &RuleMeta) -> String {
+    meta.docs
+        .lines()
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Run every rule.
+pub fn run(ctx: &Context) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for rule in all() {
+        let mut sink = Sink::new(rule.meta(), ctx.tree, &mut out);
+        rule.check(ctx, &mut sink);
+    }
+    out.sort_by(|a, b| (a.span.start, a.span.end, a.code).cmp(&(b.span.start, b.span.end, b.code)));
+    out.dedup_by(|a, b| a.code == b.code && a.span == b.span && a.message == b.message);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_are_unique_and_documented() {
+        let rules: Vec<_> = all().collect();
+        for (i, a) in rules.iter().enumerate() {
+            let meta = a.meta();
+            assert!(!meta.docs.trim().is_empty(), "{} has no docs", meta.code);
+            assert!(
+                meta.docs.contains("## What"),
+                "{} docs lack `## What`",
+                meta.code
+            );
+            assert!(
+                meta.docs.contains("## Why"),
+                "{} docs lack `## Why`",
+                meta.code
+            );
+            assert!(
+                meta.docs.contains("## Example"),
+                "{} docs lack `## Example`",
+                meta.code
+            );
+            for b in &rules[i + 1..] {
+                assert_ne!(meta.code, b.meta().code);
+                assert_ne!(meta.name, b.meta().name);
+            }
+        }
+    }
+}

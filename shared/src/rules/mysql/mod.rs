@@ -1,0 +1,5 @@
+//! mysql rules.
+
+use super::Rule;
+
+pub const RULES: &[&dyn Rule] = &[];

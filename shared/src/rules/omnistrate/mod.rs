@@ -1,0 +1,5 @@
+//! omnistrate rules.
+
+use super::Rule;
+
+pub const RULES: &[&dyn Rule] = &[];

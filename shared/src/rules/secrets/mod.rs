@@ -1,0 +1,5 @@
+//! secrets rules.
+
+use super::Rule;
+
+pub const RULES: &[&dyn Rule] = &[];

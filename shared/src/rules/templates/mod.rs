@@ -1,0 +1,5 @@
+//! Template-reference and resource-link rules.
+
+use super::Rule;
+
+pub const RULES: &[&dyn Rule] = &[];

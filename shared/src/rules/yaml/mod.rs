@@ -1,0 +1,32 @@
+//! YAML-level rules: the document could not be read as written.
+
+mod alias_expansion;
+mod duplicate_key;
+mod input_too_large;
+mod multiple_documents;
+mod nesting_too_deep;
+mod recursive_alias;
+mod syntax_error;
+mod tab_indentation;
+
+use super::Rule;
+
+pub use alias_expansion::AliasExpansion;
+pub use duplicate_key::DuplicateKey;
+pub use input_too_large::InputTooLarge;
+pub use multiple_documents::MultipleDocuments;
+pub use nesting_too_deep::NestingTooDeep;
+pub use recursive_alias::RecursiveAlias;
+pub use syntax_error::SyntaxError;
+pub use tab_indentation::TabIndentation;
+
+pub const RULES: &[&dyn Rule] = &[
+    &SyntaxError,
+    &DuplicateKey,
+    &TabIndentation,
+    &InputTooLarge,
+    &NestingTooDeep,
+    &AliasExpansion,
+    &RecursiveAlias,
+    &MultipleDocuments,
+];

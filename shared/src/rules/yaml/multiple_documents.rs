@@ -1,0 +1,45 @@
+use crate::declare_rule;
+use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::syntax::YamlProblemKind;
+
+declare_rule! {
+    /// ## What
+    /// The file holds more than one YAML document (`---`).
+    ///
+    /// ## Why
+    /// A service spec is one document; everything after the first is ignored.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// services: {}
+    /// ---
+    /// services: {}
+    /// ```
+    pub struct MultipleDocuments {
+        code: "Y008",
+        name: "multiple-documents",
+        severity: Warning,
+        layer: Yaml,
+        summary: "Only the first YAML document is read",
+        help: "Move everything into one document.",
+        fixable: false,
+    }
+}
+
+impl Rule for MultipleDocuments {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Context, sink: &mut Sink) {
+        for problem in ctx.yaml_problems {
+            if problem.kind == YamlProblemKind::MultipleDocuments {
+                sink.at_span(
+                    problem.span,
+                    None,
+                    "a second YAML document starts here and is ignored",
+                );
+            }
+        }
+    }
+}

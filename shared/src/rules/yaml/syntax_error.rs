@@ -1,0 +1,41 @@
+use crate::declare_rule;
+use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::syntax::YamlProblemKind;
+
+declare_rule! {
+    /// ## What
+    /// The text is not valid YAML: the parser stopped here.
+    ///
+    /// ## Why
+    /// Nothing after a syntax error can be read, so no other check runs until it is fixed.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// services:
+    ///   Master:
+    ///     image: "mysql   # unclosed quote
+    /// ```
+    pub struct SyntaxError {
+        code: "Y001",
+        name: "yaml-syntax",
+        severity: Error,
+        layer: Yaml,
+        summary: "The document is not valid YAML",
+        help: "Check indentation, quotes and `:` separators around this point.",
+        fixable: false,
+    }
+}
+
+impl Rule for SyntaxError {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Context, sink: &mut Sink) {
+        for problem in ctx.yaml_problems {
+            if let YamlProblemKind::Syntax(info) = &problem.kind {
+                sink.at_span(problem.span, None, format!("YAML syntax error: {info}"));
+            }
+        }
+    }
+}

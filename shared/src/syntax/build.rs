@@ -1,0 +1,408 @@
+//! Event stream → arena tree, with the limits that keep hostile input cheap.
+
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle as SaphyrStyle};
+
+use super::{Entry, Node, NodeId, NodeKind, Scalar, ScalarStyle, Seg, Tree};
+use crate::span::Span;
+
+/// Inputs larger than this are refused before parsing.
+pub const MAX_INPUT_BYTES: usize = 5 * 1024 * 1024;
+/// Deeper nesting than this is refused (compose files nest about 6 deep).
+pub const MAX_DEPTH: usize = 64;
+/// How many nodes aliases may pull in, in total, before they are cut off.
+pub const MAX_ALIAS_EXPANSION: u64 = 250_000;
+
+/// A YAML-level problem; the `yaml` rules turn these into diagnostics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct YamlProblem {
+    pub kind: YamlProblemKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum YamlProblemKind {
+    Syntax(String),
+    /// A tab in indentation (YAML forbids it); the span covers the tabs.
+    Tab,
+    DuplicateKey {
+        key: String,
+        first: Span,
+    },
+    TooLarge {
+        bytes: usize,
+    },
+    TooDeep,
+    AliasExpansion,
+    RecursiveAlias,
+    MultipleDocuments,
+}
+
+struct Frame {
+    node: NodeId,
+    pending_key: Option<NodeId>,
+    /// Reading frame of the parent at open: used to close the span.
+    max_end: usize,
+}
+
+struct Builder<'a> {
+    text: &'a str,
+    ascii: bool,
+    line_starts: Vec<usize>,
+    tree: Tree,
+    frames: Vec<Frame>,
+    /// anchor id → node
+    anchors: Vec<Option<NodeId>>,
+    /// expanded size of each node (aliases count their target)
+    weight: Vec<u64>,
+    expansion: u64,
+    expansion_reported: bool,
+    problems: Vec<YamlProblem>,
+}
+
+/// Parse `text` into a tree. A `None` tree means the document could not be read
+/// at all (the problems say why); otherwise the tree may still carry problems.
+pub fn parse(text: &str) -> (Option<Tree>, Vec<YamlProblem>) {
+    if text.len() > MAX_INPUT_BYTES {
+        return (
+            None,
+            vec![YamlProblem {
+                kind: YamlProblemKind::TooLarge { bytes: text.len() },
+                span: Span::new(0, 0),
+            }],
+        );
+    }
+    let mut builder = Builder {
+        text,
+        ascii: text.is_ascii(),
+        line_starts: line_starts(text),
+        tree: Tree::default(),
+        frames: Vec::new(),
+        anchors: Vec::new(),
+        weight: Vec::new(),
+        expansion: 0,
+        expansion_reported: false,
+        problems: Vec::new(),
+    };
+    let ok = builder.run();
+    let Builder { tree, problems, .. } = builder;
+    if ok {
+        (Some(tree), problems)
+    } else {
+        (None, problems)
+    }
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    starts.extend(
+        text.bytes()
+            .enumerate()
+            .filter_map(|(i, b)| (b == b'\n').then_some(i + 1)),
+    );
+    starts
+}
+
+impl Builder<'_> {
+    /// Returns false when the document is unusable.
+    fn run(&mut self) -> bool {
+        let mut documents = 0usize;
+        for item in Parser::new_from_str(self.text) {
+            let (event, span) = match item {
+                Ok(pair) => pair,
+                Err(error) => {
+                    let at = self.byte(error.marker());
+                    self.syntax_error(at, error.info());
+                    return false;
+                }
+            };
+            let span = Span::new(self.byte(&span.start), self.byte(&span.end));
+            match event {
+                Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+                Event::DocumentStart(_) => {
+                    if documents > 0 {
+                        self.problems.push(YamlProblem {
+                            kind: YamlProblemKind::MultipleDocuments,
+                            span: Span::new(
+                                span.start,
+                                span.start + 3.min(self.text.len() - span.start),
+                            ),
+                        });
+                        return true;
+                    }
+                }
+                Event::DocumentEnd => documents += 1,
+                Event::Scalar(value, style, anchor, tag) => {
+                    let style = match style {
+                        SaphyrStyle::Plain => ScalarStyle::Plain,
+                        SaphyrStyle::SingleQuoted => ScalarStyle::SingleQuoted,
+                        SaphyrStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
+                        SaphyrStyle::Literal => ScalarStyle::Literal,
+                        SaphyrStyle::Folded => ScalarStyle::Folded,
+                    };
+                    let exact = self.exact_span(span, &value, style);
+                    let scalar = Scalar {
+                        value: value.into_owned(),
+                        style,
+                        exact,
+                        tagged: tag.is_some(),
+                    };
+                    let id = self.add(NodeKind::Scalar(scalar), span, 1);
+                    self.anchor(anchor, id);
+                }
+                Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                    if self.frames.len() >= MAX_DEPTH {
+                        self.problems.push(YamlProblem {
+                            kind: YamlProblemKind::TooDeep,
+                            span: Span::new(span.start, (span.start + 1).min(self.text.len())),
+                        });
+                        return false;
+                    }
+                    let kind = if matches!(event, Event::MappingStart(..)) {
+                        NodeKind::Mapping(Vec::new())
+                    } else {
+                        NodeKind::Sequence(Vec::new())
+                    };
+                    let id = self.add(kind, span, 1);
+                    self.anchor(anchor, id);
+                    self.frames.push(Frame {
+                        node: id,
+                        pending_key: None,
+                        max_end: span.end,
+                    });
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    let Some(frame) = self.frames.pop() else {
+                        continue;
+                    };
+                    let node = frame.node as usize;
+                    self.tree.nodes[node].span.end =
+                        frame.max_end.max(self.tree.nodes[node].span.start);
+                    // Flow collections end at their closing bracket.
+                    if self
+                        .text
+                        .as_bytes()
+                        .get(span.start)
+                        .is_some_and(|b| matches!(b, b']' | b'}'))
+                    {
+                        self.tree.nodes[node].span.end = span.end;
+                    }
+                    let weight = 1 + self.children_weight(frame.node);
+                    self.weight[node] = weight;
+                    let end = self.tree.nodes[node].span.end;
+                    if let Some(parent) = self.frames.last_mut() {
+                        parent.max_end = parent.max_end.max(end);
+                    }
+                }
+                Event::Alias(anchor) => {
+                    let target = self.anchors.get(anchor).copied().flatten();
+                    let id = match target {
+                        Some(target) if self.frames.iter().any(|f| f.node == target) => {
+                            self.problems.push(YamlProblem {
+                                kind: YamlProblemKind::RecursiveAlias,
+                                span,
+                            });
+                            self.add(NodeKind::Invalid, span, 1)
+                        }
+                        Some(target) => {
+                            let weight = self.weight[target as usize];
+                            self.expansion = self.expansion.saturating_add(weight);
+                            if self.expansion > MAX_ALIAS_EXPANSION {
+                                if !self.expansion_reported {
+                                    self.expansion_reported = true;
+                                    self.problems.push(YamlProblem {
+                                        kind: YamlProblemKind::AliasExpansion,
+                                        span,
+                                    });
+                                }
+                                self.add(NodeKind::Invalid, span, 1)
+                            } else {
+                                self.add(NodeKind::Alias(target), span, weight)
+                            }
+                        }
+                        None => {
+                            self.syntax_error(span.start, "alias names an unknown anchor");
+                            return false;
+                        }
+                    };
+                    let _ = id;
+                }
+            }
+        }
+        true
+    }
+
+    fn children_weight(&self, id: NodeId) -> u64 {
+        match &self.tree.node(id).kind {
+            NodeKind::Mapping(entries) => entries.iter().fold(0u64, |acc, e| {
+                acc.saturating_add(self.weight[e.key as usize])
+                    .saturating_add(self.weight[e.value as usize])
+            }),
+            NodeKind::Sequence(items) => items
+                .iter()
+                .fold(0u64, |acc, i| acc.saturating_add(self.weight[*i as usize])),
+            _ => 0,
+        }
+    }
+
+    fn anchor(&mut self, anchor: usize, id: NodeId) {
+        if anchor == 0 {
+            return;
+        }
+        if self.anchors.len() <= anchor {
+            self.anchors.resize(anchor + 1, None);
+        }
+        self.anchors[anchor] = Some(id);
+    }
+
+    /// Create a node and hang it in the open collection.
+    fn add(&mut self, kind: NodeKind, span: Span, weight: u64) -> NodeId {
+        let id = self.tree.nodes.len() as NodeId;
+        let (parent, seg) = match self.frames.last_mut() {
+            None => {
+                if self.tree.root.is_none() {
+                    self.tree.root = Some(id);
+                }
+                (None, Seg::Root)
+            }
+            Some(frame) => {
+                frame.max_end = frame.max_end.max(span.end);
+                (Some(frame.node), Seg::Root)
+            }
+        };
+        self.tree.nodes.push(Node {
+            kind,
+            span,
+            parent,
+            seg,
+        });
+        self.weight.push(weight);
+        if let Some(parent) = parent {
+            self.attach(parent, id);
+        }
+        id
+    }
+
+    fn attach(&mut self, parent: NodeId, child: NodeId) {
+        let frame = self.frames.last_mut().expect("parent frame is open");
+        let is_mapping = matches!(self.tree.nodes[parent as usize].kind, NodeKind::Mapping(_));
+        if !is_mapping {
+            if let NodeKind::Sequence(items) = &mut self.tree.nodes[parent as usize].kind {
+                let index = items.len() as u32;
+                items.push(child);
+                self.tree.nodes[child as usize].seg = Seg::Index(index);
+            }
+            return;
+        }
+        match frame.pending_key.take() {
+            None => {
+                frame.pending_key = Some(child);
+                self.tree.nodes[child as usize].seg = Seg::KeyOf(child);
+            }
+            Some(key) => {
+                self.tree.nodes[child as usize].seg = Seg::Key(key);
+                let duplicate = self.tree.str(key).and_then(|name| {
+                    if name == "<<" {
+                        return None;
+                    }
+                    self.tree.own_entries(parent).iter().find_map(|e| {
+                        (self.tree.str(e.key) == Some(name))
+                            .then(|| (name.to_owned(), self.tree.span(e.key)))
+                    })
+                });
+                if let Some((name, first)) = duplicate {
+                    self.problems.push(YamlProblem {
+                        kind: YamlProblemKind::DuplicateKey { key: name, first },
+                        span: self.tree.span(key),
+                    });
+                    return;
+                }
+                if let NodeKind::Mapping(entries) = &mut self.tree.nodes[parent as usize].kind {
+                    entries.push(Entry { key, value: child });
+                }
+            }
+        }
+    }
+
+    fn syntax_error(&mut self, at: usize, info: &str) {
+        let at = at.min(self.text.len());
+        if info.contains("recursion limit") {
+            self.problems.push(YamlProblem {
+                kind: YamlProblemKind::TooDeep,
+                span: Span::new(at, (at + 1).min(self.text.len())),
+            });
+            return;
+        }
+        if let Some(tabs) = self.tab_indentation_near(at) {
+            self.problems.push(YamlProblem {
+                kind: YamlProblemKind::Tab,
+                span: tabs,
+            });
+            return;
+        }
+        let end = self.text[at..]
+            .chars()
+            .next()
+            .filter(|c| *c != '\n')
+            .map_or(at, |c| at + c.len_utf8());
+        self.problems.push(YamlProblem {
+            kind: YamlProblemKind::Syntax(info.to_owned()),
+            span: Span::new(at, end),
+        });
+    }
+
+    /// The tabs in the leading whitespace of the error's line or the line
+    /// before it (scanners often notice one line late).
+    fn tab_indentation_near(&self, at: usize) -> Option<Span> {
+        let line = match self.line_starts.binary_search(&at) {
+            Ok(l) => l,
+            Err(next) => next - 1,
+        };
+        for candidate in [line, line.wrapping_sub(1)] {
+            let Some(&start) = self.line_starts.get(candidate) else {
+                continue;
+            };
+            let rest = &self.text[start..];
+            let indent_len = rest
+                .bytes()
+                .take_while(|b| *b == b' ' || *b == b'\t')
+                .count();
+            let indent = &rest[..indent_len];
+            if let (Some(first), Some(last)) = (indent.find('\t'), indent.rfind('\t')) {
+                return Some(Span::new(start + first, start + last + 1));
+            }
+        }
+        None
+    }
+
+    /// Byte offset of a parser marker (markers count characters).
+    fn byte(&self, marker: &Marker) -> usize {
+        if self.ascii {
+            return marker.index().min(self.text.len());
+        }
+        let Some(&start) = self.line_starts.get(marker.line().saturating_sub(1)) else {
+            return self.text.len();
+        };
+        self.text[start..]
+            .char_indices()
+            .nth(marker.col())
+            .map_or(self.text.len(), |(i, _)| start + i)
+    }
+
+    /// Where the value is written verbatim, if it is.
+    fn exact_span(&self, span: Span, value: &str, style: ScalarStyle) -> Option<Span> {
+        let source = self.text.get(span.start..span.end)?;
+        match style {
+            ScalarStyle::Plain => (source == value).then_some(span),
+            ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                let quote = if style == ScalarStyle::SingleQuoted {
+                    '\''
+                } else {
+                    '"'
+                };
+                let inner = source.strip_prefix(quote)?.strip_suffix(quote)?;
+                (inner == value).then(|| Span::new(span.start + 1, span.end - 1))
+            }
+            ScalarStyle::Literal | ScalarStyle::Folded => None,
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! The YAML layer: spans, limits and YAML-level diagnostics.
+
+use shared::syntax::{parse, Shape, YamlProblemKind};
+
+fn text_of<'a>(text: &'a str, span: shared::Span) -> &'a str {
+    &text[span.start..span.end]
+}
+
+#[test]
+fn keys_and_values_keep_exact_spans() {
+    let text = "services:\n  Master:\n    image: 'docker.io/bitnami/mysql:8.1.0'\n    ports: [\"3306\", 33060]\n    x: é-plain\n";
+    let (tree, problems) = parse(text);
+    assert!(problems.is_empty(), "{problems:?}");
+    let tree = tree.unwrap();
+    let root = tree.root.unwrap();
+    let services = tree.get_value(root, "services").unwrap();
+    let master = tree.get(services, "Master").unwrap();
+    assert_eq!(text_of(text, tree.span(master.key)), "Master");
+    let image = tree.get_value(master.value, "image").unwrap();
+    assert_eq!(
+        text_of(text, tree.value_span(image)),
+        "docker.io/bitnami/mysql:8.1.0"
+    );
+    let ports = tree.get_value(master.value, "ports").unwrap();
+    assert_eq!(tree.shape(ports), Shape::Sequence);
+    assert_eq!(text_of(text, tree.span(ports)), "[\"3306\", 33060]");
+    let first = tree.items(ports)[0];
+    assert_eq!(text_of(text, tree.value_span(first)), "3306");
+    let x = tree.get_value(master.value, "x").unwrap();
+    assert_eq!(text_of(text, tree.value_span(x)), "é-plain");
+    assert_eq!(tree.path(first), "/services/Master/ports/0");
+}
+
+#[test]
+fn duplicate_keys_are_reported_not_fatal() {
+    let text = "a: 1\nb: 2\na: 3\n";
+    let (tree, problems) = parse(text);
+    assert!(tree.is_some());
+    assert_eq!(problems.len(), 1);
+    match &problems[0].kind {
+        YamlProblemKind::DuplicateKey { key, first } => {
+            assert_eq!(key, "a");
+            assert_eq!(first.start, 0);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(problems[0].span.start, 10);
+}
+
+#[test]
+fn tabs_in_indentation_are_located() {
+    let text = "services:\n\tMaster:\n    image: x\n";
+    let (_, problems) = parse(text);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].kind, YamlProblemKind::Tab);
+    assert_eq!(problems[0].span, shared::Span::new(10, 11));
+}
+
+#[test]
+fn syntax_errors_are_located() {
+    let text = "services:\n  Master:\n    image: \"unclosed\n";
+    let (tree, problems) = parse(text);
+    assert!(tree.is_none());
+    assert!(
+        matches!(problems[0].kind, YamlProblemKind::Syntax(_)),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn aliases_and_merge_keys_work() {
+    let text = "x-base: &base\n  image: mysql\n  ports: ['3306']\nservices:\n  A:\n    <<: *base\n    ports: ['1']\n";
+    let (tree, problems) = parse(text);
+    assert!(problems.is_empty(), "{problems:?}");
+    let tree = tree.unwrap();
+    let services = tree.get_value(tree.root.unwrap(), "services").unwrap();
+    let a = tree.get_value(services, "A").unwrap();
+    assert_eq!(tree.str(tree.get_value(a, "image").unwrap()), Some("mysql"));
+    let ports = tree.get_value(a, "ports").unwrap();
+    assert_eq!(tree.str(tree.items(ports)[0]), Some("1"));
+}
+
+#[test]
+fn billion_laughs_is_cut_off_quickly() {
+    let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let prev = format!("*a{}", i - 1);
+        text.push_str(&format!(
+            "a{i}: &a{i} [{}]\n",
+            vec![prev.as_str(); 10].join(", ")
+        ));
+    }
+    let started = std::time::Instant::now();
+    let analysis = shared::analyze(&text);
+    assert!(analysis.diagnostics.iter().any(|d| d.code == "Y006"));
+    // Bounded work: a generous ceiling that only an exponential walk would hit.
+    assert!(started.elapsed().as_secs() < 5);
+}
+
+#[test]
+fn deep_nesting_is_refused() {
+    let text = format!("a: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+    let analysis = shared::analyze(&text);
+    assert!(
+        analysis.diagnostics.iter().any(|d| d.code == "Y005"),
+        "{:?}",
+        analysis.diagnostics
+    );
+}
+
+#[test]
+fn recursive_alias_is_reported() {
+    let analysis = shared::analyze("a: &a\n  self: *a\n");
+    assert!(
+        analysis
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "Y007" || d.code == "Y001"),
+        "{:?}",
+        analysis.diagnostics
+    );
+}
+
+#[test]
+fn oversized_input_is_refused() {
+    let text = "#".repeat(shared::syntax::MAX_INPUT_BYTES + 1);
+    let analysis = shared::analyze(&text);
+    assert_eq!(analysis.diagnostics.len(), 1);
+    assert_eq!(analysis.diagnostics[0].code, "Y004");
+}
