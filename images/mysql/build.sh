@@ -56,16 +56,17 @@ find /usr/share/doc -mindepth 1 -not -name copyright -not -type d -delete 2>/dev
 find /usr/share/doc -mindepth 1 -type d -empty -delete 2>/dev/null || true
 rm -rf /usr/share/man/* /usr/share/info/* /usr/share/locale/*
 # bitnami-style paths; group 0 writable so the server also runs as an arbitrary uid (e.g. 1001:0)
-mkdir -p /bitnami/mysql /run/mysqld /docker-entrypoint-initdb.d
-chown mysql:root /bitnami/mysql /run/mysqld
-chmod 0775 /bitnami/mysql /run/mysqld
+# (/bitnami/mysql/data exists so that an empty volume mounted there inherits these permissions)
+mkdir -p /bitnami/mysql/data /run/mysqld /docker-entrypoint-initdb.d
+chown mysql:root /bitnami/mysql /bitnami/mysql/data /run/mysqld
+chmod 0775 /bitnami/mysql /bitnami/mysql/data /run/mysqld
 rm -f /usr/sbin/policy-rc.d
 EOS
 )
 RECIPE_VERSION=1
-RECIPE_SHA=$(printf '%s\n' "v$RECIPE_VERSION" "$SUITE" "$MIRROR" "$SEC_MIRROR" "$PACKAGES" "$CHROOT_SCRIPT" | sha256sum | cut -c1-16)
-ENTRY_SHA=$(sha256sum "$ENTRYPOINT_SRC" | cut -c1-16)
-BASE_TAR="$CACHE/mysql-rootfs-$RECIPE_SHA.tar"
+RECIPE_SHA=$(printf '%s\n' "v$RECIPE_VERSION" "$SUITE" "$MIRROR" "$SEC_MIRROR" "$PACKAGES" "$CHROOT_SCRIPT" | sha256sum | cut -d' ' -f1)
+ENTRY_SHA=$(sha256sum "$ENTRYPOINT_SRC" | cut -d' ' -f1)   # full sha256 of entrypoint.sh
+BASE_TAR="$CACHE/mysql-rootfs-${RECIPE_SHA:0:16}.tar"
 
 # ---------------------------------------------------------------- docker daemon
 ensure_docker() {
@@ -90,7 +91,7 @@ image_up_to_date() {
 }
 
 ensure_docker
-log "tag=$TAG entrypoint-sha=$ENTRY_SHA recipe-sha=$RECIPE_SHA cache=$CACHE"
+log "tag=$TAG entrypoint-sha256=${ENTRY_SHA:0:16}.. recipe-sha256=${RECIPE_SHA:0:16}.. cache=$CACHE"
 if [[ "${SPECSTUDIO_FORCE_BUILD:-0}" != 1 ]] && image_up_to_date; then
     log "image $TAG already up to date (same entrypoint + recipe hash labels); skipping"
     exit 0
@@ -175,7 +176,7 @@ EOF
 if [[ -s "$BASE_TAR" ]]; then
     log "reusing cached rootfs $BASE_TAR ($(du -m "$BASE_TAR" | cut -f1) MB)"
 else
-    log "no cached rootfs for recipe $RECIPE_SHA; building (about a minute)"
+    log "no cached rootfs for recipe ${RECIPE_SHA:0:16}; building (about a minute)"
     build_base
 fi
 
@@ -196,7 +197,7 @@ docker import \
       --change "LABEL org.specstudio.image=mysql" \
       --change "LABEL org.specstudio.entrypoint-sha256=$ENTRY_SHA" \
       --change "LABEL org.specstudio.recipe-sha256=$RECIPE_SHA" \
-      --message "specstudio mysql (MariaDB from Debian $SUITE) entrypoint=$ENTRY_SHA recipe=$RECIPE_SHA" \
+      --message "specstudio mysql (MariaDB from Debian $SUITE) entrypoint=${ENTRY_SHA:0:16} recipe=${RECIPE_SHA:0:16}" \
       "$STAGE/image.tar" "$TAG" >/dev/null
 rm -rf "$STAGE"; WORK=""
 image_up_to_date || die "imported image $TAG lacks the expected labels"

@@ -158,8 +158,8 @@ start_tmp_server() {
     mariadbd "${BASE_ARGS[@]}" "${REPL_ARGS[@]}" --skip-networking --socket="$INIT_SOCKET" \
         --skip-grant-tables >"$tmp_server_log" 2>&1 &
     TMP_SERVER_PID=$!
-    local i
-    for i in $(seq 1 300); do
+    local _
+    for _ in $(seq 1 300); do
         if mariadb-admin --no-defaults --socket="$INIT_SOCKET" -uroot ping >/dev/null 2>&1; then return 0; fi
         kill -0 "$TMP_SERVER_PID" 2>/dev/null || { cat "$tmp_server_log" >&2; fail "temporary server exited during start-up"; }
         sleep 0.1
@@ -174,7 +174,7 @@ stop_tmp_server() {
     rm -f "$tmp_server_log"
 }
 # run SQL from stdin on the temporary server (one session)
-tmp_sql() { mariadb --no-defaults --socket="$INIT_SOCKET" -uroot --batch --skip-column-names "$@"; }
+tmp_sql() { mariadb --no-defaults --socket="$INIT_SOCKET" -uroot --batch --skip-column-names; }
 # mysql_native_password hash, so clear passwords never reach the binlog
 pw_hash() { printf 'SELECT PASSWORD(%s);\n' "$(sql_str "$1")" | tmp_sql; }
 
@@ -216,7 +216,7 @@ wait_for_master() {
         fi
         case "$out" in
             *"ERROR 1045"*|*"ERROR 1130"*|*"ERROR 1698"*)
-                fail "master $MASTER_HOST:$MASTER_PORT is up but refused MYSQL_MASTER_ROOT_USER='$MASTER_ROOT_USER': ${out%%(*} (check MYSQL_MASTER_ROOT_USER / MYSQL_MASTER_ROOT_PASSWORD)" ;;
+                fail "master $MASTER_HOST:$MASTER_PORT is up but refused MYSQL_MASTER_ROOT_USER='$MASTER_ROOT_USER': ${out%% (using*} (check MYSQL_MASTER_ROOT_USER / MYSQL_MASTER_ROOT_PASSWORD)" ;;
         esac
         if (( SECONDS - start >= MASTER_WAIT_TIMEOUT )); then
             fail "master $MASTER_HOST:$MASTER_PORT did not accept connections within ${MASTER_WAIT_TIMEOUT} s (last error: ${out:-none})"
@@ -236,7 +236,7 @@ if [[ -d "$DATA_DIR/mysql" ]]; then
         printf '%s\n' "$REPL_HASH" > "$REPL_HASH_FILE"
     fi
 else
-    [[ -z "$(ls -A "$DATA_DIR" | grep -vx 'lost+found' || true)" ]] || fail "$DATA_DIR is not empty but holds no database (no mysql/ directory); refusing to initialise over it"
+    [[ -z "$(find "$DATA_DIR" -mindepth 1 -maxdepth 1 ! -name lost+found -print -quit)" ]] || fail "$DATA_DIR is not empty but holds no database (no mysql/ directory); refusing to initialise over it"
     : > "$IN_PROGRESS"
     log "initialising a new database in $DATA_DIR (mariadb-install-db)"
     if ! out=$(mariadb-install-db --no-defaults "${USER_ARGS[@]}" --datadir="$DATA_DIR" --skip-test-db \

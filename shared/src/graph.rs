@@ -1,5 +1,7 @@
 //! The resource dependency graph: who needs whom, and through what.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Serialize;
 
 use crate::model::Spec;
@@ -70,6 +72,9 @@ pub struct GraphEdge {
 pub struct Graph {
     pub nodes: Vec<GraphNode>,
     pub edges: Vec<GraphEdge>,
+    /// (from, to, kind, via) of every edge, to keep edges unique in O(1).
+    #[serde(skip)]
+    seen: HashSet<(String, String, EdgeKind, String)>,
 }
 
 impl Graph {
@@ -90,6 +95,7 @@ impl Graph {
                 })
                 .collect(),
             edges: Vec::new(),
+            seen: HashSet::new(),
         };
         for service in &spec.services {
             let from = &service.name.value;
@@ -152,11 +158,10 @@ impl Graph {
     }
 
     fn push(&mut self, from: &str, to: &str, kind: EdgeKind, via: &str, span: Span, node: NodeId) {
-        let duplicate = self
-            .edges
-            .iter()
-            .any(|e| e.from == from && e.to == to && e.kind == kind && e.via == via);
-        if !duplicate {
+        if self
+            .seen
+            .insert((from.to_owned(), to.to_owned(), kind, via.to_owned()))
+        {
             self.edges.push(GraphEdge {
                 from: from.to_owned(),
                 to: to.to_owned(),
@@ -169,18 +174,21 @@ impl Graph {
         }
     }
 
-    fn index_of(&self, id: &str) -> Option<usize> {
-        self.nodes.iter().position(|n| n.id == id)
-    }
-
     /// Indices of the edges (of the given kinds) that lie on a cycle: both ends
     /// in one strongly connected component.
     pub fn cycle_edges(&self, kinds: &[EdgeKind]) -> Vec<usize> {
         let n = self.nodes.len();
+        let mut index_of: HashMap<&str, usize> = HashMap::with_capacity(n);
+        for (i, node) in self.nodes.iter().enumerate() {
+            index_of.entry(node.id.as_str()).or_insert(i);
+        }
         let mut adjacency = vec![Vec::new(); n];
         let mut ends = Vec::with_capacity(self.edges.len());
         for edge in &self.edges {
-            let pair = (self.index_of(&edge.from), self.index_of(&edge.to));
+            let pair = (
+                index_of.get(edge.from.as_str()).copied(),
+                index_of.get(edge.to.as_str()).copied(),
+            );
             ends.push(pair);
             if let (Some(a), Some(b)) = pair {
                 if kinds.contains(&edge.kind) {

@@ -112,19 +112,10 @@ pub fn human(path: &str, text: &str, diagnostics: &[Diagnostic]) -> String {
         let line = index.line_of(d.span.start);
         let line_span = index.line_span(text, line);
         let source_line = &text[line_span.start..line_span.end];
-        let caret_start = text[line_span.start..d.span.start.clamp(line_span.start, line_span.end)]
-            .chars()
-            .count();
-        let caret_end = d
-            .span
-            .end
-            .clamp(d.span.start, line_span.end)
-            .max(d.span.start);
-        let caret_len = text
-            [d.span.start.min(line_span.end)..caret_end.max(d.span.start.min(line_span.end))]
-            .chars()
-            .count()
-            .max(1);
+        let from = d.span.start.clamp(line_span.start, line_span.end);
+        let to = d.span.end.clamp(from, line_span.end);
+        let caret_start = text[line_span.start..from].chars().count();
+        let caret_len = text[from..to].chars().count().max(1);
         let gutter = start.line.to_string().len();
         let pad = " ".repeat(gutter);
         out.push_str(&format!(

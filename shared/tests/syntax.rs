@@ -2,7 +2,7 @@
 
 use shared::syntax::{parse, Shape, YamlProblemKind};
 
-fn text_of<'a>(text: &'a str, span: shared::Span) -> &'a str {
+fn text_of(text: &str, span: shared::Span) -> &str {
     &text[span.start..span.end]
 }
 
@@ -87,7 +87,7 @@ fn billion_laughs_is_cut_off_quickly() {
         let prev = format!("*a{}", i - 1);
         text.push_str(&format!(
             "a{i}: &a{i} [{}]\n",
-            vec![prev.as_str(); 10].join(", ")
+            [prev.as_str(); 10].join(", ")
         ));
     }
     let started = std::time::Instant::now();
@@ -127,4 +127,20 @@ fn oversized_input_is_refused() {
     let analysis = shared::analyze(&text);
     assert_eq!(analysis.diagnostics.len(), 1);
     assert_eq!(analysis.diagnostics[0].code, "Y004");
+}
+
+#[test]
+fn duplicate_keys_in_large_mappings_are_found_in_linear_time() {
+    let mut text = String::new();
+    for i in 0..50_000 {
+        text.push_str(&format!("k{i}: 1\n"));
+    }
+    text.push_str("k123: 2\n");
+    let started = std::time::Instant::now();
+    let (_, problems) = parse(&text);
+    assert_eq!(problems.len(), 1);
+    assert!(
+        matches!(&problems[0].kind, YamlProblemKind::DuplicateKey { key, .. } if key == "k123")
+    );
+    assert!(started.elapsed().as_secs() < 5);
 }

@@ -128,6 +128,52 @@ pub const SERVICE: ObjectSchema = ObjectSchema {
         f("cpus", Any, "CPU limit."),
         f("secrets", List, "Compose secrets to mount."),
         f("configs", List, "Compose configs to mount."),
+        f("tty", Bool, "Allocate a TTY."),
+        f("stdin_open", Bool, "Keep stdin open."),
+        f("profiles", List, "Compose profiles the service belongs to."),
+        f("network_mode", String, "Network mode (`host`, `none`, `service:NAME`)."),
+        f("links", List, "Legacy links to other services."),
+        f("external_links", List, "Links to containers outside the project."),
+        f("read_only", Bool, "Read-only root filesystem."),
+        f("devices", List, "Host devices to map."),
+        f("extends", Any, "Extend another service definition."),
+        f("pull_policy", String, "When to pull the image."),
+        f("gpus", Any, "GPU devices."),
+        f("pid", String, "PID namespace mode."),
+        f("ipc", String, "IPC namespace mode."),
+        f("userns_mode", String, "User namespace mode."),
+        f("cgroup_parent", String, "Parent cgroup."),
+        f("mem_reservation", Any, "Memory soft limit."),
+        f("mem_swappiness", Int, "Swappiness."),
+        f("memswap_limit", Any, "Memory plus swap limit."),
+        f("oom_kill_disable", Bool, "Disable the OOM killer."),
+        f("oom_score_adj", Int, "OOM score adjustment."),
+        f("cpu_shares", Int, "Relative CPU weight."),
+        f("cpu_quota", Any, "CPU CFS quota."),
+        f("cpu_period", Any, "CPU CFS period."),
+        f("cpuset", String, "CPUs the service may use."),
+        f("cpu_count", Int, "Number of usable CPUs."),
+        f("cpu_percent", Int, "Usable percentage of CPUs."),
+        f("blkio_config", Map, "Block IO limits."),
+        f("storage_opt", Map, "Storage driver options."),
+        f("domainname", String, "Domain name."),
+        f("mac_address", String, "MAC address."),
+        f("isolation", String, "Isolation technology."),
+        f("group_add", List, "Additional groups."),
+        f("scale", Int, "Default number of containers."),
+        f("runtime", String, "OCI runtime."),
+        f("annotations", Any, "Container annotations."),
+        f("attach", Bool, "Attach to logs."),
+        f("dns_opt", List, "DNS resolver options."),
+        f("dns_search", Any, "DNS search domains."),
+        f("volumes_from", List, "Mount volumes from other services."),
+        f("device_cgroup_rules", List, "Device cgroup rules."),
+        f("credential_spec", Map, "Credential spec (Windows)."),
+        f("post_start", List, "Lifecycle hooks after start."),
+        f("pre_stop", List, "Lifecycle hooks before stop."),
+        f("uts", String, "UTS namespace mode."),
+        f("label_file", Any, "Files of labels."),
+        f("develop", Map, "Development (watch) settings."),
         f("x-omnistrate-api-params", List, "API parameters customers set when they create an instance of this resource."),
         f("x-omnistrate-compute", Map, "Instance types and replica count of this resource."),
         f("x-omnistrate-capabilities", Map, "Platform capabilities: autoscaling, serverless, multi-zone, endpoint per replica, backups…"),
@@ -410,20 +456,44 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
-/// Levenshtein distance over chars.
+/// Edit distance over chars where inserting, deleting, substituting or
+/// swapping two adjacent characters each cost one (optimal string alignment),
+/// so `imgae` is one edit from `image`.
 pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        current[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            current[j + 1] = (previous[j] + cost)
-                .min(previous[j + 1] + 1)
-                .min(current[j] + 1);
-        }
-        std::mem::swap(&mut previous, &mut current);
+    let width = b.len() + 1;
+    let mut rows = vec![0usize; (a.len() + 1) * width];
+    for (j, cell) in rows.iter_mut().take(width).enumerate() {
+        *cell = j;
     }
-    previous[b.len()]
+    for i in 1..=a.len() {
+        rows[i * width] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[(i - 1) * width + j] + 1)
+                .min(rows[i * width + j - 1] + 1)
+                .min(rows[(i - 1) * width + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[(i - 2) * width + j - 2] + 1);
+            }
+            rows[i * width + j] = best;
+        }
+    }
+    rows[a.len() * width + b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swaps_cost_one_edit() {
+        assert_eq!(edit_distance("imgae", "image"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(
+            did_you_mean("imgae", SERVICE.fields.iter().map(|f| f.key)),
+            Some("image")
+        );
+    }
 }

@@ -16,6 +16,8 @@ pub use omnistrate::{
 };
 pub use ports::{Port, PortRange};
 
+use std::collections::HashMap;
+
 use crate::span::Span;
 use crate::syntax::{NodeId, ScalarValue, Seg, Shape, Tree};
 use crate::template::{self, TemplateRef};
@@ -60,6 +62,10 @@ pub struct Spec {
     pub integrations: Vec<Integration>,
     /// Every template reference in a service, in source order.
     pub templates: Vec<TemplateUse>,
+    /// Service name → index (first wins), for constant-time lookups.
+    by_name: HashMap<String, usize>,
+    /// Resource key (`master`) → index.
+    by_resource_key: HashMap<String, usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -151,16 +157,16 @@ pub struct TemplateUse {
 
 impl Spec {
     pub fn service(&self, name: &str) -> Option<&Service> {
-        self.services.iter().find(|s| s.name.value == name)
+        self.service_index(name).map(|i| &self.services[i])
     }
 
     pub fn service_index(&self, name: &str) -> Option<usize> {
-        self.services.iter().position(|s| s.name.value == name)
+        self.by_name.get(name).copied()
     }
 
     /// The service a resource key names (`master` → `Master`).
     pub fn service_by_resource_key(&self, key: &str) -> Option<&Service> {
-        self.services.iter().find(|s| s.resource_key() == key)
+        self.by_resource_key.get(key).map(|i| &self.services[*i])
     }
 
     /// Read the model from a tree.
@@ -176,6 +182,8 @@ impl Spec {
             configs: Vec::new(),
             integrations: Vec::new(),
             templates: Vec::new(),
+            by_name: HashMap::new(),
+            by_resource_key: HashMap::new(),
         };
         let Some(root) = tree.root.filter(|r| tree.shape(*r) == Shape::Mapping) else {
             return spec;
@@ -198,6 +206,14 @@ impl Spec {
                 let name = Spanned::new(name.to_owned(), tree.value_span(entry.key), entry.key);
                 spec.services.push(read_service(tree, name, entry.value));
             }
+        }
+        for (index, service) in spec.services.iter().enumerate() {
+            spec.by_name
+                .entry(service.name.value.clone())
+                .or_insert(index);
+            spec.by_resource_key
+                .entry(service.resource_key())
+                .or_insert(index);
         }
         for index in 0..spec.services.len() {
             let uses = collect_templates(tree, &spec.services[index], index);

@@ -1,5 +1,7 @@
 //! Event stream → arena tree, with the limits that keep hostile input cheap.
 
+use std::collections::HashMap;
+
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle as SaphyrStyle};
 
 use super::{Entry, Node, NodeId, NodeKind, Scalar, ScalarStyle, Seg, Tree};
@@ -11,6 +13,8 @@ pub const MAX_INPUT_BYTES: usize = 5 * 1024 * 1024;
 pub const MAX_DEPTH: usize = 64;
 /// How many nodes aliases may pull in, in total, before they are cut off.
 pub const MAX_ALIAS_EXPANSION: u64 = 250_000;
+/// Mappings with at least this many keys check duplicates through a hash map.
+const SMALL_MAPPING: usize = 16;
 
 /// A YAML-level problem; the `yaml` rules turn these into diagnostics.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,6 +44,9 @@ pub enum YamlProblemKind {
 struct Frame {
     node: NodeId,
     pending_key: Option<NodeId>,
+    /// Keys seen so far, once the mapping is large enough that scanning its
+    /// entries for duplicates would be quadratic.
+    key_index: Option<HashMap<String, Span>>,
     /// Reading frame of the parent at open: used to close the span.
     max_end: usize,
 }
@@ -167,6 +174,7 @@ impl Builder<'_> {
                     self.frames.push(Frame {
                         node: id,
                         pending_key: None,
+                        key_index: None,
                         max_end: span.end,
                     });
                 }
@@ -300,14 +308,34 @@ impl Builder<'_> {
             }
             Some(key) => {
                 self.tree.nodes[child as usize].seg = Seg::Key(key);
-                let duplicate = self.tree.str(key).and_then(|name| {
-                    if name == "<<" {
-                        return None;
+                let name = self.tree.str(key).filter(|n| *n != "<<").map(str::to_owned);
+                let duplicate = name.and_then(|name| {
+                    let entries = self.tree.own_entries(parent);
+                    let tree = &self.tree;
+                    if frame.key_index.is_none() && entries.len() >= SMALL_MAPPING {
+                        frame.key_index = Some(
+                            entries
+                                .iter()
+                                .filter_map(|e| {
+                                    Some((tree.str(e.key)?.to_owned(), tree.span(e.key)))
+                                })
+                                .collect(),
+                        );
                     }
-                    self.tree.own_entries(parent).iter().find_map(|e| {
-                        (self.tree.str(e.key) == Some(name))
-                            .then(|| (name.to_owned(), self.tree.span(e.key)))
-                    })
+                    let first = match &mut frame.key_index {
+                        Some(index) => match index.get(&name) {
+                            Some(first) => Some(*first),
+                            None => {
+                                index.insert(name.clone(), tree.span(key));
+                                None
+                            }
+                        },
+                        None => entries
+                            .iter()
+                            .find(|e| tree.str(e.key) == Some(name.as_str()))
+                            .map(|e| tree.span(e.key)),
+                    };
+                    first.map(|first| (name, first))
                 });
                 if let Some((name, first)) = duplicate {
                     self.problems.push(YamlProblem {

@@ -1,5 +1,48 @@
-//! compose rules.
+//! Compose rules: the spec as a compose file (keys, shapes, names, references).
+
+mod depends_on_cycle;
+mod duplicate_mount_target;
+mod invalid_port;
+mod invalid_service_name;
+mod missing_image;
+mod no_services;
+mod root_not_mapping;
+mod support;
+mod undeclared_network;
+mod undeclared_volume;
+mod unknown_depends_on;
+mod unknown_root_key;
+mod unknown_service_key;
+mod wrong_shape;
 
 use super::Rule;
 
-pub const RULES: &[&dyn Rule] = &[];
+pub use depends_on_cycle::DependsOnCycle;
+pub use duplicate_mount_target::DuplicateMountTarget;
+pub use invalid_port::InvalidPort;
+pub use invalid_service_name::InvalidServiceName;
+pub use missing_image::MissingImage;
+pub use no_services::NoServices;
+pub use root_not_mapping::RootNotMapping;
+pub use undeclared_network::UndeclaredNetwork;
+pub use undeclared_volume::UndeclaredVolume;
+pub use unknown_depends_on::UnknownDependsOn;
+pub use unknown_root_key::UnknownRootKey;
+pub use unknown_service_key::UnknownServiceKey;
+pub use wrong_shape::WrongShape;
+
+pub const RULES: &[&dyn Rule] = &[
+    &UnknownRootKey,
+    &UnknownServiceKey,
+    &InvalidServiceName,
+    &MissingImage,
+    &InvalidPort,
+    &UnknownDependsOn,
+    &UndeclaredVolume,
+    &UndeclaredNetwork,
+    &DuplicateMountTarget,
+    &DependsOnCycle,
+    &WrongShape,
+    &NoServices,
+    &RootNotMapping,
+];

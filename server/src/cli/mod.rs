@@ -1,0 +1,192 @@
+//! `specstudio lint` and `specstudio graph`.
+//!
+//! Exit codes: 0 no file has an error, 1 some file has an error, 2 a file could
+//! not be read or the usage is wrong.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LintFormat {
+    Human,
+    Json,
+    Sarif,
+}
+
+#[derive(Args, Debug)]
+pub struct LintArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: LintFormat,
+    /// Print every rule (code, severity, name, summary) and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+    /// Spec files to check; `-` reads standard input.
+    #[arg(required_unless_present = "list_rules")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum GraphFormat {
+    Json,
+    Dot,
+    Mermaid,
+}
+
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: GraphFormat,
+    /// The spec file; `-` reads standard input.
+    pub file: PathBuf,
+}
+
+/// Read a file, or stdin for `-`; the display name to print with it.
+fn read_input(path: &PathBuf) -> Result<(String, String), String> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        return Ok(("<stdin>".to_owned(), text));
+    }
+    let name = path.display().to_string();
+    let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    if metadata.is_dir() {
+        return Err(format!("cannot read {name}: it is a directory"));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|e| format!("cannot read {name}: not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))?;
+    Ok((name, text))
+}
+
+pub fn lint(args: LintArgs) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    if args.list_rules {
+        let _ = stdout.write_all(list_rules().as_bytes());
+        return ExitCode::SUCCESS;
+    }
+    let mut read_failed = false;
+    let mut any_error = false;
+    let mut analysed: Vec<(String, String, Vec<shared::Diagnostic>)> = Vec::new();
+    for path in &args.files {
+        match read_input(path) {
+            Ok((name, text)) => {
+                let diagnostics = shared::check(&text);
+                any_error |= diagnostics.iter().any(|d| d.is_error());
+                analysed.push((name, text, diagnostics));
+            }
+            Err(message) => {
+                eprintln!("error: {message}");
+                read_failed = true;
+            }
+        }
+    }
+    let out = match args.format {
+        LintFormat::Human => {
+            let mut out = String::new();
+            let mut total = shared::Summary::default();
+            for (name, text, diagnostics) in &analysed {
+                out.push_str(&shared::output::human(name, text, diagnostics));
+                total.merge(shared::Summary::of(diagnostics));
+            }
+            out.push_str(&format!(
+                "{} file{} checked: {}\n",
+                analysed.len(),
+                if analysed.len() == 1 { "" } else { "s" },
+                shared::output::summary_line(total)
+            ));
+            if std::io::stdout().is_terminal() {
+                colorize(&out)
+            } else {
+                out
+            }
+        }
+        LintFormat::Json => {
+            let files = analysed
+                .iter()
+                .map(|(name, text, diagnostics)| shared::output::json_file(name, text, diagnostics))
+                .collect();
+            let mut json = serde_json::to_string(&shared::output::JsonReport::new(files)).expect("serializes");
+            json.push('\n');
+            json
+        }
+        LintFormat::Sarif => {
+            let files: Vec<(&str, &str, &[shared::Diagnostic])> = analysed
+                .iter()
+                .map(|(n, t, d)| (n.as_str(), t.as_str(), d.as_slice()))
+                .collect();
+            let mut json = serde_json::to_string_pretty(&shared::output::sarif(&files)).expect("serializes");
+            json.push('\n');
+            json
+        }
+    };
+    let _ = stdout.write_all(out.as_bytes());
+    if read_failed {
+        ExitCode::from(2)
+    } else if any_error {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The registry as a table.
+pub fn list_rules() -> String {
+    let mut out = String::from("CODE  SEVERITY  FIX  NAME                                   SUMMARY\n");
+    for rule in shared::rules::all() {
+        let meta = rule.meta();
+        out.push_str(&format!(
+            "{:<5} {:<9} {:<4} {:<38} {}\n",
+            meta.code,
+            meta.severity.as_str(),
+            if meta.fixable { "yes" } else { "" },
+            meta.name,
+            meta.summary
+        ));
+    }
+    out
+}
+
+/// Colour severities when printing to a terminal.
+fn colorize(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            for (prefix, color) in [("error[", "31"), ("warning[", "33"), ("info[", "36")] {
+                if let Some(rest) = line.strip_prefix(prefix.trim_end_matches('[')) {
+                    return format!("\x1b[1;{color}m{}\x1b[0m{rest}", prefix.trim_end_matches('['));
+                }
+            }
+            line.to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+pub fn graph(args: GraphArgs) -> ExitCode {
+    let (_, text) = match read_input(&args.file) {
+        Ok(pair) => pair,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let analysis = shared::analyze(&text);
+    if !analysis.parsed {
+        let name = args.file.display().to_string();
+        eprint!("{}", shared::output::human(&name, &text, &analysis.diagnostics));
+        return ExitCode::from(1);
+    }
+    let out = match args.format {
+        GraphFormat::Json => serde_json::to_string(&analysis.graph).expect("serializes") + "\n",
+        GraphFormat::Dot => shared::output::dot(&analysis.graph),
+        GraphFormat::Mermaid => shared::output::mermaid(&analysis.graph),
+    };
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    ExitCode::SUCCESS
+}

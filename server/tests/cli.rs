@@ -1,0 +1,134 @@
+//! The `specstudio lint` / `graph` contract: output shapes and exit codes.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_specstudio"))
+}
+
+fn example(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples").join(name)
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("specstudio runs")
+}
+
+fn stdin_run(args: &[&str], input: &str) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+const SEED: &str = "serverless-mysql-master-replica.yaml";
+const HELLO: &str = "hello-world-mysql.yaml";
+
+#[test]
+fn seed_lints_clean_with_exit_0() {
+    let out = run(&["lint", example(SEED).to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("0 errors"), "{stdout}");
+}
+
+#[test]
+fn errors_exit_1_and_render_like_rustc() {
+    let out = run(&["lint", example(HELLO).to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("error[M003]"), "{stdout}");
+    assert!(stdout.contains("hello-world-mysql.yaml:"), "{stdout}");
+    assert!(stdout.contains(" | "), "{stdout}");
+    assert!(stdout.contains('^'), "{stdout}");
+    assert!(stdout.contains("= help:"), "{stdout}");
+}
+
+#[test]
+fn unreadable_file_exits_2() {
+    let out = run(&["lint", "/nonexistent/spec.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/spec.yaml"));
+    let dir = run(&["lint", env!("CARGO_MANIFEST_DIR")]);
+    assert_eq!(dir.status.code(), Some(2));
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    assert_eq!(run(&["lint", "--format", "xml", "x.yaml"]).status.code(), Some(2));
+    assert_eq!(run(&["lint"]).status.code(), Some(2));
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn json_has_the_documented_shape() {
+    let broken = std::fs::read_to_string(example(SEED))
+        .unwrap()
+        .replacen("dependentResourceKey: Master", "dependentResourceKey: Mastr", 1);
+    let out = stdin_run(&["lint", "--format", "json", "-"], &broken);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file = &json["files"][0];
+    assert_eq!(file["path"], "<stdin>");
+    let errors: Vec<&serde_json::Value> = file["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let d = errors[0];
+    assert_eq!(d["path"], "/services/Replica/x-omnistrate-api-params/1/dependentResourceKey");
+    let line = broken.lines().position(|l| l.contains("Mastr")).unwrap() + 1;
+    let column = broken.lines().nth(line - 1).unwrap().find("Mastr").unwrap() + 1;
+    assert_eq!(d["range"]["start"], serde_json::json!({"line": line, "column": column}));
+    assert_eq!(d["range"]["end"], serde_json::json!({"line": line, "column": column + 5}));
+    for field in ["code", "message", "help"] {
+        assert!(d[field].is_string(), "{field} missing in {d}");
+    }
+    assert_eq!(json["summary"]["errors"], 1);
+}
+
+#[test]
+fn sarif_is_valid_json_with_rules() {
+    let out = run(&["lint", "--format", "sarif", example(HELLO).to_str().unwrap()]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["version"], "2.1.0");
+    assert!(json["runs"][0]["results"].as_array().unwrap().iter().any(|r| r["ruleId"] == "M003"));
+    assert!(json["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len() > 40);
+}
+
+#[test]
+fn list_rules_prints_the_registry() {
+    let out = run(&["lint", "--list-rules"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for code in ["Y001", "C001", "O019", "T001", "M003", "S001"] {
+        assert!(text.contains(code), "{code} missing from:\n{text}");
+    }
+}
+
+#[test]
+fn graph_formats() {
+    let path = example(SEED);
+    let json = run(&["graph", path.to_str().unwrap()]);
+    assert_eq!(json.status.code(), Some(0));
+    let graph: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(graph["edges"].as_array().unwrap().iter().any(|e| e["from"] == "Replica"
+        && e["to"] == "Master"
+        && e["kind"] == "resource-link"
+        && e["via"] == "masterInstanceId"));
+    let dot = run(&["graph", "--format", "dot", path.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&dot.stdout).starts_with("digraph"));
+    let mermaid = run(&["graph", "--format", "mermaid", path.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&mermaid.stdout).starts_with("flowchart LR"));
+    let broken = stdin_run(&["graph", "-"], "services: [\n");
+    assert_eq!(broken.status.code(), Some(1));
+}

@@ -1,0 +1,162 @@
+use std::collections::{HashMap, VecDeque};
+
+use crate::declare_rule;
+use crate::graph::{EdgeKind, Graph};
+use crate::rules::{Context, Rule, RuleMeta, Sink};
+
+declare_rule! {
+    /// ## What
+    /// Services whose `depends_on` entries form a cycle (`A` waits for `B`,
+    /// which waits for `A`). Each entry on the cycle is reported.
+    ///
+    /// ## Why
+    /// `depends_on` orders provisioning; in a cycle no service can start
+    /// first, so compose refuses the spec.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// services:
+    ///   Master:
+    ///     image: mysql:8
+    ///     depends_on: [Replica]
+    ///   Replica:
+    ///     image: mysql:8
+    ///     depends_on: [Master]
+    /// ```
+    pub struct DependsOnCycle {
+        code: "C010",
+        name: "depends-on-cycle",
+        severity: Error,
+        layer: Compose,
+        summary: "`depends_on` entries form a cycle",
+        help: "Remove one `depends_on` entry of the cycle; the service that starts first must not wait for the others.",
+        fixable: false,
+    }
+}
+
+/// How many cycle paths are spelled out; later entries get a shorter message
+/// (each path is a breadth-first search over the whole graph).
+const MAX_PATHS: usize = 64;
+
+/// Names shown in one cycle message before the middle is elided.
+const MAX_NAMES: usize = 8;
+
+/// The `depends_on` edges as adjacency lists over node indices.
+struct DependsOn<'g> {
+    names: Vec<&'g str>,
+    next: Vec<Vec<usize>>,
+    index: HashMap<&'g str, usize>,
+}
+
+impl<'g> DependsOn<'g> {
+    fn new(graph: &'g Graph) -> Self {
+        let names: Vec<&str> = graph.nodes.iter().map(|n| n.id.as_str()).collect();
+        let mut index = HashMap::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            index.entry(*name).or_insert(i);
+        }
+        let mut next = vec![Vec::new(); names.len()];
+        for edge in &graph.edges {
+            if edge.kind != EdgeKind::DependsOn {
+                continue;
+            }
+            if let (Some(&a), Some(&b)) =
+                (index.get(edge.from.as_str()), index.get(edge.to.as_str()))
+            {
+                next[a].push(b);
+            }
+        }
+        DependsOn { names, next, index }
+    }
+
+    /// The shortest path `from` → … → `to` (both included).
+    fn shortest_path(&self, from: &str, to: &str) -> Option<Vec<&'g str>> {
+        let (&from, &to) = (self.index.get(from)?, self.index.get(to)?);
+        let mut previous = vec![usize::MAX; self.names.len()];
+        previous[from] = from;
+        let mut queue = VecDeque::from([from]);
+        while let Some(node) = queue.pop_front() {
+            if node == to {
+                let mut path = vec![self.names[node]];
+                let mut current = node;
+                while current != from {
+                    current = previous[current];
+                    path.push(self.names[current]);
+                }
+                path.reverse();
+                return Some(path);
+            }
+            for &n in &self.next[node] {
+                if previous[n] == usize::MAX {
+                    previous[n] = node;
+                    queue.push_back(n);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// `` `A` → `B` → `A` ``, with the middle of a long cycle elided.
+fn show_cycle(cycle: &[&str]) -> String {
+    let mut names: Vec<String> = cycle.iter().map(|n| format!("`{n}`")).collect();
+    if names.len() > MAX_NAMES {
+        let last = names.pop().unwrap_or_default();
+        names.truncate(MAX_NAMES - 2);
+        names.push("…".to_owned());
+        names.push(last);
+    }
+    names.join(" → ")
+}
+
+impl Rule for DependsOnCycle {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Context, sink: &mut Sink) {
+        let graph = ctx.graph;
+        let cycle_edges = graph.cycle_edges(&[EdgeKind::DependsOn]);
+        if cycle_edges.is_empty() {
+            return;
+        }
+        let deps = DependsOn::new(graph);
+        for (i, index) in cycle_edges.into_iter().enumerate() {
+            let edge = &graph.edges[index];
+            let back = if i < MAX_PATHS {
+                deps.shortest_path(&edge.to, &edge.from)
+            } else {
+                None
+            };
+            let message = match back {
+                Some(back) => {
+                    let mut cycle = vec![edge.from.as_str()];
+                    cycle.extend(back);
+                    format!("`depends_on` cycle: {}", show_cycle(&cycle))
+                }
+                None => format!(
+                    "`{}` depends on `{}`, which leads back to `{}` (a `depends_on` cycle)",
+                    edge.from, edge.to, edge.from
+                ),
+            };
+            sink.at_span(edge.span, Some(edge.node), message);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::show_cycle;
+
+    #[test]
+    fn long_cycles_are_elided() {
+        assert_eq!(show_cycle(&["A", "B", "A"]), "`A` → `B` → `A`");
+        let long: Vec<String> = (0..20).map(|i| format!("S{i}")).collect();
+        let mut cycle: Vec<&str> = long.iter().map(String::as_str).collect();
+        cycle.push("S0");
+        assert_eq!(
+            show_cycle(&cycle),
+            "`S0` → `S1` → `S2` → `S3` → `S4` → `S5` → … → `S0`"
+        );
+    }
+}

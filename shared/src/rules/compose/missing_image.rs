@@ -1,0 +1,83 @@
+use super::support;
+use crate::declare_rule;
+use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::syntax::Shape;
+
+declare_rule! {
+    /// ## What
+    /// A service with neither an `image` nor a `build`, including an empty
+    /// service (`Web:` with no body) and an empty `image:`.
+    ///
+    /// ## Why
+    /// Every resource runs an image; without one there is nothing to deploy.
+    /// A resource that only holds parameters uses `image: omnistrate/noop`.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// services:
+    ///   Master:           # no image
+    ///     ports:
+    ///       - '3306'
+    /// ```
+    pub struct MissingImage {
+        code: "C004",
+        name: "missing-image",
+        severity: Error,
+        layer: Compose,
+        summary: "A service has neither `image` nor `build`",
+        help: "Add `image: <repository>:<tag>`, or `image: omnistrate/noop` for a resource that only holds parameters.",
+        fixable: false,
+    }
+}
+
+impl Rule for MissingImage {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Context, sink: &mut Sink) {
+        let tree = ctx.tree;
+        for service in &ctx.spec.services {
+            // A scalar or list body is a wrong shape (C011), not a missing image.
+            if !matches!(tree.shape(service.node), Shape::Mapping | Shape::Null) {
+                continue;
+            }
+            let name = &service.name.value;
+            let build = tree
+                .get_value(service.node, "build")
+                .filter(|b| tree.shape(*b) != Shape::Null);
+            if build.is_some() {
+                continue;
+            }
+            match tree.get(service.node, "image") {
+                None => {
+                    let span = support::token_span(tree, service.name.node);
+                    sink.at_span(
+                        span,
+                        Some(service.name.node),
+                        format!("service `{name}` has no `image`"),
+                    );
+                }
+                Some(entry) => match tree.shape(entry.value) {
+                    Shape::Null => {
+                        let span = support::token_span(tree, entry.key);
+                        sink.at_span(
+                            span,
+                            Some(entry.value),
+                            format!("`image` of service `{name}` is empty"),
+                        );
+                    }
+                    Shape::Scalar if tree.str(entry.value).is_some_and(|s| s.trim().is_empty()) => {
+                        sink.at_span(
+                            tree.span(entry.value),
+                            Some(entry.value),
+                            format!("`image` of service `{name}` is empty"),
+                        );
+                    }
+                    // Anything else is an image, or a wrong shape for C011.
+                    _ => {}
+                },
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+use super::support;
+use crate::declare_rule;
+use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::syntax::Shape;
+
+declare_rule! {
+    /// ## What
+    /// The document is a list or a single value instead of a mapping
+    /// of top-level keys (`services:`, `volumes:`…).
+    ///
+    /// ## Why
+    /// A compose spec is a mapping; nothing else in the file can be read
+    /// until it is one. An indented or `- `-prefixed first line is the usual
+    /// cause.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// - services:
+    ///     Web:
+    ///       image: nginx
+    /// ```
+    pub struct RootNotMapping {
+        code: "C013",
+        name: "root-not-mapping",
+        severity: Error,
+        layer: Compose,
+        summary: "The document is not a mapping of top-level keys",
+        help: "Start the file with top-level keys such as `services:` at column 1, without a leading `- `.",
+        fixable: false,
+    }
+}
+
+impl Rule for RootNotMapping {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Context, sink: &mut Sink) {
+        let tree = ctx.tree;
+        let Some(root) = tree.root else { return };
+        // An empty (`null`) document is C012's.
+        if matches!(tree.shape(root), Shape::Mapping | Shape::Null) {
+            return;
+        }
+        let got = support::describe(tree, root);
+        let span = support::first_line(ctx.text, support::token_span(tree, root));
+        sink.at_span(
+            span,
+            Some(root),
+            format!("the document is {got}, not a mapping of top-level keys"),
+        );
+    }
+}

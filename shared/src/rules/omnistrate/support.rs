@@ -1,0 +1,162 @@
+//! Helpers shared by the Omnistrate rules: walking the `x-omnistrate-*`
+//! objects of the schema tables, presence checks, spans and fixes.
+
+use crate::diagnostic::Fix;
+use crate::model::keys::{self, ObjectSchema};
+use crate::model::Service;
+use crate::rules::Context;
+use crate::span::Span;
+use crate::syntax::{Entry, NodeId, ScalarStyle, Seg, Shape, Tree};
+
+/// One mapping of the spec that a schema table describes.
+pub(super) struct Object {
+    pub schema: &'static ObjectSchema,
+    pub node: NodeId,
+}
+
+/// Every `x-omnistrate-*` object the schema tables below the service level
+/// describe: API-param items and their `limits`, `x-omnistrate-compute` and
+/// its `instanceTypes[]` items, `x-omnistrate-capabilities` with its
+/// `autoscaling` and `serverlessConfiguration`.
+pub(super) fn objects(ctx: &Context) -> Vec<Object> {
+    let tree = ctx.tree;
+    let mut out = Vec::new();
+    let mut push = |schema: &'static ObjectSchema, node: Option<NodeId>| {
+        if let Some(node) = node.filter(|n| tree.shape(*n) == Shape::Mapping) {
+            out.push(Object { schema, node });
+            Some(node)
+        } else {
+            None
+        }
+    };
+    for service in &ctx.spec.services {
+        if let Some(params) = service.api_params_node {
+            for item in tree.items(params) {
+                if push(&keys::API_PARAM, Some(*item)).is_some() {
+                    push(&keys::LIMITS, tree.get_value(*item, "limits"));
+                }
+            }
+        }
+        if let Some(compute) = push(
+            &keys::COMPUTE,
+            tree.get_value(service.node, "x-omnistrate-compute"),
+        ) {
+            if let Some(list) = tree.get_value(compute, "instanceTypes") {
+                for item in tree.items(list) {
+                    push(&keys::INSTANCE_TYPE, Some(*item));
+                }
+            }
+        }
+        if let Some(caps) = push(
+            &keys::CAPABILITIES,
+            tree.get_value(service.node, "x-omnistrate-capabilities"),
+        ) {
+            push(&keys::AUTOSCALING, tree.get_value(caps, "autoscaling"));
+            push(
+                &keys::SERVERLESS,
+                tree.get_value(caps, "serverlessConfiguration"),
+            );
+        }
+    }
+    out
+}
+
+/// How messages name an object: `` `limits` `` or "an API parameter".
+pub(super) fn object_label(schema: &ObjectSchema) -> String {
+    if schema.name.contains(' ') {
+        format!("an {}", schema.name)
+    } else {
+        format!("`{}`", schema.name)
+    }
+}
+
+/// The entry under `key`, unless its value is null (`key:` with nothing).
+pub(super) fn present(tree: &Tree, map: NodeId, key: &str) -> Option<Entry> {
+    tree.get(map, key)
+        .filter(|e| tree.shape(e.value) != Shape::Null)
+}
+
+/// The key node of the entry a value node sits under.
+pub(super) fn key_of(tree: &Tree, value: NodeId) -> Option<NodeId> {
+    match tree.node(value).seg {
+        Seg::Key(key) => Some(key),
+        _ => None,
+    }
+}
+
+/// Where to report "this object lacks a field": the object's key
+/// (`autoscaling:`), else its first own key, else the object itself.
+pub(super) fn object_anchor(tree: &Tree, node: NodeId) -> NodeId {
+    key_of(tree, node)
+        .or_else(|| first_key(tree, node))
+        .unwrap_or(node)
+}
+
+/// The first key of a mapping as written.
+pub(super) fn first_key(tree: &Tree, map: NodeId) -> Option<NodeId> {
+    tree.own_entries(map).first().map(|e| e.key)
+}
+
+/// Of two entries of one mapping, the one written later and the earlier one.
+pub(super) fn later_and_earlier(tree: &Tree, a: Entry, b: Entry) -> (Entry, Entry) {
+    if tree.span(a.key).start >= tree.span(b.key).start {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+/// Replace a key's text (inside its quotes, if any).
+pub(super) fn rename_key(tree: &Tree, key: NodeId, title: String, to: &str) -> Fix {
+    Fix::replace(title, tree.value_span(key), to)
+}
+
+/// Replace a scalar's text (inside its quotes, if any).
+pub(super) fn replace_text(tree: &Tree, node: NodeId, title: String, to: &str) -> Fix {
+    Fix::replace(title, tree.value_span(node), to)
+}
+
+/// Replace a whole scalar, quotes included, with a plain scalar. `None` when
+/// the node is an alias (the anchor may be shared).
+pub(super) fn replace_plain(tree: &Tree, node: NodeId, title: String, to: &str) -> Option<Fix> {
+    (tree.resolve(node) == node).then(|| Fix::replace(title, tree.span(node), to))
+}
+
+/// Whether a scalar was written in quotes (or as a block scalar / with a tag).
+pub(super) fn is_quoted(tree: &Tree, node: NodeId) -> bool {
+    tree.scalar(node)
+        .is_some_and(|s| s.style != ScalarStyle::Plain || s.tagged)
+}
+
+/// The span of a value (inside quotes), or of a collection.
+pub(super) fn span_of(tree: &Tree, node: NodeId) -> Span {
+    tree.value_span(node)
+}
+
+/// A number as people write it: `3`, not `3.0`.
+pub(super) fn fmt_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// Cut long values for messages.
+pub(super) fn shorten(value: &str) -> String {
+    if value.chars().count() > 40 {
+        format!("{}…", value.chars().take(40).collect::<String>())
+    } else {
+        value.to_owned()
+    }
+}
+
+/// The names of every service.
+pub(super) fn service_names<'a>(ctx: &Context<'a>) -> impl Iterator<Item = &'a str> {
+    ctx.spec.services.iter().map(|s| s.name.value.as_str())
+}
+
+/// The API-param keys of one service.
+pub(super) fn param_keys(service: &Service) -> impl Iterator<Item = &str> {
+    service.api_params.iter().filter_map(|p| p.key_str())
+}

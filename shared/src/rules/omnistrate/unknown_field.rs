@@ -1,0 +1,74 @@
+use crate::declare_rule;
+use crate::model::keys::did_you_mean;
+use crate::rules::{Context, Rule, RuleMeta, Sink};
+
+use super::support::{object_label, objects, rename_key};
+
+declare_rule! {
+    /// ## What
+    /// A key the schema does not know inside an API parameter, its `limits`,
+    /// `x-omnistrate-compute`, an `instanceTypes[]` item,
+    /// `x-omnistrate-capabilities`, `autoscaling` or `serverlessConfiguration`.
+    ///
+    /// ## Why
+    /// These objects are closed (`additionalProperties: false` in the plan
+    /// schema): a misspelt field is either rejected at build time or, worse,
+    /// ignored, so `defaultvalue` or `minReplica` never takes effect.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// x-omnistrate-api-params:
+    ///   - key: numReadReplicas
+    ///     type: Float64
+    ///     defaultvalue: "1"   # defaultValue
+    /// ```
+    pub struct UnknownOmnistrateField {
+        code: "O003",
+        name: "unknown-omnistrate-field",
+        severity: Error,
+        layer: Omnistrate,
+        summary: "Unknown field in an Omnistrate object",
+        help: "Check the spelling; these objects accept only their documented fields.",
+        fixable: true,
+    }
+}
+
+impl Rule for UnknownOmnistrateField {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Context, sink: &mut Sink) {
+        let tree = ctx.tree;
+        for object in objects(ctx) {
+            let schema = object.schema;
+            for entry in tree.entries(object.node) {
+                let Some(key) = tree.str(entry.key) else {
+                    continue;
+                };
+                if schema.field(key).is_some() {
+                    continue;
+                }
+                let current = schema.fields.iter().filter(|f| f.deprecated_by.is_none());
+                let suggestion = did_you_mean(key, current.clone().map(|f| f.key))
+                    .filter(|s| tree.get(object.node, s).is_none());
+                let diagnostic = sink.at(
+                    entry.key,
+                    format!("unknown field `{key}` in {}", object_label(schema)),
+                );
+                if schema.fields.len() <= 8 {
+                    let list: Vec<String> = current.map(|f| format!("`{}`", f.key)).collect();
+                    diagnostic.help(format!("Known fields: {}.", list.join(", ")));
+                }
+                if let Some(suggestion) = suggestion {
+                    diagnostic.fix(rename_key(
+                        tree,
+                        entry.key,
+                        format!("Did you mean `{suggestion}`?"),
+                        suggestion,
+                    ));
+                }
+            }
+        }
+    }
+}
