@@ -1,7 +1,7 @@
 //! The wasm build of the spec core answers exactly what the native CLI prints.
 //!
-//! Needs the wasm module (`cargo build -p specstudio-frontend --target
-//! wasm32-unknown-unknown --profile wasm-release`, done by `.ci/run`) and node.
+//! Runs the module the page ships (`dist/pkg/specstudio_frontend_bg.wasm`, built
+//! by `cargo run -p xtask -- build-ui`) under node, through its C-ABI exports.
 //! Under `CI=true` a missing prerequisite fails the test; locally it skips loudly.
 
 use std::path::{Path, PathBuf};
@@ -15,8 +15,7 @@ fn wasm_module() -> PathBuf {
     if let Ok(path) = std::env::var("SPECSTUDIO_WASM") {
         return PathBuf::from(path);
     }
-    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| workspace().join("target"));
-    target.join("wasm32-unknown-unknown/wasm-release/specstudio_frontend.wasm")
+    workspace().join("dist/pkg/specstudio_frontend_bg.wasm")
 }
 
 fn prerequisites() -> Option<PathBuf> {
@@ -24,7 +23,7 @@ fn prerequisites() -> Option<PathBuf> {
     let node = Command::new("node").arg("--version").output().is_ok();
     let missing = match (wasm.exists(), node) {
         (true, true) => return Some(wasm),
-        (false, _) => format!("the wasm module {} (build it with `cargo build -p specstudio-frontend --target wasm32-unknown-unknown --profile wasm-release`)", wasm.display()),
+        (false, _) => format!("the wasm module {} (build it with `cargo run -p xtask -- build-ui`)", wasm.display()),
         (true, false) => "node (apt-get install nodejs)".to_owned(),
     };
     if std::env::var("CI").is_ok_and(|v| v == "true") {

@@ -1,9 +1,18 @@
-// Run the wasm build of the spec core under node, without any binding generator.
+// Run the shipped wasm module (dist/pkg/specstudio_frontend_bg.wasm) under node
+// through its plain C-ABI exports (frontend/src/abi.rs), without the page.
 // usage: node run.mjs <module.wasm> lint|graph <spec-file> [display-path]
 import { readFileSync } from "node:fs";
 
 const [wasmPath, command, specPath, displayPath] = process.argv.slice(2);
-const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), {});
+const module = await WebAssembly.compile(readFileSync(wasmPath));
+// The editor's own imports (DOM, Monaco, dagre) are never reached by the C-ABI
+// exports: stub each with a function that fails loudly if it ever is.
+const stub = new Proxy({}, {
+  get: (_, name) => () => { throw new Error(`import ${String(name)} called outside the page`); },
+});
+const imports = {};
+for (const { module: name } of WebAssembly.Module.imports(module)) imports[name] = stub;
+const instance = await WebAssembly.instantiate(module, imports);
 const api = instance.exports;
 
 function put(bytes) {

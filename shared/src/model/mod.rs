@@ -62,6 +62,8 @@ pub struct Spec {
     pub integrations: Vec<Integration>,
     /// Every template reference in a service, in source order.
     pub templates: Vec<TemplateUse>,
+    /// `{{` openers with no `}}` in service values: (scalar node, span of `{{`).
+    pub unclosed_braces: Vec<(NodeId, Span)>,
     /// Service name → index (first wins), for constant-time lookups.
     by_name: HashMap<String, usize>,
     /// Resource key (`master`) → index.
@@ -182,6 +184,7 @@ impl Spec {
             configs: Vec::new(),
             integrations: Vec::new(),
             templates: Vec::new(),
+            unclosed_braces: Vec::new(),
             by_name: HashMap::new(),
             by_resource_key: HashMap::new(),
         };
@@ -216,8 +219,9 @@ impl Spec {
                 .or_insert(index);
         }
         for index in 0..spec.services.len() {
-            let uses = collect_templates(tree, &spec.services[index], index);
-            spec.templates.extend(uses);
+            let found = collect_templates(tree, &spec.services[index], index);
+            spec.templates.extend(found.uses);
+            spec.unclosed_braces.extend(found.unclosed);
         }
         spec
     }
@@ -329,9 +333,15 @@ pub fn key_of(tree: &Tree, value: NodeId) -> Option<NodeId> {
     }
 }
 
+#[derive(Default)]
+struct Found {
+    uses: Vec<TemplateUse>,
+    unclosed: Vec<(NodeId, Span)>,
+}
+
 /// Walk every scalar value of a service and collect its template references.
-fn collect_templates(tree: &Tree, service: &Service, index: usize) -> Vec<TemplateUse> {
-    let mut uses = Vec::new();
+fn collect_templates(tree: &Tree, service: &Service, index: usize) -> Found {
+    let mut found = Found::default();
     let env_node = tree
         .get_value(service.node, "environment")
         .map(|n| tree.resolve(n));
@@ -339,7 +349,7 @@ fn collect_templates(tree: &Tree, service: &Service, index: usize) -> Vec<Templa
         let Some(value) = &env.value else { continue };
         push_uses(
             tree,
-            &mut uses,
+            &mut found,
             index,
             &env.name.value,
             value.node,
@@ -371,19 +381,20 @@ fn collect_templates(tree: &Tree, service: &Service, index: usize) -> Vec<Templa
             }
             Shape::Scalar => {
                 if let Some(text) = tree.str(node) {
-                    push_uses(tree, &mut uses, index, &via, node, 0, text);
+                    push_uses(tree, &mut found, index, &via, node, 0, text);
                 }
             }
             Shape::Null => {}
         }
     }
-    uses.sort_by_key(|u| u.span.start);
-    uses
+    found.uses.sort_by_key(|u| u.span.start);
+    found.unclosed.sort_by_key(|(_, span)| span.start);
+    found
 }
 
 fn push_uses(
     tree: &Tree,
-    uses: &mut Vec<TemplateUse>,
+    found: &mut Found,
     service: usize,
     via: &str,
     node: NodeId,
@@ -391,12 +402,15 @@ fn push_uses(
     text: &str,
 ) {
     let scan = template::scan(text);
+    for at in &scan.unclosed_braces {
+        found.unclosed.push((node, tree.sub_span(node, offset + at, offset + at + 2)));
+    }
     for (i, reference) in scan.refs.into_iter().enumerate() {
         let span = tree.sub_span(node, offset + reference.start, offset + reference.end);
         let resource_span = reference
             .resource_range
             .map(|(from, to)| tree.sub_span(node, offset + from, offset + to));
-        uses.push(TemplateUse {
+        found.uses.push(TemplateUse {
             service,
             via: via.to_owned(),
             node,

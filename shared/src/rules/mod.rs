@@ -81,9 +81,17 @@ impl Context<'_> {
     }
 }
 
-pub trait Rule: Sync {
-    fn meta(&self) -> &'static RuleMeta;
+/// A rule's metadata; implemented by [`declare_rule!`].
+pub trait Described {
+    fn rule_meta(&self) -> &'static RuleMeta;
+}
+
+pub trait Rule: Described + Sync {
     fn check(&self, ctx: &Context, sink: &mut Sink);
+
+    fn meta(&self) -> &'static RuleMeta {
+        self.rule_meta()
+    }
 }
 
 /// Collects one rule's diagnostics, stamping its code and severity.
@@ -181,6 +189,12 @@ macro_rules! declare_rule {
                 fixable: $fixable,
                 docs: concat!($($doc, "\n"),*),
             };
+        }
+
+        impl $crate::rules::Described for $name {
+            fn rule_meta(&self) -> &'static $crate::rules::RuleMeta {
+                &Self::META
+            }
         }
     };
 }

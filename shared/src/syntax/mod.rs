@@ -194,6 +194,15 @@ impl Tree {
 
     /// Look a key up in a mapping (merged keys included).
     pub fn get(&self, map: NodeId, key: &str) -> Option<Entry> {
+        let own = self.own_entries(map);
+        // Own keys win over merged ones, and most mappings merge nothing: look
+        // there first without building the merged list.
+        if let Some(entry) = own.iter().find(|e| self.str(e.key) == Some(key)) {
+            return Some(*entry);
+        }
+        if !own.iter().any(|e| self.is_merge_key(e.key)) {
+            return None;
+        }
         self.entries(map)
             .into_iter()
             .find(|e| self.str(e.key) == Some(key))

@@ -2,7 +2,7 @@ use std::collections::{HashMap, VecDeque};
 
 use crate::declare_rule;
 use crate::graph::{EdgeKind, Graph};
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 declare_rule! {
     /// ## What
@@ -110,10 +110,6 @@ fn show_cycle(cycle: &[&str]) -> String {
 }
 
 impl Rule for DependsOnCycle {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let graph = ctx.graph;
         let cycle_edges = graph.cycle_edges(&[EdgeKind::DependsOn]);

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use crate::declare_rule;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::span::Span;
 
 declare_rule! {
@@ -44,10 +44,6 @@ fn normalise(target: &str) -> &str {
 }
 
 impl Rule for DuplicateMountTarget {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for service in &ctx.spec.services {
             let mut seen: HashMap<&str, Span> = HashMap::new();

@@ -1,6 +1,6 @@
 use super::support;
 use crate::declare_rule;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 declare_rule! {
     /// ## What
@@ -55,10 +55,6 @@ fn show(c: char) -> String {
 }
 
 impl Rule for InvalidServiceName {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for service in &ctx.spec.services {
             if let Some(message) = problem(&service.name.value) {

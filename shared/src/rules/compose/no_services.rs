@@ -1,6 +1,6 @@
 use super::support;
 use crate::declare_rule;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::span::Span;
 use crate::syntax::Shape;
 
@@ -30,10 +30,6 @@ declare_rule! {
 }
 
 impl Rule for NoServices {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let tree = ctx.tree;
         let Some(root) = tree.root else {

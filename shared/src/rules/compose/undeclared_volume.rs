@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use super::support;
 use crate::declare_rule;
 use crate::model::MountKind;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::syntax::Shape;
 
 declare_rule! {
@@ -38,10 +38,6 @@ declare_rule! {
 }
 
 impl Rule for UndeclaredVolume {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let (tree, spec) = (ctx.tree, ctx.spec);
         let Some(root) = spec.root else { return };

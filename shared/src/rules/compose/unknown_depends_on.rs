@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use super::support;
 use crate::declare_rule;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 declare_rule! {
     /// ## What
@@ -36,10 +36,6 @@ declare_rule! {
 }
 
 impl Rule for UnknownDependsOn {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let spec = ctx.spec;
         let mut suggester =

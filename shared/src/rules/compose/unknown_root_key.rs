@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use super::support;
 use crate::declare_rule;
 use crate::model::keys;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 declare_rule! {
     /// ## What
@@ -33,10 +33,6 @@ declare_rule! {
 }
 
 impl Rule for UnknownRootKey {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let Some(root) = ctx.spec.root else { return };
         let tree = ctx.tree;

@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use super::support;
 use crate::declare_rule;
 use crate::model::keys;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::syntax::Shape;
 
 declare_rule! {
@@ -36,10 +36,6 @@ declare_rule! {
 }
 
 impl Rule for UnknownServiceKey {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let tree = ctx.tree;
         let mut suggester = support::Suggester::new(

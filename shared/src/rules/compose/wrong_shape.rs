@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use super::support;
 use crate::declare_rule;
 use crate::model::keys::{FieldType, ObjectSchema, ROOT, SERVICE};
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::syntax::{Entry, NodeId, ScalarValue, Shape, Tree};
 
 declare_rule! {
@@ -142,10 +142,6 @@ fn check_fields(
 }
 
 impl Rule for WrongShape {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let tree = ctx.tree;
         let Some(root) = ctx.spec.root else { return };

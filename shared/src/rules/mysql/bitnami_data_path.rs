@@ -2,7 +2,7 @@ use super::support::{image_of, is_bitnami_mysql_image};
 use crate::declare_rule;
 use crate::diagnostic::Fix;
 use crate::model::MountKind;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 declare_rule! {
     /// ## What
@@ -33,10 +33,6 @@ declare_rule! {
 }
 
 impl Rule for BitnamiDataPath {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for service in &ctx.spec.services {
             let Some(image) = image_of(service).filter(|i| is_bitnami_mysql_image(i)) else {

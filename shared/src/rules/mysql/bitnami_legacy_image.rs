@@ -1,7 +1,7 @@
 use super::support::parse_image;
 use crate::declare_rule;
 use crate::diagnostic::Fix;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::span::Span;
 
 declare_rule! {
@@ -32,10 +32,6 @@ declare_rule! {
 }
 
 impl Rule for BitnamiLegacyImage {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for service in &ctx.spec.services {
             let Some(image) = &service.image else {

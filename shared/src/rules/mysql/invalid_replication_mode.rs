@@ -2,7 +2,7 @@ use super::support::{literal, mysql_services, value_is_exact};
 use crate::declare_rule;
 use crate::diagnostic::Fix;
 use crate::model::keys::did_you_mean;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 declare_rule! {
     /// ## What
@@ -41,10 +41,6 @@ fn intended(value: &str) -> Option<&'static str> {
 }
 
 impl Rule for InvalidReplicationMode {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for service in mysql_services(ctx.spec) {
             let Some(var) = service.env("MYSQL_REPLICATION_MODE") else {

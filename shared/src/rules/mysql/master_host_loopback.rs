@@ -2,7 +2,7 @@ use super::support::{literal, masters, mysql_services, role, value_is_exact, Rol
 use crate::declare_rule;
 use crate::diagnostic::Fix;
 use crate::model::Service;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 declare_rule! {
     /// ## What
@@ -60,10 +60,6 @@ fn master_template(master: &Service) -> String {
 }
 
 impl Rule for MasterHostLoopback {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let masters = masters(ctx.spec);
         let omnistrate = ctx.is_omnistrate();

@@ -1,6 +1,6 @@
 use super::support::{literal, mysql_services, role, Role};
 use crate::declare_rule;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 declare_rule! {
     /// ## What
@@ -37,10 +37,6 @@ const PASSWORDS: &[&str] = &[
 ];
 
 impl Rule for MasterPasswordConstraints {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for service in mysql_services(ctx.spec) {
             let master = role(service) == Role::Master;

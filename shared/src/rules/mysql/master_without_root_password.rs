@@ -2,7 +2,7 @@ use super::support::{
     allows_empty_password, has_env_file, is_set, mysql_services, role, runs_mysql_image, Role,
 };
 use crate::declare_rule;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 declare_rule! {
     /// ## What
@@ -40,10 +40,6 @@ const ROOT_PASSWORD_VARS: &[&str] = &[
 ];
 
 impl Rule for MasterWithoutRootPassword {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for service in mysql_services(ctx.spec) {
             let role = role(service);

@@ -1,7 +1,7 @@
 use super::support::{literal, master_of, mysql_services, role, Role};
 use crate::declare_rule;
 use crate::model::{EnvVar, Service};
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::template::{self, RefKind, RefScope};
 
 declare_rule! {
@@ -122,10 +122,6 @@ const PAIRS: &[Pair] = &[
 ];
 
 impl Rule for ReplicationCredentialsMismatch {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let spec = ctx.spec;
         for slave in mysql_services(spec) {

@@ -1,7 +1,7 @@
 use crate::declare_rule;
 use crate::diagnostic::Fix;
 use crate::model::{MountKind, Spanned};
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 declare_rule! {
     /// ## What
@@ -64,10 +64,6 @@ struct Use<'a> {
 }
 
 impl Rule for SharedDataDirectory {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         if ctx.is_omnistrate() {
             return;

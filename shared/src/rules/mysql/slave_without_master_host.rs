@@ -1,6 +1,6 @@
 use super::support::{has_env_file, is_set, mysql_services, role, Role};
 use crate::declare_rule;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 declare_rule! {
     /// ## What
@@ -30,10 +30,6 @@ declare_rule! {
 }
 
 impl Rule for SlaveWithoutMasterHost {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for service in mysql_services(ctx.spec) {
             if role(service) != Role::Slave || is_set(service, "MYSQL_MASTER_HOST") {

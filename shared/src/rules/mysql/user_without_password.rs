@@ -4,7 +4,7 @@ use super::support::{
 };
 use crate::declare_rule;
 use crate::model::Service;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 declare_rule! {
     /// ## What
@@ -62,10 +62,6 @@ fn check_pair(ctx: &Context, sink: &mut Sink, service: &Service, user: &str, pas
 }
 
 impl Rule for UserWithoutPassword {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for service in mysql_services(ctx.spec) {
             let role = role(service);

@@ -1,5 +1,5 @@
 use crate::declare_rule;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 use super::support::{fmt_number, object_anchor, present, span_of};
 
@@ -33,10 +33,6 @@ declare_rule! {
 }
 
 impl Rule for AutoscalingReplicaBounds {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let tree = ctx.tree;
         for service in &ctx.spec.services {

@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::model::Autoscaling;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::syntax::Tree;
 
 use super::support::{fmt_number, present, span_of};
@@ -39,10 +39,6 @@ declare_rule! {
 }
 
 impl Rule for AutoscalingThresholdRange {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let tree = ctx.tree;
         for service in &ctx.spec.services {

@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::params::{check_type, check_value};
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::template;
 
 use super::support::shorten;
@@ -37,10 +37,6 @@ declare_rule! {
 }
 
 impl Rule for DefaultValueMismatch {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for service in &ctx.spec.services {
             for param in &service.api_params {

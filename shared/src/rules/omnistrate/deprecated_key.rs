@@ -1,7 +1,7 @@
 use crate::declare_rule;
 use crate::diagnostic::Fix;
 use crate::model::keys::{self, ObjectSchema};
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::span::Span;
 use crate::syntax::{Entry, NodeId, Shape, Tree};
 
@@ -54,10 +54,6 @@ const ACCOUNT_KEYS: [&str; 3] = [
 ];
 
 impl Rule for DeprecatedKey {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let tree = ctx.tree;
         let Some(root) = ctx.spec.root else { return };

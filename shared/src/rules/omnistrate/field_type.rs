@@ -1,7 +1,7 @@
 use crate::declare_rule;
 use crate::diagnostic::Fix;
 use crate::model::keys::FieldType;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::syntax::{NodeId, Scalar, ScalarStyle, ScalarValue, Shape, Tree};
 use crate::template;
 
@@ -44,10 +44,6 @@ declare_rule! {
 }
 
 impl Rule for OmnistrateFieldType {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let tree = ctx.tree;
         for object in objects(ctx) {

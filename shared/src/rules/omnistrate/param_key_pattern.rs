@@ -1,5 +1,5 @@
 use crate::declare_rule;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 declare_rule! {
     /// ## What
@@ -34,10 +34,6 @@ pub(super) fn is_valid_key(key: &str) -> bool {
 }
 
 impl Rule for ApiParamKeyPattern {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for service in &ctx.spec.services {
             for param in &service.api_params {

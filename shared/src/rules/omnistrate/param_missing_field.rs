@@ -1,5 +1,5 @@
 use crate::declare_rule;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 use super::support::{first_key, present};
 
@@ -32,10 +32,6 @@ declare_rule! {
 }
 
 impl Rule for ApiParamMissingField {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let tree = ctx.tree;
         for service in &ctx.spec.services {

@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::model::ParamType;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 use super::support::replace_text;
 
@@ -32,10 +32,6 @@ declare_rule! {
 }
 
 impl Rule for ParamTypeSpelling {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for service in &ctx.spec.services {
             for param in &service.api_params {

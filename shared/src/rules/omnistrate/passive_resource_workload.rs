@@ -1,5 +1,5 @@
 use crate::declare_rule;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::syntax::{NodeId, Shape, Tree};
 
 use super::support::present;
@@ -46,10 +46,6 @@ fn declared(tree: &Tree, map: NodeId, key: &str) -> Option<NodeId> {
 }
 
 impl Rule for PassiveResourceWorkload {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let tree = ctx.tree;
         for service in &ctx.spec.services {

@@ -1,5 +1,5 @@
 use crate::declare_rule;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 use super::support::span_of;
 
@@ -34,10 +34,6 @@ declare_rule! {
 }
 
 impl Rule for ReplicaCountParamNotNumeric {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for service in &ctx.spec.services {
             let Some(reference) = service

@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 
 use crate::declare_rule;
 use crate::model::PortRange;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 use super::support::{fmt_number, object_anchor, present, replace_plain};
 
@@ -38,10 +38,6 @@ declare_rule! {
 }
 
 impl Rule for ServerlessTargetPort {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let tree = ctx.tree;
         for service in &ctx.spec.services {

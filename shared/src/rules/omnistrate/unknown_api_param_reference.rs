@@ -1,7 +1,7 @@
 use crate::declare_rule;
 use crate::model::keys::did_you_mean;
 use crate::model::{read_string, Spanned};
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 use super::support::{param_keys, replace_text};
 
@@ -42,10 +42,6 @@ const TWINS: [&str; 4] = [
 ];
 
 impl Rule for UnknownApiParamReference {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for service in &ctx.spec.services {
             let Some(compute) = &service.compute else {

@@ -1,7 +1,7 @@
 use crate::declare_rule;
 use crate::model::keys::{did_you_mean, CLOUD_PROVIDERS};
 use crate::model::{string_items, Spanned};
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 use super::support::replace_text;
 
@@ -45,10 +45,6 @@ fn alias(lowered: &str) -> Option<&'static str> {
 }
 
 impl Rule for UnknownCloudProvider {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let tree = ctx.tree;
         let mut values: Vec<Spanned<String>> = Vec::new();

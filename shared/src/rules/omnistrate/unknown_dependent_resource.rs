@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::model::keys::did_you_mean;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 use super::support::{replace_text, service_names};
 
@@ -34,10 +34,6 @@ declare_rule! {
 }
 
 impl Rule for UnknownDependentResource {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for service in &ctx.spec.services {
             let own = service.name.value.as_str();

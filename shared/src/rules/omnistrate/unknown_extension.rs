@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::model::keys::{self, did_you_mean, edit_distance, ObjectSchema};
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::syntax::{NodeId, Tree};
 
 use super::support::rename_key;
@@ -146,10 +146,6 @@ fn misspelt_prefix(
 }
 
 impl Rule for UnknownOmnistrateExtension {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let Some(root) = ctx.spec.root else { return };
         check_level(ctx.tree, root, &keys::ROOT, &keys::SERVICE, sink);

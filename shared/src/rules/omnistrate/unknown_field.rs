@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::model::keys::did_you_mean;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 use super::support::{object_label, objects, rename_key};
 
@@ -34,10 +34,6 @@ declare_rule! {
 }
 
 impl Rule for UnknownOmnistrateField {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let tree = ctx.tree;
         for object in objects(ctx) {

@@ -1,7 +1,7 @@
 use crate::declare_rule;
 use crate::model::keys::did_you_mean;
 use crate::model::ParamType;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 use super::support::replace_text;
 
@@ -46,10 +46,6 @@ fn alias(lowered: &str) -> Option<ParamType> {
 }
 
 impl Rule for UnknownParamType {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for service in &ctx.spec.services {
             for param in &service.api_params {

@@ -2,7 +2,7 @@ use crate::declare_rule;
 use crate::diagnostic::Fix;
 use crate::model::ParamType;
 use crate::params::looks_like_password;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 declare_rule! {
     /// ## What
@@ -32,10 +32,6 @@ declare_rule! {
 }
 
 impl Rule for ExportedSecretParameter {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for service in &ctx.spec.services {
             for param in &service.api_params {

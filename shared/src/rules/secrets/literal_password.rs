@@ -4,7 +4,7 @@ use crate::declare_rule;
 use crate::diagnostic::{Fix, TextEdit};
 use crate::model::{EnvVar, Service};
 use crate::params::looks_like_password;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::span::Span;
 use crate::syntax::{NodeId, NodeKind, Shape, Tree};
 use crate::template;
@@ -174,10 +174,6 @@ fn display_name(name: &str) -> String {
 }
 
 impl Rule for LiteralPassword {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for service in &ctx.spec.services {
             for var in &service.environment {

@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crate::declare_rule;
 use crate::graph::{EdgeKind, GraphEdge};
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 
 declare_rule! {
     /// ## What
@@ -67,10 +67,6 @@ fn path_back(edges: &[&GraphEdge], from: &str, to: &str) -> Option<Vec<String>> 
 }
 
 impl Rule for DependencyCycle {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let graph = ctx.graph;
         let indices = graph.cycle_edges(&[EdgeKind::ResourceLink, EdgeKind::Reference]);

@@ -2,7 +2,7 @@ use super::support::{is_exact, written};
 use crate::declare_rule;
 use crate::diagnostic::Fix;
 use crate::model::TemplateUse;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::syntax::ScalarStyle;
 use crate::template;
 
@@ -33,10 +33,6 @@ declare_rule! {
 }
 
 impl Rule for TemplateConcatenation {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for usage in ctx.spec.templates.iter().filter(|u| u.concatenated) {
             let text = ctx.tree.str(usage.node).unwrap_or_default();

@@ -1,7 +1,7 @@
 use super::support::{param_keys, path_span, suggest};
 use crate::declare_rule;
 use crate::diagnostic::Fix;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::template::{RefKind, RefScope};
 
 declare_rule! {
@@ -34,10 +34,6 @@ declare_rule! {
 }
 
 impl Rule for UnknownParameter {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for usage in &ctx.spec.templates {
             if usage.reference.scope != RefScope::This || usage.reference.kind != RefKind::Var {

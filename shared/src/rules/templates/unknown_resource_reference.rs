@@ -1,7 +1,7 @@
 use super::support::suggest;
 use crate::declare_rule;
 use crate::diagnostic::Fix;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::template::RefScope;
 
 declare_rule! {
@@ -31,10 +31,6 @@ declare_rule! {
 }
 
 impl Rule for UnknownResourceReference {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let spec = ctx.spec;
         let keys: Vec<String> = spec.services.iter().map(|s| s.resource_key()).collect();

@@ -2,7 +2,7 @@ use super::support::path_span;
 use crate::declare_rule;
 use crate::diagnostic::Fix;
 use crate::model::keys::did_you_mean;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::template::{normalize_sys_path, system_parameter, RefKind, SYSTEM_PARAMETERS};
 
 declare_rule! {
@@ -60,10 +60,6 @@ pub(super) fn with_user_indices(candidate: &str, user_path: &str) -> String {
 }
 
 impl Rule for UnknownSystemParameter {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for usage in &ctx.spec.templates {
             if usage.reference.kind != RefKind::Sys {

@@ -1,5 +1,5 @@
 use crate::declare_rule;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::syntax::{YamlProblemKind, MAX_ALIAS_EXPANSION};
 
 declare_rule! {
@@ -28,19 +28,10 @@ declare_rule! {
 }
 
 impl Rule for AliasExpansion {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
-        for problem in ctx.yaml_problems {
-            if problem.kind == YamlProblemKind::AliasExpansion {
-                sink.at_span(
-                    problem.span,
-                    None,
-                    format!("aliases expand to more than {MAX_ALIAS_EXPANSION} nodes"),
-                );
-            }
-        }
+        super::report_each(ctx, sink, |kind| {
+            (*kind == YamlProblemKind::AliasExpansion)
+                .then(|| format!("aliases expand to more than {MAX_ALIAS_EXPANSION} nodes"))
+        });
     }
 }

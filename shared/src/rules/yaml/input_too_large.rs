@@ -1,5 +1,5 @@
 use crate::declare_rule;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::syntax::{YamlProblemKind, MAX_INPUT_BYTES};
 
 declare_rule! {
@@ -23,21 +23,12 @@ declare_rule! {
 }
 
 impl Rule for InputTooLarge {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
-        for problem in ctx.yaml_problems {
-            if let YamlProblemKind::TooLarge { bytes } = problem.kind {
-                sink.at_span(
-                    problem.span,
-                    None,
-                    format!(
-                        "the spec is {bytes} bytes; the limit is {MAX_INPUT_BYTES} bytes (5 MiB)"
-                    ),
-                );
-            }
-        }
+        super::report_each(ctx, sink, |kind| match kind {
+            YamlProblemKind::TooLarge { bytes } => Some(format!(
+                "the spec is {bytes} bytes; the limit is {MAX_INPUT_BYTES} bytes (5 MiB)"
+            )),
+            _ => None,
+        });
     }
 }

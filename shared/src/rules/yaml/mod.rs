@@ -9,7 +9,8 @@ mod recursive_alias;
 mod syntax_error;
 mod tab_indentation;
 
-use super::Rule;
+use super::{Context, Rule, Sink};
+use crate::syntax::YamlProblemKind;
 
 pub use alias_expansion::AliasExpansion;
 pub use duplicate_key::DuplicateKey;
@@ -30,3 +31,17 @@ pub const RULES: &[&dyn Rule] = &[
     &RecursiveAlias,
     &MultipleDocuments,
 ];
+
+/// Report each YAML problem for which `message` has something to say, where
+/// the parser found it.
+fn report_each(
+    ctx: &Context,
+    sink: &mut Sink,
+    message: impl Fn(&YamlProblemKind) -> Option<String>,
+) {
+    for problem in ctx.yaml_problems {
+        if let Some(message) = message(&problem.kind) {
+            sink.at_span(problem.span, None, message);
+        }
+    }
+}

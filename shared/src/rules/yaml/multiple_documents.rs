@@ -1,5 +1,5 @@
 use crate::declare_rule;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::syntax::YamlProblemKind;
 
 declare_rule! {
@@ -27,19 +27,10 @@ declare_rule! {
 }
 
 impl Rule for MultipleDocuments {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
-        for problem in ctx.yaml_problems {
-            if problem.kind == YamlProblemKind::MultipleDocuments {
-                sink.at_span(
-                    problem.span,
-                    None,
-                    "a second YAML document starts here and is ignored",
-                );
-            }
-        }
+        super::report_each(ctx, sink, |kind| {
+            (*kind == YamlProblemKind::MultipleDocuments)
+                .then(|| "a second YAML document starts here and is ignored".to_owned())
+        });
     }
 }

@@ -1,5 +1,5 @@
 use crate::declare_rule;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::syntax::{YamlProblemKind, MAX_DEPTH};
 
 declare_rule! {
@@ -26,19 +26,10 @@ declare_rule! {
 }
 
 impl Rule for NestingTooDeep {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
-        for problem in ctx.yaml_problems {
-            if problem.kind == YamlProblemKind::TooDeep {
-                sink.at_span(
-                    problem.span,
-                    None,
-                    format!("nesting is deeper than {MAX_DEPTH} levels"),
-                );
-            }
-        }
+        super::report_each(ctx, sink, |kind| {
+            (*kind == YamlProblemKind::TooDeep)
+                .then(|| format!("nesting is deeper than {MAX_DEPTH} levels"))
+        });
     }
 }

@@ -1,5 +1,5 @@
 use crate::declare_rule;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::syntax::YamlProblemKind;
 
 declare_rule! {
@@ -26,19 +26,10 @@ declare_rule! {
 }
 
 impl Rule for RecursiveAlias {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
-        for problem in ctx.yaml_problems {
-            if problem.kind == YamlProblemKind::RecursiveAlias {
-                sink.at_span(
-                    problem.span,
-                    None,
-                    "alias refers to a collection that contains it",
-                );
-            }
-        }
+        super::report_each(ctx, sink, |kind| {
+            (*kind == YamlProblemKind::RecursiveAlias)
+                .then(|| "alias refers to a collection that contains it".to_owned())
+        });
     }
 }

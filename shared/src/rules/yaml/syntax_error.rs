@@ -1,5 +1,5 @@
 use crate::declare_rule;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::syntax::YamlProblemKind;
 
 declare_rule! {
@@ -27,15 +27,10 @@ declare_rule! {
 }
 
 impl Rule for SyntaxError {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
-        for problem in ctx.yaml_problems {
-            if let YamlProblemKind::Syntax(info) = &problem.kind {
-                sink.at_span(problem.span, None, format!("YAML syntax error: {info}"));
-            }
-        }
+        super::report_each(ctx, sink, |kind| match kind {
+            YamlProblemKind::Syntax(info) => Some(format!("YAML syntax error: {info}")),
+            _ => None,
+        });
     }
 }

@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::diagnostic::Fix;
-use crate::rules::{Context, Rule, RuleMeta, Sink};
+use crate::rules::{Context, Rule, Sink};
 use crate::syntax::YamlProblemKind;
 
 declare_rule! {
@@ -27,10 +27,6 @@ declare_rule! {
 }
 
 impl Rule for TabIndentation {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for problem in ctx.yaml_problems {
             if problem.kind == YamlProblemKind::Tab {
