@@ -158,11 +158,12 @@ impl LineIndex {
     }
 }
 
+/// Offsets of line breaks: `\n`, and a `\r` not followed by `\n` (old Mac
+/// line ends, which YAML and Monaco both honour).
 fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, b)| (*b == b'\n').then_some(i))
+    bytes.iter().enumerate().filter_map(|(i, b)| {
+        (*b == b'\n' || (*b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))).then_some(i)
+    })
 }
 
 fn clamp_to_char_boundary(text: &str, mut offset: usize) -> usize {
@@ -190,6 +191,15 @@ mod tests {
         assert_eq!(index.offset_utf16(text, 1, 7), x);
         let b = text.find('b').unwrap();
         assert_eq!(index.position(text, b), Position { line: 2, column: 1 });
+    }
+
+    #[test]
+    fn lone_carriage_returns_break_lines() {
+        let text = "a\rb\r\nc";
+        let index = LineIndex::new(text);
+        assert_eq!(index.position(text, 2), Position { line: 2, column: 1 });
+        assert_eq!(index.position(text, 5), Position { line: 3, column: 1 });
+        assert_eq!(index.line_span(text, 1), Span::new(2, 3));
     }
 
     #[test]

@@ -144,3 +144,30 @@ fn duplicate_keys_in_large_mappings_are_found_in_linear_time() {
     );
     assert!(started.elapsed().as_secs() < 5);
 }
+
+#[test]
+fn spans_survive_non_ascii_text_with_any_line_ends() {
+    for eol in ["\n", "\r\n", "\r"] {
+        let text = [
+            "services:",
+            "  Wéb😀:",
+            "    image: nginx",
+            "    dependsx: 1",
+            "",
+        ]
+        .join(eol);
+        let diagnostics = shared::check(&text);
+        let unknown = diagnostics.iter().find(|d| d.code == "C002").expect("C002");
+        assert_eq!(
+            &text[unknown.span.start..unknown.span.end],
+            "dependsx",
+            "eol {eol:?}"
+        );
+        let index = shared::LineIndex::new(&text);
+        assert_eq!(
+            index.position(&text, unknown.span.start).line,
+            4,
+            "eol {eol:?}"
+        );
+    }
+}

@@ -54,6 +54,9 @@ struct Frame {
 struct Builder<'a> {
     text: &'a str,
     ascii: bool,
+    /// Last converted (char index, byte offset): markers arrive nearly in
+    /// order, so converting from here is linear overall.
+    cursor: (usize, usize),
     line_starts: Vec<usize>,
     tree: Tree,
     frames: Vec<Frame>,
@@ -81,6 +84,7 @@ pub fn parse(text: &str) -> (Option<Tree>, Vec<YamlProblem>) {
     let mut builder = Builder {
         text,
         ascii: text.is_ascii(),
+        cursor: (0, 0),
         line_starts: line_starts(text),
         tree: Tree::default(),
         frames: Vec::new(),
@@ -403,17 +407,26 @@ impl Builder<'_> {
     }
 
     /// Byte offset of a parser marker (markers count characters).
-    fn byte(&self, marker: &Marker) -> usize {
+    fn byte(&mut self, marker: &Marker) -> usize {
+        let target = marker.index();
         if self.ascii {
-            return marker.index().min(self.text.len());
+            return target.min(self.text.len());
         }
-        let Some(&start) = self.line_starts.get(marker.line().saturating_sub(1)) else {
-            return self.text.len();
-        };
-        self.text[start..]
-            .char_indices()
-            .nth(marker.col())
-            .map_or(self.text.len(), |(i, _)| start + i)
+        let (mut chars, mut bytes) = self.cursor;
+        let text = self.text.as_bytes();
+        while chars < target && bytes < text.len() {
+            bytes += utf8_width(text[bytes]);
+            chars += 1;
+        }
+        while chars > target && bytes > 0 {
+            bytes -= 1;
+            while bytes > 0 && !self.text.is_char_boundary(bytes) {
+                bytes -= 1;
+            }
+            chars -= 1;
+        }
+        self.cursor = (chars, bytes);
+        bytes
     }
 
     /// Where the value is written verbatim, if it is.
@@ -432,5 +445,15 @@ impl Builder<'_> {
             }
             ScalarStyle::Literal | ScalarStyle::Folded => None,
         }
+    }
+}
+
+/// Length of the UTF-8 sequence that starts with `lead`.
+fn utf8_width(lead: u8) -> usize {
+    match lead {
+        0x00..=0x7f => 1,
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        _ => 4,
     }
 }
