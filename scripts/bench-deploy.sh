@@ -76,8 +76,9 @@ EOF
         --data-binary "$body" "$BASE/api/deployments" | json 'd["id"]')
     while :; do
         # the list is cheap (stored status); the full view probes replicas live
-        status=$(curl -sf "$BASE/api/deployments" | json "[x['status'] for x in d if x['id']=='$id'][0]")
-        [[ "$status" == running ]] && break
+        list=$(curl -sf "$BASE/api/deployments")
+        [[ "$list" == *"\"id\":\"$id\",\"status\":\"running\""* ]] && break
+        [[ "$list" == *"\"id\":\"$id\",\"status\":\"failed\""* ]] && status=failed || status=other
         [[ "$status" == failed ]] && { log "deployment failed: $view"; exit 1; }
         (( $(now_ms) - t0 < 240000 )) || { log "timeout"; exit 1; }
         sleep 0.05

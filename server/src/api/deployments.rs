@@ -1,0 +1,720 @@
+//! `/api/deployments`: create, list, describe, change, delete, events.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures_util::Stream;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use shared::params::{ResolvedParams, Source};
+
+use super::{AppError, AppState, Authed, Body};
+use crate::deploy::{self, DesiredStack, Probe};
+use crate::mysql::ReplicationHealth;
+use crate::store::{DeploymentRecord, Desired, Event, Status};
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDeployment {
+    /// The spec text (or use `specId`).
+    pub spec: Option<String>,
+    /// A stored spec's id (from `POST /api/specs`).
+    #[serde(rename = "specId")]
+    pub spec_id: Option<String>,
+    /// One flat map of parameter values: a key several services declare applies to each.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub params: BTreeMap<String, Value>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchDeployment {
+    /// Modifiable parameters to change.
+    #[schema(value_type = Object)]
+    pub params: BTreeMap<String, Value>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Accepted {
+    pub id: String,
+    pub url: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ContainerView {
+    pub name: String,
+    pub resource: String,
+    pub replica: u32,
+    /// Docker state (`running`, `exited`…) or `missing`.
+    pub state: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Endpoint {
+    pub resource: String,
+    pub replica: u32,
+    pub host: String,
+    pub port: u16,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReplicationView {
+    pub resource: String,
+    pub replica: u32,
+    pub container: String,
+    /// Both replication threads run.
+    pub healthy: bool,
+    #[serde(rename = "ioRunning")]
+    pub io_running: bool,
+    #[serde(rename = "sqlRunning")]
+    pub sql_running: bool,
+    #[serde(
+        rename = "secondsBehindMaster",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub seconds_behind_master: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DeploymentView {
+    pub id: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(rename = "specId")]
+    pub spec_id: String,
+    #[serde(rename = "createdAt")]
+    pub created_at: i64,
+    #[serde(rename = "updatedAt")]
+    pub updated_at: i64,
+    pub containers: Vec<ContainerView>,
+    pub endpoints: Vec<Endpoint>,
+    pub replication: Vec<ReplicationView>,
+    /// Parameter values, without any secret or `export: false` parameter.
+    #[schema(value_type = Object)]
+    pub params: BTreeMap<String, String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DeploymentSummary {
+    pub id: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(rename = "specId")]
+    pub spec_id: String,
+    #[serde(rename = "createdAt")]
+    pub created_at: i64,
+}
+
+fn visible_params(p: &ResolvedParams) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for param in &p.params {
+        if param.secret {
+            continue;
+        }
+        out.entry(param.key.clone())
+            .or_insert_with(|| param.value.clone());
+    }
+    // a key that is secret on any service stays hidden
+    for param in &p.params {
+        if param.secret {
+            out.remove(&param.key);
+        }
+    }
+    out
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).expect("OS randomness");
+    deploy::hex(&buf)
+}
+
+/// A random password: 24 characters of [A-Za-z0-9].
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut buf = [0u8; 24];
+    getrandom::fill(&mut buf).expect("OS randomness");
+    buf.iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect()
+}
+
+fn param_issues(issues: Vec<shared::params::ParamIssue>) -> AppError {
+    let names: Vec<String> = issues
+        .iter()
+        .map(|i| format!("{}: {}", i.key, i.message))
+        .collect();
+    AppError::unprocessable(
+        "invalid_params",
+        format!("invalid parameters: {}", names.join("; ")),
+        json!({ "issues": issues }),
+    )
+}
+
+fn plan_issues(issues: Vec<deploy::PlanIssue>) -> AppError {
+    let code = if issues
+        .iter()
+        .all(|i| matches!(i, deploy::PlanIssue::Unresolved(_)))
+    {
+        "unresolvable_template"
+    } else if issues
+        .iter()
+        .all(|i| matches!(i, deploy::PlanIssue::UnknownInstanceType { .. }))
+    {
+        "unknown_instance_type"
+    } else {
+        "invalid_deployment"
+    };
+    let messages: Vec<String> = issues.iter().map(|i| i.message()).collect();
+    AppError::unprocessable(code, messages.join("; "), json!({ "issues": issues }))
+}
+
+fn check_spec(text: &str) -> Result<shared::Analysis, AppError> {
+    let analysis = shared::analyze(text);
+    if analysis.has_errors() {
+        return Err(AppError::InvalidSpec {
+            count: analysis.summary().errors,
+            report: super::lint_report(text),
+        });
+    }
+    Ok(analysis)
+}
+
+/// Images the stack needs that are missing locally (a pull is tried first).
+async fn check_images(state: &AppState, stack: &DesiredStack) -> Result<(), AppError> {
+    let Some(engine) = &state.ctl.engine() else {
+        return Ok(());
+    };
+    let images: std::collections::BTreeSet<&str> =
+        stack.containers.iter().map(|c| c.image.as_str()).collect();
+    for image in images {
+        match engine.image_exists(image).await {
+            Ok(true) => {}
+            Ok(false) => {
+                if let Err(e) = engine.pull(image, Duration::from_secs(20)).await {
+                    return Err(AppError::unprocessable(
+                        "image_unavailable",
+                        crate::controller::missing_image_message(image, &e),
+                        json!({ "image": image, "buildScript": "images/mysql/build.sh" }),
+                    ));
+                }
+            }
+            Err(e) => return Err(AppError::Unavailable(format!("docker: {e}"))),
+        }
+    }
+    Ok(())
+}
+
+/// Deploy a spec with parameters. Everything is checked (spec, params,
+/// templates, instance types, images) before any Docker object is created.
+#[utoipa::path(post, path = "/api/deployments", request_body = CreateDeployment,
+    security(("bearer" = [])),
+    responses((status = 202, body = Accepted), (status = 400, body = super::error::ErrorBody),
+        (status = 401, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody),
+        (status = 422, description = "invalid spec, params, templates, instance type or image", body = super::error::ErrorBody),
+        (status = 503, body = super::error::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    _auth: Authed,
+    body: Body,
+) -> Result<Response, AppError> {
+    let req: CreateDeployment = body.json()?;
+    let text = match (req.spec, req.spec_id) {
+        (Some(_), Some(_)) => {
+            return Err(AppError::BadRequest(
+                "give either `spec` or `specId`, not both".into(),
+            ))
+        }
+        (None, None) => {
+            return Err(AppError::BadRequest(
+                "`spec` or `specId` is required".into(),
+            ))
+        }
+        (Some(text), None) => text,
+        (None, Some(id)) => state
+            .store()
+            .get_spec(&id)?
+            .ok_or_else(|| AppError::NotFound(format!("spec `{id}`")))?,
+    };
+    if text.len() > super::BODY_LIMIT {
+        return Err(AppError::PayloadTooLarge);
+    }
+    let analysis = check_spec(&text)?;
+    if analysis.spec.services.iter().all(|s| s.is_passive()) {
+        return Err(AppError::unprocessable(
+            "nothing_to_deploy",
+            "the spec has no service that runs a container",
+            Value::Null,
+        ));
+    }
+    let params = shared::params::resolve(&analysis.spec, &req.params, &mut |_| generate_password())
+        .map_err(param_issues)?;
+    let id = format!("d{}", random_hex(5));
+    let stack = deploy::plan(
+        &analysis.spec,
+        &params,
+        &id,
+        &state.ctl.images,
+        state.ctl.host_cpus,
+    )
+    .map_err(plan_issues)?;
+    if state.ctl.engine().is_none() {
+        return Err(AppError::Unavailable(
+            "docker is not reachable from this server; start dockerd (the server connects within seconds)".into(),
+        ));
+    }
+    check_images(&state, &stack).await?;
+    let spec_id = super::spec_id(&text);
+    state.store().put_spec(&spec_id, &text)?;
+    let now = crate::store::now_ms();
+    let rec = DeploymentRecord {
+        id: id.clone(),
+        spec_id,
+        params,
+        desired: Desired::Running,
+        status: Status::Provisioning,
+        message: None,
+        created_at: now,
+        updated_at: now,
+    };
+    state.store().insert_deployment(&rec)?;
+    state.ctl.register_secrets(&rec, Some(&stack));
+    state
+        .ctl
+        .counters
+        .deployments_created
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state.ctl.hub.emit(
+        &id,
+        "step",
+        &format!(
+            "deployment accepted: {} container(s) planned ({})",
+            stack.containers.len(),
+            stack
+                .containers
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    state.ctl.kick(&id);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Accepted {
+            url: format!("/api/deployments/{id}"),
+            id,
+        }),
+    )
+        .into_response())
+}
+
+/// Every deployment with its last reconciled status.
+#[utoipa::path(get, path = "/api/deployments", responses((status = 200, body = Vec<DeploymentSummary>)))]
+pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<DeploymentSummary>>, AppError> {
+    let records = state.store().list_deployments()?;
+    Ok(Json(
+        records
+            .into_iter()
+            .map(|r| DeploymentSummary {
+                id: r.id,
+                status: r.status,
+                message: r.message,
+                spec_id: r.spec_id,
+                created_at: r.created_at,
+            })
+            .collect(),
+    ))
+}
+
+fn get_record(state: &AppState, id: &str) -> Result<DeploymentRecord, AppError> {
+    state
+        .store()
+        .get_deployment(id)?
+        .ok_or_else(|| AppError::NotFound(format!("deployment `{id}`")))
+}
+
+/// One deployment, observed now: containers, endpoints, replication health.
+#[utoipa::path(get, path = "/api/deployments/{id}", params(("id" = String, Path)),
+    responses((status = 200, body = DeploymentView), (status = 404, body = super::error::ErrorBody)))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<DeploymentView>, AppError> {
+    let rec = get_record(&state, &id)?;
+    let ctl = &state.ctl;
+    let stack = ctl.plan_record(&rec).ok();
+    let observed = ctl.observe(&id).await.unwrap_or_default();
+    let host = ctl.probe_host();
+    let mut containers = Vec::new();
+    let mut endpoints = Vec::new();
+    let mut replication = Vec::new();
+    let mut all_running = true;
+    let mut any_running = false;
+    if let Some(stack) = &stack {
+        for c in &stack.containers {
+            let o = observed.containers.iter().find(|o| o.name == c.name);
+            let state_s = o
+                .map(|o| o.state.clone())
+                .unwrap_or_else(|| "missing".into());
+            let running = o.is_some_and(|o| o.running());
+            all_running &= running;
+            any_running |= running;
+            containers.push(ContainerView {
+                name: c.name.clone(),
+                resource: c.resource.clone(),
+                replica: c.replica,
+                state: state_s,
+            });
+            if let (true, Some(o), Some(port)) = (c.endpoint, o, c.ports.first()) {
+                if let Some(hp) = o.ports.get(port) {
+                    endpoints.push(Endpoint {
+                        resource: c.resource.clone(),
+                        replica: c.replica,
+                        host: host.clone(),
+                        port: *hp,
+                    });
+                }
+            }
+        }
+        if let Some(engine) = &ctl.engine() {
+            let replicas: Vec<_> = stack
+                .containers
+                .iter()
+                .filter(|c| matches!(c.probe, Probe::Mysql { replica: true, .. }))
+                .collect();
+            let checks = replicas.iter().map(|c| async {
+                if !observed
+                    .containers
+                    .iter()
+                    .any(|o| o.name == c.name && o.running())
+                {
+                    return Err("not running".to_string());
+                }
+                tokio::time::timeout(Duration::from_secs(4), ctl.replication_of(engine, c, &host))
+                    .await
+                    .unwrap_or_else(|_| Err("timed out".into()))
+            });
+            let results = futures_util::future::join_all(checks).await;
+            for (c, r) in replicas.iter().zip(results) {
+                let (h, error) = match r {
+                    Ok(Some(h)) => (h, None),
+                    Ok(None) => (
+                        unhealthy(),
+                        Some("replication is not configured".to_owned()),
+                    ),
+                    Err(e) => (unhealthy(), Some(e)),
+                };
+                let error = error
+                    .or(h.last_error.clone())
+                    .map(|e| ctl.hub.redact(&id, &e));
+                replication.push(ReplicationView {
+                    resource: c.resource.clone(),
+                    replica: c.replica,
+                    container: c.name.clone(),
+                    healthy: h.healthy(),
+                    io_running: h.io_running,
+                    sql_running: h.sql_running,
+                    seconds_behind_master: h.seconds_behind_master,
+                    error,
+                });
+            }
+        }
+    }
+    let status = match rec.status {
+        Status::Running | Status::Degraded | Status::Stopped if stack.is_some() => {
+            if !all_running {
+                if any_running {
+                    Status::Degraded
+                } else {
+                    Status::Stopped
+                }
+            } else if replication.iter().any(|r| !r.healthy) {
+                Status::Degraded
+            } else {
+                Status::Running
+            }
+        }
+        s => s,
+    };
+    Ok(Json(DeploymentView {
+        id: rec.id.clone(),
+        status,
+        message: rec.message.clone(),
+        spec_id: rec.spec_id.clone(),
+        created_at: rec.created_at,
+        updated_at: rec.updated_at,
+        containers,
+        endpoints,
+        replication,
+        params: visible_params(&rec.params),
+    }))
+}
+
+fn unhealthy() -> ReplicationHealth {
+    ReplicationHealth {
+        io_running: false,
+        sql_running: false,
+        seconds_behind_master: None,
+        last_error: None,
+    }
+}
+
+/// Change modifiable parameters; a replica-count change scales the replicas.
+#[utoipa::path(patch, path = "/api/deployments/{id}", params(("id" = String, Path)),
+    request_body = PatchDeployment, security(("bearer" = [])),
+    responses((status = 202, body = Accepted), (status = 400, body = super::error::ErrorBody),
+        (status = 401, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody),
+        (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+pub async fn patch(
+    State(state): State<AppState>,
+    _auth: Authed,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, AppError> {
+    let rec = get_record(&state, &id)?;
+    let req: PatchDeployment = body.json()?;
+    if rec.desired == Desired::Deleted {
+        return Err(AppError::Conflict(format!(
+            "deployment `{id}` is being deleted"
+        )));
+    }
+    if req.params.is_empty() {
+        return Err(AppError::BadRequest(
+            "`params` holds nothing to change".into(),
+        ));
+    }
+    let text = state
+        .store()
+        .get_spec(&rec.spec_id)?
+        .ok_or_else(|| AppError::Internal(format!("spec {} missing", rec.spec_id)))?;
+    let analysis = shared::analyze(&text);
+    let spec = &analysis.spec;
+    let mut issues = Vec::new();
+    for (key, value) in &req.params {
+        let declared: Vec<_> = spec
+            .services
+            .iter()
+            .filter_map(|s| s.param(key).map(|p| (s, p)))
+            .collect();
+        let issue = |message: String| shared::params::ParamIssue {
+            key: key.clone(),
+            service: None,
+            message,
+        };
+        if declared.is_empty() {
+            issues.push(issue(format!("no service declares a parameter `{key}`")));
+            continue;
+        }
+        if declared
+            .iter()
+            .all(|(_, p)| !shared::params::is_user_param(p))
+        {
+            issues.push(issue(format!(
+                "`{key}` is a resource link the deployment wires itself"
+            )));
+            continue;
+        }
+        let current = rec
+            .params
+            .params
+            .iter()
+            .find(|p| &p.key == key)
+            .map(|p| p.value.clone());
+        let new = shared::params::value_text(value);
+        let changed = new.is_none() || new != current;
+        if changed {
+            if let Some((s, _)) = declared.iter().find(|(_, p)| !p.is_modifiable()) {
+                issues.push(shared::params::ParamIssue {
+                    key: key.clone(),
+                    service: Some(s.name.value.clone()),
+                    message: format!(
+                        "`{key}` is not modifiable (modifiable: false on {})",
+                        s.name.value
+                    ),
+                });
+            }
+        }
+    }
+    if !issues.is_empty() {
+        return Err(param_issues(issues));
+    }
+    // current explicit values (given or generated), then the changes
+    let mut given: BTreeMap<String, Value> = BTreeMap::new();
+    for p in &rec.params.params {
+        if p.source != Source::Default {
+            given
+                .entry(p.key.clone())
+                .or_insert_with(|| Value::String(p.value.clone()));
+        }
+    }
+    for (k, v) in &req.params {
+        given.insert(k.clone(), v.clone());
+    }
+    let mut params = shared::params::resolve(spec, &given, &mut |_| generate_password())
+        .map_err(param_issues)?;
+    for p in &mut params.params {
+        if let Some(old) = rec.params.get(&p.service, &p.key) {
+            if old.value == p.value {
+                p.source = old.source;
+            }
+        }
+    }
+    let stack = deploy::plan(spec, &params, &id, &state.ctl.images, state.ctl.host_cpus)
+        .map_err(plan_issues)?;
+    check_images(&state, &stack).await?;
+    state.store().set_params(&id, &params)?;
+    let mut updated = rec.clone();
+    updated.params = params.clone();
+    state.ctl.register_secrets(&updated, Some(&stack));
+    let changes: Vec<String> = req
+        .params
+        .keys()
+        .map(|k| {
+            let secret = params.params.iter().any(|p| &p.key == k && p.secret);
+            match params.params.iter().find(|p| &p.key == k) {
+                Some(p) if !secret => format!("{k}={}", p.value),
+                _ => format!("{k}=***"),
+            }
+        })
+        .collect();
+    state.ctl.hub.emit(
+        &id,
+        "step",
+        &format!("parameters changed: {}", changes.join(", ")),
+    );
+    // the deployment is provisioning until the next reconcile step ends
+    state.store().set_status(&id, Status::Provisioning, None)?;
+    state.ctl.hub.emit(&id, "status", "provisioning");
+    state.ctl.kick(&id);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Accepted {
+            url: format!("/api/deployments/{id}"),
+            id,
+        }),
+    )
+        .into_response())
+}
+
+/// Delete a deployment: its containers, network and volumes.
+#[utoipa::path(delete, path = "/api/deployments/{id}", params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 202, body = Accepted), (status = 401, body = super::error::ErrorBody),
+        (status = 404, body = super::error::ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    _auth: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let rec = get_record(&state, &id)?;
+    if rec.desired != Desired::Deleted {
+        state.store().set_desired(&id, Desired::Deleted)?;
+        state.store().set_status(&id, Status::Deleting, None)?;
+        state.ctl.hub.emit(&id, "step", "deletion requested");
+    }
+    state.ctl.kick(&id);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Accepted {
+            url: format!("/api/deployments/{id}"),
+            id,
+        }),
+    )
+        .into_response())
+}
+
+struct EventStream {
+    id: String,
+    replay: VecDeque<Event>,
+    rx: tokio::sync::broadcast::Receiver<Event>,
+    last: i64,
+    done: bool,
+    store: std::sync::Arc<crate::store::Store>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+fn sse_event(e: &Event) -> SseEvent {
+    SseEvent::default()
+        .id(e.seq.to_string())
+        .event(e.kind.clone())
+        .data(serde_json::to_string(e).unwrap_or_default())
+}
+
+/// Server-sent events: progress steps, status changes and container log
+/// lines (secrets redacted). Replays stored events after `Last-Event-ID`.
+#[utoipa::path(get, path = "/api/deployments/{id}/events", params(("id" = String, Path)),
+    responses((status = 200, description = "text/event-stream of events", body = Event, content_type = "text/event-stream"),
+        (status = 404, body = super::error::ErrorBody)))]
+pub async fn events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, AppError> {
+    get_record(&state, &id)?;
+    let rx = state.ctl.hub.subscribe();
+    let after = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0);
+    let replay: VecDeque<Event> = state.store().events_after(&id, after)?.into();
+    let init = EventStream {
+        id,
+        replay,
+        rx,
+        last: after,
+        done: false,
+        store: state.ctl.store.clone(),
+        shutdown: state.shutdown.subscribe(),
+    };
+    let stream = futures_util::stream::unfold(init, |mut s| async move {
+        if s.done {
+            return None;
+        }
+        loop {
+            if let Some(e) = s.replay.pop_front() {
+                if e.seq <= s.last {
+                    continue;
+                }
+                s.last = e.seq;
+                if e.kind == "status" && e.message == "deleted" {
+                    s.done = true;
+                }
+                let ev = sse_event(&e);
+                return Some((Ok(ev), s));
+            }
+            if *s.shutdown.borrow() {
+                return None;
+            }
+            let received = tokio::select! {
+                r = s.rx.recv() => r,
+                _ = s.shutdown.changed() => return None,
+            };
+            match received {
+                Ok(e) if e.deployment_id == s.id && e.seq > s.last => {
+                    s.replay.push_back(e);
+                }
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    if let Ok(missed) = s.store.events_after(&s.id, s.last) {
+                        s.replay.extend(missed);
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}

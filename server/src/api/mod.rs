@@ -1,0 +1,412 @@
+//! The HTTP API: `fn app(state) -> Router`.
+
+pub mod deployments;
+pub mod error;
+pub mod openapi;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{
+    DefaultBodyLimit, FromRequest, FromRequestParts, MatchedPath, Path, Request, State,
+};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::controller::Controller;
+use crate::store::Status;
+pub use error::AppError;
+
+/// Largest accepted request body.
+pub const BODY_LIMIT: usize = 5 * 1024 * 1024;
+
+#[derive(Default)]
+pub struct HttpMetrics {
+    /// (method, route, status) → count
+    pub requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+}
+
+/// Everything handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub ctl: Arc<Controller>,
+    pub token: Arc<String>,
+    pub dist_dir: Option<PathBuf>,
+    pub http: Arc<HttpMetrics>,
+    /// Flips to `true` on shutdown: open event streams end so that the
+    /// graceful shutdown does not wait for them.
+    pub shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+impl AppState {
+    pub fn new(ctl: Arc<Controller>, token: String, dist_dir: Option<PathBuf>) -> AppState {
+        AppState {
+            ctl,
+            token: Arc::new(token),
+            dist_dir,
+            http: Default::default(),
+            shutdown: tokio::sync::watch::channel(false).0,
+        }
+    }
+
+    pub fn store(&self) -> &crate::store::Store {
+        &self.ctl.store
+    }
+}
+
+/// Rejects a request without `Authorization: Bearer <token>`.
+pub struct Authed;
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let given = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .unwrap_or("");
+        if constant_time_eq(given.as_bytes(), state.token.as_bytes()) && !given.is_empty() {
+            Ok(Authed)
+        } else {
+            Err(AppError::Unauthorized)
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The raw body, with a JSON 413 past [`BODY_LIMIT`].
+pub struct Body(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        match Bytes::from_request(req, state).await {
+            Ok(b) => Ok(Body(b)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::PayloadTooLarge),
+            Err(e) => Err(AppError::BadRequest(format!(
+                "could not read the body: {e}"
+            ))),
+        }
+    }
+}
+
+impl Body {
+    pub fn text(&self) -> Result<&str, AppError> {
+        std::str::from_utf8(&self.0)
+            .map_err(|_| AppError::BadRequest("the body is not UTF-8 text".into()))
+    }
+
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, AppError> {
+        serde_json::from_slice(&self.0)
+            .map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")))
+    }
+}
+
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/openapi.json", get(openapi::serve))
+        .route("/api/validate", post(validate))
+        .route("/api/specs", post(create_spec))
+        .route("/api/specs/{id}", get(get_spec))
+        .route(
+            "/api/deployments",
+            get(deployments::list).post(deployments::create),
+        )
+        .route(
+            "/api/deployments/{id}",
+            get(deployments::get_one)
+                .patch(deployments::patch)
+                .delete(deployments::delete),
+        )
+        .route("/api/deployments/{id}/events", get(deployments::events))
+        .route("/api/{*rest}", axum::routing::any(api_not_found))
+        .method_not_allowed_fallback(method_not_allowed);
+    let router = match &state.dist_dir {
+        Some(dir) if dir.join("index.html").is_file() => {
+            let serve = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
+            api.fallback_service(serve)
+        }
+        _ => api.fallback(no_ui),
+    };
+    router
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            observe_request,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Counts requests, logs them in a span, and turns the framework's non-JSON
+/// error responses (e.g. 413 from a body limit) into JSON errors.
+async fn observe_request(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_else(|| {
+            if req.uri().path().starts_with("/api/") {
+                "/api/*".into()
+            } else {
+                "static".into()
+            }
+        });
+    let span = tracing::info_span!("http", %method, route = %route);
+    let started = std::time::Instant::now();
+    let resp = tracing::Instrument::instrument(next.run(req), span.clone()).await;
+    let status = resp.status();
+    span.in_scope(|| {
+        tracing::debug!(
+            status = status.as_u16(),
+            ms = started.elapsed().as_millis() as u64,
+            "request"
+        );
+    });
+    if let Ok(mut m) = state.http.requests.lock() {
+        *m.entry((method, route, status.as_u16())).or_default() += 1;
+    }
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if status == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        return AppError::PayloadTooLarge.into_response();
+    }
+    resp
+}
+
+async fn api_not_found() -> AppError {
+    AppError::NotFound("API route".into())
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::MethodNotAllowed
+}
+
+async fn no_ui() -> Response {
+    (
+        StatusCode::OK,
+        Html(
+            "<!doctype html><html><head><meta charset=utf-8><title>specstudio</title></head><body>\
+             <h1>specstudio server</h1><p>The API is up (<a href=\"/api/openapi.json\">OpenAPI</a>, \
+             <a href=\"/healthz\">health</a>), but the web UI has not been built.</p>\
+             <p>Build it with <code>cd frontend &amp;&amp; trunk build --release</code> (output in <code>dist/</code>), \
+             then start <code>specstudio serve --dist-dir dist</code>.</p></body></html>",
+        ),
+    )
+        .into_response()
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+    pub docker: bool,
+}
+
+/// Liveness: the server answers; `docker` tells whether the engine is reachable.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
+pub async fn healthz(State(state): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        docker: state.ctl.engine().is_some(),
+    })
+}
+
+/// Prometheus text exposition.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# HELP specstudio_http_requests_total HTTP requests by method, route and status."
+    );
+    let _ = writeln!(out, "# TYPE specstudio_http_requests_total counter");
+    if let Ok(m) = state.http.requests.lock() {
+        for ((method, route, status), n) in m.iter() {
+            let _ = writeln!(
+                out,
+                "specstudio_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
+                route.replace('"', "")
+            );
+        }
+    }
+    let mut by_status: BTreeMap<&str, u64> = Status::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    if let Ok(records) = state.store().list_deployments() {
+        for r in records {
+            *by_status.entry(r.status.as_str()).or_default() += 1;
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP specstudio_deployments Deployments by last reconciled status."
+    );
+    let _ = writeln!(out, "# TYPE specstudio_deployments gauge");
+    for (s, n) in by_status {
+        let _ = writeln!(out, "specstudio_deployments{{status=\"{s}\"}} {n}");
+    }
+    let c = &state.ctl.counters;
+    for (name, help, v) in [
+        (
+            "specstudio_reconciles_total",
+            "Reconcile steps run.",
+            c.reconciles.load(Ordering::Relaxed),
+        ),
+        (
+            "specstudio_reconcile_failures_total",
+            "Reconcile steps that ended failed.",
+            c.reconcile_failures.load(Ordering::Relaxed),
+        ),
+        (
+            "specstudio_deployments_created_total",
+            "Deployments accepted.",
+            c.deployments_created.load(Ordering::Relaxed),
+        ),
+        (
+            "specstudio_containers_created_total",
+            "Containers created.",
+            c.containers_created.load(Ordering::Relaxed),
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP specstudio_reconcile_ready_seconds Duration of reconcile steps that ended running."
+    );
+    let _ = writeln!(out, "# TYPE specstudio_reconcile_ready_seconds summary");
+    let _ = writeln!(
+        out,
+        "specstudio_reconcile_ready_seconds_sum {}",
+        c.ready_ms_sum.load(Ordering::Relaxed) as f64 / 1000.0
+    );
+    let _ = writeln!(
+        out,
+        "specstudio_reconcile_ready_seconds_count {}",
+        c.ready_count.load(Ordering::Relaxed)
+    );
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
+        out,
+    )
+        .into_response()
+}
+
+/// Validate a spec: the same JSON as `specstudio lint --format json` for one file.
+#[utoipa::path(post, path = "/api/validate",
+    request_body(content = String, content_type = "text/plain", description = "spec YAML"),
+    responses((status = 200, description = "lint report", body = Object), (status = 413, body = error::ErrorBody)))]
+pub async fn validate(body: Body) -> Result<Response, AppError> {
+    let text = body.text()?;
+    let analysis = shared::analyze(text);
+    let report = shared::output::json_report_string("spec.yaml", text, &analysis.diagnostics);
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        report,
+    )
+        .into_response())
+}
+
+pub fn spec_id(text: &str) -> String {
+    crate::deploy::hex(&Sha256::digest(text.as_bytes())[..6])
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SpecCreated {
+    pub id: String,
+    pub url: String,
+}
+
+/// Store a spec (content-addressed) for share links and deploy buttons.
+#[utoipa::path(post, path = "/api/specs",
+    request_body(content = String, content_type = "text/plain", description = "spec YAML"),
+    responses((status = 201, body = SpecCreated), (status = 400, body = error::ErrorBody), (status = 413, body = error::ErrorBody)))]
+pub async fn create_spec(State(state): State<AppState>, body: Body) -> Result<Response, AppError> {
+    let text = body.text()?;
+    if text.trim().is_empty() {
+        return Err(AppError::BadRequest("the spec is empty".into()));
+    }
+    let id = spec_id(text);
+    state.store().put_spec(&id, text)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SpecCreated {
+            url: format!("/s/{id}"),
+            id,
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StoredSpec {
+    pub id: String,
+    pub text: String,
+    /// The lint diagnostics of the spec (as in the lint JSON report).
+    #[schema(value_type = Vec<Object>)]
+    pub diagnostics: Value,
+    #[schema(value_type = Object)]
+    pub summary: Value,
+}
+
+/// A stored spec with its diagnostics.
+#[utoipa::path(get, path = "/api/specs/{id}", params(("id" = String, Path)),
+    responses((status = 200, body = StoredSpec), (status = 404, body = error::ErrorBody)))]
+pub async fn get_spec(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<StoredSpec>, AppError> {
+    let text = state
+        .store()
+        .get_spec(&id)?
+        .ok_or_else(|| AppError::NotFound(format!("spec `{id}`")))?;
+    let report = lint_report(&text);
+    Ok(Json(StoredSpec {
+        id,
+        text,
+        diagnostics: report["files"][0]["diagnostics"].clone(),
+        summary: report["summary"].clone(),
+    }))
+}
+
+pub fn lint_report(text: &str) -> Value {
+    let analysis = shared::analyze(text);
+    let s = shared::output::json_report_string("spec.yaml", text, &analysis.diagnostics);
+    serde_json::from_str(&s).unwrap_or(Value::Null)
+}

@@ -1,0 +1,61 @@
+//! The OpenAPI document, generated from the handlers and types (`utoipa`).
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{deployments, error};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "specstudio API", description = "Validate, store and deploy Omnistrate-style specs on a local Docker engine."),
+    paths(
+        super::healthz,
+        super::metrics,
+        super::validate,
+        super::create_spec,
+        super::get_spec,
+        deployments::create,
+        deployments::list,
+        deployments::get_one,
+        deployments::patch,
+        deployments::delete,
+        deployments::events,
+    ),
+    components(schemas(
+        error::ErrorBody,
+        error::ErrorDetail,
+        super::Health,
+        super::SpecCreated,
+        super::StoredSpec,
+        deployments::CreateDeployment,
+        deployments::PatchDeployment,
+        deployments::Accepted,
+        deployments::DeploymentView,
+        deployments::DeploymentSummary,
+        deployments::ContainerView,
+        deployments::Endpoint,
+        deployments::ReplicationView,
+        crate::store::Status,
+        crate::store::Event,
+    )),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+/// `GET /api/openapi.json`
+pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

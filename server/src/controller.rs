@@ -1,0 +1,906 @@
+//! The reconciler: one idempotent step moves a deployment's observed Docker
+//! objects toward its desired stack, then checks readiness (a real SQL ping
+//! through the published loopback port) and replication on every replica.
+//!
+//! Desired state = the stored record (spec + resolved params + desired
+//! running/deleted) planned into a [`DesiredStack`]. Observed state = the
+//! labelled Docker objects ([`Observed`]). The stored `status` is the outcome
+//! of the last reconcile step.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use tokio::sync::broadcast;
+use tracing::{info, info_span, warn, Instrument};
+
+use crate::deploy::{self, DesiredContainer, DesiredStack, ImageMap, Probe};
+use crate::mysql::{self, Conn, ReplicationHealth};
+use crate::provision::{Engine, Observed};
+use crate::store::{DeploymentRecord, Desired, Event, Status, Store};
+
+/// Step timeouts.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    pub image_pull: Duration,
+    pub ready: Duration,
+    pub replication: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            image_pull: Duration::from_secs(30),
+            ready: Duration::from_secs(180),
+            replication: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Progress events: stored in SQLite, broadcast to SSE listeners, with every
+/// known secret value of the deployment replaced by `***`.
+pub struct EventHub {
+    store: Arc<Store>,
+    tx: broadcast::Sender<Event>,
+    secrets: Mutex<HashMap<String, Vec<String>>>,
+}
+
+impl EventHub {
+    pub fn new(store: Arc<Store>) -> EventHub {
+        let (tx, _) = broadcast::channel(1024);
+        EventHub {
+            store,
+            tx,
+            secrets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.tx.subscribe()
+    }
+
+    pub fn set_secrets(&self, deployment: &str, values: impl IntoIterator<Item = String>) {
+        let mut v: Vec<String> = values
+            .into_iter()
+            .filter(|s| s.len() >= 3)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        v.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        self.secrets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(deployment.to_owned(), v);
+    }
+
+    pub fn forget(&self, deployment: &str) {
+        self.secrets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(deployment);
+    }
+
+    pub fn redact(&self, deployment: &str, text: &str) -> String {
+        let secrets = self.secrets.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = text.to_owned();
+        if let Some(values) = secrets.get(deployment) {
+            for v in values {
+                if out.contains(v.as_str()) {
+                    out = out.replace(v.as_str(), "***");
+                }
+            }
+        }
+        out
+    }
+
+    pub fn emit(&self, deployment: &str, kind: &str, message: &str) {
+        let message = self.redact(deployment, message);
+        if kind != "log" {
+            info!(deployment, kind, "{message}");
+        }
+        match self.store.add_event(deployment, kind, &message) {
+            Ok(ev) => {
+                let _ = self.tx.send(ev);
+            }
+            Err(e) => warn!(deployment, "storing an event failed: {e}"),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Counters {
+    pub reconciles: AtomicU64,
+    pub reconcile_failures: AtomicU64,
+    pub deployments_created: AtomicU64,
+    pub containers_created: AtomicU64,
+    /// Sum and count of the durations of reconciles that ended `running`.
+    pub ready_ms_sum: AtomicU64,
+    pub ready_count: AtomicU64,
+}
+
+#[derive(Default)]
+struct KickState {
+    running: bool,
+    again: bool,
+}
+
+pub struct Controller {
+    pub store: Arc<Store>,
+    /// The Docker engine, once reachable (see [`Controller::connect_later`]).
+    engine: std::sync::RwLock<Option<Engine>>,
+    pub hub: Arc<EventHub>,
+    pub images: ImageMap,
+    pub host_cpus: f64,
+    pub timeouts: Timeouts,
+    pub counters: Counters,
+    kicks: Mutex<HashMap<String, KickState>>,
+    generations: Mutex<HashMap<String, u64>>,
+    followed: Mutex<HashSet<String>>,
+}
+
+type StepResult<T> = Result<T, String>;
+
+impl Controller {
+    pub fn new(store: Arc<Store>, engine: Option<Engine>, images: ImageMap) -> Controller {
+        let hub = Arc::new(EventHub::new(store.clone()));
+        Controller {
+            store,
+            engine: std::sync::RwLock::new(engine),
+            hub,
+            images,
+            host_cpus: std::thread::available_parallelism()
+                .map(|n| n.get() as f64)
+                .unwrap_or(1.0),
+            timeouts: Timeouts::default(),
+            counters: Counters::default(),
+            kicks: Mutex::new(HashMap::new()),
+            generations: Mutex::new(HashMap::new()),
+            followed: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// The Docker engine, when reachable.
+    pub fn engine(&self) -> Option<Engine> {
+        self.engine
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Keep trying to reach Docker every `every` until it answers; then
+    /// reconcile every record. For a server started before `dockerd`.
+    pub fn connect_later(
+        self: &Arc<Self>,
+        host: Option<String>,
+        bind_address: String,
+        instance: String,
+        every: Duration,
+    ) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if let Ok(engine) = Engine::connect(host.as_deref(), &bind_address, &instance).await
+                {
+                    info!("docker is reachable now");
+                    *this.engine.write().unwrap_or_else(|e| e.into_inner()) = Some(engine);
+                    this.startup().await;
+                    return;
+                }
+            }
+        });
+    }
+
+    /// The host the provisioner and clients reach published ports on.
+    pub fn probe_host(&self) -> String {
+        match self.engine().as_ref().map(|e| e.bind_address.as_str()) {
+            None | Some("0.0.0.0") | Some("") | Some("::") => "127.0.0.1".into(),
+            Some(other) => other.to_owned(),
+        }
+    }
+
+    /// Plan a stored record into its desired stack.
+    pub fn plan_record(&self, rec: &DeploymentRecord) -> StepResult<DesiredStack> {
+        let text = self
+            .store
+            .get_spec(&rec.spec_id)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("spec {} is missing from the store", rec.spec_id))?;
+        let analysis = shared::analyze(&text);
+        deploy::plan(
+            &analysis.spec,
+            &rec.params,
+            &rec.id,
+            &self.images,
+            self.host_cpus,
+        )
+        .map_err(|issues| {
+            issues
+                .iter()
+                .map(|i| i.message())
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+
+    pub fn register_secrets(&self, rec: &DeploymentRecord, stack: Option<&DesiredStack>) {
+        let mut values = rec.params.secret_values();
+        if let Some(s) = stack {
+            values.extend(s.secret_values());
+        }
+        self.hub.set_secrets(&rec.id, values);
+    }
+
+    fn generation(&self, id: &str) -> u64 {
+        *self
+            .generations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .unwrap_or(&0)
+    }
+
+    /// Ask for a reconcile of `id`; runs are serialized per deployment and
+    /// coalesced. A running reconcile's waits are cut short.
+    pub fn kick(self: &Arc<Self>, id: &str) {
+        {
+            let mut g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
+            *g.entry(id.to_owned()).or_default() += 1;
+        }
+        let mut kicks = self.kicks.lock().unwrap_or_else(|e| e.into_inner());
+        let state = kicks.entry(id.to_owned()).or_default();
+        if state.running {
+            state.again = true;
+            return;
+        }
+        state.running = true;
+        drop(kicks);
+        let this = self.clone();
+        let id = id.to_owned();
+        let span = info_span!(parent: None, "reconcile", deployment = %id);
+        tokio::spawn(
+            async move {
+                loop {
+                    this.reconcile(&id).await;
+                    let mut kicks = this.kicks.lock().unwrap_or_else(|e| e.into_inner());
+                    let state = kicks.entry(id.clone()).or_default();
+                    if state.again {
+                        state.again = false;
+                        continue;
+                    }
+                    kicks.remove(&id);
+                    break;
+                }
+            }
+            .instrument(span),
+        );
+    }
+
+    /// Whether a reconcile is queued or running for `id`.
+    pub fn busy(&self, id: &str) -> bool {
+        self.kicks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(id)
+    }
+
+    /// One reconcile step, with its outcome recorded.
+    pub async fn reconcile(self: &Arc<Self>, id: &str) {
+        self.counters.reconciles.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let gen = self.generation(id);
+        match self.reconcile_inner(id, gen).await {
+            Ok(Some(Status::Running)) => {
+                self.counters
+                    .ready_ms_sum
+                    .fetch_add(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+                self.counters.ready_count.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(_) => {}
+            Err(message) => {
+                if self.generation(id) != gen {
+                    // superseded by a newer request; the next run decides
+                    return;
+                }
+                self.counters
+                    .reconcile_failures
+                    .fetch_add(1, Ordering::Relaxed);
+                let message = self.hub.redact(id, &message);
+                if let Ok(Some(rec)) = self.store.get_deployment(id) {
+                    let status = if rec.desired == Desired::Deleted {
+                        Status::Deleting
+                    } else {
+                        Status::Failed
+                    };
+                    let _ = self.store.set_status(id, status, Some(&message));
+                    self.hub.emit(id, "error", &message);
+                    self.hub.emit(id, "status", status.as_str());
+                }
+            }
+        }
+    }
+
+    fn superseded(&self, id: &str, gen: u64) -> bool {
+        self.generation(id) != gen
+    }
+
+    async fn reconcile_inner(self: &Arc<Self>, id: &str, gen: u64) -> StepResult<Option<Status>> {
+        let store_err = |e: crate::store::StoreError| e.to_string();
+        let Some(rec) = self.store.get_deployment(id).map_err(store_err)? else {
+            return Ok(None);
+        };
+        let Some(engine) = self.engine() else {
+            return Err("docker is not reachable from this server".into());
+        };
+        let engine = &engine;
+        let docker_err = |what: &str, e: crate::provision::EngineError| format!("{what}: {e}");
+        if rec.desired == Desired::Deleted {
+            if rec.status != Status::Deleting {
+                self.store
+                    .set_status(id, Status::Deleting, None)
+                    .map_err(store_err)?;
+            }
+            self.hub.emit(id, "status", "deleting");
+            let removed = engine
+                .teardown(id)
+                .await
+                .map_err(|e| docker_err("removing the deployment's objects", e))?;
+            self.hub.emit(
+                id,
+                "step",
+                &format!(
+                    "removed {} container(s), {} volume(s), {} network(s)",
+                    removed.containers.len(),
+                    removed.volumes.len(),
+                    removed.networks.len()
+                ),
+            );
+            self.hub.emit(id, "status", "deleted");
+            self.store.delete_deployment(id).map_err(store_err)?;
+            self.hub.forget(id);
+            return Ok(None);
+        }
+        let stack = match self.plan_record(&rec) {
+            Ok(s) => s,
+            Err(e) => {
+                self.register_secrets(&rec, None);
+                return Err(e);
+            }
+        };
+        self.register_secrets(&rec, Some(&stack));
+        let observed = engine
+            .observe(id)
+            .await
+            .map_err(|e| docker_err("listing the deployment's objects", e))?;
+        let desired_names: BTreeSet<&str> =
+            stack.containers.iter().map(|c| c.name.as_str()).collect();
+        let extra: Vec<_> = observed
+            .containers
+            .iter()
+            .filter(|o| !desired_names.contains(o.name.as_str()))
+            .collect();
+        let mut todo = Vec::new();
+        for c in &stack.containers {
+            match observed.containers.iter().find(|o| o.name == c.name) {
+                None => todo.push((c, Action::Create)),
+                Some(o) if o.config_hash != c.config_hash => {
+                    todo.push((c, Action::Recreate(o.ports.clone())))
+                }
+                Some(o) if !o.running() => todo.push((c, Action::Start)),
+                Some(_) => {}
+            }
+        }
+        let network_missing = !observed.networks.contains(&stack.network);
+        let changes = !extra.is_empty() || !todo.is_empty() || network_missing;
+        if (changes || rec.status != Status::Running) && rec.status != Status::Provisioning {
+            self.store
+                .set_status(id, Status::Provisioning, None)
+                .map_err(store_err)?;
+            self.hub.emit(id, "status", "provisioning");
+        }
+        // images
+        let images: BTreeSet<&str> = stack.containers.iter().map(|c| c.image.as_str()).collect();
+        for image in images {
+            if !engine
+                .image_exists(image)
+                .await
+                .map_err(|e| docker_err("inspecting images", e))?
+            {
+                self.hub.emit(id, "step", &format!("pulling image {image}"));
+                engine
+                    .pull(image, self.timeouts.image_pull)
+                    .await
+                    .map_err(|e| missing_image_message(image, &e))?;
+                self.hub.emit(id, "step", &format!("pulled image {image}"));
+            }
+        }
+        if engine
+            .ensure_network(&stack)
+            .await
+            .map_err(|e| docker_err("creating the network", e))?
+        {
+            self.hub
+                .emit(id, "step", &format!("network {} created", stack.network));
+        }
+        // scale down / leftovers first
+        for o in &extra {
+            engine
+                .remove_container(&o.id)
+                .await
+                .map_err(|e| docker_err("removing a container", e))?;
+            self.hub
+                .emit(id, "step", &format!("container {} removed", o.name));
+        }
+        if !extra.is_empty() {
+            let wanted: BTreeSet<&str> = stack
+                .containers
+                .iter()
+                .flat_map(|c| c.volumes.iter().map(|v| v.name.as_str()))
+                .collect();
+            for v in observed
+                .volumes
+                .iter()
+                .filter(|v| !wanted.contains(v.as_str()))
+            {
+                engine
+                    .remove_volume(v)
+                    .await
+                    .map_err(|e| docker_err("removing a volume", e))?;
+                self.hub.emit(id, "step", &format!("volume {v} removed"));
+            }
+        }
+        if self.superseded(id, gen) {
+            return Err("superseded by a newer request".into());
+        }
+        // containers are independent (a replica's entrypoint waits for its
+        // master), so they are created concurrently
+        let applies = todo
+            .iter()
+            .map(|(c, action)| self.apply_one(id, engine, &stack, c, action));
+        let errors: Vec<String> = futures_util::future::join_all(applies)
+            .await
+            .into_iter()
+            .filter_map(Result::err)
+            .collect();
+        if !errors.is_empty() {
+            return Err(errors.join("; "));
+        }
+        // follow logs of every container (new ones from their start)
+        for c in &stack.containers {
+            let fresh = todo.iter().any(|(t, _)| t.name == c.name);
+            self.follow_logs(id, &c.name, fresh);
+        }
+        // readiness of every container (SQL ping), then replication on each
+        // replica, all concurrently
+        let host = self.probe_host();
+        let checks = stack.containers.iter().map(|c| {
+            let host = host.clone();
+            async move {
+                self.wait_ready(id, gen, engine, c, &host).await?;
+                if matches!(c.probe, Probe::Mysql { replica: true, .. }) {
+                    self.wait_replication(id, gen, engine, c, &host).await?;
+                }
+                Ok::<(), String>(())
+            }
+        });
+        // the first failure ends the step (a replica would otherwise wait for
+        // a master that will never come up)
+        futures_util::future::try_join_all(checks).await?;
+        if self.superseded(id, gen) {
+            return Err("superseded by a newer request".into());
+        }
+        self.store
+            .set_status(id, Status::Running, None)
+            .map_err(store_err)?;
+        self.hub.emit(id, "status", "running");
+        Ok(Some(Status::Running))
+    }
+
+    async fn apply_one(
+        &self,
+        id: &str,
+        engine: &Engine,
+        stack: &DesiredStack,
+        c: &DesiredContainer,
+        action: &Action,
+    ) -> StepResult<()> {
+        let docker_err = |what: &str, e: crate::provision::EngineError| format!("{what}: {e}");
+        match action {
+            Action::Start => {
+                engine
+                    .start(&c.name)
+                    .await
+                    .map_err(|e| docker_err(&format!("starting {}", c.name), e))?;
+                self.hub
+                    .emit(id, "step", &format!("container {} started", c.name));
+            }
+            Action::Create | Action::Recreate(_) => {
+                if matches!(action, Action::Recreate(_)) {
+                    engine
+                        .remove_container(&c.name)
+                        .await
+                        .map_err(|e| docker_err("replacing a container", e))?;
+                    self.hub.emit(
+                        id,
+                        "step",
+                        &format!("container {} removed to apply new settings", c.name),
+                    );
+                }
+                for v in &c.volumes {
+                    if engine
+                        .ensure_volume(id, c, &v.name)
+                        .await
+                        .map_err(|e| docker_err("creating a volume", e))?
+                    {
+                        self.hub.emit(
+                            id,
+                            "step",
+                            &format!("volume {} created (mounted at {})", v.name, v.target),
+                        );
+                    }
+                }
+                let keep = match action {
+                    Action::Recreate(ports) => ports.clone(),
+                    _ => Default::default(),
+                };
+                engine
+                    .create_container(stack, c, &keep)
+                    .await
+                    .map_err(|e| docker_err(&format!("creating {}", c.name), e))?;
+                self.counters
+                    .containers_created
+                    .fetch_add(1, Ordering::Relaxed);
+                self.hub.emit(
+                    id,
+                    "step",
+                    &format!("container {} started (image {})", c.name, c.image),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn follow_logs(self: &Arc<Self>, deployment: &str, container: &str, from_start: bool) {
+        let Some(engine) = self.engine() else {
+            return;
+        };
+        {
+            let mut f = self.followed.lock().unwrap_or_else(|e| e.into_inner());
+            if !f.insert(container.to_owned()) {
+                return;
+            }
+        }
+        let since = if from_start {
+            0
+        } else {
+            crate::store::now_ms() / 1000
+        };
+        let this = self.clone();
+        let deployment = deployment.to_owned();
+        let container = container.to_owned();
+        tokio::spawn(async move {
+            let mut stream = engine.logs(&container, since);
+            let mut partial = String::new();
+            while let Some(item) = stream.next().await {
+                let Ok(item) = item else { break };
+                partial.push_str(&String::from_utf8_lossy(&item.into_bytes()));
+                while let Some(pos) = partial.find('\n') {
+                    let line: String = partial.drain(..=pos).collect();
+                    let line = line.trim_end();
+                    if !line.is_empty() {
+                        this.hub
+                            .emit(&deployment, "log", &format!("[{container}] {line}"));
+                    }
+                }
+            }
+            this.followed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&container);
+        });
+    }
+
+    async fn wait_ready(
+        &self,
+        id: &str,
+        gen: u64,
+        engine: &Engine,
+        c: &DesiredContainer,
+        host: &str,
+    ) -> StepResult<()> {
+        let deadline = Instant::now() + self.timeouts.ready;
+        let mut last;
+        let mut host_port = None;
+        loop {
+            if self.superseded(id, gen) {
+                return Err("superseded by a newer request".into());
+            }
+            match engine.container_state(&c.name).await {
+                Ok(None) => return Err(format!("{} vanished while starting", c.name)),
+                Ok(Some((state, code)))
+                    if state == "exited" || state == "dead" || state == "restarting" =>
+                {
+                    let tail = engine.tail(&c.name, 8).await.join(" | ");
+                    return Err(format!(
+                        "{} exited (code {}) before it was ready; last output: {}",
+                        c.name,
+                        code.unwrap_or(-1),
+                        tail
+                    ));
+                }
+                Ok(Some(_)) | Err(_) => {}
+            }
+            match self.probe_once(engine, c, host, &mut host_port).await {
+                Ok(()) => {
+                    let how = match c.probe {
+                        Probe::Mysql { .. } => "SQL ping",
+                        Probe::Tcp => "TCP connect",
+                        Probe::None => "running",
+                    };
+                    self.hub
+                        .emit(id, "step", &format!("{} ready ({how})", c.name));
+                    return Ok(());
+                }
+                Err(e) => last = e,
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "{} was not ready within {} s (last error: {last})",
+                    c.name,
+                    self.timeouts.ready.as_secs()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn probe_once(
+        &self,
+        engine: &Engine,
+        c: &DesiredContainer,
+        host: &str,
+        cached_port: &mut Option<u16>,
+    ) -> StepResult<()> {
+        let port = match c.ports.first() {
+            None => return Ok(()),
+            Some(p) => *p,
+        };
+        let host_port = match *cached_port {
+            Some(p) => p,
+            None => {
+                let ports = engine
+                    .host_ports(&c.name)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let p = *ports
+                    .get(&port)
+                    .ok_or_else(|| format!("port {port} of {} is not published yet", c.name))?;
+                *cached_port = Some(p);
+                p
+            }
+        };
+        match &c.probe {
+            Probe::None => Ok(()),
+            Probe::Tcp => tokio::time::timeout(
+                Duration::from_secs(2),
+                tokio::net::TcpStream::connect((host, host_port)),
+            )
+            .await
+            .map_err(|_| "connect timed out".to_string())?
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+            Probe::Mysql { user, password, .. } => {
+                let mut conn = Conn::connect(
+                    host,
+                    host_port,
+                    user,
+                    password,
+                    None,
+                    Duration::from_secs(3),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                let r = conn.query_timeout("SELECT 1", Duration::from_secs(3)).await;
+                conn.close().await;
+                r.map(|_| ()).map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    async fn wait_replication(
+        &self,
+        id: &str,
+        gen: u64,
+        engine: &Engine,
+        c: &DesiredContainer,
+        host: &str,
+    ) -> StepResult<()> {
+        let deadline = Instant::now() + self.timeouts.replication;
+        let mut last;
+        loop {
+            if self.superseded(id, gen) {
+                return Err("superseded by a newer request".into());
+            }
+            match self.replication_of(engine, c, host).await {
+                Ok(Some(h)) if h.healthy() => {
+                    self.hub.emit(
+                        id,
+                        "step",
+                        &format!(
+                            "replication verified on {} (Slave_IO_Running=Yes, Slave_SQL_Running=Yes, Seconds_Behind_Master={})",
+                            c.name,
+                            h.seconds_behind_master
+                                .map(|s| s.to_string())
+                                .unwrap_or_else(|| "NULL".into())
+                        ),
+                    );
+                    return Ok(());
+                }
+                Ok(Some(h)) => {
+                    last = format!(
+                        "io={} sql={}{}",
+                        h.io_running,
+                        h.sql_running,
+                        h.last_error.map(|e| format!(" ({e})")).unwrap_or_default()
+                    )
+                }
+                Ok(None) => last = "replication is not configured".into(),
+                Err(e) => last = e,
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "replication on {} was not running within {} s (last: {last})",
+                    c.name,
+                    self.timeouts.replication.as_secs()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// `SHOW SLAVE STATUS` of a replica container through its published port.
+    pub async fn replication_of(
+        &self,
+        engine: &Engine,
+        c: &DesiredContainer,
+        host: &str,
+    ) -> StepResult<Option<ReplicationHealth>> {
+        let Probe::Mysql { user, password, .. } = &c.probe else {
+            return Ok(None);
+        };
+        let port = *c.ports.first().ok_or("no port")?;
+        let ports = engine
+            .host_ports(&c.name)
+            .await
+            .map_err(|e| e.to_string())?;
+        let host_port = *ports.get(&port).ok_or("port not published")?;
+        let mut conn = Conn::connect(
+            host,
+            host_port,
+            user,
+            password,
+            None,
+            Duration::from_secs(3),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let r = mysql::replication_status(&mut conn).await;
+        conn.close().await;
+        r.map_err(|e| e.to_string())
+    }
+
+    /// On start: remove labelled objects no record owns, then reconcile every
+    /// record (repairing vanished containers, finishing interrupted work).
+    pub async fn startup(self: &Arc<Self>) {
+        let records = match self.store.list_deployments() {
+            Ok(r) => r,
+            Err(e) => {
+                warn!("reading deployments failed: {e}");
+                return;
+            }
+        };
+        if let Some(engine) = &self.engine() {
+            match engine.observe_all().await {
+                Ok(all) => {
+                    let known: BTreeSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
+                    for (dep, objects) in all {
+                        if known.contains(dep.as_str()) {
+                            continue;
+                        }
+                        info!(
+                            deployment = %dep,
+                            containers = objects.containers.len(),
+                            volumes = objects.volumes.len(),
+                            networks = objects.networks.len(),
+                            "removing labelled objects that no deployment record owns"
+                        );
+                        if let Err(e) = engine.teardown(&dep).await {
+                            warn!(deployment = %dep, "removing orphans failed: {e}");
+                        }
+                    }
+                }
+                Err(e) => warn!("listing labelled objects failed: {e}"),
+            }
+        }
+        for rec in records {
+            self.register_secrets(&rec, self.plan_record(&rec).ok().as_ref());
+            self.kick(&rec.id);
+        }
+    }
+
+    /// Every `every`, look at deployments that reached `running`/`degraded`
+    /// and reconcile those whose containers vanished or stopped (repair).
+    pub fn spawn_watch(self: &Arc<Self>, every: Duration) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if this.engine().is_none() {
+                    continue;
+                }
+                let Ok(records) = this.store.list_deployments() else {
+                    continue;
+                };
+                for rec in records {
+                    if rec.desired != Desired::Running
+                        || !matches!(rec.status, Status::Running | Status::Degraded)
+                        || this.busy(&rec.id)
+                    {
+                        continue;
+                    }
+                    let Ok(stack) = this.plan_record(&rec) else {
+                        continue;
+                    };
+                    let Some(observed) = this.observe(&rec.id).await else {
+                        continue;
+                    };
+                    let broken: Vec<&str> = stack
+                        .containers
+                        .iter()
+                        .filter(|c| {
+                            !observed
+                                .containers
+                                .iter()
+                                .any(|o| o.name == c.name && o.running())
+                        })
+                        .map(|c| c.name.as_str())
+                        .collect();
+                    if !broken.is_empty() {
+                        this.hub.emit(
+                            &rec.id,
+                            "step",
+                            &format!("repairing: {} not running", broken.join(", ")),
+                        );
+                        this.kick(&rec.id);
+                    }
+                }
+            }
+        });
+    }
+
+    /// Observe one deployment now (for `GET /api/deployments/{id}`).
+    pub async fn observe(&self, id: &str) -> Option<Observed> {
+        let engine = self.engine()?;
+        tokio::time::timeout(Duration::from_secs(5), engine.observe(id))
+            .await
+            .ok()?
+            .ok()
+    }
+}
+
+enum Action {
+    Create,
+    /// Replace it, keeping these host ports (container port → host port).
+    Recreate(std::collections::BTreeMap<u16, u16>),
+    Start,
+}
+
+pub fn missing_image_message(image: &str, error: &str) -> String {
+    format!(
+        "image `{image}` is not available locally and could not be pulled ({error}). \
+         Without a registry, build it with `bash images/mysql/build.sh` and start the server with \
+         `--image-map 'docker.io/bitnami/mysql:*=specstudio/mysql:local'`"
+    )
+}

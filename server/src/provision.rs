@@ -1,0 +1,687 @@
+//! The Docker backend (bollard): create, observe and remove the labelled
+//! objects of a deployment. Every object carries
+//! `org.specstudio.managed-by=specstudio` and `org.specstudio.deployment=<id>`;
+//! containers also the resource, the replica index and a config hash.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use bollard::errors::Error as DockerError;
+use bollard::models::{
+    ContainerCreateBody, EndpointSettings, HostConfig, Mount, MountTypeEnum, NetworkCreateRequest,
+    NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum, VolumeCreateOptions,
+};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, ListContainersOptionsBuilder,
+    ListNetworksOptionsBuilder, ListVolumesOptionsBuilder, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder, StopContainerOptionsBuilder,
+};
+use bollard::Docker;
+use futures_util::{Stream, StreamExt};
+
+use crate::deploy::{
+    base_labels, DesiredContainer, DesiredStack, LABEL_CONFIG, LABEL_DEPLOYMENT, LABEL_INSTANCE,
+    LABEL_MANAGED_BY, LABEL_REPLICA, LABEL_RESOURCE, MANAGED_BY,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("docker: {0}")]
+    Docker(#[from] DockerError),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl EngineError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            EngineError::Docker(DockerError::DockerResponseServerError {
+                status_code: 404,
+                ..
+            })
+        )
+    }
+    fn is_conflict(&self) -> bool {
+        matches!(
+            self,
+            EngineError::Docker(DockerError::DockerResponseServerError {
+                status_code: 409,
+                ..
+            })
+        )
+    }
+}
+
+/// One labelled container as Docker reports it.
+#[derive(Clone, Debug)]
+pub struct ObservedContainer {
+    pub id: String,
+    pub name: String,
+    pub resource: String,
+    pub replica: u32,
+    pub state: String,
+    pub config_hash: String,
+    /// container port → host port (published on the bind address).
+    pub ports: BTreeMap<u16, u16>,
+}
+
+impl ObservedContainer {
+    pub fn running(&self) -> bool {
+        self.state == "running"
+    }
+}
+
+/// Every labelled object of a deployment.
+#[derive(Clone, Debug, Default)]
+pub struct Observed {
+    pub containers: Vec<ObservedContainer>,
+    pub networks: Vec<String>,
+    pub volumes: Vec<String>,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    docker: Docker,
+    pub bind_address: String,
+    /// This server's instance id (`org.specstudio.instance` on every object).
+    pub instance: String,
+}
+
+fn label_filter(labels: &[(&str, &str)]) -> HashMap<String, Vec<String>> {
+    let mut f = HashMap::new();
+    f.insert(
+        "label".to_owned(),
+        labels.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+    );
+    f
+}
+
+impl Engine {
+    /// Connect to `host` (`unix:///…`, `tcp://…`; default: `DOCKER_HOST` or
+    /// the local socket) and negotiate the API version with the engine.
+    pub async fn connect(
+        host: Option<&str>,
+        bind_address: &str,
+        instance: &str,
+    ) -> Result<Engine, EngineError> {
+        let docker = match host {
+            Some(h) if h.starts_with("unix://") || h.starts_with('/') => {
+                Docker::connect_with_unix(h, 120, bollard::API_DEFAULT_VERSION)?
+            }
+            Some(h) if h.starts_with("tcp://") || h.starts_with("http://") => {
+                Docker::connect_with_http(h, 120, bollard::API_DEFAULT_VERSION)?
+            }
+            Some(h) => {
+                return Err(EngineError::Other(format!(
+                    "unsupported docker host `{h}` (use unix:// or tcp://)"
+                )))
+            }
+            None => Docker::connect_with_defaults()?,
+        };
+        let docker = tokio::time::timeout(Duration::from_secs(5), docker.negotiate_version())
+            .await
+            .map_err(|_| EngineError::Other("docker did not answer within 5 s".into()))??;
+        tokio::time::timeout(Duration::from_secs(5), docker.ping())
+            .await
+            .map_err(|_| EngineError::Other("docker did not answer within 5 s".into()))??;
+        Ok(Engine {
+            docker,
+            bind_address: bind_address.to_owned(),
+            instance: instance.to_owned(),
+        })
+    }
+
+    fn labels(&self, base: BTreeMap<String, String>) -> HashMap<String, String> {
+        let mut l: HashMap<String, String> = base.into_iter().collect();
+        l.insert(LABEL_INSTANCE.into(), self.instance.clone());
+        l
+    }
+
+    pub fn docker(&self) -> &Docker {
+        &self.docker
+    }
+
+    pub async fn image_exists(&self, image: &str) -> Result<bool, EngineError> {
+        match self.docker.inspect_image(image).await {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let e = EngineError::from(e);
+                if e.is_not_found() {
+                    Ok(false)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    /// Try to pull `image`, bounded by `timeout`.
+    pub async fn pull(&self, image: &str, timeout: Duration) -> Result<(), String> {
+        let (name, tag) = match image.rsplit_once(':') {
+            Some((n, t)) if !t.contains('/') => (n.to_owned(), t.to_owned()),
+            _ => (image.to_owned(), "latest".to_owned()),
+        };
+        let opts = CreateImageOptionsBuilder::default()
+            .from_image(&name)
+            .tag(&tag)
+            .build();
+        let pull = async {
+            let mut stream = self.docker.create_image(Some(opts), None, None);
+            while let Some(item) = stream.next().await {
+                item.map_err(|e| e.to_string())?;
+            }
+            Ok::<(), String>(())
+        };
+        match tokio::time::timeout(timeout, pull).await {
+            Ok(r) => r,
+            Err(_) => Err(format!(
+                "no registry answered within {} s",
+                timeout.as_secs()
+            )),
+        }
+    }
+
+    pub async fn observe(&self, deployment: &str) -> Result<Observed, EngineError> {
+        self.observe_filter(&[
+            (LABEL_MANAGED_BY, MANAGED_BY),
+            (LABEL_DEPLOYMENT, deployment),
+        ])
+        .await
+    }
+
+    /// Every object this server instance manages, grouped by deployment label.
+    pub async fn observe_all(&self) -> Result<BTreeMap<String, Observed>, EngineError> {
+        let mine = label_filter(&[
+            (LABEL_MANAGED_BY, MANAGED_BY),
+            (LABEL_INSTANCE, &self.instance),
+        ]);
+        let mut out: BTreeMap<String, Observed> = BTreeMap::new();
+        let list = self
+            .docker
+            .list_containers(Some(
+                ListContainersOptionsBuilder::default()
+                    .all(true)
+                    .filters(&mine)
+                    .build(),
+            ))
+            .await?;
+        for c in list {
+            let labels = c.labels.unwrap_or_default();
+            if let (Some(dep), Some(id)) = (labels.get(LABEL_DEPLOYMENT), c.id) {
+                out.entry(dep.clone())
+                    .or_default()
+                    .containers
+                    .push(ObservedContainer {
+                        id,
+                        name: String::new(),
+                        resource: String::new(),
+                        replica: 0,
+                        state: String::new(),
+                        config_hash: String::new(),
+                        ports: BTreeMap::new(),
+                    });
+            }
+        }
+        let nets = self
+            .docker
+            .list_networks(Some(
+                ListNetworksOptionsBuilder::default().filters(&mine).build(),
+            ))
+            .await?;
+        for n in nets {
+            let labels = n.labels.unwrap_or_default();
+            if let (Some(dep), Some(name)) = (labels.get(LABEL_DEPLOYMENT), n.name) {
+                out.entry(dep.clone()).or_default().networks.push(name);
+            }
+        }
+        let vols = self
+            .docker
+            .list_volumes(Some(
+                ListVolumesOptionsBuilder::default().filters(&mine).build(),
+            ))
+            .await?;
+        for v in vols.volumes.unwrap_or_default() {
+            if let Some(dep) = v.labels.get(LABEL_DEPLOYMENT) {
+                out.entry(dep.clone()).or_default().volumes.push(v.name);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn observe_filter(&self, labels: &[(&str, &str)]) -> Result<Observed, EngineError> {
+        let filters = label_filter(labels);
+        let list = self
+            .docker
+            .list_containers(Some(
+                ListContainersOptionsBuilder::default()
+                    .all(true)
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await?;
+        let mut observed = Observed::default();
+        for c in list {
+            let labels = c.labels.unwrap_or_default();
+            let mut ports = BTreeMap::new();
+            for p in c.ports.unwrap_or_default() {
+                if let Some(public) = p.public_port {
+                    ports.insert(p.private_port, public);
+                }
+            }
+            observed.containers.push(ObservedContainer {
+                id: c.id.unwrap_or_default(),
+                name: c
+                    .names
+                    .and_then(|n| n.into_iter().next())
+                    .unwrap_or_default()
+                    .trim_start_matches('/')
+                    .to_owned(),
+                resource: labels.get(LABEL_RESOURCE).cloned().unwrap_or_default(),
+                replica: labels
+                    .get(LABEL_REPLICA)
+                    .and_then(|r| r.parse().ok())
+                    .unwrap_or(0),
+                state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+                config_hash: labels.get(LABEL_CONFIG).cloned().unwrap_or_default(),
+                ports,
+            });
+        }
+        let nets = self
+            .docker
+            .list_networks(Some(
+                ListNetworksOptionsBuilder::default()
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await?;
+        observed.networks = nets.into_iter().filter_map(|n| n.name).collect();
+        let vols = self
+            .docker
+            .list_volumes(Some(
+                ListVolumesOptionsBuilder::default()
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await?;
+        observed.volumes = vols
+            .volumes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| v.name)
+            .collect();
+        Ok(observed)
+    }
+
+    /// Create the deployment's network unless it exists. `true` when created.
+    pub async fn ensure_network(&self, stack: &DesiredStack) -> Result<bool, EngineError> {
+        let existing = self.observe_networks(&stack.deployment).await?;
+        if existing.contains(&stack.network) {
+            return Ok(false);
+        }
+        let req = NetworkCreateRequest {
+            name: stack.network.clone(),
+            driver: Some("bridge".into()),
+            labels: Some(self.labels(base_labels(&stack.deployment))),
+            ..Default::default()
+        };
+        match self.docker.create_network(req).await {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let e = EngineError::from(e);
+                if e.is_conflict() {
+                    Ok(false)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    async fn observe_networks(&self, deployment: &str) -> Result<BTreeSet<String>, EngineError> {
+        let nets = self
+            .docker
+            .list_networks(Some(
+                ListNetworksOptionsBuilder::default()
+                    .filters(&label_filter(&[
+                        (LABEL_MANAGED_BY, MANAGED_BY),
+                        (LABEL_DEPLOYMENT, deployment),
+                    ]))
+                    .build(),
+            ))
+            .await?;
+        Ok(nets.into_iter().filter_map(|n| n.name).collect())
+    }
+
+    /// Create a labelled volume unless it exists. `true` when created.
+    pub async fn ensure_volume(
+        &self,
+        deployment: &str,
+        c: &DesiredContainer,
+        name: &str,
+    ) -> Result<bool, EngineError> {
+        match self.docker.inspect_volume(name).await {
+            Ok(_) => return Ok(false),
+            Err(e) => {
+                let e = EngineError::from(e);
+                if !e.is_not_found() {
+                    return Err(e);
+                }
+            }
+        }
+        let mut labels = self.labels(base_labels(deployment));
+        labels.insert(LABEL_RESOURCE.into(), c.resource.clone());
+        labels.insert(LABEL_REPLICA.into(), c.replica.to_string());
+        self.docker
+            .create_volume(VolumeCreateOptions {
+                name: Some(name.to_owned()),
+                labels: Some(labels),
+                ..Default::default()
+            })
+            .await?;
+        Ok(true)
+    }
+
+    /// Create and start a container (its volumes must exist).
+    /// `keep_ports` (container port → host port) asks for the host ports a
+    /// replaced container had, so endpoints survive a settings change; when
+    /// one is taken meanwhile, ephemeral ports are used instead.
+    pub async fn create_container(
+        &self,
+        stack: &DesiredStack,
+        c: &DesiredContainer,
+        keep_ports: &BTreeMap<u16, u16>,
+    ) -> Result<(), EngineError> {
+        match self.create_container_once(stack, c, keep_ports).await {
+            Err(e) if !keep_ports.is_empty() => {
+                tracing::info!(container = %c.name, "previous host ports unavailable ({e}); using new ones");
+                self.remove_container(&c.name).await?;
+                self.create_container_once(stack, c, &BTreeMap::new()).await
+            }
+            other => other,
+        }
+    }
+
+    async fn create_container_once(
+        &self,
+        stack: &DesiredStack,
+        c: &DesiredContainer,
+        keep_ports: &BTreeMap<u16, u16>,
+    ) -> Result<(), EngineError> {
+        let mut exposed = HashMap::new();
+        let mut bindings = HashMap::new();
+        for p in &c.ports {
+            exposed.insert(format!("{p}/tcp"), HashMap::new());
+            bindings.insert(
+                format!("{p}/tcp"),
+                Some(vec![PortBinding {
+                    host_ip: Some(self.bind_address.clone()),
+                    host_port: Some(keep_ports.get(p).map(|h| h.to_string()).unwrap_or_default()),
+                }]),
+            );
+        }
+        let mounts = c
+            .volumes
+            .iter()
+            .map(|v| Mount {
+                target: Some(v.target.clone()),
+                source: Some(v.name.clone()),
+                typ: Some(MountTypeEnum::VOLUME),
+                ..Default::default()
+            })
+            .collect();
+        let mut endpoints = HashMap::new();
+        endpoints.insert(
+            stack.network.clone(),
+            EndpointSettings {
+                aliases: Some(c.aliases.clone()),
+                ..Default::default()
+            },
+        );
+        let body = ContainerCreateBody {
+            image: Some(c.image.clone()),
+            hostname: Some(c.name.clone()),
+            env: Some(c.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+            labels: Some(self.labels(c.labels(&stack.deployment))),
+            exposed_ports: Some(exposed),
+            host_config: Some(HostConfig {
+                port_bindings: Some(bindings),
+                mounts: Some(mounts),
+                nano_cpus: c.nano_cpus,
+                memory: c.memory,
+                network_mode: Some(stack.network.clone()),
+                // a crash-looping container gives up (the deployment is
+                // `failed`); the controller restarts stopped ones it wants
+                restart_policy: Some(RestartPolicy {
+                    name: Some(RestartPolicyNameEnum::ON_FAILURE),
+                    maximum_retry_count: Some(3),
+                }),
+                ..Default::default()
+            }),
+            networking_config: Some(NetworkingConfig {
+                endpoints_config: Some(endpoints),
+            }),
+            ..Default::default()
+        };
+        let opts = CreateContainerOptionsBuilder::default()
+            .name(&c.name)
+            .build();
+        match self.docker.create_container(Some(opts), body).await {
+            Ok(_) => {}
+            Err(e) => {
+                let e = EngineError::from(e);
+                // created by an earlier, interrupted attempt: start it below
+                if !e.is_conflict() {
+                    return Err(e);
+                }
+            }
+        }
+        self.start(&c.name).await
+    }
+
+    pub async fn start(&self, name: &str) -> Result<(), EngineError> {
+        match self
+            .docker
+            .start_container(
+                name,
+                None::<bollard::query_parameters::StartContainerOptions>,
+            )
+            .await
+        {
+            Ok(()) => Ok(()),
+            // 304: already started
+            Err(DockerError::DockerResponseServerError {
+                status_code: 304, ..
+            }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn remove_container(&self, name_or_id: &str) -> Result<(), EngineError> {
+        // a short stop timeout: MariaDB shuts down cleanly within a second
+        let _ = self
+            .docker
+            .stop_container(
+                name_or_id,
+                Some(StopContainerOptionsBuilder::default().t(10).build()),
+            )
+            .await;
+        match self
+            .docker
+            .remove_container(
+                name_or_id,
+                Some(
+                    RemoveContainerOptionsBuilder::default()
+                        .force(true)
+                        .v(true)
+                        .build(),
+                ),
+            )
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let e = EngineError::from(e);
+                if e.is_not_found() {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    pub async fn remove_volume(&self, name: &str) -> Result<(), EngineError> {
+        match self
+            .docker
+            .remove_volume(
+                name,
+                Some(RemoveVolumeOptionsBuilder::default().force(true).build()),
+            )
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let e = EngineError::from(e);
+                if e.is_not_found() {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    pub async fn remove_network(&self, name: &str) -> Result<(), EngineError> {
+        match self.docker.remove_network(name).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let e = EngineError::from(e);
+                if e.is_not_found() {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    /// Remove every labelled object of a deployment: containers, then
+    /// volumes, then the network.
+    pub async fn teardown(&self, deployment: &str) -> Result<Observed, EngineError> {
+        let observed = self.observe(deployment).await?;
+        let removals = observed
+            .containers
+            .iter()
+            .map(|c| self.remove_container(&c.id));
+        for r in futures_util::future::join_all(removals).await {
+            r?;
+        }
+        for v in &observed.volumes {
+            self.remove_volume(v).await?;
+        }
+        for n in &observed.networks {
+            self.remove_network(n).await?;
+        }
+        Ok(observed)
+    }
+
+    /// Follow a container's output (stdout and stderr), line by line.
+    pub fn logs(
+        &self,
+        name: &str,
+        since: i64,
+    ) -> impl Stream<Item = Result<bollard::container::LogOutput, DockerError>> + use<> {
+        self.docker.logs(
+            name,
+            Some(
+                LogsOptionsBuilder::default()
+                    .follow(true)
+                    .stdout(true)
+                    .stderr(true)
+                    .since(since as i32)
+                    .build(),
+            ),
+        )
+    }
+
+    /// The last lines a container printed (for failure messages).
+    pub async fn tail(&self, name: &str, lines: usize) -> Vec<String> {
+        let mut stream = self.docker.logs(
+            name,
+            Some(
+                LogsOptionsBuilder::default()
+                    .follow(false)
+                    .stdout(true)
+                    .stderr(true)
+                    .tail(&lines.to_string())
+                    .build(),
+            ),
+        );
+        let mut out = Vec::new();
+        while let Some(Ok(item)) = stream.next().await {
+            for line in String::from_utf8_lossy(&item.into_bytes()).lines() {
+                out.push(line.to_owned());
+            }
+        }
+        out
+    }
+
+    /// Container ports → host ports of one container, by inspecting it.
+    pub async fn host_ports(&self, name: &str) -> Result<BTreeMap<u16, u16>, EngineError> {
+        let info = self
+            .docker
+            .inspect_container(
+                name,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await?;
+        let mut out = BTreeMap::new();
+        if let Some(ports) = info.network_settings.and_then(|n| n.ports) {
+            for (k, v) in ports {
+                let Some(port) = k.split('/').next().and_then(|p| p.parse::<u16>().ok()) else {
+                    continue;
+                };
+                if let Some(host) = v
+                    .unwrap_or_default()
+                    .into_iter()
+                    .find_map(|b| b.host_port.and_then(|p| p.parse::<u16>().ok()))
+                {
+                    out.insert(port, host);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether a container is running (`None`: it does not exist).
+    pub async fn container_state(
+        &self,
+        name: &str,
+    ) -> Result<Option<(String, Option<i64>)>, EngineError> {
+        match self
+            .docker
+            .inspect_container(
+                name,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await
+        {
+            Ok(info) => {
+                let state = info.state.unwrap_or_default();
+                Ok(Some((
+                    state.status.map(|s| s.to_string()).unwrap_or_default(),
+                    state.exit_code,
+                )))
+            }
+            Err(e) => {
+                let e = EngineError::from(e);
+                if e.is_not_found() {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! `specstudio serve`: configuration, start-up and graceful shutdown.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::Args;
+use tracing::{info, warn};
+
+use crate::api::{self, AppState};
+use crate::controller::Controller;
+use crate::deploy::ImageMap;
+use crate::provision::Engine;
+use crate::store::Store;
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "SPECSTUDIO_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Where state lives (SQLite database, API token). Default:
+    /// `$XDG_DATA_HOME/specstudio`, else `./.specstudio`.
+    #[arg(long, env = "SPECSTUDIO_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Docker engine (`unix:///var/run/docker.sock`, `tcp://host:2375`).
+    /// Default: `DOCKER_HOST`, else the local socket.
+    #[arg(long, env = "SPECSTUDIO_DOCKER_HOST")]
+    pub docker_host: Option<String>,
+    /// Image rewrite `FROM=TO` (`FROM` may hold `*`), repeatable or comma-separated,
+    /// e.g. `docker.io/bitnami/mysql:*=specstudio/mysql:local`.
+    #[arg(
+        long = "image-map",
+        env = "SPECSTUDIO_IMAGE_MAP",
+        value_name = "FROM=TO"
+    )]
+    pub image_map: Vec<String>,
+    /// Host address that container ports are published on (ephemeral ports).
+    #[arg(long, env = "SPECSTUDIO_BIND_ADDRESS", default_value = "127.0.0.1")]
+    pub bind_address: String,
+    /// The built web UI.
+    #[arg(long, env = "SPECSTUDIO_DIST_DIR", default_value = "dist")]
+    pub dist_dir: PathBuf,
+}
+
+fn default_data_dir() -> PathBuf {
+    match std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        Some(x) => PathBuf::from(x).join("specstudio"),
+        None => PathBuf::from(".specstudio"),
+    }
+}
+
+/// The API token: `SPECSTUDIO_TOKEN`, else `<data-dir>/token` (generated on
+/// first start, mode 0600). `Some(token)` when it was just generated.
+pub fn load_token(data_dir: &Path) -> std::io::Result<(String, bool)> {
+    if let Some(t) = std::env::var("SPECSTUDIO_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+    {
+        return Ok((t.trim().to_owned(), false));
+    }
+    let path = data_dir.join("token");
+    if let Ok(t) = std::fs::read_to_string(&path) {
+        if !t.trim().is_empty() {
+            return Ok((t.trim().to_owned(), false));
+        }
+    }
+    let mut buf = [0u8; 24];
+    getrandom::fill(&mut buf).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let token = crate::deploy::hex(&buf);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&path)?;
+    f.write_all(token.as_bytes())?;
+    Ok((token, true))
+}
+
+/// This server's instance id (`<data-dir>/instance-id`, made on first start):
+/// labelled on every Docker object so that start-up clean-up only removes
+/// objects this data dir owned, never another server's.
+pub fn load_instance_id(data_dir: &Path) -> std::io::Result<String> {
+    let path = data_dir.join("instance-id");
+    if let Ok(t) = std::fs::read_to_string(&path) {
+        if !t.trim().is_empty() {
+            return Ok(t.trim().to_owned());
+        }
+    }
+    let mut buf = [0u8; 6];
+    getrandom::fill(&mut buf).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let id = crate::deploy::hex(&buf);
+    std::fs::write(&path, &id)?;
+    Ok(id)
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let user = std::env::var("SPECSTUDIO_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok()
+        .filter(|f| !f.trim().is_empty())
+        .unwrap_or_else(|| "info".into());
+    // bollard traces request bodies (container env = secrets) at `trace`:
+    // its level is capped whatever the user asks for
+    let filter = EnvFilter::try_new(format!("{user},bollard=info,hyper=info,hyper_util=info"))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    info!("shutting down");
+}
+
+/// Run the server until ctrl-c / SIGTERM.
+pub fn serve(args: ServeArgs) -> std::process::ExitCode {
+    init_tracing();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(args)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: ServeArgs) -> Result<(), String> {
+    let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
+    std::fs::create_dir_all(&data_dir)
+        .map_err(|e| format!("cannot create the data dir {}: {e}", data_dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(0o700));
+    }
+    let images = ImageMap::parse(&args.image_map)?;
+    let (token, generated) =
+        load_token(&data_dir).map_err(|e| format!("cannot read or write the token: {e}"))?;
+    let store = Arc::new(
+        Store::open(&data_dir.join("specstudio.db"))
+            .map_err(|e| format!("cannot open the database: {e}"))?,
+    );
+    let instance = load_instance_id(&data_dir)
+        .map_err(|e| format!("cannot read or write the instance id: {e}"))?;
+    let engine = match Engine::connect(args.docker_host.as_deref(), &args.bind_address, &instance)
+        .await
+    {
+        Ok(e) => {
+            info!(api = %e.docker().client_version(), "connected to docker");
+            Some(e)
+        }
+        Err(e) => {
+            warn!("docker is not reachable ({e}); deployments are refused until it is (retrying every 5 s)");
+            None
+        }
+    };
+    let reachable = engine.is_some();
+    let ctl = Arc::new(Controller::new(store, engine, images));
+    if reachable {
+        ctl.startup().await;
+    } else {
+        ctl.connect_later(
+            args.docker_host.clone(),
+            args.bind_address.clone(),
+            instance.clone(),
+            std::time::Duration::from_secs(5),
+        );
+    }
+    ctl.spawn_watch(std::time::Duration::from_secs(10));
+    let state = AppState::new(ctl, token.clone(), Some(args.dist_dir.clone()));
+    let shutdown = state.shutdown.clone();
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("specstudio listening on http://{local}");
+    println!("data dir: {}", data_dir.display());
+    if generated {
+        println!(
+            "API token (generated, saved to {} with mode 0600; shown once): {token}",
+            data_dir.join("token").display()
+        );
+    } else {
+        println!(
+            "API token: from SPECSTUDIO_TOKEN or {}",
+            data_dir.join("token").display()
+        );
+    }
+    if !args.dist_dir.join("index.html").is_file() {
+        println!(
+            "web UI: {} has no index.html; serving a page that says how to build it",
+            args.dist_dir.display()
+        );
+    }
+    let _ = std::io::stdout().flush();
+    axum::serve(listener, api::app(state))
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = shutdown.send(true);
+        })
+        .await
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,337 @@
+//! Durable state in SQLite (`<data-dir>/specstudio.db`): specs, deployments
+//! (desired params including secrets — stored, never returned) and events.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use shared::params::{ResolvedParam, ResolvedParams, Source};
+
+#[derive(Debug, thiserror::Error)]
+#[error("database: {0}")]
+pub struct StoreError(#[from] rusqlite::Error);
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// What the user wants for a deployment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Desired {
+    Running,
+    Deleted,
+}
+
+/// The status last reached by reconciliation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Provisioning,
+    Running,
+    Degraded,
+    Stopped,
+    Failed,
+    Deleting,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Provisioning => "provisioning",
+            Status::Running => "running",
+            Status::Degraded => "degraded",
+            Status::Stopped => "stopped",
+            Status::Failed => "failed",
+            Status::Deleting => "deleting",
+        }
+    }
+    pub fn parse(s: &str) -> Status {
+        match s {
+            "running" => Status::Running,
+            "degraded" => Status::Degraded,
+            "stopped" => Status::Stopped,
+            "failed" => Status::Failed,
+            "deleting" => Status::Deleting,
+            _ => Status::Provisioning,
+        }
+    }
+    pub const ALL: [Status; 6] = [
+        Status::Provisioning,
+        Status::Running,
+        Status::Degraded,
+        Status::Stopped,
+        Status::Failed,
+        Status::Deleting,
+    ];
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredParam {
+    service: String,
+    key: String,
+    value: String,
+    secret: bool,
+    modifiable: bool,
+    source: String,
+}
+
+fn params_to_json(p: &ResolvedParams) -> String {
+    let v: Vec<StoredParam> = p
+        .params
+        .iter()
+        .map(|p| StoredParam {
+            service: p.service.clone(),
+            key: p.key.clone(),
+            value: p.value.clone(),
+            secret: p.secret,
+            modifiable: p.modifiable,
+            source: match p.source {
+                Source::Given => "given",
+                Source::Default => "default",
+                Source::Generated => "generated",
+            }
+            .into(),
+        })
+        .collect();
+    serde_json::to_string(&v).expect("params serialize")
+}
+
+fn params_from_json(s: &str) -> ResolvedParams {
+    let v: Vec<StoredParam> = serde_json::from_str(s).unwrap_or_default();
+    ResolvedParams {
+        params: v
+            .into_iter()
+            .map(|p| ResolvedParam {
+                service: p.service,
+                key: p.key,
+                value: p.value,
+                secret: p.secret,
+                modifiable: p.modifiable,
+                source: match p.source.as_str() {
+                    "given" => Source::Given,
+                    "generated" => Source::Generated,
+                    _ => Source::Default,
+                },
+            })
+            .collect(),
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct DeploymentRecord {
+    pub id: String,
+    pub spec_id: String,
+    pub params: ResolvedParams,
+    pub desired: Desired,
+    pub status: Status,
+    pub message: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Event {
+    pub seq: i64,
+    #[serde(rename = "deploymentId")]
+    pub deployment_id: String,
+    /// Milliseconds since the Unix epoch.
+    pub ts: i64,
+    /// `step`, `status`, `error` or `log`.
+    pub kind: String,
+    pub message: String,
+}
+
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path)?;
+        Self::init(conn)
+    }
+
+    pub fn in_memory() -> Result<Store> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Store> {
+        conn.pragma_update(None, "journal_mode", "WAL").ok();
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS specs(
+                id TEXT PRIMARY KEY, text TEXT NOT NULL, created_at INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS deployments(
+                id TEXT PRIMARY KEY, spec_id TEXT NOT NULL, params TEXT NOT NULL,
+                desired TEXT NOT NULL, status TEXT NOT NULL, message TEXT,
+                created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS events(
+                seq INTEGER PRIMARY KEY AUTOINCREMENT, deployment_id TEXT NOT NULL,
+                ts INTEGER NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL);
+             CREATE INDEX IF NOT EXISTS events_by_deployment ON events(deployment_id, seq);",
+        )?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn put_spec(&self, id: &str, text: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO specs(id, text, created_at) VALUES (?1, ?2, ?3)",
+            params![id, text, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    pub fn get_spec(&self, id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT text FROM specs WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn insert_deployment(&self, rec: &DeploymentRecord) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO deployments(id, spec_id, params, desired, status, message, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                rec.id,
+                rec.spec_id,
+                params_to_json(&rec.params),
+                desired_str(rec.desired),
+                rec.status.as_str(),
+                rec.message,
+                rec.created_at,
+                rec.updated_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeploymentRecord> {
+        let params: String = r.get(2)?;
+        let desired: String = r.get(3)?;
+        let status: String = r.get(4)?;
+        Ok(DeploymentRecord {
+            id: r.get(0)?,
+            spec_id: r.get(1)?,
+            params: params_from_json(&params),
+            desired: if desired == "deleted" {
+                Desired::Deleted
+            } else {
+                Desired::Running
+            },
+            status: Status::parse(&status),
+            message: r.get(5)?,
+            created_at: r.get(6)?,
+            updated_at: r.get(7)?,
+        })
+    }
+
+    pub fn get_deployment(&self, id: &str) -> Result<Option<DeploymentRecord>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id, spec_id, params, desired, status, message, created_at, updated_at
+                 FROM deployments WHERE id = ?1",
+                [id],
+                Self::row,
+            )
+            .optional()?)
+    }
+
+    pub fn list_deployments(&self) -> Result<Vec<DeploymentRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, spec_id, params, desired, status, message, created_at, updated_at
+             FROM deployments ORDER BY created_at",
+        )?;
+        let rows = stmt.query_map([], Self::row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    pub fn set_status(&self, id: &str, status: Status, message: Option<&str>) -> Result<()> {
+        self.conn().execute(
+            "UPDATE deployments SET status = ?2, message = ?3, updated_at = ?4 WHERE id = ?1",
+            params![id, status.as_str(), message, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_params(&self, id: &str, params: &ResolvedParams) -> Result<()> {
+        self.conn().execute(
+            "UPDATE deployments SET params = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, params_to_json(params), now_ms()],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_desired(&self, id: &str, desired: Desired) -> Result<()> {
+        self.conn().execute(
+            "UPDATE deployments SET desired = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, desired_str(desired), now_ms()],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete_deployment(&self, id: &str) -> Result<()> {
+        let conn = self.conn();
+        conn.execute("DELETE FROM deployments WHERE id = ?1", [id])?;
+        conn.execute("DELETE FROM events WHERE deployment_id = ?1", [id])?;
+        Ok(())
+    }
+
+    pub fn add_event(&self, deployment: &str, kind: &str, message: &str) -> Result<Event> {
+        let ts = now_ms();
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO events(deployment_id, ts, kind, message) VALUES (?1, ?2, ?3, ?4)",
+            params![deployment, ts, kind, message],
+        )?;
+        Ok(Event {
+            seq: conn.last_insert_rowid(),
+            deployment_id: deployment.to_owned(),
+            ts,
+            kind: kind.to_owned(),
+            message: message.to_owned(),
+        })
+    }
+
+    pub fn events_after(&self, deployment: &str, after: i64) -> Result<Vec<Event>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT seq, deployment_id, ts, kind, message FROM events
+             WHERE deployment_id = ?1 AND seq > ?2 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![deployment, after], |r| {
+            Ok(Event {
+                seq: r.get(0)?,
+                deployment_id: r.get(1)?,
+                ts: r.get(2)?,
+                kind: r.get(3)?,
+                message: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
+fn desired_str(d: Desired) -> &'static str {
+    match d {
+        Desired::Running => "running",
+        Desired::Deleted => "deleted",
+    }
+}

@@ -1,0 +1,851 @@
+//! Handler tests through `tower::ServiceExt::oneshot`: every error path, no
+//! Docker needed (the controller runs without an engine).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use shared::params::{ResolvedParam, ResolvedParams, Source};
+use specstudio::api::{self, AppState};
+use specstudio::controller::Controller;
+use specstudio::deploy::ImageMap;
+use specstudio::store::{DeploymentRecord, Desired, Status, Store};
+use tower::ServiceExt;
+
+const TOKEN: &str = "test-token";
+const SEED: &str = include_str!("../../examples/serverless-mysql-master-replica.yaml");
+
+fn state_with(dist: Option<std::path::PathBuf>) -> AppState {
+    let store = Arc::new(Store::in_memory().unwrap());
+    let images =
+        ImageMap::parse(&["docker.io/bitnami/mysql:*=specstudio/mysql:local".into()]).unwrap();
+    AppState::new(
+        Arc::new(Controller::new(store, None, images)),
+        TOKEN.into(),
+        dist,
+    )
+}
+
+fn state() -> AppState {
+    state_with(None)
+}
+
+async fn send(app: &Router, req: Request<Body>) -> (StatusCode, Vec<u8>, header::HeaderMap) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, body, headers)
+}
+
+fn req(method: Method, uri: &str, body: impl Into<Body>, token: Option<&str>) -> Request<Body> {
+    let mut b = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    b.header(header::CONTENT_TYPE, "application/json")
+        .body(body.into())
+        .unwrap()
+}
+
+async fn json_call(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    body: Value,
+    token: Option<&str>,
+) -> (StatusCode, Value) {
+    let (s, b, _) = send(app, req(method, uri, body.to_string(), token)).await;
+    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+}
+
+fn error_code(v: &Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or("<none>")
+}
+
+fn seed_params() -> Value {
+    json!({
+        "masterInstanceType": "t3.small",
+        "replicaInstanceType": "e2-medium",
+        "mysqlUsername": "app",
+        "mysqlDatabase": "appdb",
+        "mysqlPassword": "app-pw-secret-1",
+    })
+}
+
+#[tokio::test]
+async fn healthz_and_metrics() {
+    let app = api::app(state());
+    let (s, v) = json_call(&app, Method::GET, "/healthz", Value::Null, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["status"], "ok");
+    assert_eq!(v["docker"], false);
+    let (s, b, h) = send(&app, req(Method::GET, "/metrics", "", None)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(h[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = String::from_utf8(b).unwrap();
+    assert!(
+        text.contains(
+            "specstudio_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("specstudio_deployments{status=\"running\"} 0"));
+}
+
+#[tokio::test]
+async fn validate_answers_exactly_the_lint_json() {
+    let app = api::app(state());
+    for text in [
+        SEED,
+        "services:\n  Web:\n    image: nginx\n    ports: 3306\n",
+        "a: [",
+        "",
+    ] {
+        let (s, b, h) = send(
+            &app,
+            req(Method::POST, "/api/validate", text.to_owned(), None),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(h[header::CONTENT_TYPE], "application/json");
+        let expected = shared::output::json_report_string("spec.yaml", text, &shared::check(text));
+        assert_eq!(String::from_utf8(b).unwrap(), expected);
+    }
+}
+
+#[tokio::test]
+async fn validate_rejects_non_utf8_and_huge_bodies() {
+    let app = api::app(state());
+    let (s, b, _) = send(
+        &app,
+        req(Method::POST, "/api/validate", vec![0xff, 0xfe, 0x00], None),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error_code(&serde_json::from_slice(&b).unwrap()),
+        "bad_request"
+    );
+    let huge = "#".repeat(5 * 1024 * 1024 + 10);
+    for uri in ["/api/validate", "/api/specs", "/api/deployments"] {
+        let (s, b, h) = send(&app, req(Method::POST, uri, huge.clone(), Some(TOKEN))).await;
+        assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{uri}");
+        assert_eq!(h[header::CONTENT_TYPE], "application/json");
+        assert_eq!(
+            error_code(&serde_json::from_slice(&b).unwrap()),
+            "payload_too_large"
+        );
+    }
+}
+
+#[tokio::test]
+async fn specs_round_trip_and_unknown_ids() {
+    let app = api::app(state());
+    let (s, b, _) = send(&app, req(Method::POST, "/api/specs", SEED, None)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    let id = v["id"].as_str().unwrap().to_owned();
+    assert_eq!(v["url"], format!("/s/{id}"));
+    assert!(id.len() >= 8 && id.len() <= 16);
+    // content hash: same text, same id
+    let (_, b2, _) = send(&app, req(Method::POST, "/api/specs", SEED, None)).await;
+    assert_eq!(
+        serde_json::from_slice::<Value>(&b2).unwrap()["id"],
+        id.as_str()
+    );
+    let (s, v) = json_call(
+        &app,
+        Method::GET,
+        &format!("/api/specs/{id}"),
+        Value::Null,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["text"], SEED);
+    assert!(v["diagnostics"].is_array());
+    let (s, v) = json_call(&app, Method::GET, "/api/specs/nope", Value::Null, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&v), "not_found");
+    let (s, b, _) = send(&app, req(Method::POST, "/api/specs", "  \n", None)).await;
+    assert_eq!(
+        s,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+}
+
+#[tokio::test]
+async fn mutating_deployment_routes_need_the_token() {
+    let app = api::app(state());
+    let body = json!({"spec": SEED, "params": seed_params()});
+    for token in [None, Some("wrong"), Some("")] {
+        let (s, v) = json_call(&app, Method::POST, "/api/deployments", body.clone(), token).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{token:?}");
+        assert_eq!(error_code(&v), "unauthorized");
+        let (s, _) = json_call(
+            &app,
+            Method::PATCH,
+            "/api/deployments/x",
+            json!({"params": {}}),
+            token,
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        let (s, _) = json_call(
+            &app,
+            Method::DELETE,
+            "/api/deployments/x",
+            Value::Null,
+            token,
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    // reads are public
+    let (s, v) = json_call(&app, Method::GET, "/api/deployments", Value::Null, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v, json!([]));
+}
+
+#[tokio::test]
+async fn create_rejects_malformed_requests() {
+    let app = api::app(state());
+    let (s, b, _) = send(
+        &app,
+        req(Method::POST, "/api/deployments", "{not json", Some(TOKEN)),
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+    let (s, v) = json_call(
+        &app,
+        Method::POST,
+        "/api/deployments",
+        json!({"params": {}}),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&v), "bad_request");
+    let (s, _) = json_call(
+        &app,
+        Method::POST,
+        "/api/deployments",
+        json!({"spec": SEED, "specId": "x"}),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = json_call(
+        &app,
+        Method::POST,
+        "/api/deployments",
+        json!({"spec": SEED, "bogus": 1}),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, v) = json_call(
+        &app,
+        Method::POST,
+        "/api/deployments",
+        json!({"specId": "unknown"}),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&v), "not_found");
+}
+
+#[tokio::test]
+async fn invalid_spec_is_422_with_diagnostics() {
+    let app = api::app(state());
+    let bad = "services:\n  Web:\n    image: nginx\n    ports: 3306\n  Web2: [\n";
+    let (s, v) = json_call(
+        &app,
+        Method::POST,
+        "/api/deployments",
+        json!({"spec": bad}),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_code(&v), "invalid_spec");
+    assert!(v["error"]["details"]["summary"]["errors"].as_u64().unwrap() >= 1);
+    assert!(!v["error"]["details"]["files"][0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let (_, list) = json_call(&app, Method::GET, "/api/deployments", Value::Null, None).await;
+    assert_eq!(list, json!([]));
+}
+
+#[tokio::test]
+async fn bad_params_are_422_naming_each() {
+    let app = api::app(state());
+    // missing required params
+    let (s, v) = json_call(
+        &app,
+        Method::POST,
+        "/api/deployments",
+        json!({"spec": SEED, "params": {}}),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_code(&v), "invalid_params");
+    let keys: Vec<&str> = v["error"]["details"]["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    for k in [
+        "masterInstanceType",
+        "replicaInstanceType",
+        "mysqlUsername",
+        "mysqlDatabase",
+    ] {
+        assert!(keys.contains(&k), "{k} not named in {keys:?}");
+        assert!(v["error"]["message"].as_str().unwrap().contains(k));
+    }
+    // generated secrets are not asked for
+    assert!(!keys.contains(&"mysqlRootPassword"));
+    // wrong type, out of limits, unknown key
+    for (extra, key) in [
+        (json!({"numReadReplicas": "many"}), "numReadReplicas"),
+        (json!({"numReadReplicas": 11}), "numReadReplicas"),
+        (json!({"numReadReplicas": 0}), "numReadReplicas"),
+        (json!({"numReadReplicaz": 2}), "numReadReplicaz"),
+        (json!({"mysqlUsername": {"nested": true}}), "mysqlUsername"),
+    ] {
+        let mut params = seed_params();
+        for (k, val) in extra.as_object().unwrap() {
+            params[k] = val.clone();
+        }
+        let (s, v) = json_call(
+            &app,
+            Method::POST,
+            "/api/deployments",
+            json!({"spec": SEED, "params": params}),
+            Some(TOKEN),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{extra}");
+        assert_eq!(error_code(&v), "invalid_params");
+        assert_eq!(v["error"]["details"]["issues"][0]["key"], key, "{v}");
+    }
+    // a fractional replica count passes the Float64 type but is not a count
+    let mut params = seed_params();
+    params["numReadReplicas"] = json!(1.5);
+    let (s, v) = json_call(
+        &app,
+        Method::POST,
+        "/api/deployments",
+        json!({"spec": SEED, "params": params}),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_code(&v), "invalid_deployment");
+}
+
+#[tokio::test]
+async fn unknown_instance_type_is_422() {
+    let app = api::app(state());
+    let mut params = seed_params();
+    params["masterInstanceType"] = json!("x9.gigantic");
+    let (s, v) = json_call(
+        &app,
+        Method::POST,
+        "/api/deployments",
+        json!({"spec": SEED, "params": params}),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_code(&v), "unknown_instance_type");
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("x9.gigantic"));
+    let known = v["error"]["details"]["issues"][0]["known"]
+        .as_array()
+        .unwrap();
+    for t in [
+        "t3.small",
+        "t3.medium",
+        "t3.large",
+        "m5.large",
+        "e2-medium",
+        "e2-standard-2",
+        "n2-standard-2",
+    ] {
+        assert!(known.iter().any(|k| k == t), "{t}");
+    }
+}
+
+#[tokio::test]
+async fn unresolvable_template_is_422() {
+    let app = api::app(state());
+    let spec = "services:\n  Web:\n    image: nginx\n    ports:\n      - '80'\n    environment:\n      - OWNER=$sys.tenant.email\n";
+    let report = shared::analyze(spec);
+    assert!(
+        !report.has_errors(),
+        "fixture must lint clean: {:?}",
+        report.diagnostics
+    );
+    let (s, v) = json_call(
+        &app,
+        Method::POST,
+        "/api/deployments",
+        json!({"spec": spec}),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(error_code(&v), "unresolvable_template");
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("tenant.email"));
+}
+
+#[tokio::test]
+async fn valid_request_without_docker_is_503_and_creates_nothing() {
+    let app = api::app(state());
+    let (s, v) = json_call(
+        &app,
+        Method::POST,
+        "/api/deployments",
+        json!({"spec": SEED, "params": seed_params()}),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(error_code(&v), "unavailable");
+    let (_, list) = json_call(&app, Method::GET, "/api/deployments", Value::Null, None).await;
+    assert_eq!(list, json!([]));
+}
+
+fn insert_record(state: &AppState) -> String {
+    let analysis = shared::analyze(SEED);
+    let mut given = BTreeMap::new();
+    for (k, v) in seed_params().as_object().unwrap() {
+        given.insert(k.clone(), v.clone());
+    }
+    let params = shared::params::resolve(&analysis.spec, &given, &mut |_| {
+        "generated-root-pw-1".into()
+    })
+    .unwrap();
+    let spec_id = api::spec_id(SEED);
+    state.store().put_spec(&spec_id, SEED).unwrap();
+    let rec = DeploymentRecord {
+        id: "dtest".into(),
+        spec_id,
+        params,
+        desired: Desired::Running,
+        status: Status::Running,
+        message: None,
+        created_at: 1,
+        updated_at: 1,
+    };
+    state.store().insert_deployment(&rec).unwrap();
+    rec.id
+}
+
+#[tokio::test]
+async fn unknown_deployments_are_404() {
+    let app = api::app(state());
+    for (m, uri) in [
+        (Method::GET, "/api/deployments/nope"),
+        (Method::GET, "/api/deployments/nope/events"),
+        (Method::DELETE, "/api/deployments/nope"),
+        (Method::PATCH, "/api/deployments/nope"),
+    ] {
+        let (s, v) = json_call(
+            &app,
+            m.clone(),
+            uri,
+            json!({"params": {"numReadReplicas": 2}}),
+            Some(TOKEN),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{m} {uri}");
+        assert_eq!(error_code(&v), "not_found");
+    }
+}
+
+#[tokio::test]
+async fn patch_checks_modifiability_and_values() {
+    let st = state();
+    let id = insert_record(&st);
+    let app = api::app(st.clone());
+    let uri = format!("/api/deployments/{id}");
+    let cases = [
+        (
+            json!({"mysqlUsername": "other"}),
+            "invalid_params",
+            "not modifiable",
+        ),
+        (
+            json!({"mysqlPassword": "changed"}),
+            "invalid_params",
+            "not modifiable",
+        ),
+        (json!({"nope": 1}), "invalid_params", "no service declares"),
+        (
+            json!({"masterInstanceId": "x"}),
+            "invalid_params",
+            "resource link",
+        ),
+        (json!({"numReadReplicas": 99}), "invalid_params", "maximum"),
+        (
+            json!({"replicaInstanceType": "z1.huge"}),
+            "unknown_instance_type",
+            "z1.huge",
+        ),
+    ];
+    for (params, code, text) in cases {
+        let (s, v) = json_call(
+            &app,
+            Method::PATCH,
+            &uri,
+            json!({"params": params}),
+            Some(TOKEN),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{params}: {v}");
+        assert_eq!(error_code(&v), code);
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(text),
+            "{v}"
+        );
+        // a secret value never appears in an error
+        assert!(!v.to_string().contains("app-pw-secret-1"));
+    }
+    let (s, _) = json_call(
+        &app,
+        Method::PATCH,
+        &uri,
+        json!({"params": {}}),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = json_call(&app, Method::PATCH, &uri, json!({"oops": {}}), Some(TOKEN)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    // the same value of a non-modifiable param is not a change
+    let (s, v) = json_call(
+        &app,
+        Method::PATCH,
+        &uri,
+        json!({"params": {"mysqlUsername": "app", "numReadReplicas": 3}}),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let rec = st.store().get_deployment(&id).unwrap().unwrap();
+    assert_eq!(
+        rec.params.get("Replica", "numReadReplicas").unwrap().value,
+        "3"
+    );
+    assert_eq!(
+        rec.params
+            .get("ParameterGroup", "mysqlRootPassword")
+            .unwrap()
+            .value,
+        "generated-root-pw-1"
+    );
+    assert_eq!(
+        rec.params
+            .get("ParameterGroup", "mysqlRootPassword")
+            .unwrap()
+            .source,
+        Source::Generated
+    );
+}
+
+#[tokio::test]
+async fn deployment_view_hides_secret_params() {
+    let st = state();
+    let id = insert_record(&st);
+    let app = api::app(st.clone());
+    let (s, b, _) = send(
+        &app,
+        req(Method::GET, &format!("/api/deployments/{id}"), "", None),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let text = String::from_utf8(b).unwrap();
+    assert!(!text.contains("app-pw-secret-1"), "{text}");
+    assert!(!text.contains("generated-root-pw-1"), "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["params"]["mysqlUsername"], "app");
+    assert!(v["params"].get("mysqlPassword").is_none());
+    assert!(v["params"].get("mysqlRootPassword").is_none());
+    // no engine: nothing observed, so the containers are missing
+    assert_eq!(v["containers"].as_array().unwrap().len(), 2);
+    assert_eq!(v["containers"][0]["state"], "missing");
+    assert_eq!(v["status"], "stopped");
+    let (_, b, _) = send(&app, req(Method::GET, "/api/deployments", "", None)).await;
+    assert!(!String::from_utf8(b).unwrap().contains("app-pw-secret-1"));
+}
+
+#[tokio::test]
+async fn delete_marks_the_record_and_events_stream() {
+    let st = state();
+    let id = insert_record(&st);
+    let app = api::app(st.clone());
+    let (s, v) = json_call(
+        &app,
+        Method::DELETE,
+        &format!("/api/deployments/{id}"),
+        Value::Null,
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    assert_eq!(v["id"], id.as_str());
+    let rec = st.store().get_deployment(&id).unwrap().unwrap();
+    assert_eq!(rec.desired, Desired::Deleted);
+    // a PATCH on a deployment being deleted conflicts
+    let (s, v) = json_call(
+        &app,
+        Method::PATCH,
+        &format!("/api/deployments/{id}"),
+        json!({"params": {"numReadReplicas": 2}}),
+        Some(TOKEN),
+    )
+    .await;
+    assert!(
+        s == StatusCode::CONFLICT || s == StatusCode::NOT_FOUND,
+        "{s} {v}"
+    );
+    // the event stream answers with SSE
+    st.store().add_event(&id, "step", "hello").ok();
+    if st.store().get_deployment(&id).unwrap().is_some() {
+        let resp = app
+            .clone()
+            .oneshot(req(
+                Method::GET,
+                &format!("/api/deployments/{id}/events"),
+                "",
+                None,
+            ))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.headers()[header::CONTENT_TYPE], "text/event-stream");
+    }
+}
+
+#[tokio::test]
+async fn events_redact_secrets() {
+    let st = state();
+    let id = insert_record(&st);
+    let rec = st.store().get_deployment(&id).unwrap().unwrap();
+    st.ctl.register_secrets(&rec, None);
+    st.ctl.hub.emit(
+        &id,
+        "log",
+        "password is app-pw-secret-1 and generated-root-pw-1",
+    );
+    let events = st.store().events_after(&id, 0).unwrap();
+    assert_eq!(events.last().unwrap().message, "password is *** and ***");
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_are_json() {
+    let app = api::app(state());
+    let (s, v) = json_call(&app, Method::GET, "/api/nothing/here", Value::Null, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&v), "not_found");
+    let (s, v) = json_call(&app, Method::PUT, "/api/validate", Value::Null, None).await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(error_code(&v), "method_not_allowed");
+}
+
+#[tokio::test]
+async fn openapi_document_lists_the_api() {
+    let app = api::app(state());
+    let (s, v) = json_call(&app, Method::GET, "/api/openapi.json", Value::Null, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(v["openapi"].as_str().unwrap().starts_with("3."));
+    for p in [
+        "/api/validate",
+        "/api/specs",
+        "/api/specs/{id}",
+        "/api/deployments",
+        "/api/deployments/{id}",
+        "/api/deployments/{id}/events",
+        "/healthz",
+        "/metrics",
+    ] {
+        assert!(v["paths"].get(p).is_some(), "{p} missing");
+    }
+    assert!(v["paths"]["/api/deployments/{id}"]["patch"].is_object());
+    assert!(v["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[tokio::test]
+async fn ui_is_served_or_explained() {
+    let app = api::app(state_with(Some("/nonexistent-dist".into())));
+    let (s, b, h) = send(&app, req(Method::GET, "/", "", None)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(h[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(String::from_utf8(b).unwrap().contains("trunk build"));
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), "<html>SPA</html>").unwrap();
+    std::fs::write(dir.path().join("app.js"), "console.log(1)").unwrap();
+    let app = api::app(state_with(Some(dir.path().to_owned())));
+    let (s, b, _) = send(&app, req(Method::GET, "/app.js", "", None)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b, b"console.log(1)");
+    // client-side routes (share links) fall back to index.html
+    let (s, b, _) = send(&app, req(Method::GET, "/s/abc123", "", None)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b, b"<html>SPA</html>");
+    // API 404s stay JSON
+    let (s, v) = json_call(&app, Method::GET, "/api/zzz", Value::Null, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&v), "not_found");
+}
+
+#[test]
+fn resolved_params_round_trip_through_the_store() {
+    let store = Store::in_memory().unwrap();
+    let params = ResolvedParams {
+        params: vec![ResolvedParam {
+            service: "S".into(),
+            key: "k".into(),
+            value: "v".into(),
+            secret: true,
+            modifiable: false,
+            source: Source::Generated,
+        }],
+    };
+    store.put_spec("sid", "x").unwrap();
+    store
+        .insert_deployment(&DeploymentRecord {
+            id: "d1".into(),
+            spec_id: "sid".into(),
+            params: params.clone(),
+            desired: Desired::Running,
+            status: Status::Provisioning,
+            message: None,
+            created_at: 0,
+            updated_at: 0,
+        })
+        .unwrap();
+    assert_eq!(store.get_deployment("d1").unwrap().unwrap().params, params);
+}
+
+#[tokio::test]
+async fn events_stream_replays_after_last_event_id() {
+    let st = state();
+    let id = insert_record(&st);
+    let rec = st.store().get_deployment(&id).unwrap().unwrap();
+    st.ctl.register_secrets(&rec, None);
+    st.ctl.hub.emit(&id, "step", "first");
+    st.ctl.hub.emit(&id, "step", "second uses app-pw-secret-1");
+    st.ctl.hub.emit(&id, "status", "running");
+    let app = api::app(st.clone());
+    let request = Request::builder()
+        .uri(format!("/api/deployments/{id}/events"))
+        .header("last-event-id", "1")
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut body = resp.into_body();
+    let mut text = String::new();
+    // replayed events, then a live one
+    st.ctl.hub.emit(&id, "log", "[c] live line");
+    while !text.contains("live line") {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(5), body.frame())
+            .await
+            .expect("an event within 5 s")
+            .unwrap()
+            .unwrap();
+        if let Ok(data) = frame.into_data() {
+            text.push_str(&String::from_utf8_lossy(&data));
+        }
+    }
+    assert!(
+        !text.contains("\"first\""),
+        "event 1 is not replayed: {text}"
+    );
+    assert!(text.contains("id: 2\nevent: step\n"), "{text}");
+    assert!(text.contains("second uses ***"));
+    assert!(!text.contains("app-pw-secret-1"));
+    assert!(text.contains("event: status"));
+    assert!(text.contains("event: log"));
+    // the stream ends on shutdown (so a graceful shutdown does not hang)
+    st.shutdown.send(true).unwrap();
+    let end = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Some(Ok(_)) = body.frame().await {}
+    })
+    .await;
+    assert!(end.is_ok(), "the stream ended");
+}
+
+#[tokio::test]
+async fn oversized_deployments_are_422() {
+    let app = api::app(state());
+    let service = |name: &str, n: u32| {
+        format!("  {name}:\n    image: nginx\n    x-omnistrate-compute:\n      replicaCount: {n}\n")
+    };
+    let too_many = format!(
+        "services:\n{}{}{}",
+        service("A", 20),
+        service("B", 20),
+        service("C", 20)
+    );
+    let too_wide = format!("services:\n{}", service("A", 21));
+    for (spec, text) in [(too_many, "at most 50"), (too_wide, "limit of 20")] {
+        let analysis = shared::analyze(&spec);
+        assert!(
+            !analysis.has_errors(),
+            "fixture lints clean: {:?}",
+            analysis.diagnostics
+        );
+        let (s, v) = json_call(
+            &app,
+            Method::POST,
+            "/api/deployments",
+            json!({"spec": spec}),
+            Some(TOKEN),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(text),
+            "{v}"
+        );
+    }
+}

@@ -1,0 +1,818 @@
+//! End-to-end tests against a real Docker daemon and the real server binary.
+//!
+//! Needs `dockerd` and the image `specstudio/mysql:local`
+//! (`bash images/mysql/build.sh`). With `CI=true` a missing daemon or image
+//! FAILS the tests; locally they are skipped with a loud message.
+//!
+//! The tests run one at a time (a global lock): they count labelled Docker
+//! objects and the machine has 2 cores.
+
+// The std mutex serializes tests that each run their own runtime; holding it
+// across awaits is the point. `Server`'s Drop kills and waits the child.
+#![allow(clippy::await_holding_lock, clippy::zombie_processes)]
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use specstudio::mysql::Conn;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const TOKEN: &str = "e2e-token-not-a-secret";
+const IMAGE: &str = "specstudio/mysql:local";
+const SEED: &str = include_str!("../../examples/serverless-mysql-master-replica.yaml");
+const APP_PASSWORD: &str = "AppPw-e2e-7fq2ZkX";
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn docker_cli(args: &[&str]) -> Option<String> {
+    let out = Command::new("docker").args(args).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// `true` when Docker and the image are here; panics in CI when not.
+fn docker_ready() -> bool {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    let problem = if docker_cli(&["info", "--format", "{{.ServerVersion}}"]).is_none() {
+        Some("the Docker daemon is not reachable (start dockerd)".to_owned())
+    } else if docker_cli(&["image", "inspect", IMAGE]).is_none() {
+        Some(format!(
+            "image {IMAGE} is missing (build it with `bash images/mysql/build.sh`)"
+        ))
+    } else {
+        None
+    };
+    match problem {
+        None => true,
+        Some(p) if ci => panic!("CI=true and {p}: Docker end-to-end tests cannot run"),
+        Some(p) => {
+            eprintln!("\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+            eprintln!("!!! SKIPPING Docker end-to-end test: {p}");
+            eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
+            false
+        }
+    }
+}
+
+fn labelled(kind: &str, label: &str) -> Vec<String> {
+    let args: Vec<&str> = match kind {
+        "container" => vec!["ps", "-a", "-q", "--filter"],
+        "volume" => vec!["volume", "ls", "-q", "--filter"],
+        _ => vec!["network", "ls", "-q", "--filter"],
+    };
+    let filter = format!("label={label}");
+    let mut a = args.clone();
+    a.push(&filter);
+    docker_cli(&a)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Removes every object with `label` when dropped (also when a test panics).
+struct Cleanup(String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let containers = labelled("container", &self.0);
+        if !containers.is_empty() {
+            let mut args = vec!["rm", "-f", "-v"];
+            args.extend(containers.iter().map(String::as_str));
+            docker_cli(&args);
+        }
+        for v in labelled("volume", &self.0) {
+            docker_cli(&["volume", "rm", "-f", &v]);
+        }
+        for n in labelled("network", &self.0) {
+            docker_cli(&["network", "rm", &n]);
+        }
+    }
+}
+
+fn all_labelled(label: &str) -> (usize, usize, usize) {
+    (
+        labelled("container", label).len(),
+        labelled("volume", label).len(),
+        labelled("network", label).len(),
+    )
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    dir: PathBuf,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        std::fs::create_dir_all(dir).unwrap();
+        let n = std::fs::read_dir(dir).unwrap().count();
+        let out = std::fs::File::create(dir.join(format!("stdout-{n}.log"))).unwrap();
+        let err = std::fs::File::create(dir.join(format!("stderr-{n}.log"))).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_specstudio"))
+            .args([
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--dist-dir",
+                "/nonexistent",
+            ])
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .args([
+                "--image-map",
+                "docker.io/bitnami/mysql:*=specstudio/mysql:local",
+            ])
+            .env("SPECSTUDIO_TOKEN", TOKEN)
+            .env("SPECSTUDIO_LOG", "info")
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err))
+            .spawn()
+            .expect("spawn the server");
+        let stdout = dir.join(format!("stdout-{n}.log"));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(f) = std::fs::File::open(&stdout) {
+                for line in BufReader::new(f).lines().map_while(Result::ok) {
+                    if let Some(addr) = line.strip_prefix("specstudio listening on ") {
+                        return Server {
+                            child,
+                            base: addr.trim().to_owned(),
+                            dir: dir.to_owned(),
+                        };
+                    }
+                }
+            }
+            assert!(Instant::now() < deadline, "the server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Everything the server printed so far.
+    fn logs(&self) -> String {
+        let mut out = String::new();
+        for e in std::fs::read_dir(&self.dir).unwrap().flatten() {
+            if e.path().extension().is_some_and(|x| x == "log") {
+                out.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+            }
+        }
+        out
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        auth: bool,
+    ) -> (u16, Value, String) {
+        let hostport = self.base.trim_start_matches("http://").to_owned();
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n", body.len());
+        if auth {
+            req.push_str(&format!("Authorization: Bearer {TOKEN}\r\n"));
+        }
+        req.push_str("\r\n");
+        req.push_str(&body);
+        let mut s = tokio::net::TcpStream::connect(&hostport).await.unwrap();
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut buf = Vec::new();
+        tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut buf))
+            .await
+            .expect("response within 30 s")
+            .unwrap();
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+        let v = serde_json::from_str(body).unwrap_or(Value::Null);
+        (status, v, text)
+    }
+
+    /// Read the SSE stream for `secs` seconds.
+    async fn events(&self, id: &str, secs: u64) -> String {
+        let hostport = self.base.trim_start_matches("http://").to_owned();
+        let mut s = tokio::net::TcpStream::connect(&hostport).await.unwrap();
+        let req = format!("GET /api/deployments/{id}/events HTTP/1.1\r\nHost: {hostport}\r\nAccept: text/event-stream\r\n\r\n");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut buf = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(secs), s.read_to_end(&mut buf)).await;
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Everything the test saw: searched for secrets at the end.
+#[derive(Default)]
+struct Transcript(String, Vec<String>);
+
+impl Transcript {
+    fn add(&mut self, s: &str) {
+        self.0.push_str(s);
+        self.0.push('\n');
+    }
+
+    /// Remember the secret values the server holds now (read from its DB).
+    fn learn_secrets(&mut self, server: &Server) {
+        for s in secrets_of(&server.dir) {
+            if !self.1.contains(&s) {
+                self.1.push(s);
+            }
+        }
+    }
+}
+
+fn params(replicas: u32) -> Value {
+    json!({
+        "masterInstanceType": "t3.small",
+        "replicaInstanceType": "e2-medium",
+        "mysqlUsername": "appuser",
+        "mysqlDatabase": "appdb",
+        "mysqlPassword": APP_PASSWORD,
+        "numReadReplicas": replicas,
+    })
+}
+
+async fn deploy(server: &Server, replicas: u32, t: &mut Transcript) -> String {
+    let (s, v, raw) = server
+        .call(
+            "POST",
+            "/api/deployments",
+            Some(json!({"spec": SEED, "params": params(replicas)})),
+            true,
+        )
+        .await;
+    t.add(&raw);
+    assert_eq!(s, 202, "{raw}");
+    t.learn_secrets(server);
+    v["id"].as_str().unwrap().to_owned()
+}
+
+/// Poll until the deployment is `running` with `replicas` healthy replicas.
+async fn wait_running(server: &Server, id: &str, replicas: usize, t: &mut Transcript) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let (s, v, raw) = server
+            .call("GET", &format!("/api/deployments/{id}"), None, false)
+            .await;
+        t.add(&raw);
+        assert_eq!(s, 200, "{raw}");
+        let healthy = v["replication"]
+            .as_array()
+            .map(|r| r.iter().filter(|x| x["healthy"] == true).count());
+        if v["status"] == "running"
+            && healthy == Some(replicas)
+            && v["containers"].as_array().unwrap().len() == replicas + 1
+        {
+            return v;
+        }
+        assert_ne!(
+            v["status"],
+            "failed",
+            "deployment failed: {raw}\n{}",
+            server.logs()
+        );
+        assert!(
+            Instant::now() < deadline,
+            "not running in time: {raw}\n{}",
+            server.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+fn endpoints(v: &Value, resource: &str) -> Vec<u16> {
+    v["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["resource"] == resource)
+        .map(|e| {
+            assert_eq!(e["host"], "127.0.0.1");
+            e["port"].as_u64().unwrap() as u16
+        })
+        .collect()
+}
+
+async fn app_conn(port: u16) -> Conn {
+    Conn::connect(
+        "127.0.0.1",
+        port,
+        "appuser",
+        APP_PASSWORD,
+        Some("appdb"),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("connect as appuser to 127.0.0.1:{port}: {e}"))
+}
+
+async fn write_rows(master: u16, from: u32, to: u32) {
+    let mut c = app_conn(master).await;
+    c.query("CREATE TABLE IF NOT EXISTS t (id INT PRIMARY KEY, v VARCHAR(40))")
+        .await
+        .unwrap();
+    for i in from..to {
+        c.query(&format!("INSERT INTO t VALUES ({i}, 'row-{i}')"))
+            .await
+            .unwrap();
+    }
+}
+
+async fn wait_rows(port: u16, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut c = app_conn(port).await;
+        if let Ok(set) = c.query("SELECT COUNT(*) AS n FROM t").await {
+            if set.get(0, "n").and_then(|s| s.parse::<usize>().ok()) == Some(n) {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "replica on {port} did not get {n} rows"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn delete_and_check_clean(server: &Server, id: &str, t: &mut Transcript) {
+    let (s, _, raw) = server
+        .call("DELETE", &format!("/api/deployments/{id}"), None, true)
+        .await;
+    t.add(&raw);
+    assert_eq!(s, 202, "{raw}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (s, _, _) = server
+            .call("GET", &format!("/api/deployments/{id}"), None, false)
+            .await;
+        if s == 404 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "delete did not finish");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let label = format!("org.specstudio.deployment={id}");
+    assert_eq!(all_labelled(&label), (0, 0, 0), "objects left for {id}");
+}
+
+fn secrets_of(dir: &Path) -> Vec<String> {
+    let db = rusqlite::Connection::open(dir.join("data/specstudio.db")).unwrap();
+    let mut out = vec![APP_PASSWORD.to_owned()];
+    let mut stmt = db.prepare("SELECT params FROM deployments").unwrap();
+    let rows: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for r in rows {
+        let v: Value = serde_json::from_str(&r).unwrap();
+        for p in v.as_array().unwrap() {
+            if p["secret"] == true {
+                out.push(p["value"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    out
+}
+
+fn assert_no_secrets(what: &str, text: &str, secrets: &[String]) {
+    for s in secrets {
+        assert!(
+            !text.contains(s.as_str()),
+            "a secret value appears in {what}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_deploys_replicates_and_deletes_cleanly() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !docker_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let mut t = Transcript::default();
+    let id = deploy(&server, 2, &mut t).await;
+    let _cleanup = Cleanup(format!("org.specstudio.deployment={id}"));
+    let v = wait_running(&server, &id, 2, &mut t).await;
+    let master = endpoints(&v, "Master");
+    let replicas = endpoints(&v, "Replica");
+    assert_eq!(master.len(), 1);
+    assert_eq!(replicas.len(), 2, "one endpoint per replica: {v}");
+    assert_eq!(v["params"]["mysqlUsername"], "appuser");
+    assert!(v["params"].get("mysqlPassword").is_none());
+    // every object is labelled
+    let label = format!("org.specstudio.deployment={id}");
+    assert_eq!(all_labelled(&label), (3, 3, 1));
+    for c in labelled("container", &label) {
+        let labels = docker_cli(&["inspect", "--format", "{{json .Config.Labels}}", &c]).unwrap();
+        for l in [
+            "org.specstudio.managed-by",
+            "org.specstudio.resource",
+            "org.specstudio.replica",
+        ] {
+            assert!(labels.contains(l), "{c}: {labels}");
+        }
+    }
+    // each replica has its own server id
+    let mut ids = BTreeSet::new();
+    for port in master.iter().chain(&replicas) {
+        let mut c = app_conn(*port).await;
+        let set = c.query("SELECT @@server_id AS id").await.unwrap();
+        ids.insert(set.get(0, "id").unwrap().to_owned());
+    }
+    assert_eq!(ids.len(), 3);
+    // write on the master as MYSQL_USER, read on every replica
+    write_rows(master[0], 0, 25).await;
+    for port in &replicas {
+        wait_rows(*port, 25).await;
+        let mut c = app_conn(*port).await;
+        let err = c
+            .query("INSERT INTO t VALUES (1000, 'nope')")
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.code(),
+            Some(1290),
+            "replica write must be refused as read-only: {err}"
+        );
+    }
+    // events: steps and log lines
+    let events = server.events(&id, 2).await;
+    t.add(&events);
+    for step in [
+        "network ss-",
+        "volume ss-",
+        "started",
+        "ready (SQL ping)",
+        "replication verified",
+        "event: log",
+    ] {
+        assert!(events.contains(step), "no `{step}` event");
+    }
+    // a container that vanishes is reported, then repaired with its data
+    let victim = format!("ss-{id}-replica-1");
+    docker_cli(&["rm", "-f", &victim]).expect("remove a replica");
+    let (_, v, raw) = server
+        .call("GET", &format!("/api/deployments/{id}"), None, false)
+        .await;
+    t.add(&raw);
+    assert!(
+        v["status"] == "degraded" || v["status"] == "provisioning",
+        "a missing replica shows: {raw}"
+    );
+    let v = wait_running(&server, &id, 2, &mut t).await;
+    for port in endpoints(&v, "Replica") {
+        wait_rows(port, 25).await;
+    }
+    let events = server.events(&id, 1).await;
+    t.add(&events);
+    assert!(events.contains(&format!("repairing: {victim} not running")));
+    let (_, _, raw) = server.call("GET", "/api/deployments", None, false).await;
+    t.add(&raw);
+    let secrets = secrets_of(dir.path());
+    assert!(secrets.len() >= 2, "generated root password is stored");
+    delete_and_check_clean(&server, &id, &mut t).await;
+    assert_no_secrets("API responses and events", &t.0, &secrets);
+    assert_no_secrets("the server log", &server.logs(), &secrets);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_replicas_1_3_1_new_replicas_catch_up() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !docker_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let mut t = Transcript::default();
+    let id = deploy(&server, 1, &mut t).await;
+    let _cleanup = Cleanup(format!("org.specstudio.deployment={id}"));
+    let v = wait_running(&server, &id, 1, &mut t).await;
+    let master = endpoints(&v, "Master")[0];
+    write_rows(master, 0, 10).await;
+
+    let (s, _, raw) = server
+        .call(
+            "PATCH",
+            &format!("/api/deployments/{id}"),
+            Some(json!({"params": {"numReadReplicas": 3}})),
+            true,
+        )
+        .await;
+    assert_eq!(s, 202, "{raw}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let v = wait_running(&server, &id, 3, &mut t).await;
+    assert_eq!(
+        endpoints(&v, "Master"),
+        vec![master],
+        "the master is untouched"
+    );
+    let replicas = endpoints(&v, "Replica");
+    assert_eq!(replicas.len(), 3);
+    for port in &replicas {
+        wait_rows(*port, 10).await;
+    }
+    write_rows(master, 10, 15).await;
+    for port in &replicas {
+        wait_rows(*port, 15).await;
+    }
+    let label = format!("org.specstudio.deployment={id}");
+    assert_eq!(all_labelled(&label), (4, 4, 1));
+
+    let (s, _, raw) = server
+        .call(
+            "PATCH",
+            &format!("/api/deployments/{id}"),
+            Some(json!({"params": {"numReadReplicas": 1}})),
+            true,
+        )
+        .await;
+    assert_eq!(s, 202, "{raw}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let v = wait_running(&server, &id, 1, &mut t).await;
+    let replicas = endpoints(&v, "Replica");
+    assert_eq!(replicas.len(), 1);
+    wait_rows(replicas[0], 15).await;
+    assert_eq!(
+        all_labelled(&label),
+        (2, 2, 1),
+        "scaled-down replicas leave no volume"
+    );
+    // a settings change recreates the master on its volume and its port
+    let (s, _, raw) = server
+        .call(
+            "PATCH",
+            &format!("/api/deployments/{id}"),
+            Some(json!({"params": {"masterInstanceType": "e2-standard-2"}})),
+            true,
+        )
+        .await;
+    assert_eq!(s, 202, "{raw}");
+    let v = wait_running(&server, &id, 1, &mut t).await;
+    assert_eq!(
+        endpoints(&v, "Master"),
+        vec![master],
+        "the master keeps its port"
+    );
+    let memory = docker_cli(&[
+        "inspect",
+        "--format",
+        "{{.HostConfig.Memory}}",
+        &format!("ss-{id}-master-0"),
+    ])
+    .unwrap();
+    assert_eq!(
+        memory.trim(),
+        (8u64 << 30).to_string(),
+        "e2-standard-2 = 8 GiB"
+    );
+    write_rows(master, 15, 20).await;
+    wait_rows(endpoints(&v, "Replica")[0], 20).await;
+    delete_and_check_clean(&server, &id, &mut t).await;
+    assert_no_secrets("API responses", &t.0, &t.1);
+    assert_no_secrets("the server log", &server.logs(), &t.1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_spec_or_params_create_no_docker_object() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !docker_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    // objects this server would create carry its instance label (other
+    // processes may use the same daemon meanwhile)
+    let instance = std::fs::read_to_string(dir.path().join("data/instance-id")).unwrap();
+    let mine = format!("org.specstudio.instance={}", instance.trim());
+    let mut bad_type = params(1);
+    bad_type["numReadReplicas"] = json!("lots");
+    let mut bad_instance = params(1);
+    bad_instance["masterInstanceType"] = json!("q7.enormous");
+    let mut unknown = params(1);
+    unknown["surprise"] = json!(true);
+    let cases = [
+        json!({"spec": "services:\n  Web:\n    image: nginx\n    ports: 80\n  X: [\n", "params": {}}),
+        json!({"spec": SEED, "params": {}}),
+        json!({"spec": SEED, "params": bad_type}),
+        json!({"spec": SEED, "params": bad_instance}),
+        json!({"spec": SEED, "params": unknown}),
+        json!({"spec": "services:\n  Web:\n    image: nginx\n    ports:\n      - '80'\n    environment:\n      - OWNER=$sys.tenant.email\n"}),
+    ];
+    for body in cases {
+        let (s, v, raw) = server
+            .call("POST", "/api/deployments", Some(body), true)
+            .await;
+        assert_eq!(s, 422, "{raw}");
+        assert!(v["error"]["code"].is_string());
+    }
+    // an image that is neither local nor pullable: 422 naming the build script
+    let missing = "services:\n  Db:\n    image: docker.io/specstudio-test/definitely-missing:0\n    ports:\n      - '3306'\n";
+    let (s, v, raw) = server
+        .call(
+            "POST",
+            "/api/deployments",
+            Some(json!({"spec": missing})),
+            true,
+        )
+        .await;
+    assert_eq!(s, 422, "{raw}");
+    assert_eq!(v["error"]["code"], "image_unavailable");
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("images/mysql/build.sh"));
+    let (_, v, _) = server.call("GET", "/api/deployments", None, false).await;
+    assert_eq!(v, json!([]));
+    assert_eq!(
+        all_labelled(&mine),
+        (0, 0, 0),
+        "a rejected request created Docker objects"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_during_provisioning_converges_after_restart() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !docker_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path());
+    let mut t = Transcript::default();
+    let id = deploy(&server, 2, &mut t).await;
+    let label = format!("org.specstudio.deployment={id}");
+    let _cleanup = Cleanup(label.clone());
+    // kill as soon as the first container exists
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while labelled("container", &label).is_empty() {
+        assert!(Instant::now() < deadline, "no container was created");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.kill();
+    let status: String = rusqlite::Connection::open(dir.path().join("data/specstudio.db"))
+        .unwrap()
+        .query_row("SELECT status FROM deployments WHERE id = ?1", [&id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(status, "provisioning", "killed mid-provisioning");
+    // orphans: a labelled object of this server that no record owns…
+    let instance = std::fs::read_to_string(dir.path().join("data/instance-id")).unwrap();
+    let instance_label = format!("org.specstudio.instance={}", instance.trim());
+    let volume = |labels: &[&str], name: &str| {
+        let mut args = vec![
+            "volume",
+            "create",
+            "--label",
+            "org.specstudio.managed-by=specstudio",
+        ];
+        for l in labels {
+            args.push("--label");
+            args.push(l);
+        }
+        args.push(name);
+        docker_cli(&args).expect("create a labelled volume");
+    };
+    let orphan = format!("dorphan{}", instance.trim());
+    let orphan_label = format!("org.specstudio.deployment={orphan}");
+    let _c1 = Cleanup(orphan_label.clone());
+    let _c2 = Cleanup("org.specstudio.deployment=dforeign0000".into());
+    volume(&[&instance_label, &orphan_label], &format!("ss-{orphan}-x"));
+    // …and one of another server instance, which must be left alone
+    volume(
+        &[
+            "org.specstudio.instance=someoneelse",
+            "org.specstudio.deployment=dforeign0000",
+        ],
+        "ss-dforeign0000-x",
+    );
+    // and a vanished container of a known deployment
+    if let Some(first) = labelled("container", &label).first() {
+        docker_cli(&["rm", "-f", first]);
+    }
+    let server = Server::start(dir.path());
+    let v = wait_running(&server, &id, 2, &mut t).await;
+    assert_eq!(all_labelled(&label), (3, 3, 1));
+    assert!(
+        labelled("volume", &orphan_label).is_empty(),
+        "orphan not removed: {}",
+        server.logs()
+    );
+    assert_eq!(
+        labelled("volume", "org.specstudio.deployment=dforeign0000").len(),
+        1,
+        "another instance's object must be kept"
+    );
+    docker_cli(&["volume", "rm", "ss-dforeign0000-x"]);
+    let master = endpoints(&v, "Master")[0];
+    write_rows(master, 0, 3).await;
+    for port in endpoints(&v, "Replica") {
+        wait_rows(port, 3).await;
+    }
+    delete_and_check_clean(&server, &id, &mut t).await;
+    assert!(t.1.len() >= 2, "generated root password is stored");
+    assert_no_secrets("API responses", &t.0, &t.1);
+    assert_no_secrets("the server log", &server.logs(), &t.1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_during_provisioning_and_scale_while_starting() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !docker_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let mut t = Transcript::default();
+    // a change while the first step still waits for readiness
+    let id = deploy(&server, 1, &mut t).await;
+    let _cleanup = Cleanup(format!("org.specstudio.deployment={id}"));
+    let (s, _, raw) = server
+        .call(
+            "PATCH",
+            &format!("/api/deployments/{id}"),
+            Some(json!({"params": {"numReadReplicas": 2}})),
+            true,
+        )
+        .await;
+    assert_eq!(s, 202, "{raw}");
+    wait_running(&server, &id, 2, &mut t).await;
+    delete_and_check_clean(&server, &id, &mut t).await;
+    // a delete right after the create
+    let id = deploy(&server, 2, &mut t).await;
+    let _cleanup2 = Cleanup(format!("org.specstudio.deployment={id}"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    delete_and_check_clean(&server, &id, &mut t).await;
+    assert_no_secrets("API responses", &t.0, &t.1);
+    assert_no_secrets("the server log", &server.logs(), &t.1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_container_that_cannot_start_fails_the_deployment_quickly() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !docker_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let mut t = Transcript::default();
+    let mut p = params(1);
+    p["mysqlUsername"] = json!("root"); // the entrypoint refuses MYSQL_USER=root
+    let (s, v, raw) = server
+        .call(
+            "POST",
+            "/api/deployments",
+            Some(json!({"spec": SEED, "params": p})),
+            true,
+        )
+        .await;
+    assert_eq!(s, 202, "{raw}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    t.learn_secrets(&server);
+    let _cleanup = Cleanup(format!("org.specstudio.deployment={id}"));
+    let started = Instant::now();
+    loop {
+        let (_, v, raw) = server
+            .call("GET", &format!("/api/deployments/{id}"), None, false)
+            .await;
+        t.add(&raw);
+        if v["status"] == "failed" {
+            let message = v["message"].as_str().unwrap();
+            assert!(
+                message.contains("MYSQL_USER=root is not allowed"),
+                "{message}"
+            );
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not failed in time: {raw}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    delete_and_check_clean(&server, &id, &mut t).await;
+    assert_no_secrets("API responses", &t.0, &t.1);
+    assert_no_secrets("the server log", &server.logs(), &t.1);
+}
