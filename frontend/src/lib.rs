@@ -1,1 +1,37 @@
-//! The browser editor. Built for wasm32 into `dist/`; see the README.
+//! The browser editor, built for wasm32 into `dist/` (see the README).
+//!
+//! [`abi`] exposes the spec core to plain JavaScript without any binding
+//! generator, so a test can run the wasm build under node and compare it with
+//! the native CLI byte for byte.
+//!
+//! With the `app` feature (what `cargo run -p xtask -- build-ui` builds) the
+//! crate is also the Leptos page: Monaco driven through [`monaco`], live lint,
+//! the dependency graph, share links and the deploy form. [`language`],
+//! [`codec`] and [`form`] are plain Rust over `shared` and are tested natively.
+
+pub mod abi;
+pub mod codec;
+pub mod form;
+pub mod language;
+
+#[cfg(feature = "app")]
+mod api;
+#[cfg(feature = "app")]
+mod app;
+#[cfg(feature = "app")]
+mod deploy;
+#[cfg(feature = "app")]
+mod graph_view;
+#[cfg(feature = "app")]
+mod lint;
+#[cfg(feature = "app")]
+pub mod monaco;
+#[cfg(feature = "app")]
+mod share;
+
+/// Entry point: mount the app on `<body>`.
+#[cfg(feature = "app")]
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start() {
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,572 @@
+//! Deploy: a form generated from the spec's api-params (checked as the user
+//! types with the server's own rules), submission with the bearer token, live
+//! progress from the events stream, endpoints with `mysql` command lines, and
+//! the deployments list (scale, delete).
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::api::{self, Deployment, SpecSource};
+use crate::app::{editor_text, storage_get, storage_set, Ctx};
+use crate::form::{self, Field, InputKind};
+
+const TOKEN_KEY: &str = "specstudio.token";
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+fn copy(text: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.navigator().clipboard().write_text(text);
+    }
+}
+
+/// The replica-count api-param of the spec, if any (`numReadReplicas`).
+fn replica_param() -> Option<String> {
+    let snapshot = crate::lint::last_parsed()?;
+    snapshot.analysis.spec.services.iter().find_map(|s| {
+        s.compute
+            .as_ref()?
+            .replica_count_api_param
+            .as_ref()
+            .map(|p| p.value.clone())
+    })
+}
+
+/// `mysql` client command line for an endpoint.
+fn mysql_command(endpoint: &api::Endpoint, params: &BTreeMap<String, String>) -> String {
+    let find = |needles: &[&str]| {
+        params
+            .iter()
+            .find(|(k, v)| {
+                !v.is_empty() && needles.iter().any(|n| k.to_ascii_lowercase().contains(n))
+            })
+            .map(|(_, v)| v.clone())
+    };
+    let user = find(&["username", "user"]).unwrap_or_else(|| "root".into());
+    let db = find(&["database"])
+        .map(|d| format!(" {d}"))
+        .unwrap_or_default();
+    format!(
+        "mysql -h {} -P {} -u {user} -p{db}",
+        endpoint.host, endpoint.port
+    )
+}
+
+#[component]
+fn FieldInput(
+    field: Field,
+    values: RwSignal<BTreeMap<String, String>>,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let key = field.key.clone();
+    let k1 = key.clone();
+    let value = move || values.with(|v| v.get(&k1).cloned().unwrap_or_default());
+    let k2 = key.clone();
+    let set = move |v: String| {
+        values.update(|m| {
+            m.insert(k2.clone(), v);
+        })
+    };
+    let input = match field.kind.clone() {
+        InputKind::Select(options) => {
+            let set = set.clone();
+            view! {
+                <select data-param=key.clone() prop:value=value on:change=move |ev| set(event_target_value(&ev))>
+                    <option value="">"—"</option>
+                    {options.into_iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
+                </select>
+            }
+            .into_any()
+        }
+        InputKind::Checkbox => {
+            let set = set.clone();
+            let checked = {
+                let value = value.clone();
+                move || value().eq_ignore_ascii_case("true")
+            };
+            view! {
+                <input type="checkbox" data-param=key.clone() prop:checked=checked
+                    on:change=move |ev| set(event_target_checked(&ev).to_string())/>
+            }
+            .into_any()
+        }
+        kind => {
+            let set = set.clone();
+            let ty = match kind {
+                InputKind::Password => "password",
+                InputKind::Number => "number",
+                _ => "text",
+            };
+            let placeholder = if field.generated_when_empty {
+                "generated when left empty".to_owned()
+            } else {
+                field.default.clone().unwrap_or_default()
+            };
+            view! {
+                <input type=ty data-param=key.clone() prop:value=value
+                    min=field.min.map(|m| m.to_string()) max=field.max.map(|m| m.to_string())
+                    placeholder=placeholder required=field.required
+                    autocomplete=if ty == "password" { "new-password" } else { "off" }
+                    on:input=move |ev| set(event_target_value(&ev))/>
+            }
+            .into_any()
+        }
+    };
+    let limits = match (field.min, field.max) {
+        (Some(a), Some(b)) => Some(format!("{a} – {b}")),
+        (Some(a), None) => Some(format!("≥ {a}")),
+        (None, Some(b)) => Some(format!("≤ {b}")),
+        _ => None,
+    };
+    view! {
+        <div class="field" class:invalid=move || error.get().is_some() data-field=field.key.clone()>
+            <label>
+                <span class="label">{field.label.clone()}{field.required.then(|| view! { <span class="required" title="required">"*"</span> })}</span>
+                <code class="key">{field.key.clone()}</code>
+                {input}
+            </label>
+            <div class="help">
+                {field.help.clone()}
+                {limits.map(|l| view! { <span class="limits">{format!(" ({l})")}</span> })}
+                {(!field.also.is_empty()).then(|| view! { <span class="also">{format!(" Also applies to {}.", field.also.join(", "))}</span> })}
+            </div>
+            {move || error.get().map(|e| view! { <div class="error" data-testid="field-error">{e}</div> })}
+        </div>
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Progress {
+    id: String,
+    lines: Vec<String>,
+    deployment: Option<Deployment>,
+}
+
+#[component]
+fn DeployForm(progress: RwSignal<Option<Progress>>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let values: RwSignal<BTreeMap<String, String>> = RwSignal::new(BTreeMap::new());
+    let token = RwSignal::new(storage_get(TOKEN_KEY).unwrap_or_default());
+    let ask_token = RwSignal::new(token.get_untracked().is_empty());
+    let submit_error: RwSignal<Option<(String, Vec<String>)>> = RwSignal::new(None);
+    let busy = RwSignal::new(false);
+    let touched = RwSignal::new(false);
+
+    // The form follows the spec as it is edited.
+    let groups = Memo::new(move |_| {
+        ctx.revision.get();
+        crate::lint::last_parsed()
+            .map(|s| form::groups(&s.analysis.spec))
+            .unwrap_or_default()
+    });
+    Effect::new(move |_| {
+        let groups = groups.get();
+        values.update(|m| {
+            for f in groups.iter().flat_map(|g| &g.fields) {
+                m.entry(f.key.clone())
+                    .or_insert_with(|| f.default.clone().unwrap_or_default());
+            }
+        });
+    });
+    let check = move |field: &Field, value: &str| -> Option<String> {
+        let snapshot = crate::lint::last_parsed()?;
+        form::check(&snapshot.analysis.spec, field, value).err()
+    };
+    let all_errors = move || -> Vec<String> {
+        let groups = groups.get();
+        values.with(|v| {
+            groups
+                .iter()
+                .flat_map(|g| &g.fields)
+                .filter_map(|f| {
+                    check(f, v.get(&f.key).map(String::as_str).unwrap_or(""))
+                        .map(|e| format!("{}: {e}", f.key))
+                })
+                .collect()
+        })
+    };
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        touched.set(true);
+        submit_error.set(None);
+        if ctx.counts.get_untracked().errors > 0 {
+            submit_error.set(Some((
+                format!(
+                    "Fix the {} error(s) in the spec first.",
+                    ctx.counts.get_untracked().errors
+                ),
+                Vec::new(),
+            )));
+            return;
+        }
+        let errors = all_errors();
+        if !errors.is_empty() {
+            submit_error.set(Some(("Some parameters need attention.".into(), errors)));
+            return;
+        }
+        let tok = token.get_untracked();
+        if tok.is_empty() {
+            ask_token.set(true);
+            submit_error.set(Some((
+                "Enter the server's API token (printed by `specstudio serve`).".into(),
+                Vec::new(),
+            )));
+            return;
+        }
+        storage_set(TOKEN_KEY, &tok);
+        ask_token.set(false);
+        let params = form::payload(&values.get_untracked());
+        let spec_id = ctx.spec_id.get_untracked();
+        let text = editor_text();
+        busy.set(true);
+        spawn_local(async move {
+            let source = match &spec_id {
+                Some(id)
+                    if crate::lint::current().is_some_and(|s| s.text == text) && ctx.preview =>
+                {
+                    SpecSource::Id(id)
+                }
+                _ => SpecSource::Text(&text),
+            };
+            let result = api::create_deployment(source, params, &tok).await;
+            busy.set(false);
+            match result {
+                Ok(id) => {
+                    progress.set(Some(Progress {
+                        id: id.clone(),
+                        lines: vec![format!("deployment {id} accepted")],
+                        deployment: None,
+                    }));
+                    follow(id, progress, values);
+                    spawn_local(async {
+                        sleep(50).await;
+                        let el = web_sys::window().and_then(|w| w.document()).and_then(|d| {
+                            d.query_selector("[data-testid=deploy-progress]")
+                                .ok()
+                                .flatten()
+                        });
+                        if let Some(el) = el {
+                            el.scroll_into_view();
+                        }
+                    });
+                }
+                Err(e) => {
+                    if e.status == 401 || e.status == 403 {
+                        ask_token.set(true);
+                    }
+                    let details = detail_lines(&e.details);
+                    submit_error.set(Some((format!("Deploy failed: {e}"), details)));
+                }
+            }
+        });
+    };
+
+    view! {
+        <form class="deploy-form" data-testid="deploy-form" on:submit=submit novalidate>
+            {move || groups.get().into_iter().map(|g| {
+                let fields = g.fields.clone();
+                view! {
+                    <fieldset class="group" data-service=g.service.clone()>
+                        <legend>{g.service.clone()}</legend>
+                        {fields.into_iter().map(|f| {
+                            let f2 = f.clone();
+                            let error = Signal::derive(move || {
+                                let v = values.with(|v| v.get(&f2.key).cloned().unwrap_or_default());
+                                if !touched.get() && v.is_empty() { return None; }
+                                check(&f2, &v)
+                            });
+                            view! { <FieldInput field=f values=values error=error/> }
+                        }).collect_view()}
+                        {(!g.links.is_empty()).then(|| view! {
+                            <p class="links">{g.links.iter().map(|(k, t)| format!("{k} → {t} (wired automatically)")).collect::<Vec<_>>().join("; ")}</p>
+                        })}
+                    </fieldset>
+                }
+            }).collect_view()}
+            {move || ask_token.get().then(|| view! {
+                <label class="token">
+                    <span>"API token"</span>
+                    <input type="password" data-testid="token-input" autocomplete="off"
+                        prop:value=move || token.get() on:input=move |ev| token.set(event_target_value(&ev))/>
+                    <small>"Asked once; kept in this browser's local storage."</small>
+                </label>
+            })}
+            {move || submit_error.get().map(|(m, details)| view! {
+                <div class="error" data-testid="deploy-error">{m}<ul>{details.into_iter().map(|d| view! { <li>{d}</li> }).collect_view()}</ul></div>
+            })}
+            <div class="actions">
+                <button type="submit" class="primary" data-testid="deploy-submit" disabled=move || busy.get()>
+                    {move || if busy.get() { "Deploying…" } else { "Deploy" }}
+                </button>
+                {move || (!ask_token.get()).then(|| view! { <button type="button" class="link" on:click=move |_| ask_token.set(true)>"change token"</button> })}
+            </div>
+        </form>
+    }
+}
+
+fn detail_lines(details: &serde_json::Value) -> Vec<String> {
+    let list = details
+        .as_array()
+        .cloned()
+        .or_else(|| details.get("issues").and_then(|v| v.as_array()).cloned())
+        .or_else(|| {
+            details
+                .get("diagnostics")
+                .and_then(|v| v.as_array())
+                .cloned()
+        })
+        .unwrap_or_default();
+    list.iter()
+        .map(|d| {
+            let key = d
+                .get("key")
+                .or_else(|| d.get("code"))
+                .and_then(|v| v.as_str())
+                .unwrap_or("");
+            let msg = d
+                .get("message")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+                .unwrap_or_else(|| d.to_string());
+            if key.is_empty() {
+                msg
+            } else {
+                format!("{key}: {msg}")
+            }
+        })
+        .collect()
+}
+
+/// Stream events and poll the deployment until it settles.
+fn follow(
+    id: String,
+    progress: RwSignal<Option<Progress>>,
+    values: RwSignal<BTreeMap<String, String>>,
+) {
+    let _ = values;
+    if let Ok(source) = web_sys::EventSource::new(&api::events_url(&id)) {
+        let push = move |line: String| {
+            progress.update(|p| {
+                if let Some(p) = p {
+                    p.lines.push(line);
+                    if p.lines.len() > 400 {
+                        p.lines.remove(0);
+                    }
+                }
+            })
+        };
+        let on_event =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+                let data = ev.data().as_string().unwrap_or_default();
+                if data.is_empty() {
+                    return;
+                }
+                let line = match serde_json::from_str::<serde_json::Value>(&data) {
+                    Ok(v) => {
+                        let what = v
+                            .get("step")
+                            .or_else(|| v.get("kind"))
+                            .or_else(|| v.get("type"))
+                            .and_then(|s| s.as_str())
+                            .unwrap_or(&ev.type_())
+                            .to_owned();
+                        let msg = v
+                            .get("message")
+                            .or_else(|| v.get("line"))
+                            .and_then(|s| s.as_str())
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| data.clone());
+                        format!("[{what}] {msg}")
+                    }
+                    Err(_) => format!("[{}] {data}", ev.type_()),
+                };
+                push(line);
+            });
+        for name in [
+            "message", "step", "progress", "status", "log", "ready", "done", "error",
+        ] {
+            let _ =
+                source.add_event_listener_with_callback(name, on_event.as_ref().unchecked_ref());
+        }
+        on_event.forget();
+        spawn_local(async move {
+            for _ in 0..600 {
+                sleep(1500).await;
+                if progress.with_untracked(|p| p.as_ref().map(|p| p.id != id).unwrap_or(true)) {
+                    break;
+                }
+                if let Ok(d) = api::get_deployment(&id).await {
+                    let settled = matches!(
+                        d.status.as_str(),
+                        "running" | "failed" | "stopped" | "degraded"
+                    );
+                    progress.update(|p| {
+                        if let Some(p) = p {
+                            p.deployment = Some(d)
+                        }
+                    });
+                    if settled {
+                        break;
+                    }
+                }
+            }
+            source.close();
+        });
+    }
+}
+
+#[component]
+fn Endpoints(deployment: Deployment, values: BTreeMap<String, String>) -> impl IntoView {
+    view! {
+        <ul class="endpoints" data-testid="endpoints">
+            {deployment.endpoints.into_iter().map(|e| {
+                let cmd = mysql_command(&e, &values);
+                let c2 = cmd.clone();
+                view! {
+                    <li data-testid="endpoint">
+                        <span class="res">{format!("{}{}", e.resource, e.replica.map(|r| format!(" #{r}")).unwrap_or_default())}</span>
+                        <code>{format!("{}:{}", e.host, e.port)}</code>
+                        <code class="cmd" data-testid="mysql-command">{cmd}</code>
+                        <button on:click=move |_| copy(&c2)>"Copy"</button>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl IntoView {
+    let list: RwSignal<Result<Vec<Deployment>, String>> = RwSignal::new(Ok(Vec::new()));
+    let refresh = move || {
+        spawn_local(async move {
+            list.set(api::list_deployments().await.map_err(|e| e.to_string()));
+        })
+    };
+    // Load now, and again whenever the deployment being followed changes status.
+    Effect::new(move |previous: Option<Option<(String, Option<String>)>>| {
+        let followed = progress.with(|p| {
+            p.as_ref().map(|p| {
+                (
+                    p.id.clone(),
+                    p.deployment.as_ref().map(|d| d.status.clone()),
+                )
+            })
+        });
+        if previous.as_ref() != Some(&followed) {
+            refresh();
+        }
+        followed
+    });
+    let replica_key = replica_param();
+    view! {
+        <section class="deployments" data-testid="deployments">
+            <h3>"Deployments" <button class="link" on:click=move |_| refresh()>"refresh"</button></h3>
+            {move || match list.get() {
+                Err(e) => view! { <p class="muted">{format!("Deployments unavailable: {e}")}</p> }.into_any(),
+                Ok(items) if items.is_empty() => view! { <p class="muted">"None yet."</p> }.into_any(),
+                Ok(items) => items.into_iter().map(|d| {
+                    let id = d.id.clone();
+                    let replica_key = replica_key.clone();
+                    let current = replica_key.as_ref().and_then(|k| d.params.get(k)).map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())).unwrap_or_else(|| "1".into());
+                    let count = RwSignal::new(current);
+                    let message = RwSignal::new(None::<String>);
+                    let (id_scale, id_del) = (id.clone(), id.clone());
+                    let exported: BTreeMap<String, String> = d.params.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))).collect();
+                    view! {
+                        <div class="deployment" data-testid="deployment" data-id=id.clone() data-status=d.status.clone()>
+                            <div class="row"><code>{id.clone()}</code><span class=format!("status {}", d.status)>{d.status.clone()}</span></div>
+                            <Endpoints deployment=d.clone() values=exported/>
+                            <div class="row">
+                                {replica_key.clone().map(|key| view! {
+                                    <label>"Replicas "<input type="number" min="1" data-testid="scale-input" prop:value=move || count.get() on:input=move |ev| count.set(event_target_value(&ev))/></label>
+                                    <button data-testid="scale-button" on:click=move |_| {
+                                        let id = id_scale.clone();
+                                        let key = key.clone();
+                                        spawn_local(async move {
+                                            let mut params = serde_json::Map::new();
+                                            params.insert(key, serde_json::Value::String(count.get_untracked()));
+                                            let tok = storage_get(TOKEN_KEY).unwrap_or_default();
+                                            message.set(Some(match api::patch_deployment(&id, params, &tok).await {
+                                                Ok(()) => "scaling…".into(),
+                                                Err(e) => e.to_string(),
+                                            }));
+                                        });
+                                    }>"Scale"</button>
+                                })}
+                                <button class="danger" data-testid="delete-button" on:click=move |_| {
+                                    let id = id_del.clone();
+                                    spawn_local(async move {
+                                        let tok = storage_get(TOKEN_KEY).unwrap_or_default();
+                                        match api::delete_deployment(&id, &tok).await {
+                                            Ok(()) => message.set(Some("deleting…".into())),
+                                            Err(e) => message.set(Some(e.to_string())),
+                                        }
+                                        sleep(800).await;
+                                        list.set(api::list_deployments().await.map_err(|e| e.to_string()));
+                                    });
+                                }>"Delete"</button>
+                                {move || message.get().map(|m| view! { <span class="muted">{m}</span> })}
+                            </div>
+                        </div>
+                    }
+                }).collect_view().into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+pub fn DeployPanel() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let progress: RwSignal<Option<Progress>> = RwSignal::new(None);
+    view! {
+        {move || ctx.deploy_open.get().then(|| view! {
+            <div class="drawer" data-testid="deploy-panel">
+                <header>
+                    <h2>"Deploy"</h2>
+                    <span class="spacer"></span>
+                    <button class="link" on:click=move |_| ctx.deploy_open.set(false)>"close"</button>
+                </header>
+                {move || (ctx.counts.get().errors > 0).then(|| view! {
+                    <p class="warn">{format!("The spec has {} error(s); the server will refuse it until they are fixed.", ctx.counts.get().errors)}</p>
+                })}
+                {move || ctx.spec_id.get().map(|id| {
+                    let (md, html) = crate::share::deploy_snippets(&id);
+                    view! {
+                        <details class="snippet"><summary>"Deploy with specstudio button"</summary>
+                            <pre data-testid="deploy-snippet-md">{md}</pre><pre>{html}</pre>
+                        </details>
+                    }
+                })}
+                <DeployForm progress=progress/>
+                {move || progress.get().map(|p| {
+                    let status = p.deployment.as_ref().map(|d| d.status.clone()).unwrap_or_else(|| "provisioning".into());
+                    view! {
+                        <section class="progress" data-testid="deploy-progress" data-status=status.clone()>
+                            <h3>{format!("Deployment {} — {status}", p.id)}</h3>
+                            <pre class="log">{p.lines.join("\n")}</pre>
+                            {p.deployment.clone().filter(|d| !d.endpoints.is_empty()).map(|d| {
+                                let exported: BTreeMap<String, String> = d.params.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))).collect();
+                                view! { <Endpoints deployment=d values=exported/> }
+                            })}
+                        </section>
+                    }
+                })}
+                <DeploymentsList progress=progress/>
+            </div>
+        })}
+    }
+}

@@ -1,0 +1,300 @@
+//! The dependency graph panel: laid out by dagre (npm `@dagrejs/dagre`, copied
+//! into `dist/`), drawn as one SVG string (fast for hundreds of nodes), with a
+//! delegated click handler that reveals the clicked service in the editor.
+//!
+//! Stability: dagre is deterministic, and the layout is only recomputed when
+//! the graph's *structure* (nodes, edges) changes; an edit elsewhere, or one
+//! that only changes a node's error badge, keeps every position.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::lint::GraphData;
+
+#[wasm_bindgen(inline_js = r#"
+export function dagreLayout(input) {
+  const d = globalThis.dagre;
+  if (!d) return undefined;
+  const spec = JSON.parse(input);
+  const g = new d.graphlib.Graph({ multigraph: true });
+  g.setGraph({ rankdir: spec.rankdir, nodesep: 28, ranksep: 56, edgesep: 14, marginx: 10, marginy: 10 });
+  g.setDefaultEdgeLabel(() => ({}));
+  for (const n of spec.nodes) g.setNode(n.id, { width: n.w, height: n.h });
+  spec.edges.forEach((e, i) => g.setEdge(e.from, e.to, { width: e.lw, height: 12, labelpos: 'c' }, 'e' + i));
+  d.layout(g);
+  const out = { width: g.graph().width || 0, height: g.graph().height || 0, nodes: [], edges: [] };
+  for (const n of spec.nodes) { const v = g.node(n.id); out.nodes.push({ x: v.x, y: v.y }); }
+  spec.edges.forEach((e, i) => {
+    const v = g.edge({ v: e.from, w: e.to, name: 'e' + i });
+    out.edges.push({ points: v.points.map(p => [p.x, p.y]), x: v.x, y: v.y });
+  });
+  return JSON.stringify(out);
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = dagreLayout)]
+    fn dagre_layout(input: &str) -> Option<String>;
+}
+
+#[derive(serde::Deserialize, Clone, Debug, Default)]
+struct Layout {
+    width: f64,
+    height: f64,
+    nodes: Vec<Point>,
+    edges: Vec<EdgeLayout>,
+}
+
+#[derive(serde::Deserialize, Clone, Debug)]
+struct Point {
+    x: f64,
+    y: f64,
+}
+
+#[derive(serde::Deserialize, Clone, Debug)]
+struct EdgeLayout {
+    points: Vec<(f64, f64)>,
+    x: f64,
+    y: f64,
+}
+
+const NODE_H: f64 = 42.0;
+
+fn node_width(id: &str) -> f64 {
+    (id.chars().count() as f64 * 7.6 + 30.0).max(96.0)
+}
+
+fn label_width(via: &str) -> f64 {
+    via.chars().count() as f64 * 5.6 + 6.0
+}
+
+thread_local! {
+    /// Structure key → layout: recomputed only when the structure changes.
+    static CACHE: RefCell<Option<(String, Layout)>> = const { RefCell::new(None) };
+}
+
+/// One drawn edge: the graph's edges with the same ends and kind, merged.
+#[derive(Clone, Debug)]
+struct Drawn {
+    from: String,
+    to: String,
+    kind: &'static str,
+    vias: Vec<String>,
+    cycle: bool,
+}
+
+impl Drawn {
+    fn label(&self) -> String {
+        match self.vias.len() {
+            1 => self.vias[0].clone(),
+            n => format!("{} +{}", self.vias[0], n - 1),
+        }
+    }
+}
+
+fn merged(graph: &GraphData) -> Vec<Drawn> {
+    let mut out: Vec<Drawn> = Vec::new();
+    for e in &graph.edges {
+        match out
+            .iter_mut()
+            .find(|d| d.from == e.from && d.to == e.to && d.kind == e.kind)
+        {
+            Some(d) => {
+                d.vias.push(e.via.clone());
+                d.cycle |= e.cycle;
+            }
+            None => out.push(Drawn {
+                from: e.from.clone(),
+                to: e.to.clone(),
+                kind: e.kind,
+                vias: vec![e.via.clone()],
+                cycle: e.cycle,
+            }),
+        }
+    }
+    out
+}
+
+fn layout(graph: &GraphData, edges: &[Drawn]) -> Layout {
+    // Top-down reads best for a handful of services; past that, ranks get wide
+    // (200 replicas side by side), so lay them out left-to-right and scroll down.
+    let rankdir = if graph.nodes.len() > 12 { "LR" } else { "TB" };
+    let input = serde_json::json!({
+        "rankdir": rankdir,
+        "nodes": graph.nodes.iter().map(|n| serde_json::json!({"id": n.id, "w": node_width(&n.id), "h": NODE_H})).collect::<Vec<_>>(),
+        "edges": edges.iter().map(|e| serde_json::json!({"from": e.from, "to": e.to, "lw": label_width(&e.label())})).collect::<Vec<_>>(),
+    })
+    .to_string();
+    if let Some(hit) = CACHE.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|(k, _)| *k == input)
+            .map(|(_, l)| l.clone())
+    }) {
+        return hit;
+    }
+    let computed = dagre_layout(&input)
+        .and_then(|out| serde_json::from_str::<Layout>(&out).ok())
+        .unwrap_or_default();
+    CACHE.with(|c| *c.borrow_mut() = Some((input, computed.clone())));
+    computed
+}
+
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The whole `<svg>` as markup.
+fn render(graph: &GraphData) -> String {
+    let edges = merged(graph);
+    let layout = layout(graph, &edges);
+    let mut svg = String::with_capacity(512 + graph.nodes.len() * 400);
+    let (w, h) = (layout.width.max(1.0), layout.height.max(1.0));
+    // Small graphs shrink to the panel; big ones keep a readable scale and scroll.
+    let (style, dw, dh) = if w > 700.0 {
+        ("max-width:none", w * 0.8, h * 0.8)
+    } else {
+        ("", w, h)
+    };
+    let _ = write!(
+        svg,
+        r#"<svg data-testid="graph" class="graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.0} {h:.0}" width="{dw:.0}" height="{dh:.0}" style="{style}" role="img" aria-label="resource dependency graph">"#
+    );
+    svg.push_str(concat!(
+        r#"<defs>"#,
+        r#"<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker>"#,
+        r#"</defs>"#
+    ));
+    if layout.nodes.len() != graph.nodes.len() {
+        // dagre missing: list the nodes without positions (still clickable).
+        for (i, n) in graph.nodes.iter().enumerate() {
+            let _ = write!(
+                svg,
+                r#"<g data-testid="graph-node" data-id="{id}" class="node" transform="translate(4,{y})"><text x="4" y="14">{id}</text></g>"#,
+                id = esc(&n.id),
+                y = i * 20
+            );
+        }
+        svg.push_str("</svg>");
+        return svg;
+    }
+    for (e, l) in edges.iter().zip(&layout.edges) {
+        let mut d = String::new();
+        for (i, (x, y)) in l.points.iter().enumerate() {
+            let _ = write!(d, "{}{x:.1},{y:.1}", if i == 0 { "M" } else { " L" });
+        }
+        let _ = write!(
+            svg,
+            r#"<g data-testid="graph-edge" data-from="{from}" data-to="{to}" data-kind="{kind}" data-via="{vias}" data-cycle="{cycle}" class="edge {kind}{cycle_class}"><title>{from} → {to} ({kind}: {vias})</title><path d="{d}" marker-end="url(#arrow)"/><text x="{x:.1}" y="{y:.1}" text-anchor="middle" dy="4">{via}</text></g>"#,
+            from = esc(&e.from),
+            to = esc(&e.to),
+            kind = e.kind,
+            cycle = e.cycle,
+            cycle_class = if e.cycle { " cycle" } else { "" },
+            via = esc(&e.label()),
+            vias = esc(&e.vias.join(", ")),
+            x = l.x,
+            y = l.y,
+        );
+    }
+    for (n, p) in graph.nodes.iter().zip(&layout.nodes) {
+        let w = node_width(&n.id);
+        let kind = if n.passive { "passive" } else { "compute" };
+        let state = if n.errors > 0 {
+            " has-errors"
+        } else if n.warnings > 0 {
+            " has-warnings"
+        } else {
+            ""
+        };
+        let _ = write!(
+            svg,
+            r#"<g data-testid="graph-node" data-id="{id}" data-kind="{kind}" data-errors="{errors}" class="node {kind}{state}" transform="translate({x:.1},{y:.1})" tabindex="0"><title>{id} — {kind}{image}</title><rect width="{w:.0}" height="{h:.0}" rx="{rx}"/><text x="{cx:.1}" y="17" text-anchor="middle" class="name">{id}</text><text x="{cx:.1}" y="32" text-anchor="middle" class="kind">{kind}</text>"#,
+            id = esc(&n.id),
+            errors = n.errors,
+            image = n
+                .image
+                .as_deref()
+                .map(|i| format!(", {}", esc(i)))
+                .unwrap_or_default(),
+            x = p.x - w / 2.0,
+            y = p.y - NODE_H / 2.0,
+            h = NODE_H,
+            rx = if n.passive { 14 } else { 4 },
+            cx = w / 2.0,
+        );
+        if n.errors > 0 || n.warnings > 0 {
+            let (class, count) = if n.errors > 0 {
+                ("badge error", n.errors)
+            } else {
+                ("badge warning", n.warnings)
+            };
+            let _ = write!(
+                svg,
+                r#"<g data-testid="node-badge" class="{class}" transform="translate({bx:.1},0)"><circle r="9"/><text text-anchor="middle" dy="4">{count}</text></g>"#,
+                bx = w - 2.0,
+            );
+        }
+        svg.push_str("</g>");
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The graph panel.
+#[component]
+pub fn GraphView(graph: ReadSignal<GraphData>) -> impl IntoView {
+    let markup = Memo::new(move |_| render(&graph.get()));
+    let on_click = move |ev: web_sys::MouseEvent| {
+        let Some(target) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        let Ok(Some(node)) = target.closest("[data-testid=graph-node]") else {
+            return;
+        };
+        if let Some(id) = node.get_attribute("data-id") {
+            crate::app::reveal_service(&id);
+        }
+    };
+    // Keyboard: nodes are focusable (tabindex); Enter reveals the focused one.
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        if ev.key() != "Enter" {
+            return;
+        }
+        let Some(target) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        if let Ok(Some(node)) = target.closest("[data-testid=graph-node]") {
+            if let Some(id) = node.get_attribute("data-id") {
+                crate::app::reveal_service(&id);
+            }
+        }
+    };
+    let legend: BTreeMap<&str, &str> = [
+        ("resource-link", "resource link (dependentResourceKey)"),
+        ("reference", "template reference ($x.var / $x.sys)"),
+        ("depends-on", "depends_on"),
+    ]
+    .into_iter()
+    .collect();
+    view! {
+        <div class="graph-wrap" on:click=on_click on:keydown=on_key inner_html=move || markup.get()></div>
+        <div class="legend">
+            {legend.into_iter().map(|(k, v)| view! { <span class=format!("key {k}")><i></i>{v}</span> }).collect_view()}
+            <span class="key cycle"><i></i>"cycle"</span>
+        </div>
+    }
+}

@@ -1,0 +1,244 @@
+//! Lint in the page: run `shared::analyze` on the text, turn diagnostics into
+//! Monaco markers (UTF-16 columns), Problems rows, counts and graph data.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use shared::graph::{EdgeKind, ResourceKind};
+use shared::{Analysis, LineIndex, Severity};
+
+use crate::monaco::{severity, Marker, MonacoRange, QuickFix};
+
+/// One row of the Problems list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub help: Option<String>,
+    pub range: MonacoRange,
+    pub fix: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct GraphNode {
+    pub id: String,
+    pub passive: bool,
+    pub image: Option<String>,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct GraphEdge {
+    pub from: String,
+    pub to: String,
+    pub kind: &'static str,
+    pub via: String,
+    pub cycle: bool,
+}
+
+/// The graph without spans: equal across edits that do not change it, so the
+/// panel does not redraw (or move) while typing elsewhere.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GraphData {
+    pub nodes: Vec<GraphNode>,
+    pub edges: Vec<GraphEdge>,
+}
+
+/// The latest lint, kept for the Monaco providers (hover, completion, fixes).
+pub struct Snapshot {
+    pub text: String,
+    pub analysis: Analysis,
+    pub fixes: Vec<QuickFix>,
+    pub index: LineIndex,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<Snapshot>>> = const { RefCell::new(None) };
+    /// The last text that parsed as YAML: completion uses its services and
+    /// params while the text under the cursor is half-typed.
+    static LAST_PARSED: RefCell<Option<Rc<Snapshot>>> = const { RefCell::new(None) };
+}
+
+pub fn current() -> Option<Rc<Snapshot>> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+pub fn last_parsed() -> Option<Rc<Snapshot>> {
+    LAST_PARSED.with(|c| c.borrow().clone()).or_else(current)
+}
+
+/// What one lint produced for the page.
+pub struct Output {
+    pub markers: Vec<Marker>,
+    pub problems: Vec<Problem>,
+    pub counts: Counts,
+    pub graph: GraphData,
+}
+
+fn marker_severity(s: Severity) -> u8 {
+    match s {
+        Severity::Error => severity::ERROR,
+        Severity::Warning => severity::WARNING,
+        Severity::Info => severity::INFO,
+    }
+}
+
+/// Lint `text` and remember the result for the providers.
+pub fn run(text: &str) -> Output {
+    let analysis = shared::analyze(text);
+    let index = LineIndex::new(text);
+    let mut markers = Vec::with_capacity(analysis.diagnostics.len());
+    let mut problems = Vec::with_capacity(analysis.diagnostics.len());
+    let mut fixes = Vec::new();
+    let mut counts = Counts::default();
+    for d in &analysis.diagnostics {
+        match d.severity {
+            Severity::Error => counts.errors += 1,
+            Severity::Warning => counts.warnings += 1,
+            Severity::Info => counts.infos += 1,
+        }
+        let mut range = MonacoRange::from_range(index.range_utf16(text, d.span));
+        if range.start_line_number == range.end_line_number
+            && range.start_column == range.end_column
+        {
+            // An empty span still gets a visible squiggle.
+            range.end_column += 1;
+        }
+        let marker = Marker {
+            severity: marker_severity(d.severity),
+            message: match &d.help {
+                Some(help) => format!("{}\n{help}", d.message),
+                None => d.message.clone(),
+            },
+            code: d.code.to_owned(),
+            source: "specstudio",
+            range,
+        };
+        if let Some(fix) = &d.fix {
+            fixes.push(QuickFix {
+                title: fix.title.clone(),
+                edits: fix
+                    .edits
+                    .iter()
+                    .map(|e| {
+                        (
+                            MonacoRange::from_range(index.range_utf16(text, e.span)),
+                            e.replacement.clone(),
+                        )
+                    })
+                    .collect(),
+                marker: marker.clone(),
+                preferred: true,
+            });
+        }
+        problems.push(Problem {
+            code: d.code,
+            severity: d.severity,
+            message: d.message.clone(),
+            help: d.help.clone(),
+            range,
+            fix: d.fix.as_ref().map(|f| f.title.clone()),
+        });
+        markers.push(marker);
+    }
+    let graph = graph_data(&analysis);
+    let parsed = analysis.parsed;
+    let snapshot = Rc::new(Snapshot {
+        text: text.to_owned(),
+        analysis,
+        fixes,
+        index,
+    });
+    if parsed {
+        LAST_PARSED.with(|c| *c.borrow_mut() = Some(snapshot.clone()));
+    }
+    CURRENT.with(|c| *c.borrow_mut() = Some(snapshot));
+    Output {
+        markers,
+        problems,
+        counts,
+        graph,
+    }
+}
+
+fn graph_data(analysis: &Analysis) -> GraphData {
+    let nodes = analysis
+        .graph
+        .nodes
+        .iter()
+        .map(|n| {
+            let prefix = format!("/services/{}", n.id.replace('~', "~0").replace('/', "~1"));
+            let mine = analysis.diagnostics.iter().filter(|d| {
+                d.path == prefix
+                    || d.path
+                        .strip_prefix(&prefix)
+                        .is_some_and(|rest| rest.starts_with('/'))
+            });
+            let (mut errors, mut warnings) = (0, 0);
+            for d in mine {
+                match d.severity {
+                    Severity::Error => errors += 1,
+                    Severity::Warning => warnings += 1,
+                    Severity::Info => {}
+                }
+            }
+            GraphNode {
+                id: n.id.clone(),
+                passive: n.kind == ResourceKind::Passive,
+                image: n.image.clone(),
+                errors,
+                warnings,
+            }
+        })
+        .collect();
+    let edges = analysis
+        .graph
+        .edges
+        .iter()
+        .map(|e| GraphEdge {
+            from: e.from.clone(),
+            to: e.to.clone(),
+            kind: EdgeKind::as_str(e.kind),
+            via: e.via.clone(),
+            cycle: e.cycle,
+        })
+        .collect();
+    GraphData { nodes, edges }
+}
+
+/// Quick fixes whose marker touches `range`.
+pub fn fixes_for(range: MonacoRange) -> Vec<QuickFix> {
+    let Some(snapshot) = current() else {
+        return Vec::new();
+    };
+    let key = |line: u32, col: u32| (line, col);
+    snapshot
+        .fixes
+        .iter()
+        .filter(|f| {
+            let m = f.marker.range;
+            key(m.start_line_number, m.start_column) <= key(range.end_line_number, range.end_column)
+                && key(range.start_line_number, range.start_column)
+                    <= key(m.end_line_number, m.end_column)
+        })
+        .cloned()
+        .collect()
+}
+
+/// The editor range of a service's name (graph click → reveal).
+pub fn service_range(name: &str) -> Option<MonacoRange> {
+    let snapshot = current()?;
+    let span = crate::language::service_span(&snapshot.analysis, name)?;
+    Some(MonacoRange::from_range(
+        snapshot.index.range_utf16(&snapshot.text, span),
+    ))
+}

@@ -1,0 +1,236 @@
+//! Share: a link with the spec deflated into the fragment (never sent to a
+//! server), or — past 8 KB — a short `/s/<id>` link through `POST /api/specs`.
+//! Literal secrets are flagged first, with their fixes offered.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::app::{editor_text, with_editor, Ctx};
+use crate::codec;
+use crate::monaco::MonacoRange;
+
+#[derive(Clone, Debug, PartialEq)]
+enum State {
+    Closed,
+    Busy,
+    /// Secret findings (message, line) and whether fixes exist.
+    Secrets(Vec<(String, u32)>, bool),
+    Link(Links),
+    Error(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Links {
+    edit: String,
+    preview: String,
+    /// A stored spec: id (the deploy snippet needs one).
+    stored: Option<String>,
+    via_server: bool,
+}
+
+fn origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
+fn is_secret_rule(code: &str) -> bool {
+    shared::rules::find(code).is_some_and(|r| r.meta().layer == shared::rules::Layer::Secrets)
+}
+
+/// (message, 1-based line) of each finding.
+type Findings = Vec<(String, u32)>;
+/// Edits that replace the literals with references.
+type Edits = Vec<(MonacoRange, String)>;
+
+/// Secret findings in the latest lint, and their fixes.
+fn secret_findings() -> (Findings, Edits) {
+    let Some(snapshot) = crate::lint::current() else {
+        return (Vec::new(), Vec::new());
+    };
+    let mut found = Vec::new();
+    let mut edits = Vec::new();
+    for d in snapshot
+        .analysis
+        .diagnostics
+        .iter()
+        .filter(|d| is_secret_rule(d.code))
+    {
+        let line = snapshot.index.line_of(d.span.start) as u32 + 1;
+        found.push((format!("{}: {}", d.code, d.message), line));
+        if let Some(fix) = &d.fix {
+            for e in &fix.edits {
+                let range =
+                    MonacoRange::from_range(snapshot.index.range_utf16(&snapshot.text, e.span));
+                if !edits
+                    .iter()
+                    .any(|(r, _): &(MonacoRange, String)| *r == range)
+                {
+                    edits.push((range, e.replacement.clone()));
+                }
+            }
+        }
+    }
+    (found, edits)
+}
+
+async fn make_links(text: String, force_server: bool) -> Result<Links, String> {
+    let fragment = codec::fragment(&text);
+    let base = origin();
+    if !force_server && fragment.len() + base.len() + 2 <= codec::MAX_FRAGMENT_BYTES {
+        return Ok(Links {
+            edit: format!("{base}/#{fragment}"),
+            preview: format!("{base}/?view=preview#{fragment}"),
+            stored: None,
+            via_server: false,
+        });
+    }
+    let stored = crate::api::store_spec(&text)
+        .await
+        .map_err(|e| format!("Storing the spec failed: {e}"))?;
+    let url = if stored.url.starts_with("http") {
+        stored.url.clone()
+    } else {
+        format!("{base}{}", stored.url)
+    };
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Ok(Links {
+        preview: format!("{url}{sep}view=preview"),
+        edit: url,
+        stored: Some(stored.id),
+        via_server: true,
+    })
+}
+
+fn copy(text: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.navigator().clipboard().write_text(text);
+    }
+}
+
+/// The "Deploy with specstudio" snippets for a stored spec.
+pub fn deploy_snippets(id: &str) -> (String, String) {
+    let base = origin();
+    let target = format!("{base}/deploy?spec={id}");
+    let badge = format!("{base}/deploy-button.svg");
+    (
+        format!("[![Deploy with specstudio]({badge})]({target})"),
+        format!(r#"<a href="{target}"><img src="{badge}" alt="Deploy with specstudio"></a>"#),
+    )
+}
+
+#[component]
+fn CopyField(value: String, testid: &'static str, label: &'static str) -> impl IntoView {
+    let v = value.clone();
+    view! {
+        <label class="copy-field">
+            <span>{label}</span>
+            <input readonly data-testid=testid prop:value=value.clone() on:focus=|ev| {
+                event_target::<web_sys::HtmlInputElement>(&ev).select();
+            }/>
+            <button on:click=move |_| copy(&v)>"Copy"</button>
+        </label>
+    }
+}
+
+#[component]
+pub fn ShareButton() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let state = RwSignal::new(State::Closed);
+    let share = move |force_server: bool| {
+        state.set(State::Busy);
+        let text = editor_text();
+        spawn_local(async move {
+            match make_links(text, force_server).await {
+                Ok(links) => {
+                    if let Some(id) = &links.stored {
+                        ctx.spec_id.set(Some(id.clone()));
+                    }
+                    copy(&links.edit);
+                    state.set(State::Link(links));
+                }
+                Err(e) => state.set(State::Error(e)),
+            }
+        });
+    };
+    let on_click = move |_| {
+        let (found, edits) = secret_findings();
+        if found.is_empty() {
+            share(false);
+        } else {
+            state.set(State::Secrets(found, !edits.is_empty()));
+        }
+    };
+    let replace = move |_| {
+        let (_, edits) = secret_findings();
+        with_editor(|e| e.apply_edits(&edits));
+        let (left, _) = secret_findings();
+        if left.is_empty() {
+            share(false);
+        } else {
+            state.set(State::Secrets(left, false));
+        }
+    };
+    let dialog = move || {
+        let close = move |_| state.set(State::Closed);
+        match state.get() {
+            State::Closed => None,
+            State::Busy => Some(view! { <div class="dialog share-dialog"><p>"Preparing the link…"</p></div> }.into_any()),
+            State::Error(e) => Some(
+                view! {
+                    <div class="dialog share-dialog" data-testid="share-dialog">
+                        <p class="error">{e}</p>
+                        <button on:click=close>"Close"</button>
+                    </div>
+                }
+                .into_any(),
+            ),
+            State::Secrets(found, fixable) => Some(
+                view! {
+                    <div class="dialog share-dialog" data-testid="secrets-warning">
+                        <h3>"This spec holds literal secrets"</h3>
+                        <p>"Anyone with the link can read them. Replace them with API-parameter references before sharing?"</p>
+                        <ul>
+                            {found.iter().take(8).map(|(m, line)| view! { <li>{format!("line {line}: {m}")}</li> }).collect_view()}
+                            {(found.len() > 8).then(|| view! { <li class="muted">{format!("…and {} more", found.len() - 8)}</li> })}
+                        </ul>
+                        <div class="actions">
+                            {fixable.then(|| view! { <button class="primary" data-testid="replace-secrets" on:click=replace>"Replace with references"</button> })}
+                            <button data-testid="share-anyway" on:click=move |_| share(false)>"Share anyway"</button>
+                            <button on:click=close>"Cancel"</button>
+                        </div>
+                    </div>
+                }
+                .into_any(),
+            ),
+            State::Link(links) => {
+                let snippets = links.stored.as_deref().map(deploy_snippets);
+                Some(
+                    view! {
+                        <div class="dialog share-dialog" data-testid="share-dialog">
+                            <h3>{if links.via_server { "Share link (stored on the server: the spec is over 8 KB)" } else { "Share link (the spec travels in the link itself)" }}</h3>
+                            <CopyField value=links.edit.clone() testid="share-link" label="Editor"/>
+                            <CopyField value=links.preview.clone() testid="preview-link" label="Preview"/>
+                            {match snippets {
+                                Some((md, html)) => view! {
+                                    <h4>"Deploy with specstudio"</h4>
+                                    <CopyField value=md testid="deploy-snippet-md" label="Markdown"/>
+                                    <CopyField value=html testid="deploy-snippet-html" label="HTML"/>
+                                }.into_any(),
+                                None => view! {
+                                    <button data-testid="store-spec" on:click=move |_| share(true)>"Store on the server for a short link and a Deploy button"</button>
+                                }.into_any(),
+                            }}
+                            <div class="actions"><button on:click=close>"Close"</button></div>
+                        </div>
+                    }
+                    .into_any(),
+                )
+            }
+        }
+    };
+    view! {
+        <button data-testid="share-button" on:click=on_click>"Share"</button>
+        {dialog}
+    }
+}

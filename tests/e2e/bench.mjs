@@ -1,0 +1,97 @@
+// Figures for BENCHMARKS.md, measured in headless Chromium:
+//  - navigation → editor ready with markers (window.__specstudio.readyMs = performance.now() at ready)
+//  - lint-to-markers per keystroke: a one-character model edit, timed from before the edit until
+//    Monaco's onDidChangeModelContent handler has linted and set the markers (synchronous), for the
+//    seed spec and a 200-service spec.
+// usage: node tests/e2e/bench.mjs [--runs 5] [--keys 30]
+import { chromium } from "playwright-core";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { join } from "node:path";
+import { chromiumOrSkip, requireDist, serveDist, LAUNCH_ARGS, openEditor, bigSpec, summary, artifacts, DIST } from "./lib.mjs";
+
+/** Raw and gzip -9 sizes of what the page loads besides Monaco. */
+function sizes() {
+  const files = ["pkg/specstudio_frontend_bg.wasm", "pkg/specstudio_frontend.js", "index.html", "style.css", "dagre.min.js"];
+  const snippets = join(DIST, "pkg/snippets");
+  for (const dir of readdirSync(snippets)) for (const f of readdirSync(join(snippets, dir))) files.push(`pkg/snippets/${dir}/${f}`);
+  const out = {};
+  let raw = 0, gz = 0, ours = 0;
+  for (const f of files) {
+    const bytes = readFileSync(join(DIST, f));
+    const g = gzipSync(bytes, { level: 9 }).length;
+    out[f] = { raw: bytes.length, gzip: g };
+    raw += bytes.length; gz += g;
+    if (f !== "dagre.min.js") ours += g;
+  }
+  out.total = { raw, gzip: gz, gzipWithoutDagre: ours };
+  return out;
+}
+
+const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
+const runs = arg("--runs", 5), keys = arg("--keys", 30);
+const exe = chromiumOrSkip("bench");
+requireDist();
+const { server, url } = process.env.SPECSTUDIO_URL ? { server: null, url: process.env.SPECSTUDIO_URL } : await serveDist();
+const browser = await chromium.launch({ executablePath: exe, args: LAUNCH_ARGS });
+
+async function keystrokes(page, n) {
+  return page.evaluate(async (n) => {
+    const model = window.monaco.editor.getModels()[0];
+    // Type into the value of the first `description:` line (an unrelated edit for the graph).
+    const match = model.findMatches("description: ", false, false, true, null, false)[0];
+    const line = match.range.startLineNumber, col = match.range.endColumn;
+    const times = [], frames = [];
+    const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      // Resolves after the lint that follows this edit has set the markers (synchronous for
+      // small texts; on the next task for texts over 64 KB).
+      const linted = new Promise((resolve) => { window.__specstudio.afterLint = resolve; });
+      model.applyEdits([{ range: new monaco.Range(line, col + i, line, col + i), text: "x" }]);
+      await linted;
+      times.push(performance.now() - t);
+      await frame(); // the frame that shows the markers, Problems and status bar
+      frames.push(performance.now() - t);
+      window.__specstudio.afterLint = null;
+      await new Promise((r) => setTimeout(r, 5)); // let the page render between keystrokes
+    }
+    const markers = monaco.editor.getModelMarkers({}).length;
+    return { times, frames, markers, chars: model.getValueLength() };
+  }, n);
+}
+
+const ready = [];
+let seedTimes = [], bigTimes = [], seedFrames = [], bigFrames = [], bigInfo = null, seedMarkers = 0;
+for (let r = 0; r < runs; r++) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await openEditor(page, url + "/");
+  ready.push(await page.evaluate(() => window.__specstudio.readyMs));
+  const seed = await keystrokes(page, keys);
+  seedTimes = seedTimes.concat(seed.times.slice(3)); // first keystrokes warm the JIT
+  seedFrames = seedFrames.concat(seed.frames.slice(3));
+  seedMarkers = seed.markers;
+  if (r === 0) {
+    const spec = bigSpec(200);
+    const t0 = Date.now();
+    await page.evaluate((text) => window.monaco.editor.getModels()[0].setValue(text), spec);
+    const load = Date.now() - t0;
+    const big = await keystrokes(page, keys);
+    bigTimes = big.times.slice(3);
+    bigFrames = big.frames.slice(3);
+    bigInfo = { bytes: spec.length, lines: spec.split("\n").length, markers: big.markers, setValueMs: load,
+      nodes: await page.locator('[data-testid="graph-node"]').count() };
+    await page.screenshot({ path: artifacts() + "/bench-200-services.png" });
+  }
+  await context.close();
+}
+const result = {
+  sizes: sizes(),
+  readyMs: summary(ready), seedKeystrokeMs: summary(seedTimes), seedKeystrokeToFrameMs: summary(seedFrames), seedMarkers,
+  bigKeystrokeMs: summary(bigTimes), bigKeystrokeToFrameMs: summary(bigFrames), big: bigInfo, chromium: browser.version(),
+};
+console.log(JSON.stringify(result, null, 2));
+writeFileSync(artifacts() + "/bench.json", JSON.stringify(result, null, 2));
+await browser.close();
+server?.close();

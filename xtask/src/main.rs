@@ -1,0 +1,329 @@
+//! Build tasks for specstudio.
+//!
+//! `cargo run -p xtask -- build-ui [--dev] [--no-opt]` builds the browser editor into `dist/`:
+//!
+//! 1. `npm ci` when `node_modules/` is missing or older than `package-lock.json`
+//!    (Monaco, dagre, binaryen's `wasm-opt`, playwright-core; all pinned);
+//! 2. `cargo build -p specstudio-frontend --features app --target wasm32-unknown-unknown
+//!    --profile wasm-release` (incremental, like any cargo build);
+//! 3. wasm-bindgen through the `wasm-bindgen-cli-support` library (same version
+//!    as the `wasm-bindgen` in Cargo.lock: no separate CLI to install);
+//! 4. `wasm-opt -Oz` from npm `binaryen` (Debian's wasm-opt 108 breaks the module);
+//! 5. copy `index.html`, `frontend/static/*`, Monaco's `min/vs` and dagre into `dist/`.
+//!
+//! Every step is skipped when its output is newer than its inputs, so a warm
+//! run with nothing changed takes about a second.
+
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Instant, SystemTime};
+
+type Result<T> = std::result::Result<T, String>;
+
+const TARGET: &str = "wasm32-unknown-unknown";
+const CRATE: &str = "specstudio-frontend";
+const WASM_NAME: &str = "specstudio_frontend";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("build-ui") => build_ui(&args[1..]),
+        Some("ui-stale") => ui_stale().map(|stale| {
+            println!("{}", if stale { "stale" } else { "fresh" });
+        }),
+        _ => {
+            eprintln!(
+                "usage: cargo run -p xtask -- build-ui [--dev] [--no-opt]\n       \
+                 cargo run -p xtask -- ui-stale   (prints `stale` or `fresh`)"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}
+
+struct Options {
+    dev: bool,
+    opt: bool,
+}
+
+fn build_ui(args: &[String]) -> Result<()> {
+    let mut options = Options {
+        dev: false,
+        opt: true,
+    };
+    for arg in args {
+        match arg.as_str() {
+            "--dev" => options.dev = true,
+            "--no-opt" => options.opt = false,
+            other => return Err(format!("unknown option `{other}`")),
+        }
+    }
+    let started = Instant::now();
+    let root = root();
+    let dist = root.join("dist");
+    fs::create_dir_all(dist.join("pkg")).map_err(|e| format!("creating dist/: {e}"))?;
+
+    step("npm", || npm_ci(&root))?;
+    let wasm = step("cargo (wasm32)", || cargo_build(&root, &options))?;
+    let pkg = dist.join("pkg");
+    let bindgen_out = pkg.join(format!("{WASM_NAME}_bg.wasm"));
+    // Which build `dist/pkg` holds (a --dev build must not pass for a release one).
+    let source_stamp = pkg.join(".source");
+    let source = format!(
+        "{} {:?} opt={}\n",
+        wasm.display(),
+        mtime(&wasm),
+        options.opt && !options.dev
+    );
+    let current = fs::read_to_string(&source_stamp).unwrap_or_default();
+    if current != source || !bindgen_out.exists() || !pkg.join(format!("{WASM_NAME}.js")).exists() {
+        let _ = fs::remove_file(&source_stamp);
+        step("wasm-bindgen", || bindgen(&wasm, &pkg))?;
+        if options.opt && !options.dev {
+            step("wasm-opt -Oz", || wasm_opt(&root, &bindgen_out))?;
+        }
+        fs::write(&source_stamp, source).map_err(|e| e.to_string())?;
+    } else {
+        println!("  wasm-bindgen: up to date");
+    }
+    step("assets", || copy_assets(&root, &dist))?;
+    fs::write(dist.join(".stamp"), format!("{:?}\n", SystemTime::now()))
+        .map_err(|e| e.to_string())?;
+    let gz = gzip_size(&bindgen_out)?;
+    println!(
+        "dist/ ready in {:.1}s ({} wasm: {} KB, {} KB gzipped)",
+        started.elapsed().as_secs_f64(),
+        if options.dev { "dev" } else { "release" },
+        fs::metadata(&bindgen_out)
+            .map(|m| m.len() / 1024)
+            .unwrap_or(0),
+        gz / 1024
+    );
+    Ok(())
+}
+
+fn step<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let started = Instant::now();
+    let out = f().map_err(|e| format!("{name}: {e}"))?;
+    println!("  {name}: {:.1}s", started.elapsed().as_secs_f64());
+    Ok(out)
+}
+
+fn mtime(path: &Path) -> Option<SystemTime> {
+    fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Whether `input` is newer than `output` (or `output` is missing).
+fn is_newer(input: &Path, output: &Path) -> bool {
+    match (mtime(input), mtime(output)) {
+        (Some(i), Some(o)) => i > o,
+        _ => true,
+    }
+}
+
+fn run(command: &mut Command) -> Result<()> {
+    let status = command
+        .status()
+        .map_err(|e| format!("running {:?}: {e}", command.get_program()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{:?} failed with {status}", command.get_program()))
+    }
+}
+
+fn npm_ci(root: &Path) -> Result<()> {
+    let modules = root.join("node_modules");
+    let stamp = modules.join(".package-lock.json");
+    let needed = !modules.join("monaco-editor/min/vs/loader.js").exists()
+        || !modules.join("binaryen/bin/wasm-opt").exists()
+        || is_newer(&root.join("package-lock.json"), &stamp);
+    if !needed {
+        return Ok(());
+    }
+    println!("  npm ci (Monaco, dagre, binaryen, playwright-core)…");
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--prefer-offline"])
+        .current_dir(root))
+}
+
+fn cargo_build(root: &Path, options: &Options) -> Result<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let profile = if options.dev { "dev" } else { "wasm-release" };
+    run(Command::new(cargo)
+        .args([
+            "build",
+            "-p",
+            CRATE,
+            "--lib",
+            "--features",
+            "app",
+            "--target",
+            TARGET,
+        ])
+        .args(["--profile", profile])
+        // The spec core is the hot path (it runs on every keystroke): optimise
+        // it for speed, the rest of the page for size.
+        .args([
+            "--config",
+            "profile.wasm-release.package.specstudio-shared.opt-level=2",
+        ])
+        .args([
+            "--config",
+            "profile.wasm-release.package.saphyr-parser.opt-level=2",
+        ])
+        .current_dir(root))?;
+    let dir = if options.dev { "debug" } else { profile };
+    let wasm = target_dir(root)
+        .join(TARGET)
+        .join(dir)
+        .join(format!("{WASM_NAME}.wasm"));
+    if !wasm.exists() {
+        return Err(format!("{} was not produced", wasm.display()));
+    }
+    Ok(wasm)
+}
+
+fn bindgen(wasm: &Path, out: &Path) -> Result<()> {
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(wasm)
+        .web(true)
+        .map_err(|e| e.to_string())?
+        .typescript(false)
+        .generate(out)
+        .map_err(|e| format!("{e:#}"))
+}
+
+fn wasm_opt(root: &Path, wasm: &Path) -> Result<()> {
+    let exe = root.join("node_modules/binaryen/bin/wasm-opt");
+    if !exe.exists() {
+        return Err("node_modules/binaryen/bin/wasm-opt is missing: run `npm ci` (never use Debian's wasm-opt 108: it breaks the module)".into());
+    }
+    let tmp = wasm.with_extension("opt.wasm");
+    run(Command::new(exe)
+        .arg("-Oz")
+        .args([
+            "--enable-bulk-memory",
+            "--enable-mutable-globals",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-reference-types",
+            "--enable-multivalue",
+        ])
+        .arg(wasm)
+        .arg("-o")
+        .arg(&tmp))?;
+    fs::rename(&tmp, wasm).map_err(|e| e.to_string())
+}
+
+fn copy_assets(root: &Path, dist: &Path) -> Result<()> {
+    copy_if_newer(&root.join("index.html"), &dist.join("index.html"))?;
+    let static_dir = root.join("frontend/static");
+    for entry in fs::read_dir(&static_dir).map_err(|e| format!("{}: {e}", static_dir.display()))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        if entry.path().is_file() {
+            copy_if_newer(&entry.path(), &dist.join(entry.file_name()))?;
+        }
+    }
+    copy_if_newer(
+        &root.join("node_modules/@dagrejs/dagre/dist/dagre.min.js"),
+        &dist.join("dagre.min.js"),
+    )?;
+    // Monaco: 25 MB of files; copy once per installed version.
+    let vs = root.join("node_modules/monaco-editor/min/vs");
+    let version_file = root.join("node_modules/monaco-editor/package.json");
+    let stamp = dist.join("vs/.copied-from");
+    let version = fs::read_to_string(&version_file).map_err(|e| e.to_string())?;
+    if fs::read_to_string(&stamp).ok().as_deref() != Some(version.as_str()) {
+        let _ = fs::remove_dir_all(dist.join("vs"));
+        copy_dir(&vs, &dist.join("vs"))?;
+        fs::write(&stamp, version).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn copy_if_newer(from: &Path, to: &Path) -> Result<()> {
+    if is_newer(from, to) {
+        fs::copy(from, to).map_err(|e| format!("copying {}: {e}", from.display()))?;
+    }
+    Ok(())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to).map_err(|e| e.to_string())?;
+    for entry in fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let path = entry.path();
+        let dest = to.join(entry.file_name());
+        if path.is_dir() {
+            copy_dir(&path, &dest)?;
+        } else if path.extension() != Some(OsStr::new("map")) {
+            fs::copy(&path, &dest).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether `dist/` is missing or older than any frontend/shared source.
+fn ui_stale() -> Result<bool> {
+    let root = root();
+    let Some(built) = mtime(&root.join("dist/.stamp")) else {
+        return Ok(true);
+    };
+    let mut newest = SystemTime::UNIX_EPOCH;
+    for dir in ["frontend", "shared/src", "examples"] {
+        newest_in(&root.join(dir), &mut newest);
+    }
+    for file in ["index.html", "package-lock.json", "Cargo.lock"] {
+        if let Some(t) = mtime(&root.join(file)) {
+            newest = newest.max(t);
+        }
+    }
+    Ok(newest > built)
+}
+
+fn newest_in(dir: &Path, newest: &mut SystemTime) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            newest_in(&path, newest);
+        } else if let Some(t) = mtime(&path) {
+            *newest = (*newest).max(t);
+        }
+    }
+}
+
+/// Gzipped size (for the build summary), through the system `gzip`.
+fn gzip_size(path: &Path) -> Result<u64> {
+    let out = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(path)
+        .output()
+        .map_err(|e| format!("gzip: {e}"))?;
+    Ok(out.stdout.len() as u64)
+}
