@@ -24,11 +24,31 @@ cargo clippy -q --workspace --all-targets -- -D warnings
 step "cargo tests (unit, fixtures, CLI, wasm parity, API, Docker end-to-end)"
 cargo test --workspace --no-fail-fast
 
-step "browser end-to-end tests (headless Chromium)"
-for test in tests/e2e/*.test.mjs; do
-  [[ -e "$test" ]] || continue
-  echo "--- $test"
-  node "$test"
+step "browser end-to-end tests (headless Chromium against a real server and Docker)"
+target_dir="${CARGO_TARGET_DIR:-target}"
+serve_dir=$(mktemp -d)
+token="e2e-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+SPECSTUDIO_TOKEN="$token" "$target_dir/debug/specstudio" serve \
+  --addr 127.0.0.1:18080 --data-dir "$serve_dir" --dist-dir dist \
+  --image-map 'docker.io/bitnami/mysql:*=specstudio/mysql:local' >"$serve_dir/serve.log" 2>&1 &
+server_pid=$!
+stop_server() {
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  rm -rf "$serve_dir"
+}
+trap stop_server EXIT
+for _ in $(seq 1 100); do
+  (exec 3<>/dev/tcp/127.0.0.1/18080) 2>/dev/null && break
+  sleep 0.1
 done
+for test in tests/e2e/*.test.mjs; do
+  echo "--- $test"
+  SPECSTUDIO_URL=http://127.0.0.1:18080 SPECSTUDIO_TOKEN="$token" node "$test"
+done
+if grep -qF "$token" "$serve_dir/serve.log"; then
+  echo "the API token leaked into the server log" >&2
+  exit 1
+fi
 
 echo "test.sh finished in $((SECONDS - started)) s"

@@ -11,8 +11,9 @@
 //! 4. `wasm-opt -Oz` from npm `binaryen` (Debian's wasm-opt 108 breaks the module);
 //! 5. copy `index.html`, `frontend/static/*`, Monaco's `min/vs` and dagre into `dist/`.
 //!
-//! Every step is skipped when its output is newer than its inputs, so a warm
-//! run with nothing changed takes about a second.
+//! Every step is skipped when its output is up to date (npm and assets by
+//! mtime, wasm-bindgen + wasm-opt by the content hash of cargo's module), so a
+//! warm run with nothing changed takes about 0.3 s.
 
 use std::ffi::OsStr;
 use std::fs;
@@ -91,10 +92,12 @@ fn build_ui(args: &[String]) -> Result<()> {
     let bindgen_out = pkg.join(format!("{WASM_NAME}_bg.wasm"));
     // Which build `dist/pkg` holds (a --dev build must not pass for a release one).
     let source_stamp = pkg.join(".source");
+    // By content, not mtime: a rebuild that yields the same module (say after
+    // a feature-less build of the crate replaced the artifact) skips wasm-opt.
     let source = format!(
-        "{} {:?} opt={}\n",
+        "{} {:016x} opt={}\n",
         wasm.display(),
-        mtime(&wasm),
+        content_hash(&wasm)?,
         options.opt && !options.dev
     );
     let current = fs::read_to_string(&source_stamp).unwrap_or_default();
@@ -316,6 +319,15 @@ fn newest_in(dir: &Path, newest: &mut SystemTime) {
             *newest = (*newest).max(t);
         }
     }
+}
+
+fn content_hash(path: &Path) -> Result<u64> {
+    use std::hash::Hasher;
+    let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // `DefaultHasher::new()` has fixed keys: stable across runs of one toolchain.
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    hasher.write(&bytes);
+    Ok(hasher.finish())
 }
 
 /// Gzipped size (for the build summary), through the system `gzip`.

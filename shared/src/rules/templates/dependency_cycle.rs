@@ -7,7 +7,8 @@ use crate::rules::{Context, Rule, Sink};
 declare_rule! {
     /// ## What
     /// Resources depend on each other in a circle through `Resource` links
-    /// (`dependentResourceKey`) and `$<resource>.…` references.
+    /// (`dependentResourceKey`) and `$<resource>.…` references, possibly mixed
+    /// with `depends_on` (a cycle of `depends_on` alone is C010).
     ///
     /// ## Why
     /// Linked resources are created bottom-up: each needs the other to exist
@@ -36,7 +37,8 @@ declare_rule! {
 fn describe(edge: &GraphEdge) -> String {
     match edge.kind {
         EdgeKind::ResourceLink => format!("links to `{}` (`{}`)", edge.to, edge.via),
-        _ => format!("references `{}` in `{}`", edge.to, edge.via),
+        EdgeKind::DependsOn => format!("depends on `{}`", edge.to),
+        EdgeKind::Reference => format!("references `{}` in `{}`", edge.to, edge.via),
     }
 }
 
@@ -69,9 +71,13 @@ fn path_back(edges: &[&GraphEdge], from: &str, to: &str) -> Option<Vec<String>> 
 impl Rule for DependencyCycle {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let graph = ctx.graph;
-        let indices = graph.cycle_edges(&[EdgeKind::ResourceLink, EdgeKind::Reference]);
+        // Cycles over every kind of edge; a cycle made of `depends_on` alone
+        // is C010's, so only its edges are left out here.
+        let indices = graph.cycle_edges(&[EdgeKind::ResourceLink, EdgeKind::Reference, EdgeKind::DependsOn]);
+        let depends_on_only = graph.cycle_edges(&[EdgeKind::DependsOn]);
         let cycle: Vec<&GraphEdge> = indices.iter().map(|i| &graph.edges[*i]).collect();
-        for edge in &cycle {
+        let reported = indices.iter().filter(|i| !depends_on_only.contains(i)).map(|i| &graph.edges[*i]);
+        for edge in reported {
             let mut names = vec![edge.from.clone()];
             match path_back(&cycle, &edge.to, &edge.from) {
                 Some(path) => names.extend(path),
