@@ -9,7 +9,9 @@ fn bin() -> Command {
 }
 
 fn example(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(name)
 }
 
 fn run(args: &[&str]) -> Output {
@@ -24,7 +26,12 @@ fn stdin_run(args: &[&str], input: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -62,16 +69,21 @@ fn unreadable_file_exits_2() {
 
 #[test]
 fn bad_usage_exits_2() {
-    assert_eq!(run(&["lint", "--format", "xml", "x.yaml"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["lint", "--format", "xml", "x.yaml"]).status.code(),
+        Some(2)
+    );
     assert_eq!(run(&["lint"]).status.code(), Some(2));
     assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
 }
 
 #[test]
 fn json_has_the_documented_shape() {
-    let broken = std::fs::read_to_string(example(SEED))
-        .unwrap()
-        .replacen("dependentResourceKey: Master", "dependentResourceKey: Mastr", 1);
+    let broken = std::fs::read_to_string(example(SEED)).unwrap().replacen(
+        "dependentResourceKey: Master",
+        "dependentResourceKey: Mastr",
+        1,
+    );
     let out = stdin_run(&["lint", "--format", "json", "-"], &broken);
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -85,11 +97,20 @@ fn json_has_the_documented_shape() {
         .collect();
     assert_eq!(errors.len(), 1, "{errors:?}");
     let d = errors[0];
-    assert_eq!(d["path"], "/services/Replica/x-omnistrate-api-params/1/dependentResourceKey");
+    assert_eq!(
+        d["path"],
+        "/services/Replica/x-omnistrate-api-params/1/dependentResourceKey"
+    );
     let line = broken.lines().position(|l| l.contains("Mastr")).unwrap() + 1;
     let column = broken.lines().nth(line - 1).unwrap().find("Mastr").unwrap() + 1;
-    assert_eq!(d["range"]["start"], serde_json::json!({"line": line, "column": column}));
-    assert_eq!(d["range"]["end"], serde_json::json!({"line": line, "column": column + 5}));
+    assert_eq!(
+        d["range"]["start"],
+        serde_json::json!({"line": line, "column": column})
+    );
+    assert_eq!(
+        d["range"]["end"],
+        serde_json::json!({"line": line, "column": column + 5})
+    );
     for field in ["code", "message", "help"] {
         assert!(d[field].is_string(), "{field} missing in {d}");
     }
@@ -98,11 +119,26 @@ fn json_has_the_documented_shape() {
 
 #[test]
 fn sarif_is_valid_json_with_rules() {
-    let out = run(&["lint", "--format", "sarif", example(HELLO).to_str().unwrap()]);
+    let out = run(&[
+        "lint",
+        "--format",
+        "sarif",
+        example(HELLO).to_str().unwrap(),
+    ]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["version"], "2.1.0");
-    assert!(json["runs"][0]["results"].as_array().unwrap().iter().any(|r| r["ruleId"] == "M003"));
-    assert!(json["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len() > 40);
+    assert!(json["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["ruleId"] == "M003"));
+    assert!(
+        json["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 40
+    );
 }
 
 #[test]
@@ -121,10 +157,14 @@ fn graph_formats() {
     let json = run(&["graph", path.to_str().unwrap()]);
     assert_eq!(json.status.code(), Some(0));
     let graph: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert!(graph["edges"].as_array().unwrap().iter().any(|e| e["from"] == "Replica"
-        && e["to"] == "Master"
-        && e["kind"] == "resource-link"
-        && e["via"] == "masterInstanceId"));
+    assert!(graph["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["from"] == "Replica"
+            && e["to"] == "Master"
+            && e["kind"] == "resource-link"
+            && e["via"] == "masterInstanceId"));
     let dot = run(&["graph", "--format", "dot", path.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&dot.stdout).starts_with("digraph"));
     let mermaid = run(&["graph", "--format", "mermaid", path.to_str().unwrap()]);

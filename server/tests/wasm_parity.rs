@@ -23,7 +23,10 @@ fn prerequisites() -> Option<PathBuf> {
     let node = Command::new("node").arg("--version").output().is_ok();
     let missing = match (wasm.exists(), node) {
         (true, true) => return Some(wasm),
-        (false, _) => format!("the wasm module {} (build it with `cargo run -p xtask -- build-ui`)", wasm.display()),
+        (false, _) => format!(
+            "the wasm module {} (build it with `cargo run -p xtask -- build-ui`)",
+            wasm.display()
+        ),
         (true, false) => "node (apt-get install nodejs)".to_owned(),
     };
     if std::env::var("CI").is_ok_and(|v| v == "true") {
@@ -42,12 +45,19 @@ fn node(wasm: &Path, command: &str, spec: &Path, display: &str) -> String {
         .arg(display)
         .output()
         .expect("node runs");
-    assert!(out.status.success(), "node failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "node failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
 fn native(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_specstudio")).args(args).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_specstudio"))
+        .args(args)
+        .output()
+        .unwrap();
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -56,12 +66,30 @@ fn wasm_lint_and_graph_match_the_native_cli() {
     let Some(wasm) = prerequisites() else { return };
     let dir = std::env::temp_dir().join(format!("specstudio-parity-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let seed = std::fs::read_to_string(workspace().join("examples/serverless-mysql-master-replica.yaml")).unwrap();
+    let seed =
+        std::fs::read_to_string(workspace().join("examples/serverless-mysql-master-replica.yaml"))
+            .unwrap();
     let cases = [
         ("serverless.yaml", seed.clone()),
-        ("hello.yaml", std::fs::read_to_string(workspace().join("examples/hello-world-mysql.yaml")).unwrap()),
-        ("broken.yaml", seed.replacen("dependentResourceKey: Master", "dependentResourceKey: Mastr", 1)),
-        ("unicode.yaml", format!("# é😀\n{}", seed.replacen("Master Instance Type", "Tipo de instância 😀", 1))),
+        (
+            "hello.yaml",
+            std::fs::read_to_string(workspace().join("examples/hello-world-mysql.yaml")).unwrap(),
+        ),
+        (
+            "broken.yaml",
+            seed.replacen(
+                "dependentResourceKey: Master",
+                "dependentResourceKey: Mastr",
+                1,
+            ),
+        ),
+        (
+            "unicode.yaml",
+            format!(
+                "# é😀\n{}",
+                seed.replacen("Master Instance Type", "Tipo de instância 😀", 1)
+            ),
+        ),
         ("syntax.yaml", "services:\n  Master: [\n".to_owned()),
     ];
     for (name, text) in cases {
@@ -72,7 +100,11 @@ fn wasm_lint_and_graph_match_the_native_cli() {
         let from_cli = native(&["lint", "--format", "json", path_str]);
         assert_eq!(from_wasm, from_cli, "lint differs for {name}");
         if name != "syntax.yaml" {
-            assert_eq!(node(&wasm, "graph", &path, path_str), native(&["graph", path_str]), "graph differs for {name}");
+            assert_eq!(
+                node(&wasm, "graph", &path, path_str),
+                native(&["graph", path_str]),
+                "graph differs for {name}"
+            );
         }
     }
     std::fs::remove_dir_all(&dir).ok();

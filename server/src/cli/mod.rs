@@ -60,7 +60,12 @@ fn read_input(path: &PathBuf) -> Result<(String, String), String> {
         return Err(format!("cannot read {name}: it is a directory"));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {name}: {e}"))?;
-    let text = String::from_utf8(bytes).map_err(|e| format!("cannot read {name}: not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "cannot read {name}: not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
     Ok((name, text))
 }
 
@@ -111,7 +116,8 @@ pub fn lint(args: LintArgs) -> ExitCode {
                 .iter()
                 .map(|(name, text, diagnostics)| shared::output::json_file(name, text, diagnostics))
                 .collect();
-            let mut json = serde_json::to_string(&shared::output::JsonReport::new(files)).expect("serializes");
+            let mut json =
+                serde_json::to_string(&shared::output::JsonReport::new(files)).expect("serializes");
             json.push('\n');
             json
         }
@@ -120,7 +126,8 @@ pub fn lint(args: LintArgs) -> ExitCode {
                 .iter()
                 .map(|(n, t, d)| (n.as_str(), t.as_str(), d.as_slice()))
                 .collect();
-            let mut json = serde_json::to_string_pretty(&shared::output::sarif(&files)).expect("serializes");
+            let mut json =
+                serde_json::to_string_pretty(&shared::output::sarif(&files)).expect("serializes");
             json.push('\n');
             json
         }
@@ -137,7 +144,8 @@ pub fn lint(args: LintArgs) -> ExitCode {
 
 /// The registry as a table.
 pub fn list_rules() -> String {
-    let mut out = String::from("CODE  SEVERITY  FIX  NAME                                   SUMMARY\n");
+    let mut out =
+        String::from("CODE  SEVERITY  FIX  NAME                                   SUMMARY\n");
     for rule in shared::rules::all() {
         let meta = rule.meta();
         out.push_str(&format!(
@@ -158,7 +166,10 @@ fn colorize(text: &str) -> String {
         .map(|line| {
             for (prefix, color) in [("error[", "31"), ("warning[", "33"), ("info[", "36")] {
                 if let Some(rest) = line.strip_prefix(prefix.trim_end_matches('[')) {
-                    return format!("\x1b[1;{color}m{}\x1b[0m{rest}", prefix.trim_end_matches('['));
+                    return format!(
+                        "\x1b[1;{color}m{}\x1b[0m{rest}",
+                        prefix.trim_end_matches('[')
+                    );
                 }
             }
             line.to_owned()
@@ -179,7 +190,10 @@ pub fn graph(args: GraphArgs) -> ExitCode {
     let analysis = shared::analyze(&text);
     if !analysis.parsed {
         let name = args.file.display().to_string();
-        eprint!("{}", shared::output::human(&name, &text, &analysis.diagnostics));
+        eprint!(
+            "{}",
+            shared::output::human(&name, &text, &analysis.diagnostics)
+        );
         return ExitCode::from(1);
     }
     let out = match args.format {

@@ -403,7 +403,9 @@ fn push_uses(
 ) {
     let scan = template::scan(text);
     for at in &scan.unclosed_braces {
-        found.unclosed.push((node, tree.sub_span(node, offset + at, offset + at + 2)));
+        found
+            .unclosed
+            .push((node, tree.sub_span(node, offset + at, offset + at + 2)));
     }
     for (i, reference) in scan.refs.into_iter().enumerate() {
         let span = tree.sub_span(node, offset + reference.start, offset + reference.end);

@@ -73,10 +73,17 @@ impl Rule for DependencyCycle {
         let graph = ctx.graph;
         // Cycles over every kind of edge; a cycle made of `depends_on` alone
         // is C010's, so only its edges are left out here.
-        let indices = graph.cycle_edges(&[EdgeKind::ResourceLink, EdgeKind::Reference, EdgeKind::DependsOn]);
+        let indices = graph.cycle_edges(&[
+            EdgeKind::ResourceLink,
+            EdgeKind::Reference,
+            EdgeKind::DependsOn,
+        ]);
         let depends_on_only = graph.cycle_edges(&[EdgeKind::DependsOn]);
         let cycle: Vec<&GraphEdge> = indices.iter().map(|i| &graph.edges[*i]).collect();
-        let reported = indices.iter().filter(|i| !depends_on_only.contains(i)).map(|i| &graph.edges[*i]);
+        let reported = indices
+            .iter()
+            .filter(|i| !depends_on_only.contains(i))
+            .map(|i| &graph.edges[*i]);
         for edge in reported {
             let mut names = vec![edge.from.clone()];
             match path_back(&cycle, &edge.to, &edge.from) {
