@@ -506,7 +506,7 @@ impl Engine {
                 Some(StopContainerOptionsBuilder::default().t(10).build()),
             )
             .await;
-        match self
+        let result = self
             .docker
             .remove_container(
                 name_or_id,
@@ -517,53 +517,23 @@ impl Engine {
                         .build(),
                 ),
             )
-            .await
-        {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                let e = EngineError::from(e);
-                if e.is_not_found() {
-                    Ok(())
-                } else {
-                    Err(e)
-                }
-            }
-        }
+            .await;
+        ignore_not_found(result)
     }
 
     pub async fn remove_volume(&self, name: &str) -> Result<(), EngineError> {
-        match self
+        let result = self
             .docker
             .remove_volume(
                 name,
                 Some(RemoveVolumeOptionsBuilder::default().force(true).build()),
             )
-            .await
-        {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                let e = EngineError::from(e);
-                if e.is_not_found() {
-                    Ok(())
-                } else {
-                    Err(e)
-                }
-            }
-        }
+            .await;
+        ignore_not_found(result)
     }
 
     pub async fn remove_network(&self, name: &str) -> Result<(), EngineError> {
-        match self.docker.remove_network(name).await {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                let e = EngineError::from(e);
-                if e.is_not_found() {
-                    Ok(())
-                } else {
-                    Err(e)
-                }
-            }
-        }
+        ignore_not_found(self.docker.remove_network(name).await)
     }
 
     /// Remove every labelled object of a deployment: containers, then
@@ -683,5 +653,13 @@ impl Engine {
                 }
             }
         }
+    }
+}
+
+/// Removal is idempotent: an object that is already gone is success.
+fn ignore_not_found(result: Result<(), DockerError>) -> Result<(), EngineError> {
+    match result.map_err(EngineError::from) {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other,
     }
 }

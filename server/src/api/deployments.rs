@@ -310,14 +310,7 @@ pub async fn create(
         ),
     );
     state.ctl.kick(&id);
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(Accepted {
-            url: format!("/api/deployments/{id}"),
-            id,
-        }),
-    )
-        .into_response())
+    Ok(accepted(id))
 }
 
 /// Every deployment with its last reconciled status.
@@ -598,14 +591,7 @@ pub async fn patch(
     state.store().set_status(&id, Status::Provisioning, None)?;
     state.ctl.hub.emit(&id, "status", "provisioning");
     state.ctl.kick(&id);
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(Accepted {
-            url: format!("/api/deployments/{id}"),
-            id,
-        }),
-    )
-        .into_response())
+    Ok(accepted(id))
 }
 
 /// Delete a deployment: its containers, network and volumes.
@@ -625,14 +611,19 @@ pub async fn delete(
         state.ctl.hub.emit(&id, "step", "deletion requested");
     }
     state.ctl.kick(&id);
-    Ok((
+    Ok(accepted(id))
+}
+
+/// `202 {id, url}`: the change is recorded and the controller is on it.
+fn accepted(id: String) -> Response {
+    (
         StatusCode::ACCEPTED,
         Json(Accepted {
             url: format!("/api/deployments/{id}"),
             id,
         }),
     )
-        .into_response())
+        .into_response()
 }
 
 struct EventStream {

@@ -65,7 +65,7 @@ impl ObjectSchema {
 }
 
 pub const ROOT: ObjectSchema = ObjectSchema {
-    name: "top level",
+    name: "top-level",
     fields: &[
         f("version", String, "Compose file format version; optional and informative only."),
         f("name", String, "Project name."),
@@ -446,8 +446,16 @@ pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    closest(word, candidates, (word.chars().count() / 3).clamp(1, 4))
+}
+
+/// The candidate nearest to `word` (case-insensitive) within `budget` edits.
+pub fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    budget: usize,
+) -> Option<&'a str> {
     let lowered = word.to_ascii_lowercase();
-    let budget = (word.chars().count() / 3).clamp(1, 4);
     candidates
         .into_iter()
         .map(|c| (edit_distance(&lowered, &c.to_ascii_lowercase()), c))

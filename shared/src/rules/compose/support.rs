@@ -1,7 +1,10 @@
 //! Small helpers shared by the compose rules.
 
+use std::collections::HashSet;
+
 use crate::diagnostic::Fix;
 use crate::model::keys;
+use crate::rules::{Context, Sink};
 use crate::span::Span;
 use crate::syntax::{NodeId, ScalarValue, Shape, Tree};
 
@@ -103,4 +106,57 @@ impl<'a> Suggester<'a> {
             near.iter().map(|(c, _)| *c).filter(|c| Some(*c) != except),
         )
     }
+}
+
+/// Report every key of `map` that `schema` does not know (`x-*` keys are
+/// extensions and pass), with a did-you-mean and, when safe, a rename fix.
+pub(super) fn report_unknown_keys(
+    ctx: &Context,
+    sink: &mut Sink,
+    map: NodeId,
+    schema: &keys::ObjectSchema,
+    suggester: &mut Suggester,
+) {
+    let tree = ctx.tree;
+    let entries = tree.entries(map);
+    let present: HashSet<&str> = entries.iter().filter_map(|e| tree.str(e.key)).collect();
+    for entry in &entries {
+        let Some(key) = tree.str(entry.key) else {
+            continue;
+        };
+        if key.starts_with("x-") || schema.field(key).is_some() {
+            continue;
+        }
+        let span = token_span(tree, entry.key);
+        let suggestion = suggester.suggest(key, None);
+        let diagnostic = sink.at_span(
+            span,
+            Some(entry.key),
+            format!("unknown {} key `{key}`", schema.name),
+        );
+        let Some(suggestion) = suggestion else {
+            continue;
+        };
+        if present.contains(suggestion) {
+            diagnostic.help(format!(
+                "Did you mean `{suggestion}`? It is already set here: merge the two or remove this one."
+            ));
+        } else {
+            diagnostic.help(format!("Did you mean `{suggestion}`?"));
+            if let Some(fix) = rename(ctx.text, span, key, suggestion) {
+                diagnostic.fix(fix);
+            }
+        }
+    }
+}
+
+/// A suggester over a schema's current (non-deprecated) keys.
+pub(super) fn schema_suggester(schema: &keys::ObjectSchema) -> Suggester<'static> {
+    Suggester::new(
+        schema
+            .fields
+            .iter()
+            .filter(|f| f.deprecated_by.is_none())
+            .map(|f| f.key),
+    )
 }

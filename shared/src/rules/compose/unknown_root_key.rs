@@ -1,5 +1,3 @@
-use std::collections::HashSet;
-
 use super::support;
 use crate::declare_rule;
 use crate::model::keys;
@@ -35,42 +33,7 @@ declare_rule! {
 impl Rule for UnknownRootKey {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let Some(root) = ctx.spec.root else { return };
-        let tree = ctx.tree;
-        let entries = tree.entries(root);
-        let present: HashSet<&str> = entries.iter().filter_map(|e| tree.str(e.key)).collect();
-        let mut suggester = support::Suggester::new(
-            keys::ROOT
-                .fields
-                .iter()
-                .filter(|f| f.deprecated_by.is_none())
-                .map(|f| f.key),
-        );
-        for entry in &entries {
-            let Some(key) = tree.str(entry.key) else {
-                continue;
-            };
-            if key.starts_with("x-") || keys::ROOT.field(key).is_some() {
-                continue;
-            }
-            let span = support::token_span(tree, entry.key);
-            let suggestion = suggester.suggest(key, None);
-            let diagnostic = sink.at_span(
-                span,
-                Some(entry.key),
-                format!("unknown top-level key `{key}`"),
-            );
-            if let Some(suggestion) = suggestion {
-                if present.contains(suggestion) {
-                    diagnostic.help(format!(
-                        "Did you mean `{suggestion}`? It is already set here: merge the two or remove this one."
-                    ));
-                } else {
-                    diagnostic.help(format!("Did you mean `{suggestion}`?"));
-                    if let Some(fix) = support::rename(ctx.text, span, key, suggestion) {
-                        diagnostic.fix(fix);
-                    }
-                }
-            }
-        }
+        let mut suggester = support::schema_suggester(&keys::ROOT);
+        support::report_unknown_keys(ctx, sink, root, &keys::ROOT, &mut suggester);
     }
 }

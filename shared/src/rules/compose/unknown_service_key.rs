@@ -1,5 +1,3 @@
-use std::collections::HashSet;
-
 use super::support;
 use crate::declare_rule;
 use crate::model::keys;
@@ -37,48 +35,18 @@ declare_rule! {
 
 impl Rule for UnknownServiceKey {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
-        let tree = ctx.tree;
-        let mut suggester = support::Suggester::new(
-            keys::SERVICE
-                .fields
-                .iter()
-                .filter(|f| f.deprecated_by.is_none())
-                .map(|f| f.key),
-        );
+        let mut suggester = support::schema_suggester(&keys::SERVICE);
         for service in &ctx.spec.services {
-            if tree.shape(service.node) != Shape::Mapping {
-                continue;
-            }
-            // Merged keys (`<<: *defaults`) are checked where they are written;
-            // the message names no service so repeats collapse into one.
-            let entries = tree.entries(service.node);
-            let present: HashSet<&str> = entries.iter().filter_map(|e| tree.str(e.key)).collect();
-            for entry in &entries {
-                let Some(key) = tree.str(entry.key) else {
-                    continue;
-                };
-                if key.starts_with("x-") || keys::SERVICE.field(key).is_some() {
-                    continue;
-                }
-                let span = support::token_span(tree, entry.key);
-                let suggestion = suggester.suggest(key, None);
-                let diagnostic = sink.at_span(
-                    span,
-                    Some(entry.key),
-                    format!("unknown service key `{key}`"),
+            // Merged keys (`<<: *defaults`) are checked where they are
+            // written; the message names no service so repeats collapse.
+            if ctx.tree.shape(service.node) == Shape::Mapping {
+                support::report_unknown_keys(
+                    ctx,
+                    sink,
+                    service.node,
+                    &keys::SERVICE,
+                    &mut suggester,
                 );
-                if let Some(suggestion) = suggestion {
-                    if present.contains(suggestion) {
-                        diagnostic.help(format!(
-                            "Did you mean `{suggestion}`? It is already set here: merge the two or remove this one."
-                        ));
-                    } else {
-                        diagnostic.help(format!("Did you mean `{suggestion}`?"));
-                        if let Some(fix) = support::rename(ctx.text, span, key, suggestion) {
-                            diagnostic.fix(fix);
-                        }
-                    }
-                }
             }
         }
     }

@@ -1,6 +1,6 @@
 //! Helpers shared by the template rules (not a rule).
 
-use crate::model::keys::edit_distance;
+use crate::model::keys;
 use crate::model::{Service, TemplateUse};
 use crate::rules::Context;
 use crate::span::Span;
@@ -56,12 +56,5 @@ pub(super) fn suggest<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let budget = (word.chars().count() / 6).clamp(1, 3);
-    let lowered = word.to_ascii_lowercase();
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(&lowered, &c.to_ascii_lowercase()), c))
-        .filter(|(d, _)| *d <= budget)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+    keys::closest(word, candidates, (word.chars().count() / 6).clamp(1, 3))
 }
