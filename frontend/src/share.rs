@@ -139,7 +139,8 @@ pub fn ShareButton() -> impl IntoView {
     let state = RwSignal::new(State::Closed);
     let share = move |force_server: bool| {
         state.set(State::Busy);
-        let text = editor_text();
+        // A link never carries a literal secret: whatever is left is masked.
+        let text = shared::redact::mask_literal_secrets(&editor_text());
         spawn_local(async move {
             match make_links(text, force_server).await {
                 Ok(links) => {
@@ -189,14 +190,14 @@ pub fn ShareButton() -> impl IntoView {
                 view! {
                     <div class="dialog share-dialog" data-testid="secrets-warning">
                         <h3>"This spec holds literal secrets"</h3>
-                        <p>"Anyone with the link can read them. Replace them with API-parameter references before sharing?"</p>
+                        <p>"A link must not carry them. Replace them with API-parameter references, or share a copy where they read ********?"</p>
                         <ul>
                             {found.iter().take(8).map(|(m, line)| view! { <li>{format!("line {line}: {m}")}</li> }).collect_view()}
                             {(found.len() > 8).then(|| view! { <li class="muted">{format!("…and {} more", found.len() - 8)}</li> })}
                         </ul>
                         <div class="actions">
                             {fixable.then(|| view! { <button class="primary" data-testid="replace-secrets" on:click=replace>"Replace with references"</button> })}
-                            <button data-testid="share-anyway" on:click=move |_| share(false)>"Share anyway"</button>
+                            <button data-testid="share-anyway" on:click=move |_| share(false)>"Share with them masked"</button>
                             <button on:click=close>"Cancel"</button>
                         </div>
                     </div>

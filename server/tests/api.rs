@@ -176,7 +176,9 @@ async fn specs_round_trip_and_unknown_ids() {
     )
     .await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(v["text"], SEED);
+    // Stored specs are public: the seed's literal replication password is masked.
+    assert_eq!(v["text"], shared::redact::mask_literal_secrets(SEED));
+    assert!(!v.to_string().contains("xFAwjmUcECktqL"));
     assert!(v["diagnostics"].is_array());
     let (s, v) = json_call(&app, Method::GET, "/api/specs/nope", Value::Null, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);

@@ -14,6 +14,7 @@ pub mod graph;
 pub mod model;
 pub mod output;
 pub mod params;
+pub mod redact;
 pub mod resolve;
 pub mod rules;
 pub mod span;

@@ -396,6 +396,9 @@ pub async fn get_spec(
         .store()
         .get_spec(&id)?
         .ok_or_else(|| AppError::NotFound(format!("spec `{id}`")))?;
+    // Stored specs are public: literal passwords are shown masked (the stored
+    // text, used for deployments, keeps them).
+    let text = shared::redact::mask_literal_secrets(&text);
     let report = lint_report(&text);
     Ok(Json(StoredSpec {
         id,

@@ -1,0 +1,70 @@
+//! Showing a spec without its secrets.
+//!
+//! Stored specs are public and share links travel in the clear, so a spec that
+//! holds literal passwords is shown with those values masked: every value the
+//! `S001` rule flags (a password-like environment variable with a literal
+//! value) and the `defaultValue` of every secret api-param.
+
+use crate::span::Span;
+
+/// What a masked value reads as.
+pub const MASK: &str = "********";
+
+/// The spans of literal secret values in `text`.
+pub fn literal_secret_spans(text: &str) -> Vec<Span> {
+    let analysis = crate::analyze(text);
+    let mut spans: Vec<Span> = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == crate::rules::secrets::LiteralPassword::META.code)
+        .map(|d| d.span)
+        .collect();
+    for service in &analysis.spec.services {
+        for param in service.api_params.iter().filter(|p| p.is_secret()) {
+            if let Some(default) = param.default_value.as_ref().filter(|d| !d.value.is_empty()) {
+                spans.push(default.span);
+            }
+        }
+    }
+    spans.retain(|s| !s.is_empty() && s.end <= text.len());
+    spans.sort_by_key(|s| s.start);
+    spans.dedup();
+    spans
+}
+
+/// `text` with every literal secret value replaced by [`MASK`].
+pub fn mask_literal_secrets(text: &str) -> String {
+    let mut out = text.to_owned();
+    let mut last_start = usize::MAX;
+    for span in literal_secret_spans(text).into_iter().rev() {
+        // Overlapping spans cannot be replaced twice.
+        if span.end <= last_start {
+            out.replace_range(span.start..span.end, MASK);
+            last_start = span.start;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_literal_passwords_and_secret_defaults() {
+        let text = "services:\n  Db:\n    image: mysql:8\n    environment:\n      - MYSQL_ROOT_PASSWORD=hunter22\n      - MYSQL_DATABASE=app\n    x-omnistrate-api-params:\n      - key: adminPassword\n        name: Admin password\n        description: Admin password\n        type: Password\n        required: false\n        modifiable: false\n        export: false\n        defaultValue: s3cr3t-default\n";
+        let masked = mask_literal_secrets(text);
+        assert!(!masked.contains("hunter22"), "{masked}");
+        assert!(!masked.contains("s3cr3t-default"), "{masked}");
+        assert!(masked.contains("MYSQL_ROOT_PASSWORD=********"));
+        assert!(masked.contains("MYSQL_DATABASE=app"));
+    }
+
+    #[test]
+    fn the_seed_loses_its_replication_password() {
+        let seed = include_str!("../../examples/serverless-mysql-master-replica.yaml");
+        let masked = mask_literal_secrets(seed);
+        assert!(!masked.contains("xFAwjmUcECktqL"));
+        assert!(!crate::analyze(&masked).has_errors());
+    }
+}
