@@ -49,6 +49,21 @@ def pair(i: int) -> str:
       org.example.tier: database
       org.example.role: master
       org.example.pair: "{i}"
+      org.example.owner: platform-team
+      org.example.cost-center: databases-{i}
+      org.example.backup-policy: daily-7d
+    restart: unless-stopped
+    stop_grace_period: 30s
+    x-omnistrate-mode-internal: false
+    ulimits:
+      nofile:
+        soft: 65536
+        hard: 65536
+    logging:
+      driver: json-file
+      options:
+        max-size: 10m
+        max-file: "3"
     healthcheck:
       test: ['CMD', 'mariadb-admin', 'ping', '--silent']
       interval: 10s
@@ -113,6 +128,21 @@ def pair(i: int) -> str:
       org.example.tier: database
       org.example.role: replica
       org.example.pair: "{i}"
+      org.example.owner: platform-team
+      org.example.cost-center: databases-{i}
+      org.example.backup-policy: daily-7d
+    restart: unless-stopped
+    stop_grace_period: 30s
+    x-omnistrate-mode-internal: false
+    ulimits:
+      nofile:
+        soft: 65536
+        hard: 65536
+    logging:
+      driver: json-file
+      options:
+        max-size: 10m
+        max-file: "3"
     healthcheck:
       test: ['CMD', 'mariadb-admin', 'ping', '--silent']
       interval: 10s
@@ -160,6 +190,10 @@ def pair(i: int) -> str:
           max: 10
   {g}:
     image: omnistrate/noop
+    labels:
+      org.example.tier: configuration
+      org.example.pair: "{i}"
+      org.example.owner: platform-team
     x-omnistrate-api-params:
       - key: mysqlUsername
         description: The MySQL user the application connects as; created on the master at first start

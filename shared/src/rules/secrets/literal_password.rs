@@ -175,6 +175,8 @@ fn display_name(name: &str) -> String {
 
 impl Rule for LiteralPassword {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
+        // Computed once, on the first finding: a walk over every node.
+        let mut targets: Option<HashSet<NodeId>> = None;
         for service in &ctx.spec.services {
             for var in &service.environment {
                 let name = &var.name.value;
@@ -191,7 +193,8 @@ impl Rule for LiteralPassword {
                 diagnostic.help(format!(
                     "Declare an api-param of type `Password` (or `export: false`) and reference it: `$var.{key}`."
                 ));
-                if let Some(fix) = fix(ctx, service, var, &key) {
+                let targets = targets.get_or_insert_with(|| alias_targets(ctx.tree));
+                if let Some(fix) = fix(ctx, targets, service, var, &key) {
                     diagnostic.fix(fix);
                 }
             }
@@ -255,7 +258,13 @@ fn param_item(key: &str, env_name: &str, dash: usize, field: usize) -> String {
 }
 
 /// Replace the value with `$var.<key>` and declare the api-param.
-pub(super) fn fix(ctx: &Context, service: &Service, var: &EnvVar, key: &str) -> Option<Fix> {
+pub(super) fn fix(
+    ctx: &Context,
+    targets: &HashSet<NodeId>,
+    service: &Service,
+    var: &EnvVar,
+    key: &str,
+) -> Option<Fix> {
     let text = ctx.text;
     let tree = ctx.tree;
     let value = var.value.as_ref()?;
@@ -266,8 +275,7 @@ pub(super) fn fix(ctx: &Context, service: &Service, var: &EnvVar, key: &str) -> 
         return None;
     }
     let service_span = tree.span(service.node);
-    let targets = alias_targets(tree);
-    if !within(service_span, value.span) || is_shared(tree, &targets, value.node) {
+    if !within(service_span, value.span) || is_shared(tree, targets, value.node) {
         return None;
     }
     let reference = format!("$var.{key}");
@@ -288,7 +296,7 @@ pub(super) fn fix(ctx: &Context, service: &Service, var: &EnvVar, key: &str) -> 
             let first = *tree.items(list).first()?;
             if tree.shape(list) != Shape::Sequence
                 || !within(service_span, tree.span(list))
-                || is_shared(tree, &targets, list)
+                || is_shared(tree, targets, list)
                 || text.as_bytes().get(tree.span(list).start) == Some(&b'[')
                 || tree.shape(first) != Shape::Mapping
             {
