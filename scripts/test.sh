@@ -20,6 +20,7 @@ cargo build -q -p specstudio-shared --target wasm32-unknown-unknown --profile wa
 step "format and lints"
 cargo fmt --all -- --check
 cargo clippy -q --workspace --all-targets -- -D warnings
+cargo clippy -q -p specstudio-frontend --features app --target wasm32-unknown-unknown -- -D warnings
 
 step "cargo tests (unit, fixtures, CLI, wasm parity, API, Docker end-to-end)"
 cargo test --workspace --no-fail-fast

@@ -89,6 +89,19 @@ fn FieldInput(
             }
             .into_any()
         }
+        InputKind::Suggest(options) => {
+            let set = set.clone();
+            let list = format!("suggest-{key}");
+            view! {
+                <input type="text" data-param=key.clone() prop:value=value list=list.clone()
+                    placeholder="choose or type" required=field.required autocomplete="off"
+                    on:input=move |ev| set(event_target_value(&ev))/>
+                <datalist id=list>
+                    {options.into_iter().map(|o| view! { <option value=o.clone()></option> }).collect_view()}
+                </datalist>
+            }
+            .into_any()
+        }
         InputKind::Checkbox => {
             let set = set.clone();
             let checked = {

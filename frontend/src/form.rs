@@ -4,12 +4,14 @@
 use std::collections::BTreeMap;
 
 use shared::model::{ApiParam, ParamType, Spec};
-use shared::params;
+use shared::{instance_types, params};
 
 /// How a field is edited.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InputKind {
     Text,
+    /// Free text with suggestions (instance types).
+    Suggest(Vec<String>),
     Number,
     Password,
     Checkbox,
@@ -32,6 +34,8 @@ pub struct Field {
     pub also: Vec<String>,
     /// Left empty, the server generates it (password-type params).
     pub generated_when_empty: bool,
+    /// The value names an instance type (checked against the known table).
+    pub instance_type: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -68,7 +72,16 @@ pub fn groups(spec: &Spec) -> Vec<Group> {
                 continue;
             }
             seen.insert(key.to_owned(), (out.len(), group.fields.len()));
-            group.fields.push(field(param, key));
+            let mut field = field(param, key);
+            if instance_types::params_of(service).any(|p| p == key) {
+                field.instance_type = true;
+                if field.kind == InputKind::Text {
+                    let offered = instance_types::offered_for(service);
+                    field.kind =
+                        InputKind::Suggest(offered.iter().map(|t| t.name.to_owned()).collect());
+                }
+            }
+            group.fields.push(field);
         }
         if !group.fields.is_empty() || !group.links.is_empty() {
             out.push(group);
@@ -112,6 +125,7 @@ fn field(param: &ApiParam, key: &str) -> Field {
         also: Vec::new(),
         generated_when_empty: ty.is_some_and(ParamType::is_secret)
             || (param.is_required() && !param.is_exported() && params::looks_like_password(key)),
+        instance_type: false,
     }
 }
 
@@ -127,6 +141,9 @@ pub fn check(spec: &Spec, field: &Field, value: &str) -> Result<(), String> {
         if let Some(param) = service.param(&field.key) {
             params::check_value(param, value)?;
         }
+    }
+    if field.instance_type {
+        instance_types::check(value)?;
     }
     Ok(())
 }
@@ -172,5 +189,27 @@ mod tests {
         assert!(check(&spec, replicas, "3").is_ok());
         let user = all.iter().find(|f| f.key == "mysqlUsername").unwrap();
         assert_eq!(check(&spec, user, ""), Err("required".into()));
+    }
+
+    #[test]
+    fn instance_types_are_suggested_and_checked_like_the_server() {
+        let seed = include_str!("../../examples/serverless-mysql-master-replica.yaml");
+        let spec = shared::analyze(seed).spec;
+        let groups = groups(&spec);
+        let master = groups[0]
+            .fields
+            .iter()
+            .find(|f| f.key == "masterInstanceType")
+            .unwrap();
+        assert!(master.instance_type);
+        match &master.kind {
+            InputKind::Suggest(names) => assert!(
+                names.iter().any(|n| n == "t3.small") && names.iter().any(|n| n == "e2-medium")
+            ),
+            other => panic!("expected suggestions, got {other:?}"),
+        }
+        assert!(check(&spec, master, "t3.small").is_ok());
+        let error = check(&spec, master, "t3.smal").unwrap_err();
+        assert!(error.contains("did you mean `t3.small`"), "{error}");
     }
 }

@@ -229,6 +229,11 @@ await step("deploy form lists the required params", async () => {
   await page.waitForSelector('[data-field="numReadReplicas"] [data-testid="field-error"]', { timeout: 2000 });
   await page.fill('[data-param="numReadReplicas"]', "2");
   await page.waitForSelector('[data-field="numReadReplicas"] [data-testid="field-error"]', { state: "detached", timeout: 2000 });
+  // Instance types are checked against the table the server applies.
+  await page.fill('[data-param="masterInstanceType"]', "t3.smal");
+  const typo = await page.waitForSelector('[data-field="masterInstanceType"] [data-testid="field-error"]', { timeout: 2000 });
+  assert((await typo.textContent()).includes("t3.small"), "the error suggests the known type");
+  await page.fill('[data-param="masterInstanceType"]', "");
 });
 
 await step("long specs share through the server", async () => {
