@@ -7,12 +7,13 @@
 //! labelled Docker objects ([`Observed`]). The stored `status` is the outcome
 //! of the last reconcile step.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
+use futures_util::future::{BoxFuture, Shared};
+use futures_util::{FutureExt, StreamExt};
 use tokio::sync::broadcast;
 use tracing::{info, info_span, warn, Instrument};
 
@@ -142,6 +143,9 @@ pub struct Controller {
 
 type StepResult<T> = Result<T, String>;
 
+/// A service's start-and-ready work, awaited by the services that wait for it.
+type Gate<'a> = Shared<BoxFuture<'a, StepResult<()>>>;
+
 impl Controller {
     pub fn new(store: Arc<Store>, engine: Option<Engine>, images: ImageMap) -> Controller {
         let hub = Arc::new(EventHub::new(store.clone()));
@@ -210,7 +214,7 @@ impl Controller {
             .ok_or_else(|| format!("spec {} is missing from the store", rec.spec_id))?;
         let analysis = shared::analyze(&text);
         deploy::plan(
-            &analysis.spec,
+            &analysis,
             &rec.params,
             &rec.id,
             &self.images,
@@ -454,40 +458,101 @@ impl Controller {
         if self.superseded(id, gen) {
             return Err("superseded by a newer request".into());
         }
-        // containers are independent (a replica's entrypoint waits for its
-        // master), so they are created concurrently
-        let applies = todo
-            .iter()
-            .map(|(c, action)| self.apply_one(id, engine, &stack, c, action));
-        let errors: Vec<String> = futures_util::future::join_all(applies)
-            .await
-            .into_iter()
-            .filter_map(Result::err)
-            .collect();
-        if !errors.is_empty() {
-            return Err(errors.join("; "));
-        }
-        // follow logs of every container (new ones from their start)
-        for c in &stack.containers {
-            let fresh = todo.iter().any(|(t, _)| t.name == c.name);
-            self.follow_logs(id, &c.name, fresh);
-        }
-        // readiness of every container (SQL ping), then replication on each
-        // replica, all concurrently
+        // Services start in dependency order (`DesiredStack::start_order`,
+        // from the spec graph). Each service has two gates: `started` (its
+        // containers are created and running) and `ready` (SQL ping, and on
+        // replicas replication). A service's containers are created once the
+        // services in `after` are started and those in `after_ready`
+        // (`condition: service_healthy`) are ready: a replica's own
+        // entrypoint waits for its master, so the two boot side by side.
+        // Independent services and one service's containers proceed
+        // concurrently; the first failure ends the step.
         let host = self.probe_host();
-        let checks = stack.containers.iter().map(|c| {
-            let host = host.clone();
-            async move {
-                self.wait_ready(id, gen, engine, c, &host).await?;
-                if matches!(c.probe, Probe::Mysql { replica: true, .. }) {
-                    self.wait_replication(id, gen, engine, c, &host).await?;
+        let mut started_gates: BTreeMap<&str, Gate<'_>> = BTreeMap::new();
+        let mut ready_gates: BTreeMap<&str, Gate<'_>> = BTreeMap::new();
+        for step in &stack.start_order {
+            let waits: Vec<Gate<'_>> = step
+                .after
+                .iter()
+                .filter_map(|d| started_gates.get(d.as_str()).cloned())
+                .chain(
+                    step.after_ready
+                        .iter()
+                        .filter_map(|d| ready_gates.get(d.as_str()).cloned()),
+                )
+                .collect();
+            let containers: Vec<&DesiredContainer> = stack
+                .containers
+                .iter()
+                .filter(|c| c.resource == step.resource)
+                .collect();
+            let to_check = containers.clone();
+            let todo = &todo;
+            let stack = &stack;
+            let started = async move {
+                futures_util::future::try_join_all(waits).await?;
+                let mine: Vec<_> = todo
+                    .iter()
+                    .filter(|(c, _)| c.resource == step.resource)
+                    .collect();
+                if !mine.is_empty() && !step.after.is_empty() {
+                    self.hub.emit(
+                        id,
+                        "step",
+                        &format!(
+                            "starting {} after {}",
+                            step.resource,
+                            step.waits_description()
+                        ),
+                    );
                 }
-                Ok::<(), String>(())
+                if self.superseded(id, gen) {
+                    return Err("superseded by a newer request".to_string());
+                }
+                let applies = mine
+                    .iter()
+                    .map(|(c, action)| self.apply_one(id, engine, stack, c, action));
+                let errors: Vec<String> = futures_util::future::join_all(applies)
+                    .await
+                    .into_iter()
+                    .filter_map(Result::err)
+                    .collect();
+                if !errors.is_empty() {
+                    return Err(errors.join("; "));
+                }
+                // follow logs (new containers from their start)
+                for c in &containers {
+                    let fresh = mine.iter().any(|(t, _)| t.name == c.name);
+                    self.follow_logs(id, &c.name, fresh);
+                }
+                Ok(())
             }
-        });
-        // the first failure ends the step (a replica would otherwise wait for
-        // a master that will never come up)
-        futures_util::future::try_join_all(checks).await?;
+            .boxed()
+            .shared();
+            let host = host.clone();
+            let after_start = started.clone();
+            let ready = async move {
+                after_start.await?;
+                // readiness (SQL ping), then replication on each replica
+                let checks = to_check.into_iter().map(|c| {
+                    let host = host.clone();
+                    async move {
+                        self.wait_ready(id, gen, engine, c, &host).await?;
+                        if matches!(c.probe, Probe::Mysql { replica: true, .. }) {
+                            self.wait_replication(id, gen, engine, c, &host).await?;
+                        }
+                        Ok::<(), String>(())
+                    }
+                });
+                futures_util::future::try_join_all(checks).await?;
+                Ok(())
+            }
+            .boxed()
+            .shared();
+            started_gates.insert(step.resource.as_str(), started);
+            ready_gates.insert(step.resource.as_str(), ready);
+        }
+        futures_util::future::try_join_all(ready_gates.into_values()).await?;
         if self.superseded(id, gen) {
             return Err("superseded by a newer request".into());
         }

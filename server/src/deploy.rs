@@ -6,7 +6,8 @@
 //!
 //! ## Instance types
 //! Instance-type params map to Docker CPU/memory limits through
-//! [`INSTANCE_TYPES`]. CPU limits are clamped to the host's CPU count (Docker
+//! [`shared::instance_types::INSTANCE_TYPES`] (the same table the deploy form
+//! checks against). CPU limits are clamped to the host's CPU count (Docker
 //! refuses more CPUs than the host has); memory is applied as given.
 //!
 //! ## Volumes
@@ -19,6 +20,17 @@
 //! real data dir `/bitnami/mysql/data` (the seed's mount would otherwise
 //! persist nothing). Absolute host paths are refused: a server must not hand
 //! host directories to containers.
+//!
+//! ## Command and entrypoint
+//! Compose `entrypoint`/`command` (a list, or a string split like a shell by
+//! [`split_words`]) become Docker's `Entrypoint`/`Cmd`, each word's templates
+//! resolved like environment values (unresolvable → [`PlanIssue::Unresolved`]).
+//!
+//! ## Start order
+//! [`DesiredStack::start_order`] lists the services that run containers,
+//! dependencies first, each with the services it waits for: the edges of the
+//! spec graph (`depends_on`, templates, resource links), followed through
+//! passive services. The controller starts a service only once those are ready.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,7 +39,8 @@ use sha2::{Digest, Sha256};
 use shared::model::{MountKind, Service, Spec};
 use shared::params::ResolvedParams;
 use shared::resolve::{self, Unresolved, Values};
-use shared::template::{RefKind, RefScope};
+use shared::syntax::{Shape, Tree};
+use shared::Analysis;
 
 pub const LABEL_MANAGED_BY: &str = "org.specstudio.managed-by";
 pub const LABEL_DEPLOYMENT: &str = "org.specstudio.deployment";
@@ -42,33 +55,6 @@ pub const MANAGED_BY: &str = "specstudio";
 pub const MAX_INSTANCES_PER_SERVICE: u32 = 20;
 /// Max containers of one deployment.
 pub const MAX_CONTAINERS: usize = 50;
-
-/// `(instance type, vCPUs, memory MiB)`: aws and gcp types.
-pub const INSTANCE_TYPES: &[(&str, f64, u64)] = &[
-    // aws
-    ("t3.micro", 2.0, 1024),
-    ("t3.small", 2.0, 2048),
-    ("t3.medium", 2.0, 4096),
-    ("t3.large", 2.0, 8192),
-    ("t3.xlarge", 4.0, 16384),
-    ("m5.large", 2.0, 8192),
-    ("m5.xlarge", 4.0, 16384),
-    ("r5.large", 2.0, 16384),
-    // gcp
-    ("e2-small", 2.0, 2048),
-    ("e2-medium", 2.0, 4096),
-    ("e2-standard-2", 2.0, 8192),
-    ("e2-standard-4", 4.0, 16384),
-    ("n2-standard-2", 2.0, 8192),
-    ("n2-standard-4", 4.0, 16384),
-];
-
-pub fn instance_type(name: &str) -> Option<(f64, u64)> {
-    INSTANCE_TYPES
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .map(|(_, c, m)| (*c, *m))
-}
 
 /// `FROM=TO` image rewrites; `FROM` may hold `*` wildcards.
 #[derive(Clone, Debug, Default)]
@@ -191,6 +177,10 @@ pub struct DesiredContainer {
     pub memory: Option<i64>,
     pub endpoint: bool,
     pub probe: Probe,
+    /// Compose `entrypoint` (templates resolved); `None`: the image's.
+    pub entrypoint: Option<Vec<String>>,
+    /// Compose `command` (templates resolved); `None`: the image's.
+    pub command: Option<Vec<String>>,
     pub config_hash: String,
 }
 
@@ -211,15 +201,56 @@ pub fn base_labels(deployment: &str) -> BTreeMap<String, String> {
     l
 }
 
+/// When a service's containers may be created: once every container of the
+/// services in `after` runs, and those in `after_ready` are also ready.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StartStep {
+    /// The service (resource name, as in [`DesiredContainer::resource`]).
+    pub resource: String,
+    /// Services with containers that must be started first (`depends_on`,
+    /// templates and resource links, followed through passive services).
+    pub after: Vec<String>,
+    /// Of those, the ones that must also be ready (SQL ping, replication):
+    /// `depends_on` with `condition: service_healthy`. Other dependents only
+    /// need the container to exist and run (its network alias resolves); a
+    /// MySQL replica waits for its master by itself, as compose would.
+    pub after_ready: Vec<String>,
+}
+
+impl StartStep {
+    /// "Db ready, Cache started": what the step waits for, for events.
+    pub fn waits_description(&self) -> String {
+        self.after
+            .iter()
+            .map(|d| {
+                let how = if self.after_ready.contains(d) {
+                    "ready"
+                } else {
+                    "started"
+                };
+                format!("{d} {how}")
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// The whole desired stack of a deployment, in creation order.
 #[derive(Clone, Debug)]
 pub struct DesiredStack {
     pub deployment: String,
     pub network: String,
     pub containers: Vec<DesiredContainer>,
+    /// Every service that runs containers, dependencies first.
+    pub start_order: Vec<StartStep>,
 }
 
 impl DesiredStack {
+    /// The start step of a service.
+    pub fn step(&self, resource: &str) -> Option<&StartStep> {
+        self.start_order.iter().find(|s| s.resource == resource)
+    }
+
     /// Every value that must never leave the server (for redaction).
     pub fn secret_values(&self) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
@@ -260,6 +291,12 @@ pub enum PlanIssue {
         count: usize,
         max: usize,
     },
+    /// `command`/`entrypoint` of a shape Docker cannot run.
+    Command {
+        service: String,
+        field: String,
+        message: String,
+    },
     Unresolved(Unresolved),
 }
 
@@ -277,6 +314,11 @@ impl PlanIssue {
             PlanIssue::TooManyContainers { count, max } => format!(
                 "the deployment would run {count} containers; this server runs at most {max} per deployment"
             ),
+            PlanIssue::Command {
+                service,
+                field,
+                message,
+            } => format!("{service}: `{field}` {message}"),
             PlanIssue::Unresolved(u) => format!(
                 "{} {}: cannot resolve `{}`: {}",
                 u.service, u.via, u.reference, u.message
@@ -304,33 +346,208 @@ fn sanitize(name: &str) -> String {
     }
 }
 
-/// Services in creation order: a service whose values reference another
-/// service's system values comes after it.
-fn service_order(spec: &Spec) -> Vec<usize> {
+/// Services in creation order, from the spec's dependency graph
+/// ([`shared::Graph`]: `depends_on`, `$<resource>.…` templates and resource
+/// links): a service comes after the services it depends on. Services on a
+/// cycle (the linter rejects those) keep their spec order at the end.
+fn service_order(analysis: &Analysis) -> Vec<usize> {
+    let spec = &analysis.spec;
     let n = spec.services.len();
-    let mut deps: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
-    for t in &spec.templates {
-        if let (RefScope::Resource(key), RefKind::Sys) = (&t.reference.scope, t.reference.kind) {
-            if let Some(target) = spec.services.iter().position(|s| &s.resource_key() == key) {
-                if target != t.service {
-                    deps[t.service].insert(target);
-                }
-            }
-        }
-    }
+    let deps = direct_dependencies(analysis);
     let mut order = Vec::new();
     let mut done = vec![false; n];
-    for _ in 0..n {
+    loop {
+        let mut progressed = false;
         for i in 0..n {
             if !done[i] && deps[i].iter().all(|d| done[*d]) {
                 done[i] = true;
                 order.push(i);
+                progressed = true;
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+    order.extend((0..n).filter(|i| !done[*i]));
+    order
+}
+
+/// Per service index: the indices of the services it depends on directly
+/// (every edge kind of the graph; self-edges left out).
+fn direct_dependencies(analysis: &Analysis) -> Vec<BTreeSet<usize>> {
+    let spec = &analysis.spec;
+    let mut deps: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); spec.services.len()];
+    for edge in &analysis.graph.edges {
+        if let (Some(from), Some(to)) =
+            (spec.service_index(&edge.from), spec.service_index(&edge.to))
+        {
+            if from != to {
+                deps[from].insert(to);
             }
         }
     }
-    // cycles: append the rest in spec order
-    order.extend((0..n).filter(|i| !done[*i]));
-    order
+    deps
+}
+
+/// The services with containers that `index` waits for: its dependencies,
+/// followed through services that run nothing (passive ones), so a service
+/// linked to a parameter group that links to a database waits for the database.
+fn waits_for(deps: &[BTreeSet<usize>], runs: &[bool], index: usize) -> BTreeSet<usize> {
+    let mut out = BTreeSet::new();
+    let mut seen = BTreeSet::from([index]);
+    let mut stack: Vec<usize> = deps[index].iter().copied().collect();
+    while let Some(d) = stack.pop() {
+        if !seen.insert(d) {
+            continue;
+        }
+        if runs[d] {
+            out.insert(d);
+        } else {
+            stack.extend(deps[d].iter().copied());
+        }
+    }
+    out
+}
+
+/// Split a compose string `command`/`entrypoint` into words like a shell
+/// (compose does the same): blanks separate words, quotes and backslashes
+/// group. A `{{ … }}` template is never split.
+pub fn split_words(text: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => word.push(c),
+                        None => return Err("has an unclosed single quote".into()),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(c @ ('"' | '\\' | '$' | '`')) => word.push(c),
+                            Some(c) => {
+                                word.push('\\');
+                                word.push(c);
+                            }
+                            None => return Err("has an unclosed double quote".into()),
+                        },
+                        Some(c) => word.push(c),
+                        None => return Err("has an unclosed double quote".into()),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                if let Some(c) = chars.next() {
+                    word.push(c);
+                }
+            }
+            '{' if chars.peek() == Some(&'{') => {
+                in_word = true;
+                word.push_str("{{");
+                chars.next();
+                let mut closed = false;
+                while let Some(c) = chars.next() {
+                    word.push(c);
+                    if c == '}' && chars.peek() == Some(&'}') {
+                        word.push('}');
+                        chars.next();
+                        closed = true;
+                        break;
+                    }
+                }
+                if !closed {
+                    return Err("has `{{` without a closing `}}`".into());
+                }
+            }
+            c => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    Ok(words)
+}
+
+/// A service's compose `command` or `entrypoint` as written: `None` when
+/// absent or null; a string is split into words, a list is taken item by item.
+fn read_args(
+    tree: &Tree,
+    service: &Service,
+    field: &str,
+) -> Result<Option<Vec<String>>, PlanIssue> {
+    let issue = |message: String| PlanIssue::Command {
+        service: service.name.value.clone(),
+        field: field.to_owned(),
+        message,
+    };
+    let Some(node) = tree.get_value(service.node, field) else {
+        return Ok(None);
+    };
+    match tree.shape(node) {
+        Shape::Null => Ok(None),
+        Shape::Scalar => split_words(tree.str(node).unwrap_or_default())
+            .map(Some)
+            .map_err(issue),
+        Shape::Sequence => tree
+            .items(node)
+            .iter()
+            .map(|item| match tree.shape(*item) {
+                Shape::Scalar => Ok(tree.str(*item).unwrap_or_default().to_owned()),
+                Shape::Null => Ok(String::new()),
+                _ => Err(issue("must hold strings only".into())),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Shape::Mapping => Err(issue("must be a string or a list of strings".into())),
+    }
+}
+
+/// Resolve the templates in every word of `args` (like environment values).
+fn resolve_args(
+    spec: &Spec,
+    service: &Service,
+    field: &str,
+    args: &Option<Vec<String>>,
+    values: &Values,
+) -> Result<Option<Vec<String>>, Vec<Unresolved>> {
+    let Some(args) = args else {
+        return Ok(None);
+    };
+    let mut out = Vec::with_capacity(args.len());
+    let mut problems = Vec::new();
+    for arg in args {
+        match resolve::resolve_str(spec, &service.name.value, field, arg, values) {
+            Ok(v) => out.push(v),
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    if problems.is_empty() {
+        Ok(Some(out))
+    } else {
+        Err(problems)
+    }
 }
 
 fn replica_count(service: &Service, params: &ResolvedParams) -> Result<u32, PlanIssue> {
@@ -389,25 +606,29 @@ fn limits(
     } else {
         return Ok(None);
     };
-    match instance_type(value.trim()) {
+    match shared::instance_types::lookup(value.trim()).map(|t| (t.vcpus, t.memory_mib)) {
         Some((cpus, mib)) => Ok(Some((value.trim().to_owned(), cpus, mib))),
         None => Err(PlanIssue::UnknownInstanceType {
             service: service.name.value.clone(),
             param,
             value,
-            known: INSTANCE_TYPES.iter().map(|t| t.0).collect(),
+            known: shared::instance_types::INSTANCE_TYPES
+                .iter()
+                .map(|t| t.name)
+                .collect(),
         }),
     }
 }
 
 /// Build the desired stack. `host_cpus` clamps CPU limits.
 pub fn plan(
-    spec: &Spec,
+    analysis: &Analysis,
     params: &ResolvedParams,
     deployment: &str,
     images: &ImageMap,
     host_cpus: f64,
 ) -> Result<DesiredStack, Vec<PlanIssue>> {
+    let spec = &analysis.spec;
     let mut issues = Vec::new();
     let mut values = Values::from_params(params);
     struct Pre {
@@ -419,7 +640,7 @@ pub fn plan(
     }
     let mut pre = Vec::new();
     let mut used_aliases = BTreeSet::new();
-    for index in service_order(spec) {
+    for index in service_order(analysis) {
         let service = &spec.services[index];
         if service.is_passive() {
             continue;
@@ -506,17 +727,41 @@ pub fn plan(
             .as_ref()
             .and_then(|c| c.enable_endpoint_per_replica.as_ref())
             .is_some_and(|e| e.value);
+        let mut args = Vec::new();
+        for field in ["entrypoint", "command"] {
+            match read_args(&analysis.tree, service, field) {
+                Ok(a) => args.push(a),
+                Err(e) => {
+                    issues.push(e);
+                    args.push(None);
+                }
+            }
+        }
+        let (entrypoint_raw, command_raw) = (args[0].take(), args[1].take());
+        // the image's own entrypoint is what speaks the bitnami contract; an
+        // overridden one may run anything, so it is probed by TCP only
+        let mysql_probe = bitnami && entrypoint_raw.is_none();
         for replica in 0..p.count {
             let cname = format!("ss-{deployment}-{}-{replica}", p.alias);
             let mut v = values.clone();
             v.set_sys(name, "compute.node.index", &replica.to_string());
             v.set_sys(name, "compute.node.name", &cname);
             v.set_sys(name, "network.node.internalEndpoint", &cname);
-            let mut env = match resolve::resolve_environment(spec, service, &v) {
-                Ok(env) => env,
-                Err(us) => {
+            let resolved = (
+                resolve::resolve_environment(spec, service, &v),
+                resolve_args(spec, service, "entrypoint", &entrypoint_raw, &v),
+                resolve_args(spec, service, "command", &command_raw, &v),
+            );
+            let (mut env, entrypoint, command) = match resolved {
+                (Ok(env), Ok(entrypoint), Ok(command)) => (env, entrypoint, command),
+                (env, entrypoint, command) => {
                     if replica == 0 {
-                        issues.extend(us.into_iter().map(PlanIssue::Unresolved));
+                        for us in [env.err(), entrypoint.err(), command.err()]
+                            .into_iter()
+                            .flatten()
+                        {
+                            issues.extend(us.into_iter().map(PlanIssue::Unresolved));
+                        }
                     }
                     continue;
                 }
@@ -554,7 +799,7 @@ pub fn plan(
             }
             let probe = if p.ports.is_empty() {
                 Probe::None
-            } else if bitnami {
+            } else if mysql_probe {
                 let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
                 let replica_mode = get("MYSQL_REPLICATION_MODE").as_deref() == Some("slave");
                 let password = if replica_mode {
@@ -598,6 +843,8 @@ pub fn plan(
                 memory,
                 endpoint: per_replica || replica == 0,
                 probe,
+                entrypoint,
+                command,
                 config_hash: String::new(),
             };
             c.config_hash = config_hash(&c);
@@ -611,11 +858,41 @@ pub fn plan(
             max: MAX_CONTAINERS,
         });
     }
+    // start order: only services that run containers are waited for
+    let deps = direct_dependencies(analysis);
+    let mut runs = vec![false; spec.services.len()];
+    for p in &pre {
+        runs[p.index] = p.count > 0;
+    }
+    let start_order = pre
+        .iter()
+        .map(|p| StartStep {
+            resource: spec.services[p.index].name.value.clone(),
+            after: waits_for(&deps, &runs, p.index)
+                .into_iter()
+                .map(|d| spec.services[d].name.value.clone())
+                .collect(),
+            after_ready: spec.services[p.index]
+                .depends_on
+                .iter()
+                .filter(|d| {
+                    d.condition
+                        .as_ref()
+                        .is_some_and(|c| c.value == "service_healthy")
+                        && spec
+                            .service_index(&d.service.value)
+                            .is_some_and(|i| runs[i])
+                })
+                .map(|d| d.service.value.clone())
+                .collect(),
+        })
+        .collect();
     if issues.is_empty() {
         Ok(DesiredStack {
             deployment: deployment.to_owned(),
             network: format!("ss-{deployment}"),
             containers,
+            start_order,
         })
     } else {
         Err(issues)
@@ -639,6 +916,13 @@ fn config_hash(c: &DesiredContainer) -> String {
         h.update(p.to_le_bytes());
     }
     h.update(format!("{:?}{:?}{:?}", c.nano_cpus, c.memory, c.aliases).as_bytes());
+    // only when given, so containers planned before these existed keep their hash
+    if let Some(e) = &c.entrypoint {
+        h.update(format!("entrypoint{e:?}").as_bytes());
+    }
+    if let Some(cmd) = &c.command {
+        h.update(format!("command{cmd:?}").as_bytes());
+    }
     hex(&h.finalize()[..8])
 }
 
@@ -685,7 +969,7 @@ mod tests {
         let params = shared::params::resolve(&a.spec, &given, &mut |_| "gen".into()).unwrap();
         let m =
             ImageMap::parse(&["docker.io/bitnami/mysql:*=specstudio/mysql:local".into()]).unwrap();
-        let stack = plan(&a.spec, &params, "abc", &m, 2.0).unwrap();
+        let stack = plan(&a, &params, "abc", &m, 2.0).unwrap();
         let names: Vec<&str> = stack.containers.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
             names,
@@ -705,5 +989,248 @@ mod tests {
                 .unwrap()
                 .1
         );
+    }
+
+    fn plan_text(text: &str, given: &[(&str, &str)]) -> Result<DesiredStack, Vec<PlanIssue>> {
+        let a = shared::analyze(text);
+        assert!(!a.has_errors(), "fixture lints clean: {:?}", a.diagnostics);
+        let given = given
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String((*v).into())))
+            .collect();
+        let params = shared::params::resolve(&a.spec, &given, &mut |_| "gen".into()).unwrap();
+        let m =
+            ImageMap::parse(&["docker.io/bitnami/mysql:*=specstudio/mysql:local".into()]).unwrap();
+        plan(&a, &params, "abc", &m, 2.0)
+    }
+
+    const ARGS: &str = r#"services:
+  Db:
+    image: docker.io/bitnami/mysql:8.1.0
+    ports:
+      - '3306'
+    command: ["--max-connections=77", "--server-id={{ $sys.compute.node.index }}"]
+    environment:
+      - MYSQL_ROOT_PASSWORD=$var.rootPassword
+    x-omnistrate-api-params:
+      - key: rootPassword
+        description: Root password
+        name: Root password
+        type: Password
+        modifiable: false
+        required: true
+        export: false
+  Echo:
+    image: docker.io/bitnami/mysql:8.1.0
+    ports:
+      - '7000'
+    depends_on:
+      - Db
+    environment:
+      - MYSQL_ROOT_PASSWORD=$db.var.rootPassword
+    entrypoint: bash -c
+    command: 'echo "db at {{ $db.sys.network.internalClusterEndpoint }}:{{ $db.sys.network.externalClusterServerlessEndpoint.openPorts[0] }}" on {{ $sys.id }}'
+"#;
+
+    #[test]
+    fn command_and_entrypoint_are_planned_with_templates_resolved() {
+        let stack = plan_text(ARGS, &[]).unwrap();
+        let db = &stack.containers[0];
+        assert_eq!(db.entrypoint, None, "the image's entrypoint is kept");
+        assert_eq!(
+            db.command,
+            Some(vec![
+                "--max-connections=77".to_owned(),
+                "--server-id=0".to_owned()
+            ])
+        );
+        // the image's entrypoint still speaks MySQL: probed by SQL
+        assert!(matches!(db.probe, Probe::Mysql { .. }));
+        let echo = &stack.containers[1];
+        assert_eq!(
+            echo.entrypoint,
+            Some(vec!["bash".to_owned(), "-c".to_owned()])
+        );
+        // a string is split like a shell (quotes group), then resolved
+        assert_eq!(
+            echo.command,
+            Some(vec![
+                "echo".to_owned(),
+                "db at db:3306".to_owned(),
+                "on".to_owned(),
+                "abc".to_owned()
+            ])
+        );
+        // an overridden entrypoint may run anything: TCP probe only
+        assert_eq!(echo.probe, Probe::Tcp);
+        // they are part of the config: a change recreates the container
+        let mut changed = echo.clone();
+        changed.command = Some(vec!["true".into()]);
+        assert_ne!(config_hash(&changed), echo.config_hash);
+    }
+
+    #[test]
+    fn unresolvable_or_malformed_commands_are_plan_issues() {
+        let unresolved = ARGS.replace("{{ $sys.id }}", "{{ $sys.tenant.email }}");
+        let issues = plan_text(&unresolved, &[]).unwrap_err();
+        assert!(
+            matches!(&issues[..], [PlanIssue::Unresolved(u)] if u.via == "command" && u.reference.contains("tenant.email")),
+            "{issues:?}"
+        );
+        let mapping = ARGS.replace("entrypoint: bash -c", "entrypoint: {a: b}");
+        let a = shared::analyze(&mapping);
+        if !a.has_errors() {
+            let issues = plan_text(&mapping, &[]).unwrap_err();
+            assert!(
+                issues.iter().any(
+                    |i| matches!(i, PlanIssue::Command { field, .. } if field == "entrypoint")
+                ),
+                "{issues:?}"
+            );
+        }
+        let unclosed = ARGS.replace("entrypoint: bash -c", "entrypoint: bash -c 'oops");
+        let issues = plan_text(&unclosed, &[]).unwrap_err();
+        assert!(
+            issues.iter().any(|i| i.message().contains("unclosed")),
+            "{issues:?}"
+        );
+    }
+
+    #[test]
+    fn words_split_like_compose() {
+        assert_eq!(
+            split_words(r#"a  'b c' "d \"e\"" f\ g {{ $sys.id }}x"#).unwrap(),
+            vec!["a", "b c", r#"d "e""#, "f g", "{{ $sys.id }}x"]
+        );
+        assert_eq!(split_words("  ").unwrap(), Vec::<String>::new());
+        assert_eq!(split_words("''").unwrap(), vec![""]);
+        assert!(split_words("\"x").is_err());
+    }
+
+    #[test]
+    fn start_order_follows_the_graph() {
+        // spec order is the reverse of the start order on purpose
+        let text = r#"services:
+  Web:
+    image: nginx
+    ports:
+      - '80'
+    depends_on:
+      Worker:
+        condition: service_healthy
+    environment:
+      - DB_HOST=$db.sys.network.internalClusterEndpoint
+  Worker:
+    image: nginx
+    x-omnistrate-api-params:
+      - key: settingsId
+        description: Settings
+        name: Settings
+        type: Resource
+        dependentResourceKey: Settings
+        modifiable: false
+        required: true
+        export: true
+  Settings:
+    image: omnistrate/noop
+    x-omnistrate-api-params:
+      - key: dbId
+        description: Database
+        name: Database
+        type: Resource
+        dependentResourceKey: Db
+        modifiable: false
+        required: true
+        export: true
+  Db:
+    image: nginx
+    ports:
+      - '5432'
+"#;
+        let stack = plan_text(text, &[]).unwrap();
+        let order: Vec<(&str, Vec<&str>)> = stack
+            .start_order
+            .iter()
+            .map(|s| {
+                (
+                    s.resource.as_str(),
+                    s.after.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                ("Db", vec![]),
+                // through the passive Settings (resource links)
+                ("Worker", vec!["Db"]),
+                // depends_on + a template reference
+                ("Web", vec!["Worker", "Db"]),
+            ]
+        );
+        let names: Vec<&str> = stack.containers.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            vec!["ss-abc-db-0", "ss-abc-worker-0", "ss-abc-web-0"]
+        );
+        // only `condition: service_healthy` waits for readiness
+        let web = stack.step("Web").unwrap();
+        assert_eq!(web.after_ready, vec!["Worker".to_owned()]);
+        assert!(stack.step("Worker").unwrap().after_ready.is_empty());
+    }
+
+    #[test]
+    fn seed_start_order_and_endpoints() {
+        let text = include_str!("../../examples/serverless-mysql-master-replica.yaml");
+        let given = [
+            ("masterInstanceType", "t3.small"),
+            ("replicaInstanceType", "t3.small"),
+            ("mysqlUsername", "app"),
+            ("mysqlDatabase", "appdb"),
+            ("numReadReplicas", "3"),
+        ];
+        let stack = plan_text(text, &given).unwrap();
+        assert_eq!(
+            stack.start_order,
+            vec![
+                StartStep {
+                    resource: "Master".into(),
+                    after: vec![],
+                    after_ready: vec![],
+                },
+                StartStep {
+                    resource: "Replica".into(),
+                    after: vec!["Master".into()],
+                    after_ready: vec![],
+                },
+            ]
+        );
+        // endpointPerReplica (Replica): one endpoint per replica; the master
+        // (no endpointPerReplica) has one
+        let endpoints: Vec<(&str, u32)> = stack
+            .containers
+            .iter()
+            .filter(|c| c.endpoint)
+            .map(|c| (c.resource.as_str(), c.replica))
+            .collect();
+        assert_eq!(
+            endpoints,
+            vec![
+                ("Master", 0),
+                ("Replica", 0),
+                ("Replica", 1),
+                ("Replica", 2)
+            ]
+        );
+        // without endpointPerReplica a scaled service has one endpoint
+        let single = text.replace("      endpointPerReplica: true\n", "");
+        let stack = plan_text(&single, &given).unwrap();
+        let endpoints: Vec<(&str, u32)> = stack
+            .containers
+            .iter()
+            .filter(|c| c.endpoint)
+            .map(|c| (c.resource.as_str(), c.replica))
+            .collect();
+        assert_eq!(endpoints, vec![("Master", 0), ("Replica", 0)]);
     }
 }

@@ -442,6 +442,11 @@ impl Engine {
             image: Some(c.image.clone()),
             hostname: Some(c.name.clone()),
             env: Some(c.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+            // compose `entrypoint`/`command`; `None` keeps the image's (an
+            // entrypoint given without a command drops the image's command,
+            // as in compose)
+            entrypoint: c.entrypoint.clone(),
+            cmd: c.command.clone(),
             labels: Some(self.labels(c.labels(&stack.deployment))),
             exposed_ports: Some(exposed),
             host_config: Some(HostConfig {

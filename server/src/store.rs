@@ -15,6 +15,11 @@ pub struct StoreError(#[from] rusqlite::Error);
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Events kept per deployment: inserting one more deletes the oldest, in the
+/// same transaction, so a chatty container cannot grow the database without
+/// bound. (`Last-Event-ID` replays what is left.)
+pub const MAX_EVENTS_PER_DEPLOYMENT: i64 = 2_000;
+
 pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -179,6 +184,12 @@ impl Store {
                 ts INTEGER NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL);
              CREATE INDEX IF NOT EXISTS events_by_deployment ON events(deployment_id, seq);",
         )?;
+        // events of deployments whose deletion completed (a late log line
+        // can arrive after the record is gone)
+        conn.execute(
+            "DELETE FROM events WHERE deployment_id NOT IN (SELECT id FROM deployments)",
+            [],
+        )?;
         Ok(Store {
             conn: Mutex::new(conn),
         })
@@ -287,27 +298,63 @@ impl Store {
         Ok(())
     }
 
+    /// Remove a deployment's record and its events (one transaction): called
+    /// once its deletion completed.
     pub fn delete_deployment(&self, id: &str) -> Result<()> {
-        let conn = self.conn();
-        conn.execute("DELETE FROM deployments WHERE id = ?1", [id])?;
-        conn.execute("DELETE FROM events WHERE deployment_id = ?1", [id])?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM deployments WHERE id = ?1", [id])?;
+        tx.execute("DELETE FROM events WHERE deployment_id = ?1", [id])?;
+        tx.commit()?;
         Ok(())
     }
 
+    /// Store an event; the deployment keeps its newest
+    /// [`MAX_EVENTS_PER_DEPLOYMENT`] events.
     pub fn add_event(&self, deployment: &str, kind: &str, message: &str) -> Result<Event> {
+        self.add_event_bounded(deployment, kind, message, MAX_EVENTS_PER_DEPLOYMENT)
+    }
+
+    /// [`Store::add_event`] keeping at most `keep` events of the deployment.
+    pub fn add_event_bounded(
+        &self,
+        deployment: &str,
+        kind: &str,
+        message: &str,
+        keep: i64,
+    ) -> Result<Event> {
         let ts = now_ms();
-        let conn = self.conn();
-        conn.execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
             "INSERT INTO events(deployment_id, ts, kind, message) VALUES (?1, ?2, ?3, ?4)",
             params![deployment, ts, kind, message],
         )?;
+        let seq = tx.last_insert_rowid();
+        // the oldest beyond `keep` (an index range on (deployment_id, seq))
+        tx.execute(
+            "DELETE FROM events WHERE deployment_id = ?1 AND seq <= (
+                SELECT seq FROM events WHERE deployment_id = ?1
+                ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
+            params![deployment, keep.max(1)],
+        )?;
+        tx.commit()?;
         Ok(Event {
-            seq: conn.last_insert_rowid(),
+            seq,
             deployment_id: deployment.to_owned(),
             ts,
             kind: kind.to_owned(),
             message: message.to_owned(),
         })
+    }
+
+    /// How many events a deployment has stored.
+    pub fn event_count(&self, deployment: &str) -> Result<i64> {
+        Ok(self.conn().query_row(
+            "SELECT COUNT(*) FROM events WHERE deployment_id = ?1",
+            [deployment],
+            |r| r.get(0),
+        )?)
     }
 
     pub fn events_after(&self, deployment: &str, after: i64) -> Result<Vec<Event>> {
@@ -333,5 +380,78 @@ fn desired_str(d: Desired) -> &'static str {
     match d {
         Desired::Running => "running",
         Desired::Deleted => "deleted",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str) -> DeploymentRecord {
+        DeploymentRecord {
+            id: id.into(),
+            spec_id: "s".into(),
+            params: ResolvedParams { params: Vec::new() },
+            desired: Desired::Running,
+            status: Status::Provisioning,
+            message: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn events_are_bounded_per_deployment_and_deleted_with_it() {
+        let store = Store::in_memory().unwrap();
+        store.insert_deployment(&record("da")).unwrap();
+        store.insert_deployment(&record("db")).unwrap();
+        for i in 0..25 {
+            store
+                .add_event_bounded("da", "log", &format!("a{i}"), 10)
+                .unwrap();
+            if i < 3 {
+                store.add_event_bounded("db", "log", "b", 10).unwrap();
+            }
+        }
+        // the newest 10 of `da` are kept, in order; `db` is untouched
+        let kept: Vec<String> = store
+            .events_after("da", 0)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.message)
+            .collect();
+        let want: Vec<String> = (15..25).map(|i| format!("a{i}")).collect();
+        assert_eq!(kept, want);
+        assert_eq!(store.event_count("db").unwrap(), 3);
+        // the default bound is the documented constant
+        for i in 0..(MAX_EVENTS_PER_DEPLOYMENT + 5) {
+            store.add_event("db", "log", &i.to_string()).unwrap();
+        }
+        assert_eq!(store.event_count("db").unwrap(), MAX_EVENTS_PER_DEPLOYMENT);
+        let last = store.events_after("db", 0).unwrap().pop().unwrap();
+        assert_eq!(last.message, (MAX_EVENTS_PER_DEPLOYMENT + 4).to_string());
+        // a completed deletion removes the deployment's events, not others'
+        store.delete_deployment("da").unwrap();
+        assert_eq!(store.event_count("da").unwrap(), 0);
+        assert_eq!(store.event_count("db").unwrap(), MAX_EVENTS_PER_DEPLOYMENT);
+    }
+
+    #[test]
+    fn events_of_deleted_deployments_are_dropped_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        {
+            let store = Store::open(&path).unwrap();
+            store.insert_deployment(&record("dkeep")).unwrap();
+            store.add_event("dkeep", "step", "kept").unwrap();
+            store.insert_deployment(&record("dgone")).unwrap();
+            store.delete_deployment("dgone").unwrap();
+            // a late log line after the deletion completed
+            store.add_event("dgone", "log", "late").unwrap();
+            assert_eq!(store.event_count("dgone").unwrap(), 1);
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.event_count("dgone").unwrap(), 0);
+        assert_eq!(store.event_count("dkeep").unwrap(), 1);
     }
 }

@@ -434,6 +434,42 @@ async fn unresolvable_template_is_422() {
 }
 
 #[tokio::test]
+async fn unresolvable_template_in_command_or_entrypoint_is_422() {
+    let app = api::app(state());
+    for field in ["command", "entrypoint"] {
+        for value in [
+            "[\"--owner={{ $sys.tenant.email }}\"]",
+            "run --owner={{ $sys.tenant.email }}",
+        ] {
+            let spec = format!(
+                "services:\n  Web:\n    image: nginx\n    ports:\n      - '80'\n    {field}: {value}\n"
+            );
+            let report = shared::analyze(&spec);
+            assert!(
+                !report.has_errors(),
+                "fixture must lint clean: {:?}",
+                report.diagnostics
+            );
+            let (s, v) = json_call(
+                &app,
+                Method::POST,
+                "/api/deployments",
+                json!({"spec": spec}),
+                Some(TOKEN),
+            )
+            .await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+            assert_eq!(error_code(&v), "unresolvable_template", "{v}");
+            let message = v["error"]["message"].as_str().unwrap();
+            assert!(
+                message.contains("tenant.email") && message.contains(field),
+                "{message}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn valid_request_without_docker_is_503_and_creates_nothing() {
     let app = api::app(state());
     let (s, v) = json_call(

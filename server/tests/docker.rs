@@ -816,3 +816,122 @@ async fn a_container_that_cannot_start_fails_the_deployment_quickly() {
     assert_no_secrets("API responses", &t.0, &t.1);
     assert_no_secrets("the server log", &server.logs(), &t.1);
 }
+
+/// A database and a service that must start after it is healthy
+/// (`condition: service_healthy`), run through compose `entrypoint`/`command`
+/// with templates: at its start it records whether the database already
+/// accepts connections, then serves that line over TCP.
+const ORDERED: &str = r#"services:
+  Echo:
+    image: docker.io/bitnami/mysql:8.1.0
+    ports:
+      - '7000'
+    depends_on:
+      Db:
+        condition: service_healthy
+    environment:
+      - MYSQL_ROOT_PASSWORD=$db.var.rootPassword
+    entrypoint: ["bash", "-c"]
+    command:
+      - |
+        if (exec 3<>/dev/tcp/{{ $db.sys.network.internalClusterEndpoint }}/{{ $db.sys.network.externalClusterServerlessEndpoint.openPorts[0] }}) 2>/dev/null; then echo "db up at {{ $db.sys.network.internalClusterEndpoint }}:{{ $db.sys.network.externalClusterServerlessEndpoint.openPorts[0] }} in {{ $sys.id }}"; else echo "db down"; fi > /tmp/reply
+        exec socat TCP-LISTEN:7000,reuseaddr,fork SYSTEM:"cat /tmp/reply"
+  Db:
+    image: docker.io/bitnami/mysql:8.1.0
+    ports:
+      - '3306'
+    environment:
+      - MYSQL_ROOT_PASSWORD=$var.rootPassword
+    x-omnistrate-api-params:
+      - key: rootPassword
+        description: Root password
+        name: Root password
+        type: Password
+        modifiable: false
+        required: true
+        export: false
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn depends_on_orders_starts_and_command_entrypoint_apply() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !docker_ready() {
+        return;
+    }
+    let report = shared::analyze(ORDERED);
+    assert!(!report.has_errors(), "{:?}", report.diagnostics);
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let mut t = Transcript::default();
+    let (s, v, raw) = server
+        .call(
+            "POST",
+            "/api/deployments",
+            Some(json!({"spec": ORDERED, "params": {}})),
+            true,
+        )
+        .await;
+    t.add(&raw);
+    assert_eq!(s, 202, "{raw}");
+    t.learn_secrets(&server);
+    let id = v["id"].as_str().unwrap().to_owned();
+    let _cleanup = Cleanup(format!("org.specstudio.deployment={id}"));
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let v = loop {
+        let (s, v, raw) = server
+            .call("GET", &format!("/api/deployments/{id}"), None, false)
+            .await;
+        t.add(&raw);
+        assert_eq!(s, 200, "{raw}");
+        if v["status"] == "running" && v["containers"].as_array().unwrap().len() == 2 {
+            break v;
+        }
+        assert_ne!(v["status"], "failed", "{raw}\n{}", server.logs());
+        assert!(Instant::now() < deadline, "not running: {raw}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    // the command ran with its templates resolved, after the database was up
+    let echo = endpoints(&v, "Echo")[0];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let reply = loop {
+        let mut line = String::new();
+        if let Ok(mut s) = tokio::net::TcpStream::connect(("127.0.0.1", echo)).await {
+            let _ = tokio::time::timeout(Duration::from_secs(3), s.read_to_string(&mut line)).await;
+        }
+        if !line.trim().is_empty() {
+            break line;
+        }
+        assert!(Instant::now() < deadline, "Echo never answered");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(reply.trim(), format!("db up at db:3306 in {id}"));
+    // Docker got the compose entrypoint and command
+    let name = format!("ss-{id}-echo-0");
+    let entrypoint =
+        docker_cli(&["inspect", "--format", "{{json .Config.Entrypoint}}", &name]).unwrap();
+    assert_eq!(entrypoint.trim(), r#"["bash","-c"]"#);
+    let cmd: Vec<String> = serde_json::from_str(
+        &docker_cli(&["inspect", "--format", "{{json .Config.Cmd}}", &name]).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(cmd.len(), 1);
+    assert!(
+        cmd[0].contains("/dev/tcp/db/3306") && cmd[0].contains(&id),
+        "{cmd:?}"
+    );
+    // events: the database was ready before Echo was created
+    let events = server.events(&id, 2).await;
+    t.add(&events);
+    let ready = events
+        .find(&format!("ss-{id}-db-0 ready (SQL ping)"))
+        .expect("db ready event");
+    let started = events
+        .find(&format!("container ss-{id}-echo-0 started"))
+        .expect("echo started event");
+    assert!(ready < started, "Echo started before Db was ready");
+    assert!(events.contains("starting Echo after Db ready"));
+    delete_and_check_clean(&server, &id, &mut t).await;
+    assert!(t.1.len() >= 2, "the generated root password is stored");
+    assert_no_secrets("API responses and events", &t.0, &t.1);
+    assert_no_secrets("the server log", &server.logs(), &t.1);
+}

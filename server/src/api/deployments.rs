@@ -262,7 +262,7 @@ pub async fn create(
         .map_err(param_issues)?;
     let id = format!("d{}", random_hex(5));
     let stack = deploy::plan(
-        &analysis.spec,
+        &analysis,
         &params,
         &id,
         &state.ctl.images,
@@ -564,8 +564,14 @@ pub async fn patch(
             }
         }
     }
-    let stack = deploy::plan(spec, &params, &id, &state.ctl.images, state.ctl.host_cpus)
-        .map_err(plan_issues)?;
+    let stack = deploy::plan(
+        &analysis,
+        &params,
+        &id,
+        &state.ctl.images,
+        state.ctl.host_cpus,
+    )
+    .map_err(plan_issues)?;
     check_images(&state, &stack).await?;
     state.store().set_params(&id, &params)?;
     let mut updated = rec.clone();
