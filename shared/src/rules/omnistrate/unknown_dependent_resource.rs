@@ -42,12 +42,15 @@ impl Rule for UnknownDependentResource {
                     continue;
                 };
                 let name = target.value.as_str();
-                let other_case = ctx
-                    .spec
-                    .services
-                    .iter()
-                    .any(|s| s.name.value != own && s.name.value.eq_ignore_ascii_case(name));
-                if name == own || (name.eq_ignore_ascii_case(own) && !other_case) {
+                // A case-only match of its own name is a self-link, unless
+                // another service has that spelling (looked for only then:
+                // a scan per param would be quadratic in large specs).
+                let self_link = name == own
+                    || (name.eq_ignore_ascii_case(own)
+                        && !ctx.spec.services.iter().any(|s| {
+                            s.name.value != own && s.name.value.eq_ignore_ascii_case(name)
+                        }));
+                if self_link {
                     sink.at(target.node, format!("`{own}` cannot link to itself"))
                         .help("Name the service whose existing instance this parameter refers to.");
                     continue;
