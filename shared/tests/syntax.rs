@@ -90,11 +90,11 @@ fn billion_laughs_is_cut_off_quickly() {
             [prev.as_str(); 10].join(", ")
         ));
     }
-    let started = std::time::Instant::now();
     let analysis = shared::analyze(&text);
     assert!(analysis.diagnostics.iter().any(|d| d.code == "Y006"));
-    // Bounded work: a generous ceiling that only an exponential walk would hit.
-    assert!(started.elapsed().as_secs() < 5);
+    // Aliases are shared, never copied: the tree holds what was written (about
+    // 10 nodes a line), not the 10^12 nodes the aliases would expand to.
+    assert!(analysis.tree.nodes.len() < 200, "{} nodes", analysis.tree.nodes.len());
 }
 
 #[test]
@@ -130,7 +130,7 @@ fn oversized_input_is_refused() {
 }
 
 #[test]
-fn duplicate_keys_in_large_mappings_are_found_in_linear_time() {
+fn duplicate_keys_in_large_mappings_are_found() {
     let mut text = String::new();
     for i in 0..50_000 {
         text.push_str(&format!("k{i}: 1\n"));

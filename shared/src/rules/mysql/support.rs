@@ -158,10 +158,12 @@ pub(super) fn master_of<'a>(spec: &'a Spec, slave: &Service) -> Option<&'a Servi
     let var = slave.env("MYSQL_MASTER_HOST")?;
     if let Some(host) = literal(var) {
         let host = host.trim();
+        // Exact names and resource keys are hash lookups; only a host that
+        // differs in case from every name needs the scan.
         return spec
-            .services
-            .iter()
-            .find(|s| s.name.value.eq_ignore_ascii_case(host) || s.resource_key() == host);
+            .service(host)
+            .or_else(|| spec.service_by_resource_key(host))
+            .or_else(|| spec.services.iter().find(|s| s.name.value.eq_ignore_ascii_case(host)));
     }
     let value = var.value.as_ref()?;
     let scan = template::scan(&value.value);
