@@ -94,7 +94,11 @@ fn billion_laughs_is_cut_off_quickly() {
     assert!(analysis.diagnostics.iter().any(|d| d.code == "Y006"));
     // Aliases are shared, never copied: the tree holds what was written (about
     // 10 nodes a line), not the 10^12 nodes the aliases would expand to.
-    assert!(analysis.tree.nodes.len() < 200, "{} nodes", analysis.tree.nodes.len());
+    assert!(
+        analysis.tree.nodes.len() < 200,
+        "{} nodes",
+        analysis.tree.nodes.len()
+    );
 }
 
 #[test]

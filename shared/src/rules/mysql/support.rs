@@ -163,7 +163,11 @@ pub(super) fn master_of<'a>(spec: &'a Spec, slave: &Service) -> Option<&'a Servi
         return spec
             .service(host)
             .or_else(|| spec.service_by_resource_key(host))
-            .or_else(|| spec.services.iter().find(|s| s.name.value.eq_ignore_ascii_case(host)));
+            .or_else(|| {
+                spec.services
+                    .iter()
+                    .find(|s| s.name.value.eq_ignore_ascii_case(host))
+            });
     }
     let value = var.value.as_ref()?;
     let scan = template::scan(&value.value);

@@ -1,5 +1,6 @@
 //! Helpers shared by the template rules (not a rule).
 
+use crate::diagnostic::{Diagnostic, Fix};
 use crate::model::keys;
 use crate::model::{Service, TemplateUse};
 use crate::rules::Context;
@@ -57,4 +58,30 @@ pub(super) fn suggest<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     keys::closest(word, candidates, (word.chars().count() / 6).clamp(1, 3))
+}
+
+/// When `owner` declares a key close to the unknown `param`, say so and offer
+/// the rename of the reference's path. Returns whether there was one.
+pub(super) fn suggest_declared_key(
+    ctx: &Context,
+    usage: &TemplateUse,
+    diagnostic: &mut Diagnostic,
+    owner: &str,
+    param: &str,
+    known: &[&str],
+) -> bool {
+    let Some(suggestion) = suggest(param, known.iter().copied()) else {
+        return false;
+    };
+    diagnostic.help(format!(
+        "`{owner}` declares `{suggestion}`; otherwise add `{param}` to its `x-omnistrate-api-params`."
+    ));
+    if let Some(span) = path_span(ctx, usage) {
+        diagnostic.fix(Fix::replace(
+            format!("Did you mean `{suggestion}`?"),
+            span,
+            suggestion,
+        ));
+    }
+    true
 }

@@ -1,6 +1,5 @@
-use super::support::{param_keys, path_span, suggest};
+use super::support::{param_keys, suggest_declared_key};
 use crate::declare_rule;
-use crate::diagnostic::Fix;
 use crate::rules::{Context, Rule, Sink};
 use crate::template::{RefKind, RefScope};
 
@@ -64,17 +63,8 @@ impl Rule for UnknownParameter {
                 diagnostic.help(format!(
                     "`{owner}` declares `{param}`: reference it as `${key}.var.{param}` (and link `{owner}`), or declare it on `{name}`."
                 ));
-            } else if let Some(suggestion) = suggest(param, known.iter().copied()) {
-                diagnostic.help(format!(
-                    "`{name}` declares `{suggestion}`; otherwise add `{param}` to its `x-omnistrate-api-params`."
-                ));
-                if let Some(span) = path_span(ctx, usage) {
-                    diagnostic.fix(Fix::replace(
-                        format!("Did you mean `{suggestion}`?"),
-                        span,
-                        suggestion,
-                    ));
-                }
+            } else {
+                suggest_declared_key(ctx, usage, diagnostic, name, param, &known);
             }
         }
     }

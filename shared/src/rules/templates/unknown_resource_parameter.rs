@@ -1,6 +1,5 @@
-use super::support::{param_keys, path_span, suggest};
+use super::support::{param_keys, suggest_declared_key};
 use crate::declare_rule;
-use crate::diagnostic::Fix;
 use crate::rules::{Context, Rule, Sink};
 use crate::template::{RefKind, RefScope};
 
@@ -56,24 +55,10 @@ impl Rule for UnknownResourceParameter {
                 Some(usage.node),
                 format!("`{name}` has no parameter `{param}`"),
             );
-            match suggest(param, known.iter().copied()) {
-                Some(suggestion) => {
-                    diagnostic.help(format!(
-                        "`{name}` declares `{suggestion}`; otherwise add `{param}` to its `x-omnistrate-api-params`."
-                    ));
-                    if let Some(span) = path_span(ctx, usage) {
-                        diagnostic.fix(Fix::replace(
-                            format!("Did you mean `{suggestion}`?"),
-                            span,
-                            suggestion,
-                        ));
-                    }
-                }
-                None => {
-                    diagnostic.help(format!(
-                        "Add `{param}` to `{name}`'s `x-omnistrate-api-params`, or use one of its keys."
-                    ));
-                }
+            if !suggest_declared_key(ctx, usage, diagnostic, name, param, &known) {
+                diagnostic.help(format!(
+                    "Add `{param}` to `{name}`'s `x-omnistrate-api-params`, or use one of its keys."
+                ));
             }
         }
     }
