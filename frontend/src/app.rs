@@ -84,6 +84,8 @@ pub struct Ctx {
     pub counts: RwSignal<Counts>,
     pub lint_ms: RwSignal<f64>,
     pub graph: RwSignal<GraphData>,
+    /// The graph is of an earlier text (the current one has a YAML error).
+    pub graph_stale: RwSignal<bool>,
     pub ready: RwSignal<bool>,
     pub deploy_open: RwSignal<bool>,
     pub notice: RwSignal<Option<String>>,
@@ -174,7 +176,12 @@ fn lint_now(ctx: Ctx, editor: &Editor) {
     if ctx.problems.with_untracked(|p| *p != out.problems) {
         ctx.problems.set(out.problems);
     }
-    if ctx.graph.with_untracked(|g| *g != out.graph) {
+    // While the YAML does not parse (a half-typed line), the graph keeps the
+    // last spec that did, marked stale, instead of flickering to nothing.
+    if ctx.graph_stale.get_untracked() == out.parsed {
+        ctx.graph_stale.set(!out.parsed);
+    }
+    if out.parsed && ctx.graph.with_untracked(|g| *g != out.graph) {
         ctx.graph.set(out.graph);
     }
     ctx.revision.update(|r| *r += 1);
@@ -403,6 +410,7 @@ pub fn App() -> impl IntoView {
         counts: RwSignal::new(Counts::default()),
         lint_ms: RwSignal::new(0.0),
         graph: RwSignal::new(GraphData::default()),
+        graph_stale: RwSignal::new(false),
         ready: RwSignal::new(false),
         deploy_open: RwSignal::new(false),
         notice: RwSignal::new(None),
@@ -445,8 +453,12 @@ pub fn App() -> impl IntoView {
             <main class="body">
                 <EditorPane/>
                 <aside class="side">
-                    <section class="panel graph-panel">
-                        <h2>"Resources"</h2>
+                    <section class="panel graph-panel" class:stale=move || ctx.graph_stale.get()>
+                        <h2>"Resources"
+                            {move || ctx.graph_stale.get().then(|| view! {
+                                <span class="stale-note" data-testid="graph-stale">" · last valid spec (fix the YAML error to update)"</span>
+                            })}
+                        </h2>
                         <GraphView graph=graph/>
                     </section>
                     <section class="panel problems-panel">

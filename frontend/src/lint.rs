@@ -82,6 +82,8 @@ pub struct Output {
     pub problems: Vec<Problem>,
     pub counts: Counts,
     pub graph: GraphData,
+    /// Whether the YAML could be read (a syntax error leaves no graph).
+    pub parsed: bool,
 }
 
 fn marker_severity(s: Severity) -> u8 {
@@ -167,6 +169,7 @@ pub fn run(text: &str) -> Output {
         problems,
         counts,
         graph,
+        parsed,
     }
 }
 

@@ -146,6 +146,18 @@ await step("graph: stable while typing elsewhere, click reveals the service, cyc
   await page.evaluate((t) => window.monaco.editor.getModels()[0].setValue(t), original);
 });
 
+await step("a YAML syntax error keeps the last graph, marked stale", async () => {
+  const broken = original.replace("services:\n", "services:\n  Broken: [\n");
+  await page.evaluate((t) => window.monaco.editor.getModels()[0].setValue(t), broken);
+  await page.waitForSelector('[data-testid="graph-stale"]', { timeout: 3000 });
+  const nodes = await page.locator('[data-testid="graph-node"]').count();
+  assert(nodes === 3, `the last graph stays while the YAML is broken: ${nodes} nodes`);
+  assert(await page.locator('[data-testid="problem"][data-code="Y001"]').count() === 1, "the syntax error is listed");
+  await page.screenshot({ path: `${shots}/e2e-yaml-error-keeps-graph.png` });
+  await page.evaluate((t) => window.monaco.editor.getModels()[0].setValue(t), original);
+  await page.waitForSelector('[data-testid="graph-stale"]', { state: "detached", timeout: 3000 });
+});
+
 let shareLink;
 await step("share link reproduces the text in a fresh page", async () => {
   // A spec without literal secrets (and with non-ASCII text) travels exactly.
