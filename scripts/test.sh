@@ -52,4 +52,11 @@ if grep -qF "$token" "$serve_dir/serve.log"; then
   exit 1
 fi
 
+stop_server
+leftovers=$(docker ps -aq --filter label=org.specstudio.managed-by=specstudio | wc -l)
+if [[ "$leftovers" -gt 0 ]]; then
+  echo "warning: $leftovers specstudio container(s) remain on the daemon:" >&2
+  docker ps -a --filter label=org.specstudio.managed-by=specstudio --format '  {{.Names}} {{.Status}}' >&2
+fi
+
 echo "test.sh finished in $((SECONDS - started)) s"

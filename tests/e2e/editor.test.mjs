@@ -304,8 +304,17 @@ await step("full deploy shows endpoints", async () => {
   await row.getByText("scaling…").waitFor({ timeout: 10000 });
   await row.scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${shots}/e2e-deployments-list.png` });
+  const id = await row.getAttribute("data-id");
   await row.locator('[data-testid="delete-button"]').click();
   await page.waitForFunction(() => ![...document.querySelectorAll('[data-testid="deployment"]')].some((d) => d.dataset.status === "running"), null, { timeout: 60000 });
+  // The deletion finishes (containers, volumes and network removed) before the test ends.
+  const deadline = Date.now() + 120000;
+  for (;;) {
+    const status = await page.evaluate(async (id) => (await fetch(`/api/deployments/${id}`)).status, id);
+    if (status === 404) break;
+    assert(Date.now() < deadline, `deployment ${id} was not deleted within 120 s (status ${status})`);
+    await page.waitForTimeout(250);
+  }
 }, { skip: serverUrl && process.env.SPECSTUDIO_TOKEN ? undefined : "needs SPECSTUDIO_URL and SPECSTUDIO_TOKEN (server + Docker)" });
 
 if (pageErrors.length) { failures += 1; console.log(`FAIL uncaught page errors: ${pageErrors.join("; ")}`); }
