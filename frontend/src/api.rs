@@ -113,41 +113,18 @@ pub struct StoredSpec {
 }
 
 /// `POST /api/specs`: store a spec (the body is the spec text, as for
-/// `/api/validate`; a server that wants `{"spec": …}` gets that on a retry).
+/// `/api/validate`) → `{id, url}`.
 pub async fn store_spec(text: &str) -> ApiResult<StoredSpec> {
-    let value = match call("POST", "/api/specs", Body::Text(text.to_owned()), None).await {
-        Err(e) if matches!(e.status, 400 | 415 | 422) => {
-            call(
-                "POST",
-                "/api/specs",
-                Body::Json(json!({ "spec": text })),
-                None,
-            )
-            .await?
-        }
-        other => other?,
-    };
-    let id = value
-        .get("id")
-        .map(|v| {
-            v.as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| v.to_string())
-        })
-        .ok_or_else(|| ApiError {
-            status: 0,
-            message: "the server answered without an id".into(),
-            details: value.clone(),
-        })?;
+    let value = call("POST", "/api/specs", Body::Text(text.to_owned()), None).await?;
+    let id = id_of(&value)?;
     let url = value
         .get("url")
         .and_then(Value::as_str)
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("/s/{id}"));
+        .map_or_else(|| format!("/s/{id}"), str::to_owned);
     Ok(StoredSpec { id, url })
 }
 
-/// `GET /api/specs/{id}`: the stored text.
+/// `GET /api/specs/{id}`: the stored text (literal secrets come back masked).
 pub async fn load_spec(id: &str) -> ApiResult<String> {
     let value = call(
         "GET",
@@ -156,15 +133,27 @@ pub async fn load_spec(id: &str) -> ApiResult<String> {
         None,
     )
     .await?;
-    ["text", "spec", "yaml", "content"]
-        .iter()
-        .find_map(|k| value.get(*k).and_then(Value::as_str))
+    value
+        .get("text")
+        .and_then(Value::as_str)
         .map(str::to_owned)
-        .or_else(|| value.as_str().map(str::to_owned))
         .ok_or_else(|| ApiError {
             status: 0,
             message: "the stored spec has no text".into(),
             details: value,
+        })
+}
+
+/// The `id` of a `{id, url}` answer.
+fn id_of(value: &Value) -> ApiResult<String> {
+    value
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError {
+            status: 0,
+            message: "the server answered without an id".into(),
+            details: value.clone(),
         })
 }
 
@@ -186,18 +175,7 @@ pub async fn create_deployment(
         SpecSource::Id(id) => body["specId"] = Value::String(id.to_owned()),
     }
     let value = call("POST", "/api/deployments", Body::Json(body), Some(token)).await?;
-    value
-        .get("id")
-        .map(|v| {
-            v.as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| v.to_string())
-        })
-        .ok_or_else(|| ApiError {
-            status: 0,
-            message: "the server answered without an id".into(),
-            details: value,
-        })
+    id_of(&value)
 }
 
 /// One endpoint of a deployment.
