@@ -2,6 +2,7 @@
 //! Monaco markers (UTF-16 columns), Problems rows, counts and graph data.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use shared::graph::{EdgeKind, ResourceKind};
@@ -174,26 +175,31 @@ pub fn run(text: &str) -> Output {
 }
 
 fn graph_data(analysis: &Analysis) -> GraphData {
+    // Errors and warnings per service, from each diagnostic's JSON path
+    // (`/services/<escaped name>/…`): one pass over the diagnostics.
+    let mut per_service: HashMap<&str, (usize, usize)> = HashMap::new();
+    for d in &analysis.diagnostics {
+        let Some(rest) = d.path.strip_prefix("/services/") else {
+            continue;
+        };
+        let segment = rest.split('/').next().unwrap_or(rest);
+        let counts = per_service.entry(segment).or_default();
+        match d.severity {
+            Severity::Error => counts.0 += 1,
+            Severity::Warning => counts.1 += 1,
+            Severity::Info => {}
+        }
+    }
     let nodes = analysis
         .graph
         .nodes
         .iter()
         .map(|n| {
-            let prefix = format!("/services/{}", n.id.replace('~', "~0").replace('/', "~1"));
-            let mine = analysis.diagnostics.iter().filter(|d| {
-                d.path == prefix
-                    || d.path
-                        .strip_prefix(&prefix)
-                        .is_some_and(|rest| rest.starts_with('/'))
-            });
-            let (mut errors, mut warnings) = (0, 0);
-            for d in mine {
-                match d.severity {
-                    Severity::Error => errors += 1,
-                    Severity::Warning => warnings += 1,
-                    Severity::Info => {}
-                }
-            }
+            let segment = n.id.replace('~', "~0").replace('/', "~1");
+            let (errors, warnings) = per_service
+                .get(segment.as_str())
+                .copied()
+                .unwrap_or_default();
             GraphNode {
                 id: n.id.clone(),
                 passive: n.kind == ResourceKind::Passive,

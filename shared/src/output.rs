@@ -96,11 +96,15 @@ pub fn json_file(path: &str, text: &str, diagnostics: &[Diagnostic]) -> JsonFile
     }
 }
 
+/// The JSON report for one spec.
+pub fn json_report(path: &str, text: &str, diagnostics: &[Diagnostic]) -> JsonReport {
+    JsonReport::new(vec![json_file(path, text, diagnostics)])
+}
+
 /// The JSON report for one spec, as a string (what `POST /api/validate` answers
 /// and what the wasm build returns).
 pub fn json_report_string(path: &str, text: &str, diagnostics: &[Diagnostic]) -> String {
-    let report = JsonReport::new(vec![json_file(path, text, diagnostics)]);
-    serde_json::to_string(&report).expect("report serializes")
+    serde_json::to_string(&json_report(path, text, diagnostics)).expect("report serializes")
 }
 
 /// rustc-style rendering: header, location, the source line, carets, help.

@@ -185,7 +185,7 @@ fn check_spec(text: &str) -> Result<shared::Analysis, AppError> {
     if analysis.has_errors() {
         return Err(AppError::InvalidSpec {
             count: analysis.summary().errors,
-            report: super::lint_report(text),
+            report: super::lint_report(text, &analysis.diagnostics),
         });
     }
     Ok(analysis)

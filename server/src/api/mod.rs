@@ -399,7 +399,7 @@ pub async fn get_spec(
     // Stored specs are public: literal passwords are shown masked (the stored
     // text, used for deployments, keeps them).
     let text = shared::redact::mask_literal_secrets(&text);
-    let report = lint_report(&text);
+    let report = lint_report(&text, &shared::check(&text));
     Ok(Json(StoredSpec {
         id,
         text,
@@ -408,8 +408,8 @@ pub async fn get_spec(
     }))
 }
 
-pub fn lint_report(text: &str) -> Value {
-    let analysis = shared::analyze(text);
-    let s = shared::output::json_report_string("spec.yaml", text, &analysis.diagnostics);
-    serde_json::from_str(&s).unwrap_or(Value::Null)
+/// The lint report of an analysed spec, as JSON (the shape of `/api/validate`).
+pub fn lint_report(text: &str, diagnostics: &[shared::Diagnostic]) -> Value {
+    serde_json::to_value(shared::output::json_report("spec.yaml", text, diagnostics))
+        .unwrap_or(Value::Null)
 }
