@@ -18,6 +18,7 @@ if [[ "${1:-}" == "--tests" ]]; then
   need debootstrap debootstrap
   need mariadb mariadb-client
   need hyperfine hyperfine
+  need sysbench sysbench
 fi
 if ((${#want[@]})); then
   sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"

@@ -181,6 +181,10 @@ pub async fn create_deployment(
 /// One endpoint of a deployment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Endpoint {
+    /// `Master`, `Replica` (reader), `Replica-1`.
+    pub name: String,
+    /// `service` (one per service: the reader for replicas) or `replica`.
+    pub kind: String,
     pub resource: String,
     pub replica: Option<u64>,
     pub host: String,
@@ -205,6 +209,16 @@ fn deployment(value: &Value) -> Deployment {
         .map(|list| {
             list.iter()
                 .map(|e| Endpoint {
+                    name: e
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_owned(),
+                    kind: e
+                        .get("kind")
+                        .and_then(Value::as_str)
+                        .unwrap_or("service")
+                        .to_owned(),
                     resource: e
                         .get("resource")
                         .and_then(Value::as_str)

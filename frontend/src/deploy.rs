@@ -442,14 +442,34 @@ fn follow(
 
 #[component]
 fn Endpoints(deployment: Deployment, values: BTreeMap<String, String>) -> impl IntoView {
+    let per_replica: Vec<String> = deployment
+        .endpoints
+        .iter()
+        .filter(|e| e.kind == "replica")
+        .map(|e| e.resource.clone())
+        .collect();
+    let zones = zones_of(&deployment.raw);
+    let serverless = serverless_line(&deployment.raw);
     view! {
+        {serverless.map(|line| view! { <p class="serverless" data-testid="serverless">{line}</p> })}
         <ul class="endpoints" data-testid="endpoints">
             {deployment.endpoints.into_iter().map(|e| {
                 let cmd = mysql_command(&e, &values);
                 let c2 = cmd.clone();
+                let label = match e.replica {
+                    Some(r) => {
+                        let zone = zones
+                            .get(&(e.resource.clone(), r))
+                            .map(|z| format!(" ({z})"))
+                            .unwrap_or_default();
+                        format!("{} #{r}{zone}", e.resource)
+                    }
+                    None if per_replica.contains(&e.resource) => format!("{} (reader)", e.resource),
+                    None => e.resource.clone(),
+                };
                 view! {
-                    <li data-testid="endpoint">
-                        <span class="res">{format!("{}{}", e.resource, e.replica.map(|r| format!(" #{r}")).unwrap_or_default())}</span>
+                    <li data-testid="endpoint" data-kind=e.kind.clone()>
+                        <span class="res">{label}</span>
                         <code>{format!("{}:{}", e.host, e.port)}</code>
                         <code class="cmd" data-testid="mysql-command">{cmd}</code>
                         <button on:click=move |_| copy(&c2)>"Copy"</button>
@@ -582,4 +602,38 @@ pub fn DeployPanel() -> impl IntoView {
             </div>
         })}
     }
+}
+
+/// (resource, replica) → zone, from the deployment's containers.
+fn zones_of(raw: &serde_json::Value) -> BTreeMap<(String, u64), String> {
+    raw.get("containers")
+        .and_then(|c| c.as_array())
+        .map(|list| {
+            list.iter()
+                .filter_map(|c| {
+                    Some((
+                        (
+                            c.get("resource")?.as_str()?.to_owned(),
+                            c.get("replica")?.as_u64()?,
+                        ),
+                        c.get("zone")?.as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// "Sleeps after 300 s without a client · 2 wakes · 2 stops".
+fn serverless_line(raw: &serde_json::Value) -> Option<String> {
+    let s = raw.get("serverless")?;
+    if !s.get("autoStop")?.as_bool()? {
+        return Some("Auto-stop is off (not every service enables it)".into());
+    }
+    Some(format!(
+        "Sleeps after {} s without a client; a connection wakes it · {} wake(s) · {} stop(s)",
+        s.get("idleStopAfterSecs")?.as_u64()?,
+        s.get("wakes").and_then(|v| v.as_u64()).unwrap_or(0),
+        s.get("stops").and_then(|v| v.as_u64()).unwrap_or(0),
+    ))
 }

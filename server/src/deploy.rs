@@ -47,6 +47,8 @@ pub const LABEL_DEPLOYMENT: &str = "org.specstudio.deployment";
 pub const LABEL_RESOURCE: &str = "org.specstudio.resource";
 pub const LABEL_REPLICA: &str = "org.specstudio.replica";
 pub const LABEL_CONFIG: &str = "org.specstudio.config-hash";
+/// The (simulated) zone of a replica of an `enableMultiZone` service.
+pub const LABEL_ZONE: &str = "org.specstudio.zone";
 /// Which server (data dir) owns an object: orphan clean-up only touches its own.
 pub const LABEL_INSTANCE: &str = "org.specstudio.instance";
 pub const MANAGED_BY: &str = "specstudio";
@@ -175,12 +177,13 @@ pub struct DesiredContainer {
     pub aliases: Vec<String>,
     pub nano_cpus: Option<i64>,
     pub memory: Option<i64>,
-    pub endpoint: bool,
     pub probe: Probe,
     /// Compose `entrypoint` (templates resolved); `None`: the image's.
     pub entrypoint: Option<Vec<String>>,
     /// Compose `command` (templates resolved); `None`: the image's.
     pub command: Option<Vec<String>>,
+    /// Zone label (`enableMultiZone`): zones are labels on one Docker host.
+    pub zone: Option<String>,
     pub config_hash: String,
 }
 
@@ -190,6 +193,9 @@ impl DesiredContainer {
         l.insert(LABEL_RESOURCE.into(), self.resource.clone());
         l.insert(LABEL_REPLICA.into(), self.replica.to_string());
         l.insert(LABEL_CONFIG.into(), self.config_hash.clone());
+        if let Some(z) = &self.zone {
+            l.insert(LABEL_ZONE.into(), z.clone());
+        }
         l
     }
 }
@@ -235,6 +241,48 @@ impl StartStep {
     }
 }
 
+/// `serverlessConfiguration` of a service, as the server applies it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerlessPolicy {
+    pub auto_stop: bool,
+    /// `minimumNodesInPool`: instances kept created (stopped, data directory
+    /// initialised) while the deployment sleeps; the others are removed and
+    /// recreated on wake (their volumes are always kept).
+    pub warm_pool: u32,
+}
+
+/// `autoscaling` of a service; minutes are scaled by the server's
+/// `--autoscale-minute-secs`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AutoscalePolicy {
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    pub idle_threshold: f64,
+    pub idle_minutes: f64,
+    pub over_threshold: f64,
+    pub over_minutes: f64,
+}
+
+/// What the server does around a service's containers: its endpoints,
+/// serverless behaviour and autoscaling.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServicePolicy {
+    pub resource: String,
+    /// Network alias (also the container-name stem).
+    pub alias: String,
+    /// The container port the service's endpoints forward to (the
+    /// serverless `targetPort`, else the first port); `None`: no endpoint.
+    pub port: Option<u16>,
+    /// Instances running now (the replica-count param, or the autoscaler's
+    /// count when it has moved it).
+    pub replicas: u32,
+    /// `enableEndpointPerReplica`: a stable endpoint per replica as well.
+    pub endpoint_per_replica: bool,
+    pub serverless: Option<ServerlessPolicy>,
+    pub autoscaling: Option<AutoscalePolicy>,
+    pub multi_zone: bool,
+}
+
 /// The whole desired stack of a deployment, in creation order.
 #[derive(Clone, Debug)]
 pub struct DesiredStack {
@@ -243,9 +291,70 @@ pub struct DesiredStack {
     pub containers: Vec<DesiredContainer>,
     /// Every service that runs containers, dependencies first.
     pub start_order: Vec<StartStep>,
+    /// One per service that runs containers, in start order.
+    pub services: Vec<ServicePolicy>,
+    /// `omnistrateLogging` (or `x-customer-integrations.logs`): keep logs.
+    pub logging: bool,
+    /// `omnistrateMetrics` (or `x-customer-integrations.metrics`).
+    pub metrics: bool,
+}
+
+/// Server-side inputs of [`plan_with`] beyond the spec and its params.
+#[derive(Clone, Debug, Default)]
+pub struct PlanContext<'a> {
+    pub images: Option<&'a ImageMap>,
+    pub host_cpus: f64,
+    /// Zone names for `enableMultiZone` services (round-robin by replica).
+    pub zones: &'a [String],
+    /// Replica counts set by the autoscaler, by service.
+    pub replica_overrides: Option<&'a BTreeMap<String, u32>>,
 }
 
 impl DesiredStack {
+    /// The policy of a service.
+    pub fn service(&self, resource: &str) -> Option<&ServicePolicy> {
+        self.services.iter().find(|s| s.resource == resource)
+    }
+
+    /// The stable endpoints the server listens on: one per service with a
+    /// port (a replica service's is the reader endpoint), and one per replica
+    /// with `enableEndpointPerReplica`.
+    pub fn endpoint_specs(&self) -> Vec<crate::endpoints::EndpointSpec> {
+        use crate::endpoints::EndpointSpec;
+        let mut out = Vec::new();
+        for s in &self.services {
+            if s.port.is_none() || s.replicas == 0 {
+                continue;
+            }
+            out.push(EndpointSpec {
+                name: s.resource.clone(),
+                resource: s.resource.clone(),
+                replica: None,
+            });
+            if s.endpoint_per_replica {
+                for r in 0..s.replicas {
+                    out.push(EndpointSpec {
+                        name: format!("{}-{r}", s.resource),
+                        resource: s.resource.clone(),
+                        replica: Some(r),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether the deployment stops when idle: every service that runs
+    /// containers asks for it (a service that did not is never stopped, and
+    /// services are linked, so the deployment sleeps as a whole).
+    pub fn auto_stop(&self) -> bool {
+        let running: Vec<_> = self.services.iter().filter(|s| s.replicas > 0).collect();
+        !running.is_empty()
+            && running
+                .iter()
+                .all(|s| s.serverless.as_ref().is_some_and(|p| p.auto_stop))
+    }
+
     /// The start step of a service.
     pub fn step(&self, resource: &str) -> Option<&StartStep> {
         self.start_order.iter().find(|s| s.resource == resource)
@@ -628,6 +737,73 @@ pub fn plan(
     images: &ImageMap,
     host_cpus: f64,
 ) -> Result<DesiredStack, Vec<PlanIssue>> {
+    plan_with(
+        analysis,
+        params,
+        deployment,
+        &PlanContext {
+            images: Some(images),
+            host_cpus,
+            ..PlanContext::default()
+        },
+    )
+}
+
+fn serverless_policy(service: &Service) -> Option<ServerlessPolicy> {
+    let s = service.capabilities.as_ref()?.serverless.as_ref()?;
+    Some(ServerlessPolicy {
+        auto_stop: s.enable_auto_stop.as_ref().is_some_and(|b| b.value),
+        warm_pool: s.minimum_nodes_in_pool.as_ref().map_or(0, |n| {
+            n.value.clamp(0.0, MAX_INSTANCES_PER_SERVICE as f64) as u32
+        }),
+    })
+}
+
+fn autoscale_policy(service: &Service, configured: u32) -> Option<AutoscalePolicy> {
+    let a = service.capabilities.as_ref()?.autoscaling.as_ref()?;
+    let whole = |v: &Option<shared::model::Spanned<f64>>, default: u32| {
+        v.as_ref().map_or(default, |n| {
+            n.value.clamp(0.0, MAX_INSTANCES_PER_SERVICE as f64) as u32
+        })
+    };
+    let min_replicas = whole(&a.min_replicas, 1);
+    let max_replicas = whole(&a.max_replicas, configured.max(min_replicas)).max(min_replicas);
+    Some(AutoscalePolicy {
+        min_replicas,
+        max_replicas,
+        idle_threshold: a.idle_threshold_or_default(),
+        idle_minutes: a.idle_minutes_or_default().max(0.0),
+        over_threshold: a.over_threshold_or_default(),
+        over_minutes: a.over_minutes_or_default().max(0.0),
+    })
+}
+
+/// Whether the spec turns on an integration: `x-omnistrate-integrations`
+/// (`omnistrateLogging`…) or `x-customer-integrations` (`logs`…).
+fn integration(analysis: &Analysis, omnistrate: &str, customer: &str) -> bool {
+    let spec = &analysis.spec;
+    spec.integrations.iter().any(|i| i.name.value == omnistrate)
+        || spec
+            .root
+            .and_then(|r| analysis.tree.get_value(r, "x-customer-integrations"))
+            .is_some_and(|n| analysis.tree.get(n, customer).is_some())
+}
+
+/// Build the desired stack with the server's context (zones, autoscaled
+/// replica counts).
+pub fn plan_with(
+    analysis: &Analysis,
+    params: &ResolvedParams,
+    deployment: &str,
+    ctx: &PlanContext<'_>,
+) -> Result<DesiredStack, Vec<PlanIssue>> {
+    let no_images = ImageMap::default();
+    let images = ctx.images.unwrap_or(&no_images);
+    let host_cpus = if ctx.host_cpus > 0.0 {
+        ctx.host_cpus
+    } else {
+        1.0
+    };
     let spec = &analysis.spec;
     let mut issues = Vec::new();
     let mut values = Values::from_params(params);
@@ -639,6 +815,7 @@ pub fn plan(
         ports: Vec<u16>,
     }
     let mut pre = Vec::new();
+    let mut policies: Vec<ServicePolicy> = Vec::new();
     let mut used_aliases = BTreeSet::new();
     for index in service_order(analysis) {
         let service = &spec.services[index];
@@ -651,10 +828,20 @@ pub fn plan(
             });
             continue;
         }
-        let count = replica_count(service, params).unwrap_or_else(|e| {
+        let configured = replica_count(service, params).unwrap_or_else(|e| {
             issues.push(e);
             0
         });
+        let autoscaling = autoscale_policy(service, configured);
+        // the autoscaler's count, kept within the policy's bounds
+        let count = match (
+            ctx.replica_overrides
+                .and_then(|o| o.get(&service.name.value)),
+            &autoscaling,
+        ) {
+            (Some(n), Some(a)) => (*n).clamp(a.min_replicas, a.max_replicas),
+            _ => configured,
+        };
         let lim = limits(service, params).unwrap_or_else(|e| {
             issues.push(e);
             None
@@ -703,6 +890,21 @@ pub fn plan(
             values.set_sys(name, "compute.node.cores", &(*cpus as u64).to_string());
             values.set_sys(name, "compute.node.memory", &(mib / 1024).to_string());
         }
+        let capabilities = service.capabilities.as_ref();
+        policies.push(ServicePolicy {
+            resource: name.clone(),
+            alias: alias.clone(),
+            port: ports.first().copied(),
+            replicas: count,
+            endpoint_per_replica: capabilities
+                .and_then(|c| c.enable_endpoint_per_replica.as_ref())
+                .is_some_and(|e| e.value),
+            serverless: serverless_policy(service),
+            autoscaling,
+            multi_zone: capabilities
+                .and_then(|c| c.enable_multi_zone.as_ref())
+                .is_some_and(|e| e.value),
+        });
         pre.push(Pre {
             index,
             count,
@@ -722,11 +924,6 @@ pub fn plan(
             .unwrap_or_default();
         let image = images.map(&source_image);
         let bitnami = is_bitnami_mysql(&source_image, &image);
-        let per_replica = service
-            .capabilities
-            .as_ref()
-            .and_then(|c| c.enable_endpoint_per_replica.as_ref())
-            .is_some_and(|e| e.value);
         let mut args = Vec::new();
         for field in ["entrypoint", "command"] {
             match read_args(&analysis.tree, service, field) {
@@ -841,10 +1038,14 @@ pub fn plan(
                 aliases: vec![p.alias.clone(), cname],
                 nano_cpus,
                 memory,
-                endpoint: per_replica || replica == 0,
                 probe,
                 entrypoint,
                 command,
+                zone: policies
+                    .iter()
+                    .find(|s| &s.resource == name)
+                    .filter(|s| s.multi_zone && !ctx.zones.is_empty())
+                    .map(|_| ctx.zones[replica as usize % ctx.zones.len()].clone()),
                 config_hash: String::new(),
             };
             c.config_hash = config_hash(&c);
@@ -893,6 +1094,9 @@ pub fn plan(
             network: format!("ss-{deployment}"),
             containers,
             start_order,
+            services: policies,
+            logging: integration(analysis, "omnistrateLogging", "logs"),
+            metrics: integration(analysis, "omnistrateMetrics", "metrics"),
         })
     } else {
         Err(issues)
@@ -922,6 +1126,9 @@ fn config_hash(c: &DesiredContainer) -> String {
     }
     if let Some(cmd) = &c.command {
         h.update(format!("command{cmd:?}").as_bytes());
+    }
+    if let Some(zone) = &c.zone {
+        h.update(format!("zone{zone}").as_bytes());
     }
     hex(&h.finalize()[..8])
 }
@@ -1205,32 +1412,107 @@ mod tests {
                 },
             ]
         );
-        // endpointPerReplica (Replica): one endpoint per replica; the master
-        // (no endpointPerReplica) has one
-        let endpoints: Vec<(&str, u32)> = stack
-            .containers
-            .iter()
-            .filter(|c| c.endpoint)
-            .map(|c| (c.resource.as_str(), c.replica))
-            .collect();
+        // endpointPerReplica (Replica): the reader plus one per replica; the
+        // master (no endpointPerReplica) has its service endpoint
+        let names = |stack: &DesiredStack| -> Vec<String> {
+            stack.endpoint_specs().into_iter().map(|e| e.name).collect()
+        };
         assert_eq!(
-            endpoints,
-            vec![
-                ("Master", 0),
-                ("Replica", 0),
-                ("Replica", 1),
-                ("Replica", 2)
-            ]
+            names(&stack),
+            ["Master", "Replica", "Replica-0", "Replica-1", "Replica-2"]
         );
-        // without endpointPerReplica a scaled service has one endpoint
+        // without endpointPerReplica a scaled service has its reader only
         let single = text.replace("      endpointPerReplica: true\n", "");
         let stack = plan_text(&single, &given).unwrap();
-        let endpoints: Vec<(&str, u32)> = stack
+        assert_eq!(names(&stack), ["Master", "Replica"]);
+    }
+
+    #[test]
+    fn seed_policies_zones_and_autoscaled_counts() {
+        let text = include_str!("../../examples/serverless-mysql-master-replica.yaml");
+        let a = shared::analyze(text);
+        let given = [
+            ("masterInstanceType", "t3.small"),
+            ("replicaInstanceType", "t3.small"),
+            ("mysqlUsername", "app"),
+            ("mysqlDatabase", "appdb"),
+            ("numReadReplicas", "2"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String((*v).into())))
+        .collect();
+        let params = shared::params::resolve(&a.spec, &given, &mut |_| "gen".into()).unwrap();
+        let zones = vec!["za".to_owned(), "zb".to_owned()];
+        let plan_n = |overrides: &BTreeMap<String, u32>| {
+            plan_with(
+                &a,
+                &params,
+                "abc",
+                &PlanContext {
+                    images: None,
+                    host_cpus: 2.0,
+                    zones: &zones,
+                    replica_overrides: Some(overrides),
+                },
+            )
+            .unwrap()
+        };
+        let stack = plan_n(&BTreeMap::new());
+        let master = stack.service("Master").unwrap();
+        assert_eq!(
+            master.serverless,
+            Some(ServerlessPolicy {
+                auto_stop: true,
+                warm_pool: 1
+            })
+        );
+        assert_eq!(master.port, Some(3306));
+        assert!(master.autoscaling.is_none() && !master.multi_zone);
+        let replica = stack.service("Replica").unwrap();
+        assert_eq!(replica.replicas, 2);
+        assert_eq!(
+            replica.autoscaling,
+            Some(AutoscalePolicy {
+                min_replicas: 1,
+                max_replicas: 5,
+                idle_threshold: 20.0,
+                idle_minutes: 2.0,
+                over_threshold: 80.0,
+                over_minutes: 3.0,
+            })
+        );
+        assert!(stack.auto_stop(), "both services enable auto-stop");
+        assert!(stack.logging && stack.metrics, "the seed's integrations");
+        // zones round-robin over the replicas of the multi-zone service only
+        let zone_of: Vec<(String, Option<String>)> = stack
             .containers
             .iter()
-            .filter(|c| c.endpoint)
-            .map(|c| (c.resource.as_str(), c.replica))
+            .map(|c| (c.name.clone(), c.zone.clone()))
             .collect();
-        assert_eq!(endpoints, vec![("Master", 0), ("Replica", 0)]);
+        assert_eq!(
+            zone_of,
+            vec![
+                ("ss-abc-master-0".to_owned(), None),
+                ("ss-abc-replica-0".to_owned(), Some("za".to_owned())),
+                ("ss-abc-replica-1".to_owned(), Some("zb".to_owned())),
+            ]
+        );
+        assert_eq!(
+            stack.containers[1]
+                .labels("abc")
+                .get(LABEL_ZONE)
+                .map(String::as_str),
+            Some("za")
+        );
+        // the autoscaler's count wins, within minReplicas..maxReplicas
+        for (set, expect) in [(4, 4), (9, 5), (0, 1)] {
+            let o = BTreeMap::from([("Replica".to_owned(), set)]);
+            assert_eq!(plan_n(&o).service("Replica").unwrap().replicas, expect);
+        }
+        // one service without auto-stop keeps the whole deployment awake
+        let partial = text.replacen("enableAutoStop: true", "enableAutoStop: false", 1);
+        let a2 = shared::analyze(&partial);
+        let stack = plan_with(&a2, &params, "abc", &PlanContext::default()).unwrap();
+        assert!(!stack.auto_stop());
     }
 }

@@ -6,11 +6,18 @@
 //!   [`provision`] talks to Docker, [`controller`] reconciles one toward the
 //!   other, [`store`] keeps state in SQLite, [`mysql`] is the tiny client
 //!   used for readiness and replication probes.
+//! - Around running containers: [`endpoints`] owns the stable TCP endpoints
+//!   (wake-on-connect, balancing, draining), the controller's serverless and
+//!   autoscaling loops put deployments to sleep, wake them and scale them
+//!   ([`autoscale`] decides), [`logs`] keeps container logs.
 
 pub mod api;
+pub mod autoscale;
 pub mod cli;
 pub mod controller;
 pub mod deploy;
+pub mod endpoints;
+pub mod logs;
 pub mod mysql;
 pub mod provision;
 pub mod serve;

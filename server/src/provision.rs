@@ -73,6 +73,27 @@ impl ObservedContainer {
 }
 
 /// Every labelled object of a deployment.
+/// Cumulative CPU time of a container at an instant (Docker stats).
+#[derive(Clone, Copy, Debug)]
+pub struct UsageSample {
+    pub at: std::time::Instant,
+    /// Total CPU time used since the container started, in nanoseconds.
+    pub cpu_ns: u64,
+    pub memory_bytes: u64,
+}
+
+impl UsageSample {
+    /// CPU used between `earlier` and `self`, as a percent of `limit_cpus`
+    /// (the container's CPU limit, or the host's CPUs without one).
+    pub fn cpu_percent_since(&self, earlier: &UsageSample, limit_cpus: f64) -> Option<f64> {
+        let wall = self.at.checked_duration_since(earlier.at)?.as_nanos() as f64;
+        if wall <= 0.0 || limit_cpus <= 0.0 || self.cpu_ns < earlier.cpu_ns {
+            return None;
+        }
+        Some((self.cpu_ns - earlier.cpu_ns) as f64 / wall / limit_cpus * 100.0)
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Observed {
     pub containers: Vec<ObservedContainer>,
@@ -499,6 +520,74 @@ impl Engine {
                 status_code: 304, ..
             }) => Ok(()),
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Stop a container (kept, with its volumes); `Ok` when already stopped
+    /// or gone.
+    pub async fn stop(&self, name: &str, grace_secs: i32) -> Result<(), EngineError> {
+        let result = self
+            .docker
+            .stop_container(
+                name,
+                Some(StopContainerOptionsBuilder::default().t(grace_secs).build()),
+            )
+            .await;
+        match result {
+            // 304: already stopped
+            Err(DockerError::DockerResponseServerError {
+                status_code: 304, ..
+            }) => Ok(()),
+            other => ignore_not_found(other),
+        }
+    }
+
+    /// One CPU/memory sample of a running container (`None`: not running).
+    pub async fn usage_sample(&self, name: &str) -> Result<Option<UsageSample>, EngineError> {
+        let mut stream = self.docker.stats(
+            name,
+            Some(
+                bollard::query_parameters::StatsOptionsBuilder::default()
+                    .stream(false)
+                    .one_shot(true)
+                    .build(),
+            ),
+        );
+        match stream.next().await {
+            None => Ok(None),
+            Some(Err(e)) => {
+                let e: EngineError = e.into();
+                if e.is_not_found() {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+            Some(Ok(s)) => {
+                let cpu_ns = s
+                    .cpu_stats
+                    .as_ref()
+                    .and_then(|c| c.cpu_usage.as_ref())
+                    .and_then(|u| u.total_usage);
+                let Some(cpu_ns) = cpu_ns else {
+                    return Ok(None);
+                };
+                let memory = s.memory_stats.as_ref().map_or(0, |m| {
+                    // like `docker stats`: usage without the page cache
+                    let cache = m
+                        .stats
+                        .as_ref()
+                        .and_then(|st| st.get("inactive_file").or_else(|| st.get("cache")))
+                        .copied()
+                        .unwrap_or(0);
+                    m.usage.unwrap_or(0).saturating_sub(cache)
+                });
+                Ok(Some(UsageSample {
+                    at: std::time::Instant::now(),
+                    cpu_ns,
+                    memory_bytes: memory,
+                }))
+            }
         }
     }
 

@@ -4,12 +4,13 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
 use tracing::{info, warn};
 
 use crate::api::{self, AppState};
-use crate::controller::Controller;
+use crate::controller::{Controller, RuntimeSettings};
 use crate::deploy::ImageMap;
 use crate::provision::Engine;
 use crate::store::Store;
@@ -41,6 +42,67 @@ pub struct ServeArgs {
     /// The built web UI.
     #[arg(long, env = "SPECSTUDIO_DIST_DIR", default_value = "dist")]
     pub dist_dir: PathBuf,
+    /// Seconds without a client connection after which a deployment whose
+    /// services all enable `enableAutoStop` is stopped (volumes kept).
+    #[arg(long, env = "SPECSTUDIO_IDLE_STOP_AFTER", default_value_t = 300, value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub idle_stop_after: u64,
+    /// Seconds an autoscaling "minute" lasts (lets tests run the policy's
+    /// minute windows in seconds).
+    #[arg(long, env = "SPECSTUDIO_AUTOSCALE_MINUTE_SECS", default_value_t = 60.0, value_name = "SECS",
+        value_parser = positive_secs)]
+    pub autoscale_minute_secs: f64,
+    /// Zones replicas of `enableMultiZone` services are spread over
+    /// (round-robin). One Docker host: zones are labels.
+    #[arg(
+        long,
+        env = "SPECSTUDIO_ZONES",
+        value_delimiter = ',',
+        default_value = "zone-a,zone-b,zone-c"
+    )]
+    pub zones: Vec<String>,
+    /// Seconds a replica being removed may keep serving its open connections.
+    #[arg(long, env = "SPECSTUDIO_DRAIN_TIMEOUT", default_value_t = 30, value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub drain_timeout: u64,
+    /// Seconds a client is held on an endpoint while its deployment wakes.
+    #[arg(long, env = "SPECSTUDIO_WAKE_TIMEOUT", default_value_t = 120, value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub wake_timeout: u64,
+}
+
+fn positive_secs(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.05..=3600.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "`{s}` is not a number of seconds between 0.05 and 3600"
+        )),
+    }
+}
+
+impl ServeArgs {
+    /// The controller's runtime settings from these flags.
+    pub fn runtime_settings(&self, data_dir: &Path) -> RuntimeSettings {
+        let zones: Vec<String> = self
+            .zones
+            .iter()
+            .map(|z| z.trim().to_owned())
+            .filter(|z| !z.is_empty())
+            .collect();
+        RuntimeSettings {
+            idle_stop_after: Duration::from_secs(self.idle_stop_after),
+            autoscale_minute: Duration::from_secs_f64(self.autoscale_minute_secs),
+            zones: if zones.is_empty() {
+                RuntimeSettings::default().zones
+            } else {
+                zones
+            },
+            drain_timeout: Duration::from_secs(self.drain_timeout),
+            wake_timeout: Duration::from_secs(self.wake_timeout),
+            bind_address: self.bind_address.clone(),
+            logs_dir: Some(data_dir.join("logs")),
+        }
+    }
 }
 
 fn default_data_dir() -> PathBuf {
@@ -190,7 +252,12 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         }
     };
     let reachable = engine.is_some();
-    let ctl = Arc::new(Controller::new(store, engine, images));
+    let ctl = Arc::new(Controller::with_settings(
+        store,
+        engine,
+        images,
+        args.runtime_settings(&data_dir),
+    ));
     if reachable {
         ctl.startup().await;
     } else {
@@ -202,6 +269,8 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         );
     }
     ctl.spawn_watch(std::time::Duration::from_secs(10));
+    ctl.spawn_idle_stopper();
+    ctl.spawn_autoscaler();
     let state = AppState::new(ctl, token.clone(), Some(args.dist_dir.clone()));
     let shutdown = state.shutdown.clone();
     let listener = tokio::net::TcpListener::bind(args.addr)

@@ -1,6 +1,7 @@
 //! Durable state in SQLite (`<data-dir>/specstudio.db`): specs, deployments
 //! (desired params including secrets — stored, never returned) and events.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -32,6 +33,9 @@ pub fn now_ms() -> i64 {
 #[serde(rename_all = "lowercase")]
 pub enum Desired {
     Running,
+    /// Asleep: stopped after being idle (serverless auto-stop); a client
+    /// connecting to an endpoint wakes it.
+    Stopped,
     Deleted,
 }
 
@@ -42,7 +46,9 @@ pub enum Status {
     Provisioning,
     Running,
     Degraded,
+    Stopping,
     Stopped,
+    Waking,
     Failed,
     Deleting,
 }
@@ -53,7 +59,9 @@ impl Status {
             Status::Provisioning => "provisioning",
             Status::Running => "running",
             Status::Degraded => "degraded",
+            Status::Stopping => "stopping",
             Status::Stopped => "stopped",
+            Status::Waking => "waking",
             Status::Failed => "failed",
             Status::Deleting => "deleting",
         }
@@ -62,17 +70,21 @@ impl Status {
         match s {
             "running" => Status::Running,
             "degraded" => Status::Degraded,
+            "stopping" => Status::Stopping,
             "stopped" => Status::Stopped,
+            "waking" => Status::Waking,
             "failed" => Status::Failed,
             "deleting" => Status::Deleting,
             _ => Status::Provisioning,
         }
     }
-    pub const ALL: [Status; 6] = [
+    pub const ALL: [Status; 8] = [
         Status::Provisioning,
         Status::Running,
         Status::Degraded,
+        Status::Stopping,
         Status::Stopped,
+        Status::Waking,
         Status::Failed,
         Status::Deleting,
     ];
@@ -182,7 +194,13 @@ impl Store {
              CREATE TABLE IF NOT EXISTS events(
                 seq INTEGER PRIMARY KEY AUTOINCREMENT, deployment_id TEXT NOT NULL,
                 ts INTEGER NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL);
-             CREATE INDEX IF NOT EXISTS events_by_deployment ON events(deployment_id, seq);",
+             CREATE INDEX IF NOT EXISTS events_by_deployment ON events(deployment_id, seq);
+             CREATE TABLE IF NOT EXISTS endpoints(
+                deployment_id TEXT NOT NULL, name TEXT NOT NULL, port INTEGER NOT NULL,
+                PRIMARY KEY(deployment_id, name));
+             CREATE TABLE IF NOT EXISTS scale(
+                deployment_id TEXT NOT NULL, service TEXT NOT NULL, replicas INTEGER NOT NULL,
+                PRIMARY KEY(deployment_id, service));",
         )?;
         // events of deployments whose deletion completed (a late log line
         // can arrive after the record is gone)
@@ -240,10 +258,10 @@ impl Store {
             id: r.get(0)?,
             spec_id: r.get(1)?,
             params: params_from_json(&params),
-            desired: if desired == "deleted" {
-                Desired::Deleted
-            } else {
-                Desired::Running
+            desired: match desired.as_str() {
+                "deleted" => Desired::Deleted,
+                "stopped" => Desired::Stopped,
+                _ => Desired::Running,
             },
             status: Status::parse(&status),
             message: r.get(5)?,
@@ -305,7 +323,56 @@ impl Store {
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM deployments WHERE id = ?1", [id])?;
         tx.execute("DELETE FROM events WHERE deployment_id = ?1", [id])?;
+        tx.execute("DELETE FROM endpoints WHERE deployment_id = ?1", [id])?;
+        tx.execute("DELETE FROM scale WHERE deployment_id = ?1", [id])?;
         tx.commit()?;
+        Ok(())
+    }
+
+    /// The host port an endpoint of the deployment last listened on.
+    pub fn endpoint_port(&self, id: &str, name: &str) -> Result<Option<u16>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT port FROM endpoints WHERE deployment_id = ?1 AND name = ?2",
+                [id, name],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .and_then(|p| u16::try_from(p).ok()))
+    }
+
+    pub fn set_endpoint_port(&self, id: &str, name: &str, port: u16) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO endpoints(deployment_id, name, port) VALUES (?1, ?2, ?3)
+             ON CONFLICT(deployment_id, name) DO UPDATE SET port = excluded.port",
+            params![id, name, port],
+        )?;
+        Ok(())
+    }
+
+    /// Replica counts the autoscaler set, by service.
+    pub fn replica_overrides(&self, id: &str) -> Result<BTreeMap<String, u32>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT service, replicas FROM scale WHERE deployment_id = ?1")?;
+        let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<BTreeMap<_, _>>>()?)
+    }
+
+    pub fn set_replica_override(&self, id: &str, service: &str, replicas: u32) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO scale(deployment_id, service, replicas) VALUES (?1, ?2, ?3)
+             ON CONFLICT(deployment_id, service) DO UPDATE SET replicas = excluded.replicas",
+            params![id, service, replicas],
+        )?;
+        Ok(())
+    }
+
+    /// Forget the autoscaler's counts (an explicit replica count wins).
+    pub fn clear_replica_overrides(&self, id: &str) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM scale WHERE deployment_id = ?1", [id])?;
         Ok(())
     }
 
@@ -379,6 +446,7 @@ impl Store {
 fn desired_str(d: Desired) -> &'static str {
     match d {
         Desired::Running => "running",
+        Desired::Stopped => "stopped",
         Desired::Deleted => "deleted",
     }
 }

@@ -54,14 +54,65 @@ pub struct ContainerView {
     pub replica: u32,
     /// Docker state (`running`, `exited`…) or `missing`.
     pub state: String,
+    /// Zone label (`enableMultiZone`; zones are labels on one Docker host).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+    /// The container's own port published on the loopback address (changes
+    /// when the container restarts; clients use `endpoints`).
+    #[serde(rename = "hostPort", skip_serializing_if = "Option::is_none")]
+    pub host_port: Option<u16>,
+    /// Takes new connections from the endpoints (ready, caught up, not draining).
+    pub routable: bool,
+    /// CPU as a percent of the container's CPU limit (Docker stats).
+    #[serde(rename = "cpuPercent", skip_serializing_if = "Option::is_none")]
+    pub cpu_percent: Option<f64>,
+    #[serde(rename = "memoryBytes", skip_serializing_if = "Option::is_none")]
+    pub memory_bytes: Option<u64>,
+}
+
+/// A stable endpoint the server listens on for the deployment.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Endpoint {
+    /// `Master`, `Replica` (reader), `Replica-1`.
+    pub name: String,
+    pub kind: crate::endpoints::EndpointKind,
+    pub resource: String,
+    /// The replica, for a per-replica endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica: Option<u32>,
+    pub host: String,
+    pub port: u16,
+    /// Connections accepted so far.
+    pub connections: u64,
+    /// Connections open (or held while the deployment wakes).
+    pub active: u64,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct Endpoint {
+pub struct ServerlessView {
+    /// Every service enables `enableAutoStop`: the deployment sleeps when idle.
+    #[serde(rename = "autoStop")]
+    pub auto_stop: bool,
+    #[serde(rename = "idleStopAfterSecs")]
+    pub idle_stop_after_secs: u64,
+    /// Seconds since the last client connection ended (0 while one is open).
+    #[serde(rename = "idleSecs")]
+    pub idle_secs: f64,
+    pub wakes: u64,
+    pub stops: u64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AutoscalingView {
     pub resource: String,
-    pub replica: u32,
-    pub host: String,
-    pub port: u16,
+    pub replicas: u32,
+    #[serde(rename = "minReplicas")]
+    pub min_replicas: u32,
+    #[serde(rename = "maxReplicas")]
+    pub max_replicas: u32,
+    /// Mean CPU (percent of limit) of the replicas taking connections.
+    #[serde(rename = "cpuPercent", skip_serializing_if = "Option::is_none")]
+    pub cpu_percent: Option<f64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -99,6 +150,9 @@ pub struct DeploymentView {
     pub containers: Vec<ContainerView>,
     pub endpoints: Vec<Endpoint>,
     pub replication: Vec<ReplicationView>,
+    /// Auto-stop state, for deployments with a `serverlessConfiguration`.
+    pub serverless: Option<ServerlessView>,
+    pub autoscaling: Vec<AutoscalingView>,
     /// Parameter values, without any secret or `export: false` parameter.
     #[schema(value_type = Object)]
     pub params: BTreeMap<String, String>,
@@ -350,8 +404,37 @@ pub async fn get_one(
     let stack = ctl.plan_record(&rec).ok();
     let observed = ctl.observe(&id).await.unwrap_or_default();
     let host = ctl.probe_host();
+    let net = ctl.endpoints.get(&id);
+    let backends = net.as_ref().map(|n| n.backends()).unwrap_or_default();
+    let usage = net.as_ref().map(|n| n.usage()).unwrap_or_default();
     let mut containers = Vec::new();
-    let mut endpoints = Vec::new();
+    let mut endpoints: Vec<Endpoint> = net
+        .as_ref()
+        .map(|n| n.listeners())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|l| Endpoint {
+            name: l.spec.name.clone(),
+            kind: l.spec.kind(),
+            resource: l.spec.resource.clone(),
+            replica: l.spec.replica,
+            host: ctl.endpoint_host(),
+            port: l.port,
+            connections: l.connections.load(std::sync::atomic::Ordering::Relaxed),
+            active: l.active.load(std::sync::atomic::Ordering::Relaxed),
+        })
+        .collect();
+    // services first, in start order; then each service's replicas
+    let order: Vec<String> = stack
+        .as_ref()
+        .map(|s| s.services.iter().map(|p| p.resource.clone()).collect())
+        .unwrap_or_default();
+    endpoints.sort_by_key(|e| {
+        (
+            order.iter().position(|r| r == &e.resource),
+            e.replica.map_or(0, |r| r + 1),
+        )
+    });
     let mut replication = Vec::new();
     let mut all_running = true;
     let mut any_running = false;
@@ -364,22 +447,22 @@ pub async fn get_one(
             let running = o.is_some_and(|o| o.running());
             all_running &= running;
             any_running |= running;
+            // a stopped container's last sample would mislead
+            let u = usage.get(&c.name).filter(|_| running);
             containers.push(ContainerView {
                 name: c.name.clone(),
                 resource: c.resource.clone(),
                 replica: c.replica,
                 state: state_s,
+                zone: c.zone.clone(),
+                host_port: o.and_then(|o| c.ports.first().and_then(|p| o.ports.get(p).copied())),
+                routable: running
+                    && backends
+                        .get(&c.name)
+                        .is_some_and(|b| b.routable && !b.draining),
+                cpu_percent: u.map(|u| (u.cpu_percent * 10.0).round() / 10.0),
+                memory_bytes: u.map(|u| u.memory_bytes),
             });
-            if let (true, Some(o), Some(port)) = (c.endpoint, o, c.ports.first()) {
-                if let Some(hp) = o.ports.get(port) {
-                    endpoints.push(Endpoint {
-                        resource: c.resource.clone(),
-                        replica: c.replica,
-                        host: host.clone(),
-                        port: *hp,
-                    });
-                }
-            }
         }
         if let Some(engine) = &ctl.engine() {
             let replicas: Vec<_> = stack
@@ -426,7 +509,7 @@ pub async fn get_one(
         }
     }
     let status = match rec.status {
-        Status::Running | Status::Degraded | Status::Stopped if stack.is_some() => {
+        Status::Running | Status::Degraded if stack.is_some() => {
             if !all_running {
                 if any_running {
                     Status::Degraded
@@ -441,7 +524,49 @@ pub async fn get_one(
         }
         s => s,
     };
+    let serverless = stack.as_ref().and_then(|s| {
+        s.services
+            .iter()
+            .any(|p| p.serverless.is_some())
+            .then(|| ServerlessView {
+                auto_stop: s.auto_stop(),
+                idle_stop_after_secs: ctl.settings.idle_stop_after.as_secs(),
+                idle_secs: net.as_ref().map_or(0.0, |n| n.idle_ms() as f64 / 1000.0),
+                wakes: net
+                    .as_ref()
+                    .map_or(0, |n| n.wakes.load(std::sync::atomic::Ordering::Relaxed)),
+                stops: net
+                    .as_ref()
+                    .map_or(0, |n| n.stops.load(std::sync::atomic::Ordering::Relaxed)),
+            })
+    });
+    let autoscaling = stack
+        .as_ref()
+        .map(|s| {
+            s.services
+                .iter()
+                .filter_map(|p| {
+                    let a = p.autoscaling.as_ref()?;
+                    let serving: Vec<f64> = containers
+                        .iter()
+                        .filter(|c| c.resource == p.resource && c.routable)
+                        .filter_map(|c| c.cpu_percent)
+                        .collect();
+                    Some(AutoscalingView {
+                        resource: p.resource.clone(),
+                        replicas: p.replicas,
+                        min_replicas: a.min_replicas,
+                        max_replicas: a.max_replicas,
+                        cpu_percent: (!serving.is_empty())
+                            .then(|| serving.iter().sum::<f64>() / serving.len() as f64),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(Json(DeploymentView {
+        serverless,
+        autoscaling,
         id: rec.id.clone(),
         status,
         message: rec.message.clone(),
@@ -574,6 +699,16 @@ pub async fn patch(
     .map_err(plan_issues)?;
     check_images(&state, &stack).await?;
     state.store().set_params(&id, &params)?;
+    // an explicit replica count replaces the autoscaler's
+    let sets_replicas = spec.services.iter().any(|s| {
+        s.compute
+            .as_ref()
+            .and_then(|c| c.replica_count_api_param.as_ref())
+            .is_some_and(|k| req.params.contains_key(&k.value))
+    });
+    if sets_replicas {
+        state.store().clear_replica_overrides(&id)?;
+    }
     let mut updated = rec.clone();
     updated.params = params.clone();
     state.ctl.register_secrets(&updated, Some(&stack));
@@ -714,4 +849,73 @@ pub async fn events(
         }
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct LogsQuery {
+    /// How many of the newest lines (default 200, at most 5000).
+    pub tail: Option<usize>,
+}
+
+/// Kept container logs (`omnistrateLogging`), newest last, secrets redacted.
+#[utoipa::path(get, path = "/api/deployments/{id}/logs", params(("id" = String, Path), LogsQuery),
+    responses((status = 200, description = "log lines: `<unix ms> [container] line`", content_type = "text/plain"),
+        (status = 404, body = super::error::ErrorBody)))]
+pub async fn logs(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response, AppError> {
+    let rec = get_record(&state, &id)?;
+    let mut q = LogsQuery { tail: None };
+    for pair in query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        match pair.split_once('=') {
+            Some(("tail", v)) => {
+                q.tail = Some(v.parse().map_err(|_| {
+                    AppError::BadRequest(format!(
+                        "`tail` must be a whole number of lines, not `{v}`"
+                    ))
+                })?)
+            }
+            _ => {
+                return Err(AppError::BadRequest(format!(
+                    "unknown query parameter `{}` (known: tail)",
+                    pair.split('=').next().unwrap_or(pair)
+                )))
+            }
+        }
+    }
+    let keeps = state
+        .ctl
+        .plan_record(&rec)
+        .map(|s| s.logging)
+        .unwrap_or(false);
+    if !keeps {
+        return Err(AppError::NotFound(format!(
+            "kept logs of `{id}`: its spec does not enable omnistrateLogging (logs are still streamed as `log` events)"
+        )));
+    }
+    let Some(keeper) = state.ctl.kept_logs() else {
+        return Err(AppError::NotFound(format!("kept logs of `{id}`")));
+    };
+    let lines = keeper
+        .tail(&id, q.tail.unwrap_or(200).min(5000))
+        .map_err(|e| AppError::Internal(format!("reading logs: {e}")))?;
+    let mut body = lines.join("\n");
+    if !body.is_empty() {
+        body.push('\n');
+    }
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
+        state.ctl.hub.redact(&id, &body),
+    )
+        .into_response())
 }

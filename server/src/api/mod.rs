@@ -2,6 +2,7 @@
 
 pub mod deployments;
 pub mod error;
+pub mod metrics;
 pub mod openapi;
 
 use std::collections::BTreeMap;
@@ -145,6 +146,7 @@ pub fn app(state: AppState) -> Router {
                 .delete(deployments::delete),
         )
         .route("/api/deployments/{id}/events", get(deployments::events))
+        .route("/api/deployments/{id}/logs", get(deployments::logs))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .method_not_allowed_fallback(method_not_allowed);
     let router = match &state.dist_dir {
@@ -315,6 +317,24 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         "specstudio_reconcile_ready_seconds_count {}",
         c.ready_count.load(Ordering::Relaxed)
     );
+    for (name, help, v) in [
+        (
+            "specstudio_autoscale_ups_total",
+            "Replicas added by the autoscaler.",
+            c.scale_ups.load(Ordering::Relaxed),
+        ),
+        (
+            "specstudio_autoscale_downs_total",
+            "Replicas removed by the autoscaler.",
+            c.scale_downs.load(Ordering::Relaxed),
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+        );
+    }
+    metrics::write_deployment_series(&state.ctl, &mut out);
     (
         [(
             header::CONTENT_TYPE,

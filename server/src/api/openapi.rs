@@ -33,6 +33,7 @@ impl Modify for BearerAuth {
         deployments::patch,
         deployments::delete,
         deployments::events,
+        deployments::logs,
     ),
     components(schemas(
         error::ErrorBody,
@@ -48,6 +49,9 @@ impl Modify for BearerAuth {
         deployments::ContainerView,
         deployments::Endpoint,
         deployments::ReplicationView,
+        deployments::ServerlessView,
+        deployments::AutoscalingView,
+        crate::endpoints::EndpointKind,
         crate::store::Status,
         crate::store::Event,
     )),

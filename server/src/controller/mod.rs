@@ -17,10 +17,49 @@ use futures_util::{FutureExt, StreamExt};
 use tokio::sync::broadcast;
 use tracing::{info, info_span, warn, Instrument};
 
-use crate::deploy::{self, DesiredContainer, DesiredStack, ImageMap, Probe};
+mod autoscaling;
+mod serverless;
+
+use crate::autoscale::Window;
+use crate::deploy::{self, DesiredContainer, DesiredStack, ImageMap, PlanContext, Probe};
+use crate::endpoints::{EndpointSettings, Endpoints, Hooks, Power};
+use crate::logs::LogKeeper;
 use crate::mysql::{self, Conn, ReplicationHealth};
 use crate::provision::{Engine, Observed};
 use crate::store::{DeploymentRecord, Desired, Event, Status, Store};
+
+/// The server's serverless, autoscaling and endpoint settings.
+#[derive(Clone, Debug)]
+pub struct RuntimeSettings {
+    /// A deployment with auto-stop sleeps after this long without a client.
+    pub idle_stop_after: Duration,
+    /// How long an autoscaling "minute" lasts.
+    pub autoscale_minute: Duration,
+    /// Zones replicas of `enableMultiZone` services are spread over.
+    pub zones: Vec<String>,
+    /// How long a replica being removed may keep serving open connections.
+    pub drain_timeout: Duration,
+    /// How long a client is held while the deployment wakes.
+    pub wake_timeout: Duration,
+    /// Address endpoint listeners bind.
+    pub bind_address: String,
+    /// Where kept logs go (`<data-dir>/logs`); `None`: logs are only streamed.
+    pub logs_dir: Option<std::path::PathBuf>,
+}
+
+impl Default for RuntimeSettings {
+    fn default() -> Self {
+        RuntimeSettings {
+            idle_stop_after: Duration::from_secs(300),
+            autoscale_minute: Duration::from_secs(60),
+            zones: vec!["zone-a".into(), "zone-b".into(), "zone-c".into()],
+            drain_timeout: Duration::from_secs(30),
+            wake_timeout: Duration::from_secs(120),
+            bind_address: "127.0.0.1".into(),
+            logs_dir: None,
+        }
+    }
+}
 
 /// Step timeouts.
 #[derive(Clone, Copy, Debug)]
@@ -119,6 +158,8 @@ pub struct Counters {
     /// Sum and count of the durations of reconciles that ended `running`.
     pub ready_ms_sum: AtomicU64,
     pub ready_count: AtomicU64,
+    pub scale_ups: AtomicU64,
+    pub scale_downs: AtomicU64,
 }
 
 #[derive(Default)]
@@ -139,6 +180,41 @@ pub struct Controller {
     kicks: Mutex<HashMap<String, KickState>>,
     generations: Mutex<HashMap<String, u64>>,
     followed: Mutex<HashSet<String>>,
+    pub settings: RuntimeSettings,
+    pub endpoints: Arc<Endpoints>,
+    logs: Option<LogKeeper>,
+    /// The last planned stack of each deployment (for the control loops).
+    stacks: Mutex<HashMap<String, Arc<DesiredStack>>>,
+    rechecks: Mutex<HashSet<String>>,
+    wake_started: Mutex<HashMap<String, Instant>>,
+    /// (deployment, service) → the scale-up under way.
+    scale_started: Mutex<HashMap<(String, String), ScaleUp>>,
+    windows: Mutex<HashMap<(String, String), Window>>,
+}
+
+/// A scale-up under way: when it was decided, since when utilisation was
+/// over the threshold, and the replica count it aims for.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ScaleUp {
+    decided: Instant,
+    over_since: Option<Instant>,
+    target: u32,
+}
+
+/// The controller as the endpoints see it.
+struct ControllerHooks(Arc<Controller>);
+
+impl Hooks for ControllerHooks {
+    fn wake(&self, deployment: &str, endpoint: &str) {
+        self.0
+            .wake(deployment, &format!("connection on endpoint {endpoint}"));
+    }
+    fn recheck(&self, deployment: &str, container: &str) {
+        self.0.recheck(deployment, container);
+    }
+    fn event(&self, deployment: &str, message: &str) {
+        self.0.hub.emit(deployment, "step", message);
+    }
 }
 
 type StepResult<T> = Result<T, String>;
@@ -148,8 +224,38 @@ type Gate<'a> = Shared<BoxFuture<'a, StepResult<()>>>;
 
 impl Controller {
     pub fn new(store: Arc<Store>, engine: Option<Engine>, images: ImageMap) -> Controller {
+        Self::with_settings(store, engine, images, RuntimeSettings::default())
+    }
+
+    pub fn with_settings(
+        store: Arc<Store>,
+        engine: Option<Engine>,
+        images: ImageMap,
+        settings: RuntimeSettings,
+    ) -> Controller {
         let hub = Arc::new(EventHub::new(store.clone()));
+        let logs = settings.logs_dir.as_ref().and_then(|dir| {
+            LogKeeper::new(dir, crate::logs::DEFAULT_MAX_BYTES)
+                .map_err(|e| warn!("logs are not kept: cannot create {}: {e}", dir.display()))
+                .ok()
+        });
+        let endpoints = Arc::new(Endpoints::new(
+            &settings.bind_address,
+            &backend_host(&settings.bind_address),
+            EndpointSettings {
+                hold: settings.wake_timeout,
+                ..EndpointSettings::default()
+            },
+        ));
         Controller {
+            settings,
+            endpoints,
+            logs,
+            stacks: Mutex::new(HashMap::new()),
+            rechecks: Mutex::new(HashSet::new()),
+            wake_started: Mutex::new(HashMap::new()),
+            scale_started: Mutex::new(HashMap::new()),
+            windows: Mutex::new(HashMap::new()),
             store,
             engine: std::sync::RwLock::new(engine),
             hub,
@@ -199,10 +305,30 @@ impl Controller {
 
     /// The host the provisioner and clients reach published ports on.
     pub fn probe_host(&self) -> String {
-        match self.engine().as_ref().map(|e| e.bind_address.as_str()) {
-            None | Some("0.0.0.0") | Some("") | Some("::") => "127.0.0.1".into(),
-            Some(other) => other.to_owned(),
-        }
+        backend_host(
+            self.engine()
+                .as_ref()
+                .map_or("", |e| e.bind_address.as_str()),
+        )
+    }
+
+    /// The host clients reach endpoints on.
+    pub fn endpoint_host(&self) -> String {
+        backend_host(self.endpoints.bind_host())
+    }
+
+    /// Kept container logs, when the server keeps them.
+    pub fn kept_logs(&self) -> Option<&LogKeeper> {
+        self.logs.as_ref()
+    }
+
+    /// The last planned stack of a deployment.
+    pub fn stack(&self, id: &str) -> Option<Arc<DesiredStack>> {
+        self.stacks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
     }
 
     /// Plan a stored record into its desired stack.
@@ -213,12 +339,20 @@ impl Controller {
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("spec {} is missing from the store", rec.spec_id))?;
         let analysis = shared::analyze(&text);
-        deploy::plan(
+        let overrides = self
+            .store
+            .replica_overrides(&rec.id)
+            .map_err(|e| e.to_string())?;
+        deploy::plan_with(
             &analysis,
             &rec.params,
             &rec.id,
-            &self.images,
-            self.host_cpus,
+            &PlanContext {
+                images: Some(&self.images),
+                host_cpus: self.host_cpus,
+                zones: &self.settings.zones,
+                replica_overrides: Some(&overrides),
+            },
         )
         .map_err(|issues| {
             issues
@@ -361,6 +495,11 @@ impl Controller {
                     removed.networks.len()
                 ),
             );
+            self.endpoints.remove(id);
+            self.forget_runtime(id);
+            if let Some(logs) = &self.logs {
+                logs.remove(id);
+            }
             self.hub.emit(id, "status", "deleted");
             self.store.delete_deployment(id).map_err(store_err)?;
             self.hub.forget(id);
@@ -374,6 +513,19 @@ impl Controller {
             }
         };
         self.register_secrets(&rec, Some(&stack));
+        self.stacks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_owned(), Arc::new(stack.clone()));
+        self.sync_endpoints(id, &stack).await?;
+        if rec.desired == Desired::Stopped {
+            return self.sleep(id, &rec, &stack, engine).await;
+        }
+        let net = self.endpoints.net(id);
+        let waking = rec.status == Status::Waking;
+        if matches!(net.power(), Power::Asleep | Power::Stopping) {
+            net.set_power(Power::Waking);
+        }
         let observed = engine
             .observe(id)
             .await
@@ -398,7 +550,9 @@ impl Controller {
         }
         let network_missing = !observed.networks.contains(&stack.network);
         let changes = !extra.is_empty() || !todo.is_empty() || network_missing;
-        if (changes || rec.status != Status::Running) && rec.status != Status::Provisioning {
+        if (changes || rec.status != Status::Running)
+            && !matches!(rec.status, Status::Provisioning | Status::Waking)
+        {
             self.store
                 .set_status(id, Status::Provisioning, None)
                 .map_err(store_err)?;
@@ -428,12 +582,18 @@ impl Controller {
             self.hub
                 .emit(id, "step", &format!("network {} created", stack.network));
         }
-        // scale down / leftovers first
+        // containers about to restart take no new connection
+        for (c, _) in &todo {
+            net.set_routable(&c.name, false);
+        }
+        // scale down / leftovers first, each drained of its clients
         for o in &extra {
+            self.drain(id, &net, &o.name).await;
             engine
                 .remove_container(&o.id)
                 .await
                 .map_err(|e| docker_err("removing a container", e))?;
+            net.remove_backend(&o.name);
             self.hub
                 .emit(id, "step", &format!("container {} removed", o.name));
         }
@@ -522,8 +682,10 @@ impl Controller {
                 }
                 // follow logs (new containers from their start)
                 for c in &containers {
-                    let fresh = mine.iter().any(|(t, _)| t.name == c.name);
-                    self.follow_logs(id, &c.name, fresh);
+                    let fresh = mine
+                        .iter()
+                        .any(|(t, a)| t.name == c.name && !matches!(a, Action::Start));
+                    self.follow_logs(id, &c.name, fresh, stack.logging);
                 }
                 Ok(())
             }
@@ -537,10 +699,22 @@ impl Controller {
                 let checks = to_check.into_iter().map(|c| {
                     let host = host.clone();
                     async move {
-                        self.wait_ready(id, gen, engine, c, &host).await?;
+                        let host_port = self.wait_ready(id, gen, engine, c, &host).await?;
                         if matches!(c.probe, Probe::Mysql { replica: true, .. }) {
                             self.wait_replication(id, gen, engine, c, &host).await?;
+                            // new (or restarted) replicas catch up before they
+                            // take reads; one already serving keeps serving
+                            let serving = self
+                                .endpoints
+                                .net(id)
+                                .backend(&c.name)
+                                .is_some_and(|b| b.routable);
+                            if !serving {
+                                self.wait_caught_up(id, gen, engine, stack, c, &host)
+                                    .await?;
+                            }
                         }
+                        self.route(id, c, host_port);
                         Ok::<(), String>(())
                     }
                 });
@@ -559,6 +733,22 @@ impl Controller {
         self.store
             .set_status(id, Status::Running, None)
             .map_err(store_err)?;
+        net.set_power(Power::Awake);
+        net.touch();
+        if waking {
+            let took = self
+                .wake_started
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(id);
+            if let Some(t) = took {
+                self.hub.emit(
+                    id,
+                    "step",
+                    &format!("woke in {} ms", t.elapsed().as_millis()),
+                );
+            }
+        }
         self.hub.emit(id, "status", "running");
         Ok(Some(Status::Running))
     }
@@ -627,7 +817,13 @@ impl Controller {
         Ok(())
     }
 
-    fn follow_logs(self: &Arc<Self>, deployment: &str, container: &str, from_start: bool) {
+    fn follow_logs(
+        self: &Arc<Self>,
+        deployment: &str,
+        container: &str,
+        from_start: bool,
+        keep: bool,
+    ) {
         let Some(engine) = self.engine() else {
             return;
         };
@@ -655,8 +851,16 @@ impl Controller {
                     let line: String = partial.drain(..=pos).collect();
                     let line = line.trim_end();
                     if !line.is_empty() {
-                        this.hub
-                            .emit(&deployment, "log", &format!("[{container}] {line}"));
+                        let line = this
+                            .hub
+                            .redact(&deployment, &format!("[{container}] {line}"));
+                        if let (true, Some(logs)) = (keep, &this.logs) {
+                            if let Err(e) = logs.append(&deployment, crate::store::now_ms(), &line)
+                            {
+                                warn!(deployment = %deployment, "keeping a log line failed: {e}");
+                            }
+                        }
+                        this.hub.emit(&deployment, "log", &line);
                     }
                 }
             }
@@ -674,7 +878,7 @@ impl Controller {
         engine: &Engine,
         c: &DesiredContainer,
         host: &str,
-    ) -> StepResult<()> {
+    ) -> StepResult<Option<u16>> {
         let deadline = Instant::now() + self.timeouts.ready;
         let mut last;
         let mut host_port = None;
@@ -706,7 +910,7 @@ impl Controller {
                     };
                     self.hub
                         .emit(id, "step", &format!("{} ready ({how})", c.name));
-                    return Ok(());
+                    return Ok(host_port);
                 }
                 Err(e) => last = e,
             }
@@ -960,6 +1164,14 @@ enum Action {
     /// Replace it, keeping these host ports (container port → host port).
     Recreate(std::collections::BTreeMap<u16, u16>),
     Start,
+}
+
+/// Where a listener bound to `bind` is reached from this host.
+pub fn backend_host(bind: &str) -> String {
+    match bind {
+        "" | "0.0.0.0" | "::" => "127.0.0.1".into(),
+        other => other.to_owned(),
+    }
 }
 
 pub fn missing_image_message(image: &str, error: &str) -> String {

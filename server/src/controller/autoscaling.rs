@@ -1,0 +1,218 @@
+//! The usage sampler and autoscaling loop (decisions in [`crate::autoscale`]).
+//!
+//! Every tick (a quarter of an autoscaling minute, 0.5–10 s) each awake
+//! deployment that autoscales or declares `omnistrateMetrics` has its
+//! containers sampled through the Docker stats API; autoscaled services feed
+//! their utilisation to a [`Window`]. A decision changes the service's
+//! replica count (kept in the store, within `minReplicas..maxReplicas`) and
+//! kicks a reconcile: a new replica is routed once it caught up; a removed
+//! one is drained first. Replication lag is sampled every 5 s for metrics.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tracing::warn;
+
+use super::Controller;
+use crate::autoscale::Decision;
+use crate::deploy::Probe;
+use crate::endpoints::{Power, Usage};
+use crate::provision::UsageSample;
+use crate::store::{Desired, Status};
+
+const LAG_EVERY: Duration = Duration::from_secs(5);
+
+impl Controller {
+    pub fn spawn_autoscaler(self: &Arc<Self>) {
+        let this = self.clone();
+        let minute = self.settings.autoscale_minute;
+        let every = (minute / 4).clamp(Duration::from_millis(500), Duration::from_secs(10));
+        tokio::spawn(async move {
+            let mut previous: HashMap<String, UsageSample> = HashMap::new();
+            let mut lag_at: HashMap<String, Instant> = HashMap::new();
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(engine) = this.engine() else {
+                    continue;
+                };
+                let stacks: Vec<_> = this
+                    .stacks
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let mut seen = Vec::new();
+                for (id, stack) in stacks {
+                    let autoscaled = stack.services.iter().any(|s| s.autoscaling.is_some());
+                    if !autoscaled && !stack.metrics {
+                        continue;
+                    }
+                    let Ok(Some(rec)) = this.store.get_deployment(&id) else {
+                        continue;
+                    };
+                    let net = this.endpoints.net(&id);
+                    if rec.desired != Desired::Running || net.power() != Power::Awake {
+                        this.clear_windows(&id);
+                        continue;
+                    }
+                    // sample every container of the stack
+                    let samples = stack.containers.iter().map(|c| {
+                        let engine = &engine;
+                        async move { (c, engine.usage_sample(&c.name).await) }
+                    });
+                    for (c, sample) in futures_util::future::join_all(samples).await {
+                        seen.push(c.name.clone());
+                        let Ok(Some(sample)) = sample else {
+                            previous.remove(&c.name);
+                            continue;
+                        };
+                        let limit = c.nano_cpus.map_or(this.host_cpus, |n| n as f64 / 1e9);
+                        if let Some(cpu) = previous
+                            .get(&c.name)
+                            .and_then(|p| sample.cpu_percent_since(p, limit))
+                        {
+                            net.set_usage(
+                                &c.name,
+                                Usage {
+                                    cpu_percent: cpu,
+                                    memory_bytes: sample.memory_bytes,
+                                },
+                            );
+                        }
+                        previous.insert(c.name.clone(), sample);
+                    }
+                    if stack.metrics && lag_at.get(&id).is_none_or(|t| t.elapsed() >= LAG_EVERY) {
+                        lag_at.insert(id.clone(), Instant::now());
+                        let host = this.probe_host();
+                        for c in stack
+                            .containers
+                            .iter()
+                            .filter(|c| matches!(c.probe, Probe::Mysql { replica: true, .. }))
+                        {
+                            if let Ok(Some(h)) = this.replication_of(&engine, c, &host).await {
+                                if let Some(s) = h.seconds_behind_master {
+                                    net.set_lag(&c.name, s);
+                                }
+                            }
+                        }
+                    }
+                    if !autoscaled {
+                        continue;
+                    }
+                    if this.busy(&id) || !matches!(rec.status, Status::Running | Status::Degraded) {
+                        // mid-change: decide on the settled replica set only
+                        this.clear_windows(&id);
+                        continue;
+                    }
+                    this.autoscale_step(&id, &stack, &net);
+                }
+                previous.retain(|k, _| seen.contains(k));
+            }
+        });
+    }
+
+    fn clear_windows(&self, id: &str) {
+        for ((d, _), w) in self
+            .windows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter_mut()
+        {
+            if d == id {
+                w.clear();
+            }
+        }
+    }
+
+    fn autoscale_step(
+        self: &Arc<Self>,
+        id: &str,
+        stack: &crate::deploy::DesiredStack,
+        net: &crate::endpoints::DeploymentNet,
+    ) {
+        let usage = net.usage();
+        let backends = net.backends();
+        let minute = self.settings.autoscale_minute;
+        for s in &stack.services {
+            let Some(policy) = &s.autoscaling else {
+                continue;
+            };
+            let serving: Vec<f64> = backends
+                .iter()
+                .filter(|(_, b)| b.resource == s.resource && b.routable && !b.draining)
+                .filter_map(|(name, _)| usage.get(name).map(|u| u.cpu_percent))
+                .collect();
+            if serving.len() < s.replicas as usize {
+                // a replica is not serving yet: no decision on a partial set
+                continue;
+            }
+            let util = serving.iter().sum::<f64>() / serving.len().max(1) as f64;
+            let key = (id.to_owned(), s.resource.clone());
+            let (decision, over_since) = {
+                let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+                let w = windows.entry(key.clone()).or_default();
+                let d = w.push(Instant::now(), util, policy, s.replicas, minute);
+                let over_since = w.over_since();
+                if d != Decision::Hold {
+                    w.clear();
+                }
+                (d, over_since)
+            };
+            let secs = |minutes: f64| minute.mul_f64(minutes).as_secs_f64();
+            let target = match decision {
+                Decision::Hold => continue,
+                Decision::Up => {
+                    self.counters.scale_ups.fetch_add(1, Ordering::Relaxed);
+                    self.hub.emit(
+                        id,
+                        "step",
+                        &format!(
+                            "autoscaling {}: CPU {util:.0}% of limit above {}% for {} min ({:.0} s) → {} replicas",
+                            s.resource,
+                            policy.over_threshold,
+                            policy.over_minutes,
+                            secs(policy.over_minutes),
+                            s.replicas + 1
+                        ),
+                    );
+                    self.scale_started
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(
+                            key,
+                            super::ScaleUp {
+                                decided: Instant::now(),
+                                over_since,
+                                target: s.replicas + 1,
+                            },
+                        );
+                    s.replicas + 1
+                }
+                Decision::Down => {
+                    self.counters.scale_downs.fetch_add(1, Ordering::Relaxed);
+                    self.hub.emit(
+                        id,
+                        "step",
+                        &format!(
+                            "autoscaling {}: CPU {util:.0}% of limit below {}% for {} min ({:.0} s) → {} replicas (the last one is drained, then removed)",
+                            s.resource,
+                            policy.idle_threshold,
+                            policy.idle_minutes,
+                            secs(policy.idle_minutes),
+                            s.replicas - 1
+                        ),
+                    );
+                    s.replicas - 1
+                }
+            };
+            if let Err(e) = self.store.set_replica_override(id, &s.resource, target) {
+                warn!(deployment = id, "storing the autoscaled count failed: {e}");
+                continue;
+            }
+            self.kick(id);
+        }
+    }
+}
