@@ -887,3 +887,106 @@ async fn oversized_deployments_are_422() {
         );
     }
 }
+
+#[tokio::test]
+async fn kept_logs_are_tailed_redacted_and_queries_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::in_memory().unwrap());
+    let images =
+        ImageMap::parse(&["docker.io/bitnami/mysql:*=specstudio/mysql:local".into()]).unwrap();
+    let settings = specstudio::controller::RuntimeSettings {
+        logs_dir: Some(dir.path().join("logs")),
+        ..Default::default()
+    };
+    let ctl = Arc::new(Controller::with_settings(store, None, images, settings));
+    let st = AppState::new(ctl.clone(), TOKEN.into(), None);
+    let id = insert_record(&st);
+    let rec = st.store().get_deployment(&id).unwrap().unwrap();
+    ctl.register_secrets(&rec, None);
+    let keeper = ctl.kept_logs().expect("a logs dir was given");
+    for i in 0..5 {
+        keeper
+            .append(&id, 1, &format!("[ss-x-master-0] line {i}"))
+            .unwrap();
+    }
+    // a secret that slipped into a kept line is still masked when served
+    keeper
+        .append(&id, 2, "[ss-x-master-0] pw app-pw-secret-1")
+        .unwrap();
+    let app = api::app(st);
+    let (s, b, h) = send(
+        &app,
+        req(
+            Method::GET,
+            &format!("/api/deployments/{id}/logs?tail=3"),
+            "",
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(h[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = String::from_utf8(b).unwrap();
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(
+        text.contains("line 4") && !text.contains("line 2"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("app-pw-secret-1") && text.contains("***"),
+        "{text}"
+    );
+    for bad in ["tail=many", "lines=3"] {
+        let (s, v) = json_call(
+            &app,
+            Method::GET,
+            &format!("/api/deployments/{id}/logs?{bad}"),
+            Value::Null,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(error_code(&v), "bad_request");
+    }
+    let (s, _) = json_call(
+        &app,
+        Method::GET,
+        "/api/deployments/nope/logs",
+        Value::Null,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn view_reports_serverless_and_autoscaling_policies() {
+    let st = state();
+    let id = insert_record(&st);
+    let app = api::app(st);
+    let (s, v) = json_call(
+        &app,
+        Method::GET,
+        &format!("/api/deployments/{id}"),
+        Value::Null,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["serverless"]["autoStop"], true);
+    assert_eq!(v["serverless"]["idleStopAfterSecs"], 300);
+    assert_eq!(v["autoscaling"][0]["resource"], "Replica");
+    assert_eq!(v["autoscaling"][0]["minReplicas"], 1);
+    assert_eq!(v["autoscaling"][0]["maxReplicas"], 5);
+    // the seed's replicas carry zone labels
+    let zones: Vec<&str> = v["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["zone"].as_str())
+        .collect();
+    assert_eq!(zones, ["zone-a"]);
+}
