@@ -7,15 +7,13 @@
 //! samples (`cpu_stats.cpu_usage.total_usage`). 100 % = every CPU the
 //! container may use is busy.
 //!
-//! **Windows.** A service scales up by one replica when every sample of the
-//! last `overUtilizedMinutesBeforeScalingUp` minutes was above
-//! `overUtilizedThreshold` and the samples cover that whole window; down by
-//! one when every sample of the last `idleMinutesBeforeScalingDown` minutes
-//! was below `idleThreshold`. A minute lasts `--autoscale-minute-secs`
+//! **Windows.** A service scales up by one replica when its samples have
+//! stayed above `overUtilizedThreshold` for `overUtilizedMinutesBeforeScalingUp`
+//! minutes (from the first sample of the run over it); down by one when they
+//! have stayed below `idleThreshold` for `idleMinutesBeforeScalingDown`. A minute lasts `--autoscale-minute-secs`
 //! seconds (60 by default). After any change the history restarts, so the
 //! next decision sees only the new replica set.
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::deploy::AutoscalePolicy;
@@ -30,20 +28,21 @@ pub enum Decision {
 /// Utilisation samples of one service.
 #[derive(Debug, Default)]
 pub struct Window {
-    samples: VecDeque<(Instant, f64)>,
-    /// When the current run of samples over the threshold began.
+    last: Option<f64>,
+    /// When the current run of samples over the scale-up threshold began.
     over_since: Option<Instant>,
+    /// When the current run of samples under the idle threshold began.
+    idle_since: Option<Instant>,
 }
 
 impl Window {
     pub fn clear(&mut self) {
-        self.samples.clear();
-        self.over_since = None;
+        *self = Window::default();
     }
 
     /// The latest sample, if any.
     pub fn last(&self) -> Option<f64> {
-        self.samples.back().map(|(_, v)| *v)
+        self.last
     }
 
     /// When utilisation went over the scale-up threshold and stayed there.
@@ -51,7 +50,9 @@ impl Window {
         self.over_since
     }
 
-    /// Add a sample and decide. `replicas` is the current count.
+    /// Add a sample and decide. `replicas` is the current count. A run of
+    /// samples over (under) the threshold must have lasted the whole window:
+    /// one sample on the other side restarts it.
     pub fn push(
         &mut self,
         at: Instant,
@@ -60,47 +61,27 @@ impl Window {
         replicas: u32,
         minute: Duration,
     ) -> Decision {
+        self.last = Some(percent);
         if percent > policy.over_threshold {
             self.over_since.get_or_insert(at);
         } else {
             self.over_since = None;
         }
-        self.samples.push_back((at, percent));
-        let up_window = minute.mul_f64(policy.over_minutes);
-        let down_window = minute.mul_f64(policy.idle_minutes);
-        let keep = up_window.max(down_window) + minute;
-        while let Some((t, _)) = self.samples.front() {
-            if at.duration_since(*t) > keep {
-                self.samples.pop_front();
-            } else {
-                break;
-            }
+        if percent < policy.idle_threshold {
+            self.idle_since.get_or_insert(at);
+        } else {
+            self.idle_since = None;
         }
-        if replicas < policy.max_replicas
-            && self.all_since(at, up_window, |p| p > policy.over_threshold)
-        {
+        let lasted = |since: Option<Instant>, minutes: f64| {
+            since.is_some_and(|t| at.duration_since(t) >= minute.mul_f64(minutes))
+        };
+        if replicas < policy.max_replicas && lasted(self.over_since, policy.over_minutes) {
             return Decision::Up;
         }
-        if replicas > policy.min_replicas
-            && self.all_since(at, down_window, |p| p < policy.idle_threshold)
-        {
+        if replicas > policy.min_replicas && lasted(self.idle_since, policy.idle_minutes) {
             return Decision::Down;
         }
         Decision::Hold
-    }
-
-    /// Whether the samples span `window` back from `now` and all pass `test`.
-    fn all_since(&self, now: Instant, window: Duration, test: impl Fn(f64) -> bool) -> bool {
-        let Some((oldest, _)) = self.samples.front() else {
-            return false;
-        };
-        if now.duration_since(*oldest) < window {
-            return false;
-        }
-        self.samples
-            .iter()
-            .filter(|(t, _)| now.duration_since(*t) <= window)
-            .all(|(_, p)| test(*p))
     }
 }
 
