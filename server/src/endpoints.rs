@@ -357,9 +357,64 @@ impl Default for EndpointSettings {
     }
 }
 
+/// The threads that run the proxies: each a single-threaded runtime, so a
+/// spliced connection is served by one epoll loop without cross-thread
+/// wake-ups (a multi-threaded runtime spent a third of the proxy's CPU on
+/// futex and task-switch wake-ups in `perf`). Listeners are spread over them.
+struct ProxyThreads {
+    handles: Vec<tokio::runtime::Handle>,
+    next: AtomicUsize,
+    stop: Vec<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl ProxyThreads {
+    fn start(count: usize) -> std::io::Result<ProxyThreads> {
+        let mut handles = Vec::new();
+        let mut stop = Vec::new();
+        for i in 0..count.max(1) {
+            let (handle_tx, handle_rx) = std::sync::mpsc::channel();
+            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+            std::thread::Builder::new()
+                .name(format!("endpoint-proxy-{i}"))
+                .spawn(move || {
+                    let rt = match tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        Ok(rt) => rt,
+                        Err(e) => {
+                            let _ = handle_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    let _ = handle_tx.send(Ok(rt.handle().clone()));
+                    // runs until the endpoints are dropped (or the process ends)
+                    rt.block_on(async {
+                        let _ = stop_rx.await;
+                    });
+                })?;
+            let handle = handle_rx
+                .recv()
+                .map_err(|_| std::io::Error::other("the proxy thread did not start"))??;
+            handles.push(handle);
+            stop.push(stop_tx);
+        }
+        Ok(ProxyThreads {
+            handles,
+            next: AtomicUsize::new(0),
+            stop,
+        })
+    }
+
+    fn pick(&self) -> &tokio::runtime::Handle {
+        &self.handles[self.next.fetch_add(1, Ordering::Relaxed) % self.handles.len()]
+    }
+}
+
 /// All deployments' endpoints.
 pub struct Endpoints {
     nets: Mutex<HashMap<String, Arc<DeploymentNet>>>,
+    proxies: ProxyThreads,
     /// Address listeners bind (the server's `--bind-address`).
     bind_host: String,
     /// Address published container ports are reached on.
@@ -369,7 +424,13 @@ pub struct Endpoints {
 
 impl Endpoints {
     pub fn new(bind_host: &str, backend_host: &str, settings: EndpointSettings) -> Endpoints {
+        // half the CPUs (at least one): the other half serves the databases
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get() / 2)
+            .unwrap_or(1)
+            .max(1);
         Endpoints {
+            proxies: ProxyThreads::start(threads).expect("cannot start the endpoint proxy threads"),
             nets: Mutex::new(HashMap::new()),
             bind_host: bind_host.to_owned(),
             backend_host: backend_host.to_owned(),
@@ -475,7 +536,7 @@ impl Endpoints {
                 next: AtomicUsize::new(0),
                 task: Mutex::new(None),
             });
-            let task = tokio::spawn(accept_loop(
+            let task = self.proxies.pick().spawn(accept_loop(
                 listener,
                 net.clone(),
                 Arc::downgrade(&info),
@@ -490,31 +551,51 @@ impl Endpoints {
     }
 
     /// Bind the stored port if it is free, else a fresh one (`true`: moved).
-    async fn bind(&self, stored: Option<u16>) -> std::io::Result<(TcpListener, bool)> {
+    async fn bind(&self, stored: Option<u16>) -> std::io::Result<(std::net::TcpListener, bool)> {
         if let Some(p) = stored {
             // a listener just closed by this process frees its port a moment later
             for _ in 0..10 {
-                if let Ok(l) = TcpListener::bind((self.bind_host.as_str(), p)).await {
+                if let Ok(l) = bind_std(&self.bind_host, p) {
                     return Ok((l, false));
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }
-        Ok((
-            TcpListener::bind((self.bind_host.as_str(), 0)).await?,
-            stored.is_some(),
-        ))
+        Ok((bind_std(&self.bind_host, 0)?, stored.is_some()))
     }
 }
 
+impl Drop for Endpoints {
+    fn drop(&mut self) {
+        for stop in self.proxies.stop.drain(..) {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A non-blocking std listener: registered later with the proxy thread's
+/// reactor (a tokio listener belongs to the runtime that created it).
+fn bind_std(host: &str, port: u16) -> std::io::Result<std::net::TcpListener> {
+    let l = std::net::TcpListener::bind((host, port))?;
+    l.set_nonblocking(true)?;
+    Ok(l)
+}
+
 async fn accept_loop(
-    listener: TcpListener,
+    listener: std::net::TcpListener,
     net: Arc<DeploymentNet>,
     info: std::sync::Weak<Listener>,
     hooks: Arc<dyn Hooks>,
     backend_host: String,
     settings: EndpointSettings,
 ) {
+    let listener = match TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => {
+            warn!(deployment = %net.id, "cannot serve an endpoint: {e}");
+            return;
+        }
+    };
     loop {
         let (client, peer) = match listener.accept().await {
             Ok(c) => c,

@@ -201,15 +201,18 @@ pub(crate) struct ScaleUp {
     target: u32,
 }
 
-/// The controller as the endpoints see it.
-struct ControllerHooks(Arc<Controller>);
+/// The controller as the endpoints see it. Endpoints run on their own
+/// threads; the work they ask for is spawned on the server's runtime.
+struct ControllerHooks(Arc<Controller>, tokio::runtime::Handle);
 
 impl Hooks for ControllerHooks {
     fn wake(&self, deployment: &str, endpoint: &str) {
+        let _main = self.1.enter();
         self.0
             .wake(deployment, &format!("connection on endpoint {endpoint}"));
     }
     fn recheck(&self, deployment: &str, container: &str) {
+        let _main = self.1.enter();
         self.0.recheck(deployment, container);
     }
     fn event(&self, deployment: &str, message: &str) {

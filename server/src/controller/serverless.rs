@@ -30,7 +30,10 @@ impl Controller {
         id: &str,
         stack: &DesiredStack,
     ) -> StepResult<()> {
-        let hooks = Arc::new(ControllerHooks(self.clone()));
+        let hooks = Arc::new(ControllerHooks(
+            self.clone(),
+            tokio::runtime::Handle::current(),
+        ));
         self.endpoints
             .sync(id, &stack.endpoint_specs(), &self.store, hooks)
             .await
