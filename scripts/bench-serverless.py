@@ -330,7 +330,7 @@ def create_table(port, password):
 
 
 def sysbench_base(cfg, port, args):
-    return ["sysbench", f"--config-file={cfg}", "oltp_read_only", "--db-driver=mysql", "--mysql-host=127.0.0.1",
+    return ["sysbench", f"--config-file={cfg}", args.workload, "--db-driver=mysql", "--mysql-host=127.0.0.1",
             f"--mysql-port={port}", f"--mysql-user={USER}", f"--mysql-db={DB}", f"--tables={args.tables}",
             f"--table-size={args.table_size}"]
 
@@ -790,7 +790,7 @@ def report(ctx, results, started):
     t = results.get("throughput")
     if t:
         p("")
-        p(f"sysbench `oltp_read_only` (--tables={a.tables} --table-size={a.table_size} --threads={a.threads}, "
+        p(f"sysbench `{a.workload}` (--tables={a.tables} --table-size={a.table_size} --threads={a.threads}, "
           f"{a.sysbench_reps} × {a.sysbench_secs} s each, alternating; medians, range in brackets).")
         p("")
         p("| path | tps | p99 |")
@@ -840,6 +840,8 @@ def main():
     ap.add_argument("--sysbench-reps", type=int, default=3)
     ap.add_argument("--sysbench-warmup", type=int, default=3, help="unrecorded seconds per path first (0: none)")
     ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--workload", default="oltp_read_only",
+                    help="sysbench OLTP script for the throughput part (oltp_read_only, oltp_read_write, oltp_point_select…)")
     ap.add_argument("--tables", type=int, default=2)
     ap.add_argument("--table-size", type=int, default=10000)
     ap.add_argument("--autoscale-rounds", type=int, default=3)
