@@ -36,7 +36,8 @@ pub struct ServeArgs {
         value_name = "FROM=TO"
     )]
     pub image_map: Vec<String>,
-    /// Host address that container ports are published on (ephemeral ports).
+    /// Host address that container ports are published on (ephemeral ports)
+    /// and the deployments' stable endpoints listen on.
     #[arg(long, env = "SPECSTUDIO_BIND_ADDRESS", default_value = "127.0.0.1")]
     pub bind_address: String,
     /// The built web UI.
