@@ -285,6 +285,43 @@ async fn idle_stop_then_wake_on_connect_keeps_rows() {
         "no `running` after `waking`: {status:?}"
     );
 
+    // omnistrateLogging: the containers' output is kept (and redacted)
+    let (s, _, raw) = server
+        .call(
+            "GET",
+            &format!("/api/deployments/{id}/logs?tail=50"),
+            None,
+            false,
+        )
+        .await;
+    t.add(&raw);
+    assert_eq!(s, 200, "{raw}");
+    assert!(
+        raw.contains(&format!("[ss-{id}-master-0]")),
+        "no kept log line of the master: {raw}"
+    );
+    // omnistrateMetrics: per-deployment series on /metrics
+    let (s, _, raw) = server.call("GET", "/metrics", None, false).await;
+    t.add(&raw);
+    assert_eq!(s, 200, "{raw}");
+    let series = |name: &str| -> Vec<f64> {
+        raw.lines()
+            .filter(|l| {
+                l.starts_with(&format!("{name}{{")) && l.contains(&format!("deployment=\"{id}\""))
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+            .collect()
+    };
+    let sum = |name: &str| series(name).iter().sum::<f64>();
+    assert!(
+        sum("specstudio_endpoint_connections_total") >= 3.0,
+        "connections through the endpoints: {raw}"
+    );
+    assert!(sum("specstudio_endpoint_bytes_total") > 0.0, "{raw}");
+    assert!(sum("specstudio_deployment_wakes_total") >= 1.0, "{raw}");
+    assert!(sum("specstudio_deployment_stops_total") >= 1.0, "{raw}");
+    assert_eq!(series("specstudio_service_replicas").len(), 2, "{raw}");
+
     delete_and_check_clean(&server, &id, &mut t).await;
     assert_no_secrets("API responses, events and client output", &t.0, &t.1);
     assert_no_secrets("the server log", &server.logs(), &t.1);
