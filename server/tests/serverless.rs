@@ -17,6 +17,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,7 +25,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 use specstudio::mysql::Conn;
 
 /// The seed without any `serverlessConfiguration`.
@@ -658,4 +659,96 @@ async fn load_on_reader_endpoint_scales_up_then_down() {
     delete_and_check_clean(&server, &id, &mut t).await;
     assert_no_secrets("API responses and events", &t.0, &t.1);
     assert_no_secrets("the server log", &server.logs(), &t.1);
+}
+
+/// Scale-down drains: the replica being removed takes no new connection,
+/// its open clients keep working until they leave, then it is removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_down_drains_open_reader_connections_first() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !docker_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        dir.path(),
+        &["--idle-stop-after", "600", "--drain-timeout", "120"],
+    );
+    let mut t = Transcript::default();
+    let id = deploy(&server, 2, &mut t).await;
+    let label = format!("org.specstudio.deployment={id}");
+    let _cleanup = Cleanup(label.clone());
+    let v = wait_running(&server, &id, 2, &mut t).await;
+    let reader = service_endpoint(&v, "Replica");
+    let master = service_endpoint(&v, "Master");
+    write_rows(master, 0, 5).await;
+    for (_, port) in replica_endpoints(&v, "Replica") {
+        wait_rows(port, 5).await;
+    }
+    // two clients on the reader endpoint land on the two replicas
+    let mut clients = Vec::new();
+    let mut ids = BTreeSet::new();
+    for _ in 0..2 {
+        let mut c = app_conn(reader).await;
+        let set = c.query("SELECT @@server_id AS id").await.unwrap();
+        ids.insert(set.get(0, "id").unwrap().to_owned());
+        clients.push(c);
+    }
+    assert_eq!(ids.len(), 2, "the reader balances over both replicas");
+    let (s, _, raw) = server
+        .call(
+            "PATCH",
+            &format!("/api/deployments/{id}"),
+            Some(json!({"params": {"numReadReplicas": 1}})),
+            true,
+        )
+        .await;
+    assert_eq!(s, 202, "{raw}");
+    // the replica to remove drains: it is announced, and still there
+    let victim = format!("ss-{id}-replica-1");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let raw = server.events(&id, 1).await;
+        if raw.contains(&format!("draining {victim}")) {
+            t.add(&raw);
+            break;
+        }
+        assert!(Instant::now() < deadline, "no draining event: {raw}");
+    }
+    assert!(
+        docker_cli(&["inspect", "--format", "{{.State.Running}}", &victim])
+            .is_some_and(|s| s.trim() == "true"),
+        "a draining replica keeps running while clients use it"
+    );
+    // open clients keep working while it drains; new ones go elsewhere
+    for c in &mut clients {
+        assert_eq!(count_rows(c).await, Some(5), "a client was cut mid-drain");
+    }
+    let mut fresh = app_conn(reader).await;
+    let set = fresh.query("SELECT @@server_id AS id").await.unwrap();
+    let fresh_id = set.get(0, "id").unwrap().to_owned();
+    fresh.close().await;
+    let mut on_victim = None;
+    for (i, c) in clients.iter_mut().enumerate() {
+        let set = c.query("SELECT @@server_id AS id").await.unwrap();
+        if set.get(0, "id") != Some(fresh_id.as_str()) {
+            on_victim = Some(i);
+        }
+    }
+    assert!(on_victim.is_some(), "one client is on the draining replica");
+    // when they leave, the replica is removed
+    for c in clients {
+        c.close().await;
+    }
+    let v = wait_running(&server, &id, 1, &mut t).await;
+    assert_eq!(replica_endpoints(&v, "Replica").len(), 1, "{v}");
+    assert!(
+        docker_cli(&["inspect", &victim]).is_none(),
+        "the drained replica is removed"
+    );
+    let raw = server.events(&id, 2).await;
+    t.add(&raw);
+    assert!(raw.contains(&format!("drained {victim}")), "{raw}");
+    delete_and_check_clean(&server, &id, &mut t).await;
+    assert_no_secrets("API responses and events", &t.0, &t.1);
 }
