@@ -346,10 +346,11 @@ impl DesiredStack {
 
     /// Whether the deployment stops when idle: every service that runs
     /// containers asks for it (a service that did not is never stopped, and
-    /// services are linked, so the deployment sleeps as a whole).
+    /// services are linked, so the deployment sleeps as a whole), and it has
+    /// an endpoint a client can wake it through.
     pub fn auto_stop(&self) -> bool {
         let running: Vec<_> = self.services.iter().filter(|s| s.replicas > 0).collect();
-        !running.is_empty()
+        running.iter().any(|s| s.port.is_some())
             && running
                 .iter()
                 .all(|s| s.serverless.as_ref().is_some_and(|p| p.auto_stop))
@@ -1509,6 +1510,12 @@ mod tests {
             let o = BTreeMap::from([("Replica".to_owned(), set)]);
             assert_eq!(plan_n(&o).service("Replica").unwrap().replicas, expect);
         }
+        // without a port nothing could wake it: it never sleeps
+        let portless = "services:\n  Job:\n    image: busybox\n    x-omnistrate-capabilities:\n      serverlessConfiguration:\n        enableAutoStop: true\n";
+        let a3 = shared::analyze(portless);
+        let none = shared::params::ResolvedParams { params: Vec::new() };
+        let stack = plan_with(&a3, &none, "abc", &PlanContext::default()).unwrap();
+        assert!(!stack.auto_stop());
         // one service without auto-stop keeps the whole deployment awake
         let partial = text.replacen("enableAutoStop: true", "enableAutoStop: false", 1);
         let a2 = shared::analyze(&partial);
