@@ -752,3 +752,58 @@ async fn scale_down_drains_open_reader_connections_first() {
     delete_and_check_clean(&server, &id, &mut t).await;
     assert_no_secrets("API responses and events", &t.0, &t.1);
 }
+
+/// The sleeping state and the endpoint ports are durable: a server restarted
+/// while a deployment sleeps listens on the same ports, and the first client
+/// wakes the deployment with its data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_restart_while_asleep_keeps_endpoints_and_wakes() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !docker_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--idle-stop-after", "3"];
+    let mut server = Server::start_with(dir.path(), &args);
+    let mut t = Transcript::default();
+    let id = deploy(&server, 1, &mut t).await;
+    let label = format!("org.specstudio.deployment={id}");
+    let _cleanup = Cleanup(label.clone());
+    let v = wait_running(&server, &id, 1, &mut t).await;
+    let before = endpoint_table(&v);
+    let master = service_endpoint(&v, "Master");
+    write_rows(master, 0, 9).await;
+    wait_status(&server, &id, "stopped", 90, &mut t).await;
+    server.kill();
+    // nothing listens while the server is down
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", master)).is_err(),
+        "the endpoint outlived its server"
+    );
+    let server = Server::start_with(dir.path(), &args);
+    let v = wait_status(&server, &id, "stopped", 60, &mut t).await;
+    assert_eq!(
+        endpoint_table(&v),
+        before,
+        "endpoint ports after a restart: {v}"
+    );
+    assert!(
+        container_names(&v)
+            .iter()
+            .all(|c| container_state(c).as_deref() != Some("running")),
+        "still asleep after the restart: {v}"
+    );
+    // this client is the one that wakes it
+    let mut c = patient_conn(master).await;
+    assert_eq!(
+        count_rows(&mut c).await,
+        Some(9),
+        "rows after restart + wake"
+    );
+    c.close().await;
+    let v = wait_status(&server, &id, "running", 120, &mut t).await;
+    assert_eq!(endpoint_table(&v), before);
+    delete_and_check_clean(&server, &id, &mut t).await;
+    assert_no_secrets("API responses and events", &t.0, &t.1);
+    assert_no_secrets("the server log", &server.logs(), &t.1);
+}
