@@ -204,11 +204,12 @@ class Server:
                 return d.get("status"), d.get("message")
         return None, None
 
-    def deploy(self, spec_path, password):
+    def deploy(self, spec_path, password, text=None):
         params = {"masterInstanceType": "t3.small", "replicaInstanceType": "e2-medium",
                   "mysqlUsername": USER, "mysqlDatabase": DB, "mysqlPassword": password,
                   "numReadReplicas": 1}
-        status, r = self.call("POST", "/api/deployments", {"spec": spec_path.read_text(), "params": params}, auth=True)
+        spec = spec_path.read_text() if text is None else text
+        status, r = self.call("POST", "/api/deployments", {"spec": spec, "params": params}, auth=True)
         if status != 202:
             raise BenchError(f"[{self.name}] POST /api/deployments ({spec_path.name}) -> {status}: {r}")
         self.deployments.append(r["id"])
@@ -649,7 +650,11 @@ def bench_autoscale(ctx):
     sse = None
     load = None
     try:
-        dep = srv.deploy(AUTOSCALE, ctx.password)
+        text = AUTOSCALE.read_text()
+        if a.autoscale_pool is not None:
+            # the Replica's warm pool: spare replicas a scale-up only starts
+            text = text.replace("minimumNodesInPool: 1", f"minimumNodesInPool: {a.autoscale_pool}")
+        dep = srv.deploy(AUTOSCALE, ctx.password, text)
         srv.wait_status(dep, {"running"}, a.deploy_timeout, "autoscale deployment")
         sse = SseReader(srv.base, dep)
         sse.start()
@@ -845,6 +850,8 @@ def main():
     ap.add_argument("--tables", type=int, default=2)
     ap.add_argument("--table-size", type=int, default=10000)
     ap.add_argument("--autoscale-rounds", type=int, default=3)
+    ap.add_argument("--autoscale-pool", type=int, default=None,
+                    help="override minimumNodesInPool of the autoscale spec (0: no warm spare replica)")
     ap.add_argument("--autoscale-budget", type=float, default=900, help="no new autoscale round past this (s)")
     ap.add_argument("--autoscale-minute-secs", type=float, default=1)
     ap.add_argument("--autoscale-settle", type=float, default=3, help="quiet seconds before each load start")

@@ -184,6 +184,10 @@ pub struct DesiredContainer {
     pub command: Option<Vec<String>>,
     /// Zone label (`enableMultiZone`): zones are labels on one Docker host.
     pub zone: Option<String>,
+    /// A warm spare of an autoscaled service: created and initialised, then
+    /// kept stopped until a scale-up starts it (not in the config hash, so
+    /// the spare that becomes a replica is the same container).
+    pub spare: bool,
     pub config_hash: String,
 }
 
@@ -276,6 +280,9 @@ pub struct ServicePolicy {
     /// Instances running now (the replica-count param, or the autoscaler's
     /// count when it has moved it).
     pub replicas: u32,
+    /// Warm spares after them (`minimumNodesInPool` of an autoscaled
+    /// service, within `maxReplicas`): the next scale-up only starts one.
+    pub spares: u32,
     /// `enableEndpointPerReplica`: a stable endpoint per replica as well.
     pub endpoint_per_replica: bool,
     pub serverless: Option<ServerlessPolicy>,
@@ -811,6 +818,7 @@ pub fn plan_with(
     struct Pre {
         index: usize,
         count: u32,
+        spares: u32,
         limits: Option<(String, f64, u64)>,
         alias: String,
         ports: Vec<u16>,
@@ -897,6 +905,7 @@ pub fn plan_with(
             alias: alias.clone(),
             port: ports.first().copied(),
             replicas: count,
+            spares: 0,
             endpoint_per_replica: capabilities
                 .and_then(|c| c.enable_endpoint_per_replica.as_ref())
                 .is_some_and(|e| e.value),
@@ -906,9 +915,22 @@ pub fn plan_with(
                 .and_then(|c| c.enable_multi_zone.as_ref())
                 .is_some_and(|e| e.value),
         });
+        let spares = match (
+            &policies.last().and_then(|p| p.autoscaling.clone()),
+            serverless_policy(service),
+        ) {
+            (Some(a), Some(sp)) if count > 0 => {
+                sp.warm_pool.min(a.max_replicas.saturating_sub(count))
+            }
+            _ => 0,
+        };
+        if let Some(last) = policies.last_mut() {
+            last.spares = spares;
+        }
         pre.push(Pre {
             index,
             count,
+            spares,
             limits: lim,
             alias,
             ports,
@@ -939,7 +961,7 @@ pub fn plan_with(
         // the image's own entrypoint is what speaks the bitnami contract; an
         // overridden one may run anything, so it is probed by TCP only
         let mysql_probe = bitnami && entrypoint_raw.is_none();
-        for replica in 0..p.count {
+        for replica in 0..p.count + p.spares {
             let cname = format!("ss-{deployment}-{}-{replica}", p.alias);
             let mut v = values.clone();
             v.set_sys(name, "compute.node.index", &replica.to_string());
@@ -1047,13 +1069,14 @@ pub fn plan_with(
                     .find(|s| &s.resource == name)
                     .filter(|s| s.multi_zone && !ctx.zones.is_empty())
                     .map(|_| ctx.zones[replica as usize % ctx.zones.len()].clone()),
+                spare: replica >= p.count,
                 config_hash: String::new(),
             };
             c.config_hash = config_hash(&c);
             containers.push(c);
         }
     }
-    let total: usize = pre.iter().map(|p| p.count as usize).sum();
+    let total: usize = pre.iter().map(|p| (p.count + p.spares) as usize).sum();
     if total > MAX_CONTAINERS {
         issues.push(PlanIssue::TooManyContainers {
             count: total,
@@ -1178,10 +1201,21 @@ mod tests {
         let m =
             ImageMap::parse(&["docker.io/bitnami/mysql:*=specstudio/mysql:local".into()]).unwrap();
         let stack = plan(&a, &params, "abc", &m, 2.0).unwrap();
-        let names: Vec<&str> = stack.containers.iter().map(|c| c.name.as_str()).collect();
+        let names: Vec<(&str, bool)> = stack
+            .containers
+            .iter()
+            .map(|c| (c.name.as_str(), c.spare))
+            .collect();
+        // the seed's Replica autoscales with minimumNodesInPool: 1, so one
+        // warm spare follows its replicas
         assert_eq!(
             names,
-            vec!["ss-abc-master-0", "ss-abc-replica-0", "ss-abc-replica-1"]
+            vec![
+                ("ss-abc-master-0", false),
+                ("ss-abc-replica-0", false),
+                ("ss-abc-replica-1", false),
+                ("ss-abc-replica-2", true)
+            ]
         );
         let r = &stack.containers[1];
         let env: BTreeMap<_, _> = r.env.iter().cloned().collect();
@@ -1496,8 +1530,11 @@ mod tests {
                 ("ss-abc-master-0".to_owned(), None),
                 ("ss-abc-replica-0".to_owned(), Some("za".to_owned())),
                 ("ss-abc-replica-1".to_owned(), Some("zb".to_owned())),
+                ("ss-abc-replica-2".to_owned(), Some("za".to_owned())),
             ]
         );
+        assert_eq!(stack.service("Replica").unwrap().spares, 1);
+        assert_eq!(stack.service("Master").unwrap().spares, 0, "not autoscaled");
         assert_eq!(
             stack.containers[1]
                 .labels("abc")
@@ -1506,9 +1543,16 @@ mod tests {
             Some("za")
         );
         // the autoscaler's count wins, within minReplicas..maxReplicas
-        for (set, expect) in [(4, 4), (9, 5), (0, 1)] {
+        // (spares stay within maxReplicas: none at 5)
+        for (set, expect, spares) in [(4, 4, 1), (9, 5, 0), (0, 1, 1)] {
             let o = BTreeMap::from([("Replica".to_owned(), set)]);
-            assert_eq!(plan_n(&o).service("Replica").unwrap().replicas, expect);
+            let stack = plan_n(&o);
+            assert_eq!(stack.service("Replica").unwrap().replicas, expect);
+            assert_eq!(stack.service("Replica").unwrap().spares, spares);
+            assert_eq!(
+                stack.containers.iter().filter(|c| c.spare).count(),
+                spares as usize
+            );
         }
         // without a port nothing could wake it: it never sleeps
         let portless = "services:\n  Job:\n    image: busybox\n    x-omnistrate-capabilities:\n      serverlessConfiguration:\n        enableAutoStop: true\n";

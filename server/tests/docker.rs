@@ -38,9 +38,11 @@ async fn seed_deploys_replicates_and_deletes_cleanly() {
     assert_eq!(replicas.len(), 2, "one endpoint per replica: {v}");
     assert_eq!(v["params"]["mysqlUsername"], "appuser");
     assert!(v["params"].get("mysqlPassword").is_none());
-    // every object is labelled
+    // every object is labelled: master, 2 replicas, 1 warm spare (the
+    // seed's Replica autoscales with minimumNodesInPool: 1)
     let label = format!("org.specstudio.deployment={id}");
-    assert_eq!(all_labelled(&label), (3, 3, 1));
+    wait_spares(&server, &id, 1, &mut t).await;
+    assert_eq!(all_labelled(&label), (4, 4, 1));
     for c in labelled("container", &label) {
         let labels = docker_cli(&["inspect", "--format", "{{json .Config.Labels}}", &c]).unwrap();
         for l in [
@@ -155,7 +157,12 @@ async fn scale_replicas_1_3_1_new_replicas_catch_up() {
         wait_rows(*port, 15).await;
     }
     let label = format!("org.specstudio.deployment={id}");
-    assert_eq!(all_labelled(&label), (4, 4, 1));
+    wait_spares(&server, &id, 1, &mut t).await;
+    assert_eq!(
+        all_labelled(&label),
+        (5, 5, 1),
+        "3 replicas + master + spare"
+    );
 
     let (s, _, raw) = server
         .call(
@@ -171,10 +178,13 @@ async fn scale_replicas_1_3_1_new_replicas_catch_up() {
     let replicas = endpoints(&v, "Replica");
     assert_eq!(replicas.len(), 1);
     wait_rows(replicas[0], 15).await;
+    // replica 1 is the warm spare now; replicas 2 and 3 are gone
+    let v = wait_spares(&server, &id, 1, &mut t).await;
+    assert_eq!(v["spares"][0]["name"], format!("ss-{id}-replica-1"), "{v}");
     assert_eq!(
         all_labelled(&label),
-        (2, 2, 1),
-        "scaled-down replicas leave no volume"
+        (3, 3, 1),
+        "scaled-down replicas beyond the spare leave no volume"
     );
     // a settings change recreates the master on its volume and its port
     let (s, _, raw) = server
@@ -331,7 +341,8 @@ async fn killed_during_provisioning_converges_after_restart() {
     }
     let server = Server::start(dir.path());
     let v = wait_running(&server, &id, 2, &mut t).await;
-    assert_eq!(all_labelled(&label), (3, 3, 1));
+    wait_spares(&server, &id, 1, &mut t).await;
+    assert_eq!(all_labelled(&label), (4, 4, 1));
     assert!(
         labelled("volume", &orphan_label).is_empty(),
         "orphan not removed: {}",

@@ -208,8 +208,13 @@ async fn idle_stop_then_wake_on_connect_keeps_rows() {
     let names = container_names(&v);
     assert_eq!(names.len(), 2, "{v}");
     write_rows(master, 0, 12).await; // and closes its connection
+    wait_spares(&server, &id, 1, &mut t).await;
     let volumes = labelled("volume", &label);
-    assert_eq!(volumes.len(), 2, "one volume per container");
+    assert_eq!(
+        volumes.len(),
+        3,
+        "one volume per container (and the warm spare)"
+    );
 
     // idle: stopped, containers down, volumes kept
     let stopped = wait_status(&server, &id, "stopped", 90, &mut t).await;
@@ -661,8 +666,9 @@ async fn load_on_reader_endpoint_scales_up_then_down() {
     assert_no_secrets("the server log", &server.logs(), &t.1);
 }
 
-/// Scale-down drains: the replica being removed takes no new connection,
-/// its open clients keep working until they leave, then it is removed.
+/// Scale-down drains: the replica leaving takes no new connection, its open
+/// clients keep working until they leave, then it stops (kept as the warm
+/// spare; the previous spare is removed).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scale_down_drains_open_reader_connections_first() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -736,15 +742,25 @@ async fn scale_down_drains_open_reader_connections_first() {
         }
     }
     assert!(on_victim.is_some(), "one client is on the draining replica");
-    // when they leave, the replica is removed
+    // when they leave, the replica stops: it is the warm spare now (the
+    // seed keeps minimumNodesInPool: 1), and the previous spare is removed
     for c in clients {
         c.close().await;
     }
     let v = wait_running(&server, &id, 1, &mut t).await;
     assert_eq!(replica_endpoints(&v, "Replica").len(), 1, "{v}");
+    let v = wait_spares(&server, &id, 1, &mut t).await;
+    assert_eq!(v["spares"][0]["name"], victim.as_str(), "{v}");
+    assert_eq!(
+        docker_cli(&["inspect", "--format", "{{.State.Running}}", &victim])
+            .map(|s| s.trim().to_owned())
+            .as_deref(),
+        Some("false"),
+        "the drained replica is stopped and kept warm"
+    );
     assert!(
-        docker_cli(&["inspect", &victim]).is_none(),
-        "the drained replica is removed"
+        docker_cli(&["inspect", &format!("ss-{id}-replica-2")]).is_none(),
+        "the previous spare is removed"
     );
     let raw = server.events(&id, 2).await;
     t.add(&raw);

@@ -148,6 +148,9 @@ pub struct DeploymentView {
     #[serde(rename = "updatedAt")]
     pub updated_at: i64,
     pub containers: Vec<ContainerView>,
+    /// Warm spares of autoscaled services (`minimumNodesInPool`): created,
+    /// initialised and stopped until a scale-up starts one.
+    pub spares: Vec<ContainerView>,
     pub endpoints: Vec<Endpoint>,
     pub replication: Vec<ReplicationView>,
     /// Auto-stop state, for deployments with a `serverlessConfiguration`.
@@ -408,6 +411,7 @@ pub async fn get_one(
     let backends = net.as_ref().map(|n| n.backends()).unwrap_or_default();
     let usage = net.as_ref().map(|n| n.usage()).unwrap_or_default();
     let mut containers = Vec::new();
+    let mut spares = Vec::new();
     let mut endpoints: Vec<Endpoint> = net
         .as_ref()
         .map(|n| n.listeners())
@@ -439,7 +443,23 @@ pub async fn get_one(
     let mut all_running = true;
     let mut any_running = false;
     if let Some(stack) = &stack {
-        for c in &stack.containers {
+        for c in stack.containers.iter().filter(|c| c.spare) {
+            let o = observed.containers.iter().find(|o| o.name == c.name);
+            spares.push(ContainerView {
+                name: c.name.clone(),
+                resource: c.resource.clone(),
+                replica: c.replica,
+                state: o
+                    .map(|o| o.state.clone())
+                    .unwrap_or_else(|| "missing".into()),
+                zone: c.zone.clone(),
+                host_port: None,
+                routable: false,
+                cpu_percent: None,
+                memory_bytes: None,
+            });
+        }
+        for c in stack.containers.iter().filter(|c| !c.spare) {
             let o = observed.containers.iter().find(|o| o.name == c.name);
             let state_s = o
                 .map(|o| o.state.clone())
@@ -468,7 +488,7 @@ pub async fn get_one(
             let replicas: Vec<_> = stack
                 .containers
                 .iter()
-                .filter(|c| matches!(c.probe, Probe::Mysql { replica: true, .. }))
+                .filter(|c| !c.spare && matches!(c.probe, Probe::Mysql { replica: true, .. }))
                 .collect();
             let checks = replicas.iter().map(|c| async {
                 if !observed
@@ -574,6 +594,7 @@ pub async fn get_one(
         created_at: rec.created_at,
         updated_at: rec.updated_at,
         containers,
+        spares,
         endpoints,
         replication,
         params: visible_params(&rec.params),

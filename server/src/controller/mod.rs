@@ -541,7 +541,8 @@ impl Controller {
             .filter(|o| !desired_names.contains(o.name.as_str()))
             .collect();
         let mut todo = Vec::new();
-        for c in &stack.containers {
+        // spares are kept warm after the replicas are ready (below)
+        for c in stack.containers.iter().filter(|c| !c.spare) {
             match observed.containers.iter().find(|o| o.name == c.name) {
                 None => todo.push((c, Action::Create)),
                 Some(o) if o.config_hash != c.config_hash => {
@@ -647,7 +648,7 @@ impl Controller {
             let containers: Vec<&DesiredContainer> = stack
                 .containers
                 .iter()
-                .filter(|c| c.resource == step.resource)
+                .filter(|c| c.resource == step.resource && !c.spare)
                 .collect();
             let to_check = containers.clone();
             let todo = &todo;
@@ -753,6 +754,8 @@ impl Controller {
             }
         }
         self.hub.emit(id, "status", "running");
+        self.keep_spares_warm(id, gen, engine, &stack, &observed, &net)
+            .await;
         Ok(Some(Status::Running))
     }
 
@@ -1131,6 +1134,7 @@ impl Controller {
                     let broken: Vec<&str> = stack
                         .containers
                         .iter()
+                        .filter(|c| !c.spare)
                         .filter(|c| {
                             !observed
                                 .containers

@@ -260,6 +260,102 @@ impl Controller {
         Ok(set?.get(0, "p").unwrap_or("").to_owned())
     }
 
+    /// Warm spares (`minimumNodesInPool` of an autoscaled service): each is
+    /// created, started until ready, replicating and caught up (its data
+    /// directory initialised), then stopped; a replica that became a spare
+    /// (scale-down) is drained and stopped. A scale-up then only starts one.
+    /// Failures are reported, not fatal: the replicas are already serving.
+    pub(super) async fn keep_spares_warm(
+        self: &Arc<Self>,
+        id: &str,
+        gen: u64,
+        engine: &Engine,
+        stack: &DesiredStack,
+        observed: &crate::provision::Observed,
+        net: &DeploymentNet,
+    ) {
+        let host = self.probe_host();
+        for c in stack.containers.iter().filter(|c| c.spare) {
+            if self.superseded(id, gen) {
+                return;
+            }
+            let now = engine
+                .container_state(&c.name)
+                .await
+                .ok()
+                .flatten()
+                .map(|(state, _)| state);
+            let before = observed.containers.iter().find(|o| o.name == c.name);
+            let stale = before.is_some_and(|o| o.config_hash != c.config_hash);
+            let result: StepResult<()> = async {
+                match (&now, stale) {
+                    (Some(state), false) if state == "running" => {
+                        // a replica that became a spare
+                        self.drain(id, net, &c.name).await;
+                        net.remove_backend(&c.name);
+                        engine
+                            .stop(&c.name, 30)
+                            .await
+                            .map_err(|e| format!("stopping {}: {e}", c.name))?;
+                        self.hub.emit(
+                            id,
+                            "step",
+                            &format!("{} stopped: kept warm for the next scale-up", c.name),
+                        );
+                    }
+                    (Some(_), false) => {}
+                    _ => {
+                        if stale {
+                            engine
+                                .remove_container(&c.name)
+                                .await
+                                .map_err(|e| format!("replacing {}: {e}", c.name))?;
+                        }
+                        for v in &c.volumes {
+                            engine
+                                .ensure_volume(id, c, &v.name)
+                                .await
+                                .map_err(|e| format!("creating a volume: {e}"))?;
+                        }
+                        engine
+                            .create_container(stack, c, &Default::default())
+                            .await
+                            .map_err(|e| format!("creating {}: {e}", c.name))?;
+                        self.wait_ready(id, gen, engine, c, &host).await?;
+                        if matches!(c.probe, Probe::Mysql { replica: true, .. }) {
+                            self.wait_replication(id, gen, engine, c, &host).await?;
+                            self.wait_caught_up(id, gen, engine, stack, c, &host)
+                                .await?;
+                        }
+                        engine
+                            .stop(&c.name, 30)
+                            .await
+                            .map_err(|e| format!("stopping {}: {e}", c.name))?;
+                        self.hub.emit(
+                            id,
+                            "step",
+                            &format!(
+                                "{} initialised and stopped: a warm spare (minimumNodesInPool)",
+                                c.name
+                            ),
+                        );
+                    }
+                }
+                Ok(())
+            }
+            .await;
+            if let Err(e) = result {
+                if !self.superseded(id, gen) {
+                    self.hub.emit(
+                        id,
+                        "error",
+                        &format!("keeping a warm spare failed (the replicas serve on): {e}"),
+                    );
+                }
+            }
+        }
+    }
+
     /// Put a deployment to sleep (desired `stopped`): idempotent.
     pub(super) async fn sleep(
         self: &Arc<Self>,
@@ -306,7 +402,9 @@ impl Controller {
                         .await
                         .map_err(|e| format!("stopping {}: {e}", o.name))?;
                 }
-                let keep = o.replica < warm && stack.containers.iter().any(|c| c.name == o.name);
+                let planned = stack.containers.iter().find(|c| c.name == o.name);
+                // the first `warm` of the service, and spares, stay created
+                let keep = planned.is_some_and(|c| o.replica < warm || c.spare);
                 if !keep {
                     // named volumes stay: the data survives the sleep
                     engine

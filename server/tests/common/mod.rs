@@ -376,6 +376,34 @@ pub async fn wait_running(server: &Server, id: &str, replicas: usize, t: &mut Tr
     }
 }
 
+/// Poll until the deployment's warm spares (`minimumNodesInPool` of an
+/// autoscaled service) are all created and stopped: they are initialised
+/// after the deployment reports `running`.
+pub async fn wait_spares(server: &Server, id: &str, spares: usize, t: &mut Transcript) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let (s, v, raw) = server
+            .call("GET", &format!("/api/deployments/{id}"), None, false)
+            .await;
+        t.add(&raw);
+        assert_eq!(s, 200, "{raw}");
+        let warm = v["spares"].as_array().map(|list| {
+            list.iter()
+                .filter(|c| c["state"] == "exited" || c["state"] == "created")
+                .count()
+        });
+        if warm == Some(spares) && v["spares"].as_array().map(Vec::len) == Some(spares) {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "spares not warm in time: {raw}\n{}",
+            server.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
 /// The endpoint objects of `resource` with `kind` (`service` or `replica`).
 pub fn endpoints_of<'a>(v: &'a Value, resource: &str, kind: &str) -> Vec<&'a Value> {
     v["endpoints"]
