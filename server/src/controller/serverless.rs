@@ -293,15 +293,8 @@ impl Controller {
                         // a replica that became a spare
                         self.drain(id, net, &c.name).await;
                         net.remove_backend(&c.name);
-                        engine
-                            .stop(&c.name, 30)
-                            .await
-                            .map_err(|e| format!("stopping {}: {e}", c.name))?;
-                        self.hub.emit(
-                            id,
-                            "step",
-                            &format!("{} stopped: kept warm for the next scale-up", c.name),
-                        );
+                        self.stop_spare(id, engine, &c.name, "kept warm for the next scale-up")
+                            .await?;
                     }
                     (Some(_), false) => {}
                     _ => {
@@ -327,18 +320,13 @@ impl Controller {
                             self.wait_caught_up(id, gen, engine, stack, c, &host)
                                 .await?;
                         }
-                        engine
-                            .stop(&c.name, 30)
-                            .await
-                            .map_err(|e| format!("stopping {}: {e}", c.name))?;
-                        self.hub.emit(
+                        self.stop_spare(
                             id,
-                            "step",
-                            &format!(
-                                "{} initialised and stopped: a warm spare (minimumNodesInPool)",
-                                c.name
-                            ),
-                        );
+                            engine,
+                            &c.name,
+                            "initialised, a warm spare (minimumNodesInPool)",
+                        )
+                        .await?;
                     }
                 }
                 Ok(())
@@ -354,6 +342,15 @@ impl Controller {
                 }
             }
         }
+    }
+
+    async fn stop_spare(&self, id: &str, engine: &Engine, name: &str, why: &str) -> StepResult<()> {
+        engine
+            .stop(name, 30)
+            .await
+            .map_err(|e| format!("stopping {name}: {e}"))?;
+        self.hub.emit(id, "step", &format!("{name} stopped: {why}"));
+        Ok(())
     }
 
     /// Put a deployment to sleep (desired `stopped`): idempotent.

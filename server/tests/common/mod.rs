@@ -345,6 +345,41 @@ pub async fn deploy_spec(server: &Server, spec: &str, replicas: u32, t: &mut Tra
 
 /// Poll until the deployment is `running` with `replicas` healthy replicas.
 pub async fn wait_running(server: &Server, id: &str, replicas: usize, t: &mut Transcript) -> Value {
+    wait_view(server, id, t, "running with its replicas healthy", |v| {
+        let healthy = v["replication"]
+            .as_array()
+            .map(|r| r.iter().filter(|x| x["healthy"] == true).count());
+        v["status"] == "running"
+            && healthy == Some(replicas)
+            && v["containers"].as_array().map(Vec::len) == Some(replicas + 1)
+    })
+    .await
+}
+
+/// Poll until the deployment's warm spares (`minimumNodesInPool` of an
+/// autoscaled service) are all created and stopped: they are initialised
+/// after the deployment reports `running`.
+pub async fn wait_spares(server: &Server, id: &str, spares: usize, t: &mut Transcript) -> Value {
+    wait_view(server, id, t, "spares warm", |v| {
+        v["spares"].as_array().is_some_and(|list| {
+            list.len() == spares
+                && list
+                    .iter()
+                    .all(|c| c["state"] == "exited" || c["state"] == "created")
+        })
+    })
+    .await
+}
+
+/// Poll `GET /api/deployments/{id}` (240 s at most) until `done`; a
+/// `failed` status ends the wait at once.
+pub async fn wait_view(
+    server: &Server,
+    id: &str,
+    t: &mut Transcript,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = Instant::now() + Duration::from_secs(240);
     loop {
         let (s, v, raw) = server
@@ -352,13 +387,7 @@ pub async fn wait_running(server: &Server, id: &str, replicas: usize, t: &mut Tr
             .await;
         t.add(&raw);
         assert_eq!(s, 200, "{raw}");
-        let healthy = v["replication"]
-            .as_array()
-            .map(|r| r.iter().filter(|x| x["healthy"] == true).count());
-        if v["status"] == "running"
-            && healthy == Some(replicas)
-            && v["containers"].as_array().unwrap().len() == replicas + 1
-        {
+        if done(&v) {
             return v;
         }
         assert_ne!(
@@ -369,35 +398,7 @@ pub async fn wait_running(server: &Server, id: &str, replicas: usize, t: &mut Tr
         );
         assert!(
             Instant::now() < deadline,
-            "not running in time: {raw}\n{}",
-            server.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-}
-
-/// Poll until the deployment's warm spares (`minimumNodesInPool` of an
-/// autoscaled service) are all created and stopped: they are initialised
-/// after the deployment reports `running`.
-pub async fn wait_spares(server: &Server, id: &str, spares: usize, t: &mut Transcript) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(240);
-    loop {
-        let (s, v, raw) = server
-            .call("GET", &format!("/api/deployments/{id}"), None, false)
-            .await;
-        t.add(&raw);
-        assert_eq!(s, 200, "{raw}");
-        let warm = v["spares"].as_array().map(|list| {
-            list.iter()
-                .filter(|c| c["state"] == "exited" || c["state"] == "created")
-                .count()
-        });
-        if warm == Some(spares) && v["spares"].as_array().map(Vec::len) == Some(spares) {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "spares not warm in time: {raw}\n{}",
+            "not {what} in time: {raw}\n{}",
             server.logs()
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
