@@ -450,8 +450,10 @@ fn Endpoints(deployment: Deployment, values: BTreeMap<String, String>) -> impl I
         .collect();
     let zones = zones_of(&deployment.raw);
     let serverless = serverless_line(&deployment.raw);
+    let containers = container_lines(&deployment.raw);
     view! {
         {serverless.map(|line| view! { <p class="serverless" data-testid="serverless">{line}</p> })}
+        <p class="containers" data-testid="containers">{containers}</p>
         <ul class="endpoints" data-testid="endpoints">
             {deployment.endpoints.into_iter().map(|e| {
                 let cmd = mysql_command(&e, &values);
@@ -636,4 +638,44 @@ fn serverless_line(raw: &serde_json::Value) -> Option<String> {
         s.get("wakes").and_then(|v| v.as_u64()).unwrap_or(0),
         s.get("stops").and_then(|v| v.as_u64()).unwrap_or(0),
     ))
+}
+
+/// "master-0 running · replica-0 running, zone-a, 12% CPU · replica-1 warm spare".
+fn container_lines(raw: &serde_json::Value) -> String {
+    let list = |key: &str| {
+        raw.get(key)
+            .and_then(|c| c.as_array())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let short = |c: &serde_json::Value| {
+        format!(
+            "{}-{}",
+            c.get("resource").and_then(|r| r.as_str()).unwrap_or("?"),
+            c.get("replica").and_then(|r| r.as_u64()).unwrap_or(0)
+        )
+    };
+    let mut parts: Vec<String> = list("containers")
+        .iter()
+        .map(|c| {
+            let mut s = format!(
+                "{} {}",
+                short(c),
+                c.get("state").and_then(|s| s.as_str()).unwrap_or("?")
+            );
+            if let Some(z) = c.get("zone").and_then(|z| z.as_str()) {
+                s.push_str(&format!(", {z}"));
+            }
+            if let Some(cpu) = c.get("cpuPercent").and_then(|v| v.as_f64()) {
+                s.push_str(&format!(", {cpu:.0}% CPU"));
+            }
+            s
+        })
+        .collect();
+    parts.extend(
+        list("spares")
+            .iter()
+            .map(|c| format!("{} warm spare", short(c))),
+    );
+    parts.join(" · ")
 }

@@ -295,6 +295,12 @@ await step("full deploy shows endpoints", async () => {
   await page.waitForSelector('[data-testid="deploy-progress"][data-status="running"] [data-testid="endpoint"]', { timeout: 240000 });
   const cmd = await page.locator('[data-testid="deploy-progress"] [data-testid="mysql-command"]').first().textContent();
   assert(/^mysql -h \S+ -P \d+ -u app -p appdb$/.test(cmd), `mysql command: ${cmd}`);
+  // the reader and the per-replica endpoint (with its zone), and the containers
+  const labels = await page.locator('[data-testid="deploy-progress"] [data-testid="endpoint"] .res').allTextContents();
+  assert(labels.includes("Replica (reader)") && labels.includes("Replica #0 (zone-a)"), `endpoint labels: ${labels}`);
+  const containers = await page.locator('[data-testid="deploy-progress"] [data-testid="containers"]').textContent();
+  assert(/Master-0 running/.test(containers) && /Replica-0 running, zone-a/.test(containers), `containers: ${containers}`);
+  assert(/Sleeps after \d+ s without a client/.test(await page.locator('[data-testid="deploy-progress"] [data-testid="serverless"]').textContent()), "auto-stop line");
   await page.locator('[data-testid="deploy-progress"] [data-testid="endpoints"]').scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${shots}/e2e-deployed.png` });
   const row = page.locator(`[data-testid="deployment"][data-status="running"]`).first();
