@@ -199,7 +199,60 @@ pub struct Deployment {
     pub endpoints: Vec<Endpoint>,
     /// Exported parameter values (secrets are never sent).
     pub params: serde_json::Map<String, Value>,
-    pub raw: Value,
+    /// Serving containers (detail view only).
+    pub containers: Vec<Instance>,
+    /// Warm spares of autoscaled services (detail view only).
+    pub spares: Vec<Instance>,
+    pub serverless: Option<Serverless>,
+}
+
+/// One container of a deployment, as the status line shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instance {
+    pub resource: String,
+    pub replica: u64,
+    pub state: String,
+    pub zone: Option<String>,
+    pub cpu_percent: Option<f64>,
+}
+
+/// A deployment's auto-stop state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Serverless {
+    pub auto_stop: bool,
+    pub idle_stop_after_secs: u64,
+    pub wakes: u64,
+    pub stops: u64,
+}
+
+fn instances(value: &Value, key: &str) -> Vec<Instance> {
+    let text = |c: &Value, k: &str| c.get(k).and_then(Value::as_str).map(str::to_owned);
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .map(|c| Instance {
+                    resource: text(c, "resource").unwrap_or_default(),
+                    replica: c.get("replica").and_then(Value::as_u64).unwrap_or(0),
+                    state: text(c, "state").unwrap_or_else(|| "?".into()),
+                    zone: text(c, "zone"),
+                    cpu_percent: c.get("cpuPercent").and_then(Value::as_f64),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn serverless(value: &Value) -> Option<Serverless> {
+    let s = value.get("serverless")?;
+    let count = |k: &str| s.get(k).and_then(Value::as_u64).unwrap_or(0);
+    Some(Serverless {
+        auto_stop: s.get("autoStop")?.as_bool()?,
+        idle_stop_after_secs: count("idleStopAfterSecs"),
+        wakes: count("wakes"),
+        stops: count("stops"),
+    })
 }
 
 fn deployment(value: &Value) -> Deployment {
@@ -260,7 +313,9 @@ fn deployment(value: &Value) -> Deployment {
             .to_owned(),
         endpoints,
         params,
-        raw: value.clone(),
+        containers: instances(value, "containers"),
+        spares: instances(value, "spares"),
+        serverless: serverless(value),
     }
 }
 

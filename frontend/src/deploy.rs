@@ -448,9 +448,9 @@ fn Endpoints(deployment: Deployment, values: BTreeMap<String, String>) -> impl I
         .filter(|e| e.kind == "replica")
         .map(|e| e.resource.clone())
         .collect();
-    let zones = zones_of(&deployment.raw);
-    let serverless = serverless_line(&deployment.raw);
-    let containers = container_lines(&deployment.raw);
+    let zones = zones_of(&deployment);
+    let serverless = deployment.serverless.as_ref().map(serverless_line);
+    let containers = container_lines(&deployment);
     view! {
         {serverless.map(|line| view! { <p class="serverless" data-testid="serverless">{line}</p> })}
         <p class="containers" data-testid="containers">{containers}</p>
@@ -606,76 +606,47 @@ pub fn DeployPanel() -> impl IntoView {
     }
 }
 
-/// (resource, replica) → zone, from the deployment's containers.
-fn zones_of(raw: &serde_json::Value) -> BTreeMap<(String, u64), String> {
-    raw.get("containers")
-        .and_then(|c| c.as_array())
-        .map(|list| {
-            list.iter()
-                .filter_map(|c| {
-                    Some((
-                        (
-                            c.get("resource")?.as_str()?.to_owned(),
-                            c.get("replica")?.as_u64()?,
-                        ),
-                        c.get("zone")?.as_str()?.to_owned(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+/// (resource, replica) → zone.
+fn zones_of(deployment: &Deployment) -> BTreeMap<(String, u64), String> {
+    deployment
+        .containers
+        .iter()
+        .filter_map(|c| Some(((c.resource.clone(), c.replica), c.zone.clone()?)))
+        .collect()
 }
 
 /// "Sleeps after 300 s without a client · 2 wakes · 2 stops".
-fn serverless_line(raw: &serde_json::Value) -> Option<String> {
-    let s = raw.get("serverless")?;
-    if !s.get("autoStop")?.as_bool()? {
-        return Some("Auto-stop is off (not every service enables it)".into());
+fn serverless_line(s: &api::Serverless) -> String {
+    if !s.auto_stop {
+        return "Auto-stop is off (not every service enables it)".into();
     }
-    Some(format!(
+    format!(
         "Sleeps after {} s without a client; a connection wakes it · {} wake(s) · {} stop(s)",
-        s.get("idleStopAfterSecs")?.as_u64()?,
-        s.get("wakes").and_then(|v| v.as_u64()).unwrap_or(0),
-        s.get("stops").and_then(|v| v.as_u64()).unwrap_or(0),
-    ))
+        s.idle_stop_after_secs, s.wakes, s.stops
+    )
 }
 
-/// "master-0 running · replica-0 running, zone-a, 12% CPU · replica-1 warm spare".
-fn container_lines(raw: &serde_json::Value) -> String {
-    let list = |key: &str| {
-        raw.get(key)
-            .and_then(|c| c.as_array())
-            .cloned()
-            .unwrap_or_default()
-    };
-    let short = |c: &serde_json::Value| {
-        format!(
-            "{}-{}",
-            c.get("resource").and_then(|r| r.as_str()).unwrap_or("?"),
-            c.get("replica").and_then(|r| r.as_u64()).unwrap_or(0)
-        )
-    };
-    let mut parts: Vec<String> = list("containers")
+/// "Master-0 running · Replica-0 running, zone-a, 12% CPU · Replica-1 warm spare".
+fn container_lines(deployment: &Deployment) -> String {
+    let mut parts: Vec<String> = deployment
+        .containers
         .iter()
         .map(|c| {
-            let mut s = format!(
-                "{} {}",
-                short(c),
-                c.get("state").and_then(|s| s.as_str()).unwrap_or("?")
-            );
-            if let Some(z) = c.get("zone").and_then(|z| z.as_str()) {
+            let mut s = format!("{}-{} {}", c.resource, c.replica, c.state);
+            if let Some(z) = &c.zone {
                 s.push_str(&format!(", {z}"));
             }
-            if let Some(cpu) = c.get("cpuPercent").and_then(|v| v.as_f64()) {
+            if let Some(cpu) = c.cpu_percent {
                 s.push_str(&format!(", {cpu:.0}% CPU"));
             }
             s
         })
         .collect();
     parts.extend(
-        list("spares")
+        deployment
+            .spares
             .iter()
-            .map(|c| format!("{} warm spare", short(c))),
+            .map(|c| format!("{}-{} warm spare", c.resource, c.replica)),
     );
     parts.join(" · ")
 }

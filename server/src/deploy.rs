@@ -323,6 +323,16 @@ impl DesiredStack {
         self.services.iter().find(|s| s.resource == resource)
     }
 
+    /// The containers that serve (every one but the warm spares).
+    pub fn active(&self) -> impl Iterator<Item = &DesiredContainer> {
+        self.containers.iter().filter(|c| !c.spare)
+    }
+
+    /// The warm spares of autoscaled services.
+    pub fn spares(&self) -> impl Iterator<Item = &DesiredContainer> {
+        self.containers.iter().filter(|c| c.spare)
+    }
+
     /// The stable endpoints the server listens on: one per service with a
     /// port (a replica service's is the reader endpoint), and one per replica
     /// with `enableEndpointPerReplica`.

@@ -69,6 +69,23 @@ async fn json_call(
     (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
 }
 
+/// `POST /api/deployments` with the token.
+async fn create(app: &Router, body: Value) -> (StatusCode, Value) {
+    json_call(app, Method::POST, "/api/deployments", body, Some(TOKEN)).await
+}
+
+/// `POST /api/deployments` of a spec that must itself lint clean (the
+/// request is refused later, by planning).
+async fn create_clean(app: &Router, spec: &str) -> (StatusCode, Value) {
+    let report = shared::analyze(spec);
+    assert!(
+        !report.has_errors(),
+        "fixture must lint clean: {:?}",
+        report.diagnostics
+    );
+    create(app, json!({"spec": spec})).await
+}
+
 fn error_code(v: &Value) -> &str {
     v["error"]["code"].as_str().unwrap_or("<none>")
 }
@@ -239,42 +256,14 @@ async fn create_rejects_malformed_requests() {
         "{}",
         String::from_utf8_lossy(&b)
     );
-    let (s, v) = json_call(
-        &app,
-        Method::POST,
-        "/api/deployments",
-        json!({"params": {}}),
-        Some(TOKEN),
-    )
-    .await;
+    let (s, v) = create(&app, json!({"params": {}})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&v), "bad_request");
-    let (s, _) = json_call(
-        &app,
-        Method::POST,
-        "/api/deployments",
-        json!({"spec": SEED, "specId": "x"}),
-        Some(TOKEN),
-    )
-    .await;
+    let (s, _) = create(&app, json!({"spec": SEED, "specId": "x"})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, _) = json_call(
-        &app,
-        Method::POST,
-        "/api/deployments",
-        json!({"spec": SEED, "bogus": 1}),
-        Some(TOKEN),
-    )
-    .await;
+    let (s, _) = create(&app, json!({"spec": SEED, "bogus": 1})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, v) = json_call(
-        &app,
-        Method::POST,
-        "/api/deployments",
-        json!({"specId": "unknown"}),
-        Some(TOKEN),
-    )
-    .await;
+    let (s, v) = create(&app, json!({"specId": "unknown"})).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(error_code(&v), "not_found");
 }
@@ -283,14 +272,7 @@ async fn create_rejects_malformed_requests() {
 async fn invalid_spec_is_422_with_diagnostics() {
     let app = api::app(state());
     let bad = "services:\n  Web:\n    image: nginx\n    ports: 3306\n  Web2: [\n";
-    let (s, v) = json_call(
-        &app,
-        Method::POST,
-        "/api/deployments",
-        json!({"spec": bad}),
-        Some(TOKEN),
-    )
-    .await;
+    let (s, v) = create(&app, json!({"spec": bad})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_code(&v), "invalid_spec");
     assert!(v["error"]["details"]["summary"]["errors"].as_u64().unwrap() >= 1);
@@ -306,14 +288,7 @@ async fn invalid_spec_is_422_with_diagnostics() {
 async fn bad_params_are_422_naming_each() {
     let app = api::app(state());
     // missing required params
-    let (s, v) = json_call(
-        &app,
-        Method::POST,
-        "/api/deployments",
-        json!({"spec": SEED, "params": {}}),
-        Some(TOKEN),
-    )
-    .await;
+    let (s, v) = create(&app, json!({"spec": SEED, "params": {}})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_code(&v), "invalid_params");
     let keys: Vec<&str> = v["error"]["details"]["issues"]
@@ -345,14 +320,7 @@ async fn bad_params_are_422_naming_each() {
         for (k, val) in extra.as_object().unwrap() {
             params[k] = val.clone();
         }
-        let (s, v) = json_call(
-            &app,
-            Method::POST,
-            "/api/deployments",
-            json!({"spec": SEED, "params": params}),
-            Some(TOKEN),
-        )
-        .await;
+        let (s, v) = create(&app, json!({"spec": SEED, "params": params})).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{extra}");
         assert_eq!(error_code(&v), "invalid_params");
         assert_eq!(v["error"]["details"]["issues"][0]["key"], key, "{v}");
@@ -360,14 +328,7 @@ async fn bad_params_are_422_naming_each() {
     // a fractional replica count passes the Float64 type but is not a count
     let mut params = seed_params();
     params["numReadReplicas"] = json!(1.5);
-    let (s, v) = json_call(
-        &app,
-        Method::POST,
-        "/api/deployments",
-        json!({"spec": SEED, "params": params}),
-        Some(TOKEN),
-    )
-    .await;
+    let (s, v) = create(&app, json!({"spec": SEED, "params": params})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_code(&v), "invalid_deployment");
 }
@@ -377,14 +338,7 @@ async fn unknown_instance_type_is_422() {
     let app = api::app(state());
     let mut params = seed_params();
     params["masterInstanceType"] = json!("x9.gigantic");
-    let (s, v) = json_call(
-        &app,
-        Method::POST,
-        "/api/deployments",
-        json!({"spec": SEED, "params": params}),
-        Some(TOKEN),
-    )
-    .await;
+    let (s, v) = create(&app, json!({"spec": SEED, "params": params})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_code(&v), "unknown_instance_type");
     assert!(v["error"]["message"]
@@ -411,20 +365,7 @@ async fn unknown_instance_type_is_422() {
 async fn unresolvable_template_is_422() {
     let app = api::app(state());
     let spec = "services:\n  Web:\n    image: nginx\n    ports:\n      - '80'\n    environment:\n      - OWNER=$sys.tenant.email\n";
-    let report = shared::analyze(spec);
-    assert!(
-        !report.has_errors(),
-        "fixture must lint clean: {:?}",
-        report.diagnostics
-    );
-    let (s, v) = json_call(
-        &app,
-        Method::POST,
-        "/api/deployments",
-        json!({"spec": spec}),
-        Some(TOKEN),
-    )
-    .await;
+    let (s, v) = create_clean(&app, spec).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(error_code(&v), "unresolvable_template");
     assert!(v["error"]["message"]
@@ -444,20 +385,7 @@ async fn unresolvable_template_in_command_or_entrypoint_is_422() {
             let spec = format!(
                 "services:\n  Web:\n    image: nginx\n    ports:\n      - '80'\n    {field}: {value}\n"
             );
-            let report = shared::analyze(&spec);
-            assert!(
-                !report.has_errors(),
-                "fixture must lint clean: {:?}",
-                report.diagnostics
-            );
-            let (s, v) = json_call(
-                &app,
-                Method::POST,
-                "/api/deployments",
-                json!({"spec": spec}),
-                Some(TOKEN),
-            )
-            .await;
+            let (s, v) = create_clean(&app, &spec).await;
             assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
             assert_eq!(error_code(&v), "unresolvable_template", "{v}");
             let message = v["error"]["message"].as_str().unwrap();
@@ -472,14 +400,7 @@ async fn unresolvable_template_in_command_or_entrypoint_is_422() {
 #[tokio::test]
 async fn valid_request_without_docker_is_503_and_creates_nothing() {
     let app = api::app(state());
-    let (s, v) = json_call(
-        &app,
-        Method::POST,
-        "/api/deployments",
-        json!({"spec": SEED, "params": seed_params()}),
-        Some(TOKEN),
-    )
-    .await;
+    let (s, v) = create(&app, json!({"spec": SEED, "params": seed_params()})).await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(error_code(&v), "unavailable");
     let (_, list) = json_call(&app, Method::GET, "/api/deployments", Value::Null, None).await;
@@ -866,20 +787,7 @@ async fn oversized_deployments_are_422() {
     );
     let too_wide = format!("services:\n{}", service("A", 21));
     for (spec, text) in [(too_many, "at most 50"), (too_wide, "limit of 20")] {
-        let analysis = shared::analyze(&spec);
-        assert!(
-            !analysis.has_errors(),
-            "fixture lints clean: {:?}",
-            analysis.diagnostics
-        );
-        let (s, v) = json_call(
-            &app,
-            Method::POST,
-            "/api/deployments",
-            json!({"spec": spec}),
-            Some(TOKEN),
-        )
-        .await;
+        let (s, v) = create_clean(&app, &spec).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         assert!(
             v["error"]["message"].as_str().unwrap().contains(text),

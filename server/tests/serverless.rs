@@ -143,16 +143,7 @@ async fn wait_status(
 
 /// A connection as `appuser` that may wait for a wake (bounded).
 async fn patient_conn(port: u16) -> Conn {
-    Conn::connect(
-        "127.0.0.1",
-        port,
-        "appuser",
-        APP_PASSWORD,
-        Some("appdb"),
-        Duration::from_secs(180),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("connect as appuser to 127.0.0.1:{port} (may wake): {e}"))
+    app_conn_within(port, Duration::from_secs(180)).await
 }
 
 /// Until `t` on `port` has `n` rows; connections may wait for a wake.

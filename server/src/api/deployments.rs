@@ -443,7 +443,7 @@ pub async fn get_one(
     let mut all_running = true;
     let mut any_running = false;
     if let Some(stack) = &stack {
-        for c in stack.containers.iter().filter(|c| c.spare) {
+        for c in stack.spares() {
             let o = observed.containers.iter().find(|o| o.name == c.name);
             spares.push(ContainerView {
                 name: c.name.clone(),
@@ -459,7 +459,7 @@ pub async fn get_one(
                 memory_bytes: None,
             });
         }
-        for c in stack.containers.iter().filter(|c| !c.spare) {
+        for c in stack.active() {
             let o = observed.containers.iter().find(|o| o.name == c.name);
             let state_s = o
                 .map(|o| o.state.clone())
@@ -486,9 +486,8 @@ pub async fn get_one(
         }
         if let Some(engine) = &ctl.engine() {
             let replicas: Vec<_> = stack
-                .containers
-                .iter()
-                .filter(|c| !c.spare && matches!(c.probe, Probe::Mysql { replica: true, .. }))
+                .active()
+                .filter(|c| matches!(c.probe, Probe::Mysql { replica: true, .. }))
                 .collect();
             let checks = replicas.iter().map(|c| async {
                 if !observed
@@ -911,11 +910,11 @@ pub async fn logs(
             }
         }
     }
-    let keeps = state
-        .ctl
-        .plan_record(&rec)
-        .map(|s| s.logging)
-        .unwrap_or(false);
+    // the stack the controller last planned; planned now only before that
+    let keeps = match state.ctl.stack(&id) {
+        Some(stack) => stack.logging,
+        None => state.ctl.plan_record(&rec).is_ok_and(|s| s.logging),
+    };
     if !keeps {
         return Err(AppError::NotFound(format!(
             "kept logs of `{id}`: its spec does not enable omnistrateLogging (logs are still streamed as `log` events)"

@@ -7,6 +7,7 @@ use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
 use crate::controller::Controller;
+use crate::store::DeploymentRecord;
 
 /// A label value as the text format wants it.
 fn esc(v: &str) -> String {
@@ -42,7 +43,7 @@ impl Family {
     }
 }
 
-pub fn write_deployment_series(ctl: &Controller, out: &mut String) {
+pub fn write_deployment_series(ctl: &Controller, records: &[DeploymentRecord], out: &mut String) {
     let mut connections = Family::new(
         "specstudio_endpoint_connections_total",
         "counter",
@@ -88,7 +89,6 @@ pub fn write_deployment_series(ctl: &Controller, out: &mut String) {
         "gauge",
         "Container memory use without page cache (Docker stats).",
     );
-    let records = ctl.store.list_deployments().unwrap_or_default();
     for rec in records {
         let Some(stack) = ctl.stack(&rec.id) else {
             continue;

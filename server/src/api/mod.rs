@@ -261,10 +261,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         }
     }
     let mut by_status: BTreeMap<&str, u64> = Status::ALL.iter().map(|s| (s.as_str(), 0)).collect();
-    if let Ok(records) = state.store().list_deployments() {
-        for r in records {
-            *by_status.entry(r.status.as_str()).or_default() += 1;
-        }
+    // read once: the status counts and the per-deployment series
+    let records = state.store().list_deployments().unwrap_or_default();
+    for r in &records {
+        *by_status.entry(r.status.as_str()).or_default() += 1;
     }
     let _ = writeln!(
         out,
@@ -296,6 +296,16 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             "Containers created.",
             c.containers_created.load(Ordering::Relaxed),
         ),
+        (
+            "specstudio_autoscale_ups_total",
+            "Replicas added by the autoscaler.",
+            c.scale_ups.load(Ordering::Relaxed),
+        ),
+        (
+            "specstudio_autoscale_downs_total",
+            "Replicas removed by the autoscaler.",
+            c.scale_downs.load(Ordering::Relaxed),
+        ),
     ] {
         let _ = writeln!(
             out,
@@ -317,24 +327,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         "specstudio_reconcile_ready_seconds_count {}",
         c.ready_count.load(Ordering::Relaxed)
     );
-    for (name, help, v) in [
-        (
-            "specstudio_autoscale_ups_total",
-            "Replicas added by the autoscaler.",
-            c.scale_ups.load(Ordering::Relaxed),
-        ),
-        (
-            "specstudio_autoscale_downs_total",
-            "Replicas removed by the autoscaler.",
-            c.scale_downs.load(Ordering::Relaxed),
-        ),
-    ] {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
-        );
-    }
-    metrics::write_deployment_series(&state.ctl, &mut out);
+    metrics::write_deployment_series(&state.ctl, &records, &mut out);
     (
         [(
             header::CONTENT_TYPE,

@@ -59,7 +59,7 @@ impl Controller {
                         continue;
                     }
                     // sample every container of the stack
-                    let samples = stack.containers.iter().filter(|c| !c.spare).map(|c| {
+                    let samples = stack.active().map(|c| {
                         let engine = &engine;
                         async move { (c, engine.usage_sample(&c.name).await) }
                     });

@@ -8,7 +8,7 @@
 //! of the last reconcile step.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -136,7 +136,11 @@ impl EventHub {
     }
 
     pub fn emit(&self, deployment: &str, kind: &str, message: &str) {
-        let message = self.redact(deployment, message);
+        self.record(deployment, kind, self.redact(deployment, message));
+    }
+
+    /// Store and broadcast a message that is already redacted.
+    fn record(&self, deployment: &str, kind: &str, message: String) {
         if kind != "log" {
             info!(deployment, kind, "{message}");
         }
@@ -542,7 +546,7 @@ impl Controller {
             .collect();
         let mut todo = Vec::new();
         // spares are kept warm after the replicas are ready (below)
-        for c in stack.containers.iter().filter(|c| !c.spare) {
+        for c in stack.active() {
             match observed.containers.iter().find(|o| o.name == c.name) {
                 None => todo.push((c, Action::Create)),
                 Some(o) if o.config_hash != c.config_hash => {
@@ -646,9 +650,8 @@ impl Controller {
                 )
                 .collect();
             let containers: Vec<&DesiredContainer> = stack
-                .containers
-                .iter()
-                .filter(|c| c.resource == step.resource && !c.spare)
+                .active()
+                .filter(|c| c.resource == step.resource)
                 .collect();
             let to_check = containers.clone();
             let todo = &todo;
@@ -866,7 +869,7 @@ impl Controller {
                                 warn!(deployment = %deployment, "keeping a log line failed: {e}");
                             }
                         }
-                        this.hub.emit(&deployment, "log", &line);
+                        this.hub.record(&deployment, "log", line);
                     }
                 }
             }
@@ -885,49 +888,86 @@ impl Controller {
         c: &DesiredContainer,
         host: &str,
     ) -> StepResult<Option<u16>> {
-        let deadline = Instant::now() + self.timeouts.ready;
-        let mut last;
-        let mut host_port = None;
-        loop {
-            if self.superseded(id, gen) {
-                return Err("superseded by a newer request".into());
-            }
-            match engine.container_state(&c.name).await {
-                Ok(None) => return Err(format!("{} vanished while starting", c.name)),
-                Ok(Some((state, code)))
-                    if state == "exited" || state == "dead" || state == "restarting" =>
-                {
-                    let tail = engine.tail(&c.name, 8).await.join(" | ");
-                    return Err(format!(
-                        "{} exited (code {}) before it was ready; last output: {}",
-                        c.name,
-                        code.unwrap_or(-1),
-                        tail
-                    ));
+        // the published port, once known (0: not yet)
+        let host_port = AtomicU32::new(0);
+        let cached = &host_port;
+        let limit = self.timeouts.ready;
+        self.retry(
+            id,
+            gen,
+            limit,
+            Duration::from_millis(50),
+            move || async move {
+                match engine.container_state(&c.name).await {
+                    Ok(None) => return Try::Fail(format!("{} vanished while starting", c.name)),
+                    Ok(Some((state, code)))
+                        if state == "exited" || state == "dead" || state == "restarting" =>
+                    {
+                        let tail = engine.tail(&c.name, 8).await.join(" | ");
+                        return Try::Fail(format!(
+                            "{} exited (code {}) before it was ready; last output: {}",
+                            c.name,
+                            code.unwrap_or(-1),
+                            tail
+                        ));
+                    }
+                    Ok(Some(_)) | Err(_) => {}
                 }
-                Ok(Some(_)) | Err(_) => {}
-            }
-            match self.probe_once(engine, c, host, &mut host_port).await {
-                Ok(()) => {
-                    let how = match c.probe {
-                        Probe::Mysql { .. } => "SQL ping",
-                        Probe::Tcp => "TCP connect",
-                        Probe::None => "running",
-                    };
-                    self.hub
-                        .emit(id, "step", &format!("{} ready ({how})", c.name));
-                    return Ok(host_port);
+                match self.probe_once(engine, c, host, cached).await {
+                    Ok(()) => Try::Done(()),
+                    Err(e) => Try::NotYet(e),
                 }
-                Err(e) => last = e,
-            }
-            if Instant::now() >= deadline {
-                return Err(format!(
+            },
+        )
+        .await
+        .map_err(|e| {
+            e.timed_out(|last| {
+                format!(
                     "{} was not ready within {} s (last error: {last})",
                     c.name,
-                    self.timeouts.ready.as_secs()
-                ));
+                    limit.as_secs()
+                )
+            })
+        })?;
+        let how = match c.probe {
+            Probe::Mysql { .. } => "SQL ping",
+            Probe::Tcp => "TCP connect",
+            Probe::None => "running",
+        };
+        self.hub
+            .emit(id, "step", &format!("{} ready ({how})", c.name));
+        Ok(u16::try_from(host_port.load(Ordering::Relaxed))
+            .ok()
+            .filter(|p| *p != 0))
+    }
+
+    /// Run `attempt` every `every` until it is done or fails for good, the
+    /// step is superseded by a newer request, or `limit` passes.
+    pub(super) async fn retry<T, F>(
+        &self,
+        id: &str,
+        gen: u64,
+        limit: Duration,
+        every: Duration,
+        mut attempt: impl FnMut() -> F,
+    ) -> Result<T, WaitError>
+    where
+        F: std::future::Future<Output = Try<T>>,
+    {
+        let deadline = Instant::now() + limit;
+        loop {
+            if self.superseded(id, gen) {
+                return Err(WaitError::Failed("superseded by a newer request".into()));
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            let last = match attempt().await {
+                Try::Done(v) => return Ok(v),
+                Try::Fail(e) => return Err(WaitError::Failed(e)),
+                Try::NotYet(why) => why,
+            };
+            if Instant::now() >= deadline {
+                return Err(WaitError::TimedOut(last));
+            }
+            tokio::time::sleep(every).await;
         }
     }
 
@@ -936,15 +976,15 @@ impl Controller {
         engine: &Engine,
         c: &DesiredContainer,
         host: &str,
-        cached_port: &mut Option<u16>,
+        cached_port: &AtomicU32,
     ) -> StepResult<()> {
         let port = match c.ports.first() {
             None => return Ok(()),
             Some(p) => *p,
         };
-        let host_port = match *cached_port {
-            Some(p) => p,
-            None => {
+        let host_port = match cached_port.load(Ordering::Relaxed) {
+            p @ 1.. => p as u16,
+            0 => {
                 let ports = engine
                     .host_ports(&c.name)
                     .await
@@ -952,7 +992,7 @@ impl Controller {
                 let p = *ports
                     .get(&port)
                     .ok_or_else(|| format!("port {port} of {} is not published yet", c.name))?;
-                *cached_port = Some(p);
+                cached_port.store(u32::from(p), Ordering::Relaxed);
                 p
             }
         };
@@ -992,47 +1032,49 @@ impl Controller {
         c: &DesiredContainer,
         host: &str,
     ) -> StepResult<()> {
-        let deadline = Instant::now() + self.timeouts.replication;
-        let mut last;
-        loop {
-            if self.superseded(id, gen) {
-                return Err("superseded by a newer request".into());
-            }
-            match self.replication_of(engine, c, host).await {
-                Ok(Some(h)) if h.healthy() => {
-                    self.hub.emit(
-                        id,
-                        "step",
-                        &format!(
-                            "replication verified on {} (Slave_IO_Running=Yes, Slave_SQL_Running=Yes, Seconds_Behind_Master={})",
-                            c.name,
-                            h.seconds_behind_master
-                                .map(|s| s.to_string())
-                                .unwrap_or_else(|| "NULL".into())
-                        ),
-                    );
-                    return Ok(());
-                }
-                Ok(Some(h)) => {
-                    last = format!(
-                        "io={} sql={}{}",
-                        h.io_running,
-                        h.sql_running,
-                        h.last_error.map(|e| format!(" ({e})")).unwrap_or_default()
+        let limit = self.timeouts.replication;
+        let h = self
+            .retry(
+                id,
+                gen,
+                limit,
+                Duration::from_millis(50),
+                move || async move {
+                    match self.replication_of(engine, c, host).await {
+                        Ok(Some(h)) if h.healthy() => Try::Done(h),
+                        Ok(Some(h)) => Try::NotYet(format!(
+                            "io={} sql={}{}",
+                            h.io_running,
+                            h.sql_running,
+                            h.last_error.map(|e| format!(" ({e})")).unwrap_or_default()
+                        )),
+                        Ok(None) => Try::NotYet("replication is not configured".into()),
+                        Err(e) => Try::NotYet(e),
+                    }
+                },
+            )
+            .await
+            .map_err(|e| {
+                e.timed_out(|last| {
+                    format!(
+                        "replication on {} was not running within {} s (last: {last})",
+                        c.name,
+                        limit.as_secs()
                     )
-                }
-                Ok(None) => last = "replication is not configured".into(),
-                Err(e) => last = e,
-            }
-            if Instant::now() >= deadline {
-                return Err(format!(
-                    "replication on {} was not running within {} s (last: {last})",
-                    c.name,
-                    self.timeouts.replication.as_secs()
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+                })
+            })?;
+        self.hub.emit(
+            id,
+            "step",
+            &format!(
+                "replication verified on {} (Slave_IO_Running=Yes, Slave_SQL_Running=Yes, Seconds_Behind_Master={})",
+                c.name,
+                h.seconds_behind_master
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "NULL".into())
+            ),
+        );
+        Ok(())
     }
 
     /// `SHOW SLAVE STATUS` of a replica container through its published port.
@@ -1042,8 +1084,25 @@ impl Controller {
         c: &DesiredContainer,
         host: &str,
     ) -> StepResult<Option<ReplicationHealth>> {
-        let Probe::Mysql { user, password, .. } = &c.probe else {
+        if !matches!(c.probe, Probe::Mysql { .. }) {
             return Ok(None);
+        }
+        let mut conn = self.probe_conn(engine, c, host).await?;
+        let r = mysql::replication_status(&mut conn).await;
+        conn.close().await;
+        r.map_err(|e| e.to_string())
+    }
+
+    /// A connection to `c`'s first port, published on `host`, as its probe
+    /// (root) user.
+    pub(super) async fn probe_conn(
+        &self,
+        engine: &Engine,
+        c: &DesiredContainer,
+        host: &str,
+    ) -> StepResult<Conn> {
+        let Probe::Mysql { user, password, .. } = &c.probe else {
+            return Err(format!("{} does not speak MySQL", c.name));
         };
         let port = *c.ports.first().ok_or("no port")?;
         let ports = engine
@@ -1051,7 +1110,7 @@ impl Controller {
             .await
             .map_err(|e| e.to_string())?;
         let host_port = *ports.get(&port).ok_or("port not published")?;
-        let mut conn = Conn::connect(
+        Conn::connect(
             host,
             host_port,
             user,
@@ -1060,10 +1119,7 @@ impl Controller {
             Duration::from_secs(3),
         )
         .await
-        .map_err(|e| e.to_string())?;
-        let r = mysql::replication_status(&mut conn).await;
-        conn.close().await;
-        r.map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())
     }
 
     /// On start: remove labelled objects no record owns, then reconcile every
@@ -1132,9 +1188,7 @@ impl Controller {
                         continue;
                     };
                     let broken: Vec<&str> = stack
-                        .containers
-                        .iter()
-                        .filter(|c| !c.spare)
+                        .active()
                         .filter(|c| {
                             !observed
                                 .containers
@@ -1163,6 +1217,32 @@ impl Controller {
             .await
             .ok()?
             .ok()
+    }
+}
+
+/// One try of a wait ([`Controller::retry`]).
+pub(super) enum Try<T> {
+    Done(T),
+    /// Not yet, and why (reported if the wait times out).
+    NotYet(String),
+    /// Failed for good: stop waiting.
+    Fail(String),
+}
+
+/// Why a wait ended without its result.
+pub(super) enum WaitError {
+    Failed(String),
+    /// The limit passed; the last reason it was not done yet.
+    TimedOut(String),
+}
+
+impl WaitError {
+    /// The step's error message, with `timeout` wording a timed-out wait.
+    pub(super) fn timed_out(self, timeout: impl FnOnce(&str) -> String) -> String {
+        match self {
+            WaitError::Failed(e) => e,
+            WaitError::TimedOut(last) => timeout(&last),
+        }
     }
 }
 

@@ -17,10 +17,9 @@ use std::time::{Duration, Instant};
 
 use tracing::{info_span, Instrument};
 
-use super::{Controller, ControllerHooks, StepResult};
+use super::{Controller, ControllerHooks, StepResult, Try};
 use crate::deploy::{DesiredContainer, DesiredStack, Probe};
 use crate::endpoints::{DeploymentNet, Power};
-use crate::mysql::Conn;
 use crate::provision::Engine;
 use crate::store::{DeploymentRecord, Desired, Status};
 
@@ -150,10 +149,9 @@ impl Controller {
         c: &DesiredContainer,
         host: &str,
     ) -> StepResult<()> {
-        let Probe::Mysql { user, password, .. } = &c.probe else {
+        if !matches!(c.probe, Probe::Mysql { .. }) {
             return Ok(());
-        };
-        let deadline = Instant::now() + self.timeouts.replication;
+        }
         let master_host = c
             .env
             .iter()
@@ -167,67 +165,66 @@ impl Controller {
             Some(m) => self.gtid_position(engine, m, host).await.ok(),
             None => None,
         };
-        let port = *c.ports.first().ok_or("no port")?;
-        let mut last = String::new();
-        while Instant::now() < deadline {
-            if self.superseded(id, gen) {
-                return Err("superseded by a newer request".into());
-            }
-            let attempt = async {
-                let ports = engine
-                    .host_ports(&c.name)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let hp = *ports.get(&port).ok_or("port not published")?;
-                let mut conn =
-                    Conn::connect(host, hp, user, password, None, Duration::from_secs(3))
-                        .await
-                        .map_err(|e| e.to_string())?;
-                let done = match &position {
-                    Some(pos) if !pos.is_empty() => {
-                        let sql = format!(
-                            "SELECT MASTER_GTID_WAIT('{}', 5) AS w",
-                            pos.replace(['\'', '\\'], "")
-                        );
-                        let set = conn
-                            .query_timeout(&sql, Duration::from_secs(8))
-                            .await
-                            .map_err(|e| e.to_string())?;
-                        set.get(0, "w") == Some("0")
-                    }
-                    _ => {
-                        let h = crate::mysql::replication_status(&mut conn)
-                            .await
-                            .map_err(|e| e.to_string())?;
-                        h.is_some_and(|h| h.healthy() && h.seconds_behind_master == Some(0))
-                    }
-                };
-                conn.close().await;
-                Ok::<bool, String>(done)
-            };
-            match attempt.await {
-                Ok(true) => {
-                    let what = match &position {
-                        Some(p) if !p.is_empty() => format!("GTID {p}"),
-                        _ => "Seconds_Behind_Master=0".into(),
+        let position = position.filter(|p| !p.is_empty());
+        let limit = self.timeouts.replication;
+        let position = &position;
+        self.retry(
+            id,
+            gen,
+            limit,
+            Duration::from_millis(100),
+            move || async move {
+                let caught_up = async {
+                    let mut conn = self.probe_conn(engine, c, host).await?;
+                    let done = match position {
+                        Some(pos) => {
+                            let sql = format!(
+                                "SELECT MASTER_GTID_WAIT('{}', 5) AS w",
+                                pos.replace(['\'', '\\'], "")
+                            );
+                            let set = conn
+                                .query_timeout(&sql, Duration::from_secs(8))
+                                .await
+                                .map_err(|e| e.to_string())?;
+                            set.get(0, "w") == Some("0")
+                        }
+                        None => {
+                            let h = crate::mysql::replication_status(&mut conn)
+                                .await
+                                .map_err(|e| e.to_string())?;
+                            h.is_some_and(|h| h.healthy() && h.seconds_behind_master == Some(0))
+                        }
                     };
-                    self.hub.emit(
-                        id,
-                        "step",
-                        &format!("{} caught up with its master ({what})", c.name),
-                    );
-                    return Ok(());
+                    conn.close().await;
+                    Ok::<bool, String>(done)
+                };
+                match caught_up.await {
+                    Ok(true) => Try::Done(()),
+                    Ok(false) => Try::NotYet("still applying the master's changes".into()),
+                    Err(e) => Try::NotYet(e),
                 }
-                Ok(false) => last = "still applying the master's changes".into(),
-                Err(e) => last = e,
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Err(format!(
-            "{} did not catch up with its master within {} s ({last})",
-            c.name,
-            self.timeouts.replication.as_secs()
-        ))
+            },
+        )
+        .await
+        .map_err(|e| {
+            e.timed_out(|last| {
+                format!(
+                    "{} did not catch up with its master within {} s ({last})",
+                    c.name,
+                    limit.as_secs()
+                )
+            })
+        })?;
+        let what = match &position {
+            Some(p) => format!("GTID {p}"),
+            None => "Seconds_Behind_Master=0".into(),
+        };
+        self.hub.emit(
+            id,
+            "step",
+            &format!("{} caught up with its master ({what})", c.name),
+        );
+        Ok(())
     }
 
     /// The master's binlog GTID position (MariaDB); empty when it has none.
@@ -237,18 +234,7 @@ impl Controller {
         master: &DesiredContainer,
         host: &str,
     ) -> StepResult<String> {
-        let Probe::Mysql { user, password, .. } = &master.probe else {
-            return Err("not a MySQL master".into());
-        };
-        let port = *master.ports.first().ok_or("no port")?;
-        let ports = engine
-            .host_ports(&master.name)
-            .await
-            .map_err(|e| e.to_string())?;
-        let hp = *ports.get(&port).ok_or("port not published")?;
-        let mut conn = Conn::connect(host, hp, user, password, None, Duration::from_secs(3))
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut conn = self.probe_conn(engine, master, host).await?;
         let set = conn
             .query_timeout(
                 "SELECT @@GLOBAL.gtid_binlog_pos AS p",
@@ -275,21 +261,17 @@ impl Controller {
         net: &DeploymentNet,
     ) {
         let host = self.probe_host();
-        for c in stack.containers.iter().filter(|c| c.spare) {
+        for c in stack.spares() {
             if self.superseded(id, gen) {
                 return;
             }
-            let now = engine
-                .container_state(&c.name)
-                .await
-                .ok()
-                .flatten()
-                .map(|(state, _)| state);
+            // earlier phases of the reconcile leave spares alone, so the
+            // observation taken at its start still holds
             let before = observed.containers.iter().find(|o| o.name == c.name);
             let stale = before.is_some_and(|o| o.config_hash != c.config_hash);
             let result: StepResult<()> = async {
-                match (&now, stale) {
-                    (Some(state), false) if state == "running" => {
+                match (before, stale) {
+                    (Some(o), false) if o.running() => {
                         // a replica that became a spare
                         self.drain(id, net, &c.name).await;
                         net.remove_backend(&c.name);
@@ -572,8 +554,11 @@ impl Controller {
                 }
                 _ => {}
             }
-            let mut port = None;
-            if self.probe_once(&engine, c, &host, &mut port).await.is_ok() {
+            let published = std::sync::atomic::AtomicU32::new(0);
+            if self.probe_once(&engine, c, &host, &published).await.is_ok() {
+                let port = u16::try_from(published.into_inner())
+                    .ok()
+                    .filter(|p| *p != 0);
                 let replicating = !matches!(c.probe, Probe::Mysql { replica: true, .. })
                     || self
                         .replication_of(&engine, c, &host)
@@ -606,27 +591,24 @@ impl Controller {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
-                let Ok(records) = this.store.list_deployments() else {
-                    continue;
-                };
-                for rec in records {
-                    if rec.desired != Desired::Running
-                        || rec.status != Status::Running
-                        || this.busy(&rec.id)
+                // in memory first; the store is read only for a candidate
+                let idle_ones: Vec<String> = this
+                    .endpoints
+                    .all()
+                    .into_iter()
+                    .filter(|net| {
+                        net.power() == Power::Awake
+                            && net.idle_ms() >= idle.as_millis() as i64
+                            && this.stack(&net.id).is_some_and(|s| s.auto_stop())
+                            && !this.busy(&net.id)
+                    })
+                    .map(|net| net.id.clone())
+                    .collect();
+                for id in idle_ones {
+                    if matches!(this.store.get_deployment(&id),
+                        Ok(Some(rec)) if rec.desired == Desired::Running && rec.status == Status::Running)
                     {
-                        continue;
-                    }
-                    let Some(stack) = this.stack(&rec.id) else {
-                        continue;
-                    };
-                    if !stack.auto_stop() {
-                        continue;
-                    }
-                    let Some(net) = this.endpoints.get(&rec.id) else {
-                        continue;
-                    };
-                    if net.power() == Power::Awake && net.idle_ms() >= idle.as_millis() as i64 {
-                        this.stop_idle(&rec.id, idle);
+                        this.stop_idle(&id, idle);
                     }
                 }
             }

@@ -479,16 +479,21 @@ pub fn endpoint_table(v: &Value) -> Vec<(String, String, Option<u64>, u16)> {
 }
 
 pub async fn app_conn(port: u16) -> Conn {
+    app_conn_within(port, Duration::from_secs(5)).await
+}
+
+/// A connection as `appuser`, allowed `limit` (a wake may hold it).
+pub async fn app_conn_within(port: u16, limit: Duration) -> Conn {
     Conn::connect(
         "127.0.0.1",
         port,
         "appuser",
         APP_PASSWORD,
         Some("appdb"),
-        Duration::from_secs(5),
+        limit,
     )
     .await
-    .unwrap_or_else(|e| panic!("connect as appuser to 127.0.0.1:{port}: {e}"))
+    .unwrap_or_else(|e| panic!("connect as appuser to 127.0.0.1:{port} within {limit:?}: {e}"))
 }
 
 /// Insert rows `from..to` into `t` on the master, then close the connection.
