@@ -172,3 +172,93 @@ fn graph_formats() {
     let broken = stdin_run(&["graph", "-"], "services: [\n");
     assert_eq!(broken.status.code(), Some(1));
 }
+
+/// A fresh directory for one test's files.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("specstudio-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn interpolation_variables_come_from_dotenv_env_file_and_env() {
+    let dir = scratch("vars");
+    let spec = dir.join("compose.yaml");
+    std::fs::write(
+        &spec,
+        "services:\n  web:\n    image: nginx\n    ports:\n      - \"${PORT}:80\"\n    environment:\n      KEY: ${H9_REQUIRED:?set it}\n",
+    )
+    .unwrap();
+    let spec_arg = spec.to_str().unwrap();
+    let codes = |out: &Output| -> Vec<String> {
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["files"][0]["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Nothing known: a variable is not judged.
+    let out = run(&["lint", "--format", "json", spec_arg]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(codes(&out).is_empty());
+    // The `.env` beside the spec is read, as compose does.
+    std::fs::write(dir.join(".env"), "PORT=eighty\n").unwrap();
+    let out = run(&["lint", "--format", "json", spec_arg]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(codes(&out), ["C005"]);
+    // `--env-file` replaces `.env`.
+    let good = dir.join("good.env");
+    std::fs::write(&good, "PORT=8080\n").unwrap();
+    let out = run(&[
+        "lint",
+        "--format",
+        "json",
+        "--env-file",
+        good.to_str().unwrap(),
+        spec_arg,
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    // `--env`: the environment is complete, so a required variable set nowhere is an error…
+    let out = bin()
+        .args([
+            "lint",
+            "--format",
+            "json",
+            "--env",
+            "--env-file",
+            good.to_str().unwrap(),
+            spec_arg,
+        ])
+        .env_remove("H9_REQUIRED")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(codes(&out), ["C015"]);
+    // …and one set in the process environment is fine.
+    let out = bin()
+        .args([
+            "lint",
+            "--format",
+            "json",
+            "--env",
+            "--env-file",
+            good.to_str().unwrap(),
+            spec_arg,
+        ])
+        .env("H9_REQUIRED", "yes")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    // A missing env file is a read failure.
+    let out = run(&["lint", "--env-file", "/nonexistent/.env", spec_arg]);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

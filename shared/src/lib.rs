@@ -12,6 +12,7 @@
 pub mod diagnostic;
 pub mod graph;
 pub mod instance_types;
+pub mod interpolation;
 pub mod model;
 pub mod output;
 pub mod params;
@@ -48,12 +49,24 @@ impl Analysis {
     }
 }
 
+/// What the caller knows beyond the text (the CLI fills it; `shared` does no I/O).
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Interpolation variables (`--env-file`, `.env`, `--env`); unknown by default.
+    pub vars: interpolation::Vars,
+}
+
 /// Parse, model, graph and validate a spec.
 pub fn analyze(text: &str) -> Analysis {
+    analyze_with(text, &Options::default())
+}
+
+/// [`analyze`] with interpolation variables and project settings.
+pub fn analyze_with(text: &str, options: &Options) -> Analysis {
     let (tree, yaml_problems) = syntax::parse(text);
     let parsed = tree.is_some();
     let tree = tree.unwrap_or_default();
-    let spec = Spec::read(&tree);
+    let spec = Spec::read_with(&tree, &options.vars);
     let graph = Graph::build(&spec);
     let ctx = rules::Context {
         text,
@@ -61,6 +74,7 @@ pub fn analyze(text: &str) -> Analysis {
         spec: &spec,
         graph: &graph,
         yaml_problems: &yaml_problems,
+        vars: &options.vars,
     };
     let diagnostics = rules::run(&ctx);
     Analysis {

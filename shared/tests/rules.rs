@@ -41,6 +41,17 @@ fn every_rule_has_valid_and_invalid_fixtures() {
     }
 }
 
+/// A fixture may bring its variables: `<stem>.env` beside `<stem>.yaml` is
+/// read as the complete environment (as `--env-file F --env` with nothing set).
+fn options_for(path: &Path) -> shared::Options {
+    let mut options = shared::Options::default();
+    if let Ok(env) = fs::read_to_string(path.with_extension("env")) {
+        options.vars =
+            shared::interpolation::Vars::known(shared::interpolation::parse_env_file(&env), true);
+    }
+    options
+}
+
 #[test]
 fn fixtures_behave_and_match_snapshots() {
     let mut settings = insta::Settings::clone_current();
@@ -54,7 +65,9 @@ fn fixtures_behave_and_match_snapshots() {
             let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
             let text = fs::read_to_string(&path).unwrap();
             let name = format!("{code}/{stem}.yaml");
-            let mine: Vec<_> = shared::check(&text)
+            let options = options_for(&path);
+            let check = |text: &str| shared::analyze_with(text, &options).diagnostics;
+            let mine: Vec<_> = check(&text)
                 .into_iter()
                 .filter(|d| d.code == code)
                 .collect();
@@ -70,10 +83,7 @@ fn fixtures_behave_and_match_snapshots() {
             for d in &mine {
                 let Some(fix) = &d.fix else { continue };
                 let fixed = fix.apply(&text);
-                let after = shared::check(&fixed)
-                    .into_iter()
-                    .filter(|a| a.code == code)
-                    .count();
+                let after = check(&fixed).into_iter().filter(|a| a.code == code).count();
                 assert!(
                     after < mine.len(),
                     "{name}: fix `{}` did not remove the diagnostic:\n{fixed}",

@@ -4,7 +4,7 @@
 //! not be read or the usage is wrong.
 
 use std::io::{IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
@@ -24,9 +24,48 @@ pub struct LintArgs {
     /// Print every rule (code, severity, name, summary) and exit.
     #[arg(long)]
     pub list_rules: bool,
+    #[command(flatten)]
+    pub vars: VarsArgs,
     /// Spec files to check; `-` reads standard input.
     #[arg(required_unless_present = "list_rules")]
     pub files: Vec<PathBuf>,
+}
+
+/// Where interpolation variables come from, as with `docker compose`.
+#[derive(Args, Debug, Default)]
+pub struct VarsArgs {
+    /// Read interpolation variables from this file (repeatable; the first
+    /// file that sets a variable wins). Replaces the `.env` beside the spec.
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
+    /// Also read the process environment, and treat a variable set nowhere as
+    /// unset (compose's view). Without it an unknown variable is not judged.
+    #[arg(long = "env")]
+    pub process_env: bool,
+}
+
+impl VarsArgs {
+    /// The options for one spec: `--env` first, then `--env-file`s, else the
+    /// `.env` beside the spec (not for stdin).
+    fn options_for(&self, spec: &Path) -> Result<shared::Options, String> {
+        let mut vars = shared::interpolation::Vars::unknown();
+        if self.process_env {
+            vars.add_missing(std::env::vars());
+            vars.set_complete(true);
+        }
+        if self.env_files.is_empty() {
+            let beside = spec.parent().map(|dir| dir.join(".env"));
+            if let Some(dotenv) = beside.filter(|p| spec.as_os_str() != "-" && p.is_file()) {
+                let (_, text) = read_input(&dotenv)?;
+                vars.add_missing(shared::interpolation::parse_env_file(&text));
+            }
+        }
+        for file in &self.env_files {
+            let (_, text) = read_input(file)?;
+            vars.add_missing(shared::interpolation::parse_env_file(&text));
+        }
+        Ok(shared::Options { vars })
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -41,12 +80,14 @@ pub struct GraphArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "json")]
     pub format: GraphFormat,
+    #[command(flatten)]
+    pub vars: VarsArgs,
     /// The spec file; `-` reads standard input.
     pub file: PathBuf,
 }
 
 /// Read a file, or stdin for `-`; the display name to print with it.
-fn read_input(path: &PathBuf) -> Result<(String, String), String> {
+fn read_input(path: &Path) -> Result<(String, String), String> {
     if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -79,9 +120,12 @@ pub fn lint(args: LintArgs) -> ExitCode {
     let mut any_error = false;
     let mut analysed: Vec<(String, String, Vec<shared::Diagnostic>)> = Vec::new();
     for path in &args.files {
-        match read_input(path) {
-            Ok((name, text)) => {
-                let diagnostics = shared::check(&text);
+        match read_input(path).and_then(|(name, text)| {
+            let options = args.vars.options_for(path)?;
+            Ok((name, text, options))
+        }) {
+            Ok((name, text, options)) => {
+                let diagnostics = shared::analyze_with(&text, &options).diagnostics;
                 any_error |= diagnostics.iter().any(|d| d.is_error());
                 analysed.push((name, text, diagnostics));
             }
@@ -180,14 +224,16 @@ fn colorize(text: &str) -> String {
 }
 
 pub fn graph(args: GraphArgs) -> ExitCode {
-    let (_, text) = match read_input(&args.file) {
+    let read =
+        read_input(&args.file).and_then(|(_, text)| Ok((text, args.vars.options_for(&args.file)?)));
+    let (text, options) = match read {
         Ok(pair) => pair,
         Err(message) => {
             eprintln!("error: {message}");
             return ExitCode::from(2);
         }
     };
-    let analysis = shared::analyze(&text);
+    let analysis = shared::analyze_with(&text, &options);
     if !analysis.parsed {
         let name = args.file.display().to_string();
         eprint!(

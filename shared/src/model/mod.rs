@@ -18,6 +18,7 @@ pub use ports::{Port, PortRange};
 
 use std::collections::HashMap;
 
+use crate::interpolation::Vars;
 use crate::span::Span;
 use crate::syntax::{NodeId, ScalarValue, Seg, Shape, Tree};
 use crate::template::{self, TemplateRef};
@@ -171,8 +172,13 @@ impl Spec {
         self.by_resource_key.get(key).map(|i| &self.services[*i])
     }
 
-    /// Read the model from a tree.
+    /// Read the model from a tree, with no interpolation variables known.
     pub fn read(tree: &Tree) -> Spec {
+        Spec::read_with(tree, &Vars::unknown())
+    }
+
+    /// Read the model, judging interpolated values with `vars`.
+    pub fn read_with(tree: &Tree, vars: &Vars) -> Spec {
         let mut spec = Spec {
             root: None,
             version: None,
@@ -207,7 +213,8 @@ impl Spec {
                     continue;
                 };
                 let name = Spanned::new(name.to_owned(), tree.value_span(entry.key), entry.key);
-                spec.services.push(read_service(tree, name, entry.value));
+                spec.services
+                    .push(read_service(tree, name, entry.value, vars));
             }
         }
         for (index, service) in spec.services.iter().enumerate() {
@@ -227,7 +234,7 @@ impl Spec {
     }
 }
 
-fn read_service(tree: &Tree, name: Spanned<String>, node: NodeId) -> Service {
+fn read_service(tree: &Tree, name: Spanned<String>, node: NodeId, vars: &Vars) -> Service {
     let mut service = Service {
         name,
         node,
@@ -246,7 +253,7 @@ fn read_service(tree: &Tree, name: Spanned<String>, node: NodeId) -> Service {
     };
     let mut problems = Vec::new();
     if let Some(ports) = tree.get_value(node, "ports") {
-        service.ports = ports::read_ports(tree, ports, &mut problems);
+        service.ports = ports::read_ports(tree, ports, vars, &mut problems);
     }
     if let Some(volumes) = tree.get_value(node, "volumes") {
         service.volumes = compose::read_mounts(tree, volumes, &mut problems);

@@ -1,6 +1,7 @@
 //! `ports:` in short (`[IP:][HOST:]CONTAINER[/PROTO]`) and long syntax.
 
 use super::{Problem, Spanned};
+use crate::interpolation::{self, Vars, HOLE};
 use crate::span::Span;
 use crate::syntax::{NodeId, ScalarValue, Shape, Tree};
 
@@ -22,12 +23,17 @@ pub struct Port {
     pub errors: Vec<Problem>,
 }
 
-pub(super) fn read_ports(tree: &Tree, node: NodeId, problems: &mut Vec<Problem>) -> Vec<Port> {
+pub(super) fn read_ports(
+    tree: &Tree,
+    node: NodeId,
+    vars: &Vars,
+    problems: &mut Vec<Problem>,
+) -> Vec<Port> {
     match tree.shape(node) {
         Shape::Sequence => tree
             .items(node)
             .iter()
-            .map(|item| read_port(tree, *item))
+            .map(|item| read_port(tree, *item, vars))
             .collect(),
         Shape::Null => Vec::new(),
         _ => {
@@ -41,7 +47,7 @@ pub(super) fn read_ports(tree: &Tree, node: NodeId, problems: &mut Vec<Problem>)
     }
 }
 
-fn read_port(tree: &Tree, node: NodeId) -> Port {
+fn read_port(tree: &Tree, node: NodeId, vars: &Vars) -> Port {
     let mut port = Port {
         node,
         target: None,
@@ -54,9 +60,13 @@ fn read_port(tree: &Tree, node: NodeId) -> Port {
     match tree.shape(node) {
         Shape::Scalar => {
             let text = tree.str(node).unwrap_or_default();
-            read_short(tree, node, text, &mut port);
+            match interpolated(text, vars) {
+                Value::Plain => read_short(tree, node, text, true, &mut port),
+                Value::Interpolated(text) => read_short(tree, node, &text, false, &mut port),
+                Value::Malformed => {}
+            }
         }
-        Shape::Mapping => read_long(tree, node, &mut port),
+        Shape::Mapping => read_long(tree, node, vars, &mut port),
         _ => port.errors.push(Problem {
             span: tree.span(node),
             node,
@@ -66,14 +76,55 @@ fn read_port(tree: &Tree, node: NodeId) -> Port {
     port
 }
 
-fn read_short(tree: &Tree, node: NodeId, text: &str, port: &mut Port) {
+/// What a value reads as once compose has interpolated it.
+enum Value {
+    /// Nothing to interpolate: offsets inside the text are source offsets.
+    Plain,
+    /// Interpolated (holes stand for unknown variables).
+    Interpolated(String),
+    /// Malformed interpolation: reported by its own rule, not judged here.
+    Malformed,
+}
+
+fn interpolated(text: &str, vars: &Vars) -> Value {
+    if !interpolation::needs_interpolation(text) {
+        return Value::Plain;
+    }
+    match interpolation::interpolate(text, vars) {
+        Ok(value) => Value::Interpolated(value.value),
+        Err(_) => Value::Malformed,
+    }
+}
+
+fn holed(part: &str) -> bool {
+    part.contains(HOLE)
+}
+
+/// `located`: offsets in `text` are offsets in the source scalar (no
+/// interpolation happened); otherwise problems are reported on the whole value.
+fn read_short(tree: &Tree, node: NodeId, text: &str, located: bool, port: &mut Port) {
     let error = |port: &mut Port, from: usize, to: usize, message: String| {
+        let span = if located {
+            tree.sub_span(node, from, to)
+        } else {
+            tree.value_span(node)
+        };
         port.errors.push(Problem {
-            span: tree.sub_span(node, from, to),
+            span,
             node,
             message,
         });
     };
+    let sub_span = |from: usize, to: usize| {
+        if located {
+            tree.sub_span(node, from, to)
+        } else {
+            tree.value_span(node)
+        }
+    };
+    if !located && text.chars().all(|c| c == HOLE) {
+        return;
+    }
     let (body, protocol) = match text.rsplit_once('/') {
         Some((body, proto)) => (body, Some(proto)),
         None => (text, None),
@@ -82,10 +133,10 @@ fn read_short(tree: &Tree, node: NodeId, text: &str, port: &mut Port) {
         let at = body.len() + 1;
         port.protocol = Some(Spanned::new(
             proto.to_owned(),
-            tree.sub_span(node, at, text.len()),
+            sub_span(at, text.len()),
             node,
         ));
-        if !matches!(proto, "tcp" | "udp" | "sctp") {
+        if !holed(proto) && !matches!(proto, "tcp" | "udp" | "sctp") {
             error(
                 port,
                 at,
@@ -124,6 +175,7 @@ fn read_short(tree: &Tree, node: NodeId, text: &str, port: &mut Port) {
             Some((*published, rest_at + ip.len() + 1)),
             (*target, rest_at + ip.len() + published.len() + 2),
         ),
+        _ if holed(text) => return,
         _ => {
             error(
                 port,
@@ -135,13 +187,15 @@ fn read_short(tree: &Tree, node: NodeId, text: &str, port: &mut Port) {
         }
     };
     port.host_ip = host_ip.or(ip.map(str::to_owned));
-    port.target_span = tree.sub_span(node, target.1, target.1 + target.0.len());
-    match parse_range(target.0) {
-        Ok(range) => port.target = Some(range),
-        Err(message) => error(port, target.1, target.1 + target.0.len(), message),
+    port.target_span = sub_span(target.1, target.1 + target.0.len());
+    if !holed(target.0) {
+        match parse_range(target.0) {
+            Ok(range) => port.target = Some(range),
+            Err(message) => error(port, target.1, target.1 + target.0.len(), message),
+        }
     }
     if let Some((published, at)) = published {
-        if !published.is_empty() {
+        if !published.is_empty() && !holed(published) {
             match parse_range(published) {
                 Ok(range) => port.published = Some(range),
                 Err(message) => error(port, at, at + published.len(), message),
@@ -150,7 +204,7 @@ fn read_short(tree: &Tree, node: NodeId, text: &str, port: &mut Port) {
     }
 }
 
-fn read_long(tree: &Tree, node: NodeId, port: &mut Port) {
+fn read_long(tree: &Tree, node: NodeId, vars: &Vars, port: &mut Port) {
     match tree.get_value(node, "target") {
         None => port.errors.push(Problem {
             span: tree.span(node),
@@ -159,8 +213,9 @@ fn read_long(tree: &Tree, node: NodeId, port: &mut Port) {
         }),
         Some(target) => {
             port.target_span = tree.value_span(target);
-            match port_number(tree, target) {
-                Ok(range) => port.target = Some(range),
+            match port_number(tree, target, vars) {
+                Ok(None) => {}
+                Ok(Some(range)) => port.target = Some(range),
                 Err(message) => port.errors.push(Problem {
                     span: tree.value_span(target),
                     node: target,
@@ -170,8 +225,9 @@ fn read_long(tree: &Tree, node: NodeId, port: &mut Port) {
         }
     }
     if let Some(published) = tree.get_value(node, "published") {
-        match port_number(tree, published) {
-            Ok(range) => port.published = Some(range),
+        match port_number(tree, published, vars) {
+            Ok(None) => {}
+            Ok(Some(range)) => port.published = Some(range),
             Err(message) => port.errors.push(Problem {
                 span: tree.value_span(published),
                 node: published,
@@ -185,7 +241,12 @@ fn read_long(tree: &Tree, node: NodeId, port: &mut Port) {
         .map(str::to_owned);
     port.protocol = super::read_string(tree, node, "protocol");
     if let Some(proto) = &port.protocol {
-        if !matches!(proto.value.as_str(), "tcp" | "udp" | "sctp") {
+        let known = match interpolated(&proto.value, vars) {
+            Value::Plain => Some(proto.value.clone()),
+            Value::Interpolated(v) if !holed(&v) => Some(v),
+            _ => None,
+        };
+        if known.is_some_and(|p| !matches!(p.as_str(), "tcp" | "udp" | "sctp")) {
             port.errors.push(Problem {
                 span: proto.span,
                 node: proto.node,
@@ -198,10 +259,17 @@ fn read_long(tree: &Tree, node: NodeId, port: &mut Port) {
     }
 }
 
-fn port_number(tree: &Tree, node: NodeId) -> Result<PortRange, String> {
+/// `Ok(None)`: the value depends on a variable we do not know (or its
+/// interpolation is malformed, which another rule reports).
+fn port_number(tree: &Tree, node: NodeId, vars: &Vars) -> Result<Option<PortRange>, String> {
     match tree.value(node) {
-        Some(ScalarValue::Int(n)) => check_port(n).map(|p| PortRange { start: p, end: p }),
-        Some(ScalarValue::Str(s)) => parse_range(s),
+        Some(ScalarValue::Int(n)) => check_port(n).map(|p| Some(PortRange { start: p, end: p })),
+        Some(ScalarValue::Str(s)) => match interpolated(s, vars) {
+            Value::Plain => parse_range(s).map(Some),
+            Value::Interpolated(v) if holed(&v) => Ok(None),
+            Value::Interpolated(v) => parse_range(&v).map(Some),
+            Value::Malformed => Ok(None),
+        },
         _ => Err("a port must be a number between 1 and 65535".into()),
     }
 }

@@ -55,6 +55,8 @@ pub struct Context<'a> {
     pub spec: &'a Spec,
     pub graph: &'a Graph,
     pub yaml_problems: &'a [YamlProblem],
+    /// Interpolation variables known to the caller.
+    pub vars: &'a crate::interpolation::Vars,
 }
 
 impl Context<'_> {

@@ -2,10 +2,12 @@
 
 mod depends_on_cycle;
 mod duplicate_mount_target;
+mod invalid_interpolation;
 mod invalid_port;
 mod invalid_service_name;
 mod missing_image;
 mod no_services;
+mod required_variable_unset;
 mod root_not_mapping;
 mod support;
 mod undeclared_network;
@@ -19,10 +21,12 @@ use super::Rule;
 
 pub use depends_on_cycle::DependsOnCycle;
 pub use duplicate_mount_target::DuplicateMountTarget;
+pub use invalid_interpolation::InvalidInterpolation;
 pub use invalid_port::InvalidPort;
 pub use invalid_service_name::InvalidServiceName;
 pub use missing_image::MissingImage;
 pub use no_services::NoServices;
+pub use required_variable_unset::RequiredVariableUnset;
 pub use root_not_mapping::RootNotMapping;
 pub use undeclared_network::UndeclaredNetwork;
 pub use undeclared_volume::UndeclaredVolume;
@@ -45,4 +49,6 @@ pub const RULES: &[&dyn Rule] = &[
     &WrongShape,
     &NoServices,
     &RootNotMapping,
+    &InvalidInterpolation,
+    &RequiredVariableUnset,
 ];
