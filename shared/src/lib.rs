@@ -63,8 +63,12 @@ pub fn analyze(text: &str) -> Analysis {
 
 /// [`analyze`] with interpolation variables and project settings.
 pub fn analyze_with(text: &str, options: &Options) -> Analysis {
-    let (tree, yaml_problems) = syntax::parse(text);
-    let parsed = tree.is_some();
+    let syntax::Parsed {
+        tree,
+        problems: yaml_problems,
+        blanked,
+    } = syntax::parse_recovering(text);
+    let parsed = tree.is_some() && blanked.is_empty();
     let tree = tree.unwrap_or_default();
     let spec = Spec::read_with(&tree, &options.vars);
     let graph = Graph::build(&spec);
@@ -76,7 +80,12 @@ pub fn analyze_with(text: &str, options: &Options) -> Analysis {
         yaml_problems: &yaml_problems,
         vars: &options.vars,
     };
-    let diagnostics = rules::run(&ctx);
+    let mut diagnostics = rules::run(&ctx);
+    if !blanked.is_empty() {
+        // Blocks left out after a syntax error would make references to what
+        // they defined look wrong: keep only findings that stand on their own.
+        diagnostics.retain(|d| !CROSS_REFERENCE_RULES.contains(&d.code));
+    }
     Analysis {
         tree,
         parsed,
@@ -85,6 +94,14 @@ pub fn analyze_with(text: &str, options: &Options) -> Analysis {
         diagnostics,
     }
 }
+
+/// Rules whose findings depend on other parts of the document (a reference to
+/// a service, volume, network or parameter defined elsewhere, or the whole
+/// document's shape): silenced when a syntax error left a block out.
+const CROSS_REFERENCE_RULES: &[&str] = &[
+    "C006", "C007", "C008", "C010", "C012", "C013", "O019", "O020", "O026", "T001", "T002", "T003",
+    "T007", "T008", "M002", "M003", "M006", "M007",
+];
 
 /// Only the diagnostics.
 pub fn check(text: &str) -> Vec<Diagnostic> {

@@ -175,3 +175,58 @@ fn spans_survive_non_ascii_text_with_any_line_ends() {
         );
     }
 }
+
+fn codes_at(text: &str) -> Vec<(&'static str, usize)> {
+    let index = shared::LineIndex::new(text);
+    shared::check(text)
+        .iter()
+        .map(|d| (d.code, index.position(text, d.span.start).line))
+        .collect()
+}
+
+#[test]
+fn a_syntax_error_leaves_out_its_block_and_later_problems_are_still_reported() {
+    let unclosed_quote = "services:\n  web:\n    image: nginx\n    depends_on: [db]\n    bogus: 1\n  db:\n    image: \"mysql\n    ports: [\"3306\"]\n  cache:\n    image: redis\n    ports: [\"99999\"]\nunknown_top: 1\n";
+    assert_eq!(
+        codes_at(unclosed_quote),
+        [("C002", 5), ("Y001", 7), ("C005", 11), ("C001", 12)]
+    );
+    // An unclosed `[` is blamed on its own block, not on the next service.
+    let unclosed_flow = "services:\n  web:\n    image: nginx\n    ports: [80, 90\n  cache:\n    image: redis\n    ports: [\"99999\"]\n";
+    assert_eq!(codes_at(unclosed_flow), [("Y001", 5), ("C005", 7)]);
+    let analysis = shared::analyze(unclosed_flow);
+    assert!(
+        !analysis.parsed,
+        "a document with a syntax error is not `parsed`"
+    );
+    assert_eq!(analysis.spec.services.len(), 1, "cache is still read");
+}
+
+#[test]
+fn what_pyyaml_and_go_yaml_accept_is_read_with_an_info() {
+    for text in [
+        "services:\n  a:\n    image: x\n    ports: [\n      \"80:80\"\n    ]\n",
+        "a:\n  b: [1,\n  2]\n",
+        "a:\n  b: {x: 1,  # note\n  y: 2}\n",
+        "a: [1,\n2]\n",
+        "x:\n  y: \"abc\n  def\"\n",
+    ] {
+        let analysis = shared::analyze(text);
+        assert!(analysis.parsed, "{text}");
+        let codes: Vec<_> = analysis
+            .diagnostics
+            .iter()
+            .map(|d| d.code)
+            .filter(|c| c.starts_with('Y'))
+            .collect();
+        assert!(codes.iter().all(|c| *c == "Y009"), "{text}: {codes:?}");
+        assert!(!codes.is_empty(), "{text}");
+    }
+    let joined = shared::analyze("a:\n  b: {x: 1,  # note\n  y: 2}\n");
+    let root = joined.tree.root.unwrap();
+    let b = joined.tree.get_value(root, "b").or_else(|| {
+        let a = joined.tree.get_value(root, "a")?;
+        joined.tree.get_value(a, "b")
+    });
+    assert_eq!(joined.tree.entries(b.unwrap()).len(), 2);
+}

@@ -39,6 +39,8 @@ pub enum YamlProblemKind {
     AliasExpansion,
     RecursiveAlias,
     MultipleDocuments,
+    /// Accepted although YAML 1.2 forbids it, as PyYAML and go-yaml do.
+    Lenient(String),
 }
 
 struct Frame {
@@ -71,16 +73,23 @@ struct Builder<'a> {
 
 /// Parse `text` into a tree. A `None` tree means the document could not be read
 /// at all (the problems say why); otherwise the tree may still carry problems.
+/// Strict: see [`parse_recovering`] for what the editor and the CLI use.
 pub fn parse(text: &str) -> (Option<Tree>, Vec<YamlProblem>) {
     if text.len() > MAX_INPUT_BYTES {
-        return (
-            None,
-            vec![YamlProblem {
-                kind: YamlProblemKind::TooLarge { bytes: text.len() },
-                span: Span::new(0, 0),
-            }],
-        );
+        return (None, vec![too_large(text)]);
     }
+    let (ok, tree, problems) = build(text);
+    (ok.then_some(tree), problems)
+}
+
+fn too_large(text: &str) -> YamlProblem {
+    YamlProblem {
+        kind: YamlProblemKind::TooLarge { bytes: text.len() },
+        span: Span::new(0, 0),
+    }
+}
+
+fn build(text: &str) -> (bool, Tree, Vec<YamlProblem>) {
     let mut builder = Builder {
         text,
         ascii: text.is_ascii(),
@@ -96,11 +105,252 @@ pub fn parse(text: &str) -> (Option<Tree>, Vec<YamlProblem>) {
     };
     let ok = builder.run();
     let Builder { tree, problems, .. } = builder;
-    if ok {
-        (Some(tree), problems)
-    } else {
-        (None, problems)
+    (ok, tree, problems)
+}
+
+/// What [`parse_recovering`] read.
+#[derive(Clone, Debug, Default)]
+pub struct Parsed {
+    /// The tree; after a syntax error, the tree of the text with the broken
+    /// blocks blanked out (see `blanked`).
+    pub tree: Option<Tree>,
+    pub problems: Vec<YamlProblem>,
+    /// Source ranges left out after syntax errors (empty when the text is valid).
+    pub blanked: Vec<Span>,
+}
+
+impl Parsed {
+    /// Whether the whole text was read (leniencies aside).
+    pub fn complete(&self) -> bool {
+        self.tree.is_some() && self.blanked.is_empty()
     }
+}
+
+/// How many re-parses leniency and recovery may cost, in total.
+const MAX_REPARSES: usize = 16;
+
+/// Parse like [`parse`], but (1) accept what PyYAML and go-yaml accept: flow
+/// collections and quoted scalars whose continuation lines or closing bracket
+/// are less indented than YAML 1.2 allows (reported as an info, not an error);
+/// (2) after a real syntax error, blank out the broken block (the service or
+/// top-level entry around the error) and read the rest, so later problems are
+/// still reported. Every rewrite keeps byte offsets, so spans stay exact.
+pub fn parse_recovering(text: &str) -> Parsed {
+    if text.len() > MAX_INPUT_BYTES {
+        return Parsed {
+            tree: None,
+            problems: vec![too_large(text)],
+            blanked: Vec::new(),
+        };
+    }
+    let mut patched: Option<Vec<u8>> = None;
+    let mut kept: Vec<YamlProblem> = Vec::new();
+    let mut blanked: Vec<Span> = Vec::new();
+    let mut last_error = None;
+    for _ in 0..=MAX_REPARSES {
+        let current = patched.as_deref().map_or(text, |b| {
+            std::str::from_utf8(b).expect("patches keep UTF-8")
+        });
+        let (ok, tree, mut problems) = build(current);
+        if ok {
+            problems.extend(kept);
+            return Parsed {
+                tree: Some(tree),
+                problems,
+                blanked,
+            };
+        }
+        let Some(error) = problems.last().cloned() else {
+            break;
+        };
+        let bytes = patched.get_or_insert_with(|| text.as_bytes().to_vec());
+        if let YamlProblemKind::Syntax(info) = &error.kind {
+            if let Some(lenient) = lenient_join(bytes, error.span.start, info) {
+                kept.push(YamlProblem {
+                    kind: YamlProblemKind::Lenient(lenient),
+                    span: error.span,
+                });
+                continue;
+            }
+        }
+        if !matches!(
+            error.kind,
+            YamlProblemKind::Syntax(_) | YamlProblemKind::Tab
+        ) {
+            break;
+        }
+        // Keep what the failed parse found before the error, then blank the block.
+        kept.push(error.clone());
+        let again = last_error == Some(error.span.start);
+        last_error = Some(error.span.start);
+        let Some(region) = broken_block(bytes, error.span.start, !again, &blanked) else {
+            break;
+        };
+        for b in &mut bytes[region.start..region.end] {
+            if *b != b'\n' {
+                *b = b' ';
+            }
+        }
+        blanked.push(region);
+    }
+    // Unrecoverable: report what the strict parse reports.
+    let (_, problems) = parse(text);
+    Parsed {
+        tree: None,
+        problems,
+        blanked: Vec::new(),
+    }
+}
+
+/// For an indentation error inside a flow collection or a quoted scalar, or a
+/// closing `]`/`}` at its parent's indent: join the line to the previous one
+/// (its line break and any comment become spaces). Returns what was accepted.
+fn lenient_join(bytes: &mut [u8], at: usize, info: &str) -> Option<String> {
+    let in_flow = info.contains("invalid indentation in flow construct");
+    let in_quotes = info.contains("invalid indentation in quoted scalar");
+    let closing = info == "invalid indentation" && matches!(bytes.get(at), Some(b']') | Some(b'}'));
+    if !(in_flow || in_quotes || closing) {
+        return None;
+    }
+    let line_start = bytes[..at.min(bytes.len())]
+        .iter()
+        .rposition(|b| *b == b'\n')?;
+    // The quoted-scalar error points at the opening quote: find the first
+    // under-indented continuation line after it instead.
+    let line_start = if in_quotes {
+        let mut i = line_start;
+        let indent = indent_at(bytes, line_start + 1);
+        let quote = *bytes.get(at)?;
+        loop {
+            let next = bytes[i + 1..].iter().position(|b| *b == b'\n')? + i + 1;
+            if indent_at(bytes, next + 1) <= indent {
+                // Only a scalar that really closes on that line, with nothing
+                // but a comment or flow punctuation after it, is accepted.
+                if !closes_quote(&bytes[next + 1..], quote) {
+                    return None;
+                }
+                break next;
+            }
+            i = next;
+        }
+    } else {
+        line_start
+    };
+    let prev_start = bytes[..line_start]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    if !in_quotes {
+        // A comment on the previous line would swallow the joined text.
+        if let Some(hash) = comment_start(&bytes[prev_start..line_start]) {
+            for b in &mut bytes[prev_start + hash..line_start] {
+                *b = b' ';
+            }
+        }
+    }
+    bytes[line_start] = b' ';
+    if line_start > 0 && bytes[line_start - 1] == b'\r' {
+        bytes[line_start - 1] = b' ';
+    }
+    Some(if in_quotes {
+        "a quoted scalar continues on a line less indented than its key".to_owned()
+    } else if in_flow {
+        "a flow collection continues on a line less indented than its key".to_owned()
+    } else {
+        "a flow collection is closed at its key's indent".to_owned()
+    })
+}
+
+/// Whether `line` holds the closing `quote` followed only by blanks, a
+/// comment or flow punctuation.
+fn closes_quote(line: &[u8], quote: u8) -> bool {
+    let end = line.iter().position(|b| *b == b'\n').unwrap_or(line.len());
+    let line = &line[..end];
+    let mut i = 0;
+    while i < line.len() {
+        if quote == b'"' && line[i] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if line[i] == quote {
+            if quote == b'\'' && line.get(i + 1) == Some(&b'\'') {
+                i += 2;
+                continue;
+            }
+            let rest = std::str::from_utf8(&line[i + 1..]).unwrap_or("#").trim();
+            return rest.is_empty()
+                || rest.starts_with('#')
+                || rest.trim_start_matches([',', ']', '}', ' ']).is_empty();
+        }
+        i += 1;
+    }
+    false
+}
+
+fn indent_at(bytes: &[u8], line_start: usize) -> usize {
+    bytes[line_start.min(bytes.len())..]
+        .iter()
+        .take_while(|b| **b == b' ')
+        .count()
+}
+
+/// Where a `#` comment starts on a line (outside quotes), if any.
+fn comment_start(line: &[u8]) -> Option<usize> {
+    let mut quote = None;
+    for (i, &b) in line.iter().enumerate() {
+        match (quote, b) {
+            (None, b'\'' | b'"') => quote = Some(b),
+            (Some(q), _) if b == q => quote = None,
+            (None, b'#') if i == 0 || line[i - 1] == b' ' => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The block to leave out for a syntax error at `at`: from the nearest line
+/// above it indented at most two spaces (a top-level key or a service) to the
+/// next line indented as little. An error at the start of a line, or on a line
+/// that itself starts a block (an unclosed `[` or quote above runs into it), is
+/// blamed on the lines before it when `blame_above`. `None` when nothing new
+/// can be blanked.
+fn broken_block(bytes: &[u8], at: usize, blame_above: bool, done: &[Span]) -> Option<Span> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut lines: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'\n' {
+            lines.push((start, i));
+            start = i + 1;
+        }
+    }
+    lines.push((start, bytes.len()));
+    let content = |(s, e): (usize, usize)| {
+        let line = text[s..e].trim();
+        (!line.is_empty() && !line.starts_with('#')).then(|| indent_at(bytes, s))
+    };
+    let at = at.min(bytes.len());
+    let mut error_line = lines.iter().rposition(|(s, _)| *s <= at)?;
+    let (s, _) = lines[error_line];
+    let starts_block = content(lines[error_line]).is_some_and(|n| n <= 2);
+    if blame_above && (at <= s + indent_at(bytes, s) || starts_block) && error_line > 0 {
+        error_line -= 1;
+    }
+    let (first, indent) = (0..=error_line)
+        .rev()
+        .find_map(|i| content(lines[i]).filter(|n| *n <= 2).map(|n| (i, n)))?;
+    let last = (error_line + 1..lines.len())
+        .find(|i| content(lines[*i]).is_some_and(|n| n <= indent))
+        .unwrap_or(lines.len());
+    let region = Span::new(lines[first].0, lines[last - 1].1);
+    if region.is_empty()
+        || done
+            .iter()
+            .any(|d| d.start <= region.start && region.end <= d.end)
+    {
+        return None;
+    }
+    Some(region)
 }
 
 fn line_starts(text: &str) -> Vec<usize> {

@@ -9,7 +9,8 @@ mod build;
 mod scalar;
 
 pub use build::{
-    parse, YamlProblem, YamlProblemKind, MAX_ALIAS_EXPANSION, MAX_DEPTH, MAX_INPUT_BYTES,
+    parse, parse_recovering, Parsed, YamlProblem, YamlProblemKind, MAX_ALIAS_EXPANSION, MAX_DEPTH,
+    MAX_INPUT_BYTES,
 };
 pub use scalar::ScalarValue;
 

@@ -3,6 +3,7 @@
 mod alias_expansion;
 mod duplicate_key;
 mod input_too_large;
+mod lenient_indentation;
 mod multiple_documents;
 mod nesting_too_deep;
 mod recursive_alias;
@@ -15,6 +16,7 @@ use crate::syntax::YamlProblemKind;
 pub use alias_expansion::AliasExpansion;
 pub use duplicate_key::DuplicateKey;
 pub use input_too_large::InputTooLarge;
+pub use lenient_indentation::LenientIndentation;
 pub use multiple_documents::MultipleDocuments;
 pub use nesting_too_deep::NestingTooDeep;
 pub use recursive_alias::RecursiveAlias;
@@ -30,6 +32,7 @@ pub const RULES: &[&dyn Rule] = &[
     &AliasExpansion,
     &RecursiveAlias,
     &MultipleDocuments,
+    &LenientIndentation,
 ];
 
 /// Report each YAML problem for which `message` has something to say, where

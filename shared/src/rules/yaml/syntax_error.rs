@@ -7,7 +7,9 @@ declare_rule! {
     /// The text is not valid YAML: the parser stopped here.
     ///
     /// ## Why
-    /// Nothing after a syntax error can be read, so no other check runs until it is fixed.
+    /// The block around the error (the service or top-level entry) cannot be
+    /// read; the rest of the file is still checked, except for references
+    /// into the unreadable block.
     ///
     /// ## Example
     /// ```yaml
