@@ -65,6 +65,9 @@ pub struct Spec {
     pub templates: Vec<TemplateUse>,
     /// `{{` openers with no `}}` in service values: (scalar node, span of `{{`).
     pub unclosed_braces: Vec<(NodeId, Span)>,
+    /// The top-level `include:` node: services, networks and volumes may come
+    /// from files we do not read, so references to unknown names are unknowable.
+    pub include: Option<NodeId>,
     /// Service name → index (first wins), for constant-time lookups.
     by_name: HashMap<String, usize>,
     /// Resource key (`master`) → index.
@@ -89,6 +92,18 @@ pub struct Service {
     pub capabilities: Option<Capabilities>,
     /// Fields of the wrong shape (`ports: 3306`), reported by a rule.
     pub problems: Vec<Problem>,
+    /// `extends:` (string or mapping), when present.
+    pub extends: Option<Extends>,
+}
+
+/// `extends: base` or `extends: {service: base, file: other.yaml}`.
+#[derive(Clone, Debug)]
+pub struct Extends {
+    pub node: NodeId,
+    pub service: Option<Spanned<String>>,
+    /// Set when the base lives in another file (the CLI may read it; the
+    /// core does no I/O, so its content is unknown here).
+    pub file: Option<Spanned<String>>,
 }
 
 impl Service {
@@ -191,6 +206,7 @@ impl Spec {
             integrations: Vec::new(),
             templates: Vec::new(),
             unclosed_braces: Vec::new(),
+            include: None,
             by_name: HashMap::new(),
             by_resource_key: HashMap::new(),
         };
@@ -199,6 +215,9 @@ impl Spec {
         };
         spec.root = Some(root);
         spec.version = read_string(tree, root, "version");
+        spec.include = tree
+            .get_value(root, "include")
+            .filter(|n| tree.shape(*n) != Shape::Null);
         spec.networks = mapping_keys(tree, tree.get_value(root, "networks"));
         spec.volumes = mapping_keys(tree, tree.get_value(root, "volumes"));
         spec.secrets = mapping_keys(tree, tree.get_value(root, "secrets"));
@@ -250,6 +269,9 @@ fn read_service(tree: &Tree, name: Spanned<String>, node: NodeId, vars: &Vars) -
         compute: None,
         capabilities: None,
         problems: Vec::new(),
+        extends: tree
+            .get_value(node, "extends")
+            .and_then(|n| read_extends(tree, n)),
     };
     let mut problems = Vec::new();
     if let Some(ports) = tree.get_value(node, "ports") {
@@ -282,6 +304,79 @@ fn read_service(tree: &Tree, name: Spanned<String>, node: NodeId, vars: &Vars) -
     }
     service.problems = problems;
     service
+}
+
+fn read_extends(tree: &Tree, node: NodeId) -> Option<Extends> {
+    match tree.shape(node) {
+        Shape::Scalar => Some(Extends {
+            node,
+            service: tree
+                .str(node)
+                .map(|s| Spanned::new(s.to_owned(), tree.value_span(node), node)),
+            file: None,
+        }),
+        Shape::Mapping => Some(Extends {
+            node,
+            service: read_string(tree, node, "service"),
+            file: read_string(tree, node, "file"),
+        }),
+        _ => None,
+    }
+}
+
+impl Spec {
+    /// The chain of same-file bases of a service (`extends` followed), without
+    /// the service itself. Stops at a cycle, an unknown name or a `file:` base.
+    pub fn extends_chain(&self, index: usize) -> ExtendsChain {
+        let mut chain = ExtendsChain::default();
+        let mut current = index;
+        let mut seen = vec![index];
+        while let Some(extends) = &self.services[current].extends {
+            if extends.file.is_some() {
+                chain.external = true;
+                break;
+            }
+            let Some(name) = &extends.service else {
+                break;
+            };
+            match self.service_index(&name.value) {
+                Some(next) if seen.contains(&next) => {
+                    chain.cycle = true;
+                    break;
+                }
+                Some(next) => {
+                    chain.bases.push(next);
+                    seen.push(next);
+                    current = next;
+                }
+                None => {
+                    chain.unknown = Some(name.clone());
+                    break;
+                }
+            }
+        }
+        chain
+    }
+}
+
+/// What following `extends` found.
+#[derive(Clone, Debug, Default)]
+pub struct ExtendsChain {
+    /// Indexes of the bases, nearest first.
+    pub bases: Vec<usize>,
+    /// The chain ends in a base from another file.
+    pub external: bool,
+    /// The chain comes back to a service already in it.
+    pub cycle: bool,
+    /// A base name that no service of this file has.
+    pub unknown: Option<Spanned<String>>,
+}
+
+impl ExtendsChain {
+    /// Whether the merged service may hold keys we cannot see.
+    pub fn incomplete(&self) -> bool {
+        self.external || self.cycle || self.unknown.is_some()
+    }
 }
 
 /// A scalar read as text (numbers and booleans as written).

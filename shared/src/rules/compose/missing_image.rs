@@ -6,7 +6,8 @@ use crate::syntax::Shape;
 declare_rule! {
     /// ## What
     /// A service with neither an `image` nor a `build`, including an empty
-    /// service (`Web:` with no body) and an empty `image:`.
+    /// service (`Web:` with no body) and an empty `image:`. A service that
+    /// `extends` another takes them from its base.
     ///
     /// ## Why
     /// Every resource runs an image; without one there is nothing to deploy.
@@ -33,7 +34,18 @@ declare_rule! {
 impl Rule for MissingImage {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let tree = ctx.tree;
-        for service in &ctx.spec.services {
+        for (index, service) in ctx.spec.services.iter().enumerate() {
+            // The image may come from an `extends` base (C016 reports a broken one).
+            if service.extends.is_some() {
+                let chain = ctx.spec.extends_chain(index);
+                let inherited = chain.bases.iter().any(|&b| {
+                    let base = &ctx.spec.services[b];
+                    base.image.is_some() || base.build.is_some_and(|n| tree.shape(n) != Shape::Null)
+                });
+                if inherited || chain.incomplete() {
+                    continue;
+                }
+            }
             // A scalar or list body is a wrong shape (C011), not a missing image.
             if !matches!(tree.shape(service.node), Shape::Mapping | Shape::Null) {
                 continue;

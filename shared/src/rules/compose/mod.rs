@@ -1,5 +1,6 @@
 //! Compose rules: the spec as a compose file (keys, shapes, names, references).
 
+mod broken_extends;
 mod depends_on_cycle;
 mod duplicate_mount_target;
 mod invalid_interpolation;
@@ -19,6 +20,7 @@ mod wrong_shape;
 
 use super::Rule;
 
+pub use broken_extends::BrokenExtends;
 pub use depends_on_cycle::DependsOnCycle;
 pub use duplicate_mount_target::DuplicateMountTarget;
 pub use invalid_interpolation::InvalidInterpolation;
@@ -51,4 +53,5 @@ pub const RULES: &[&dyn Rule] = &[
     &RootNotMapping,
     &InvalidInterpolation,
     &RequiredVariableUnset,
+    &BrokenExtends,
 ];

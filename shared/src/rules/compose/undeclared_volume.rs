@@ -41,6 +41,10 @@ impl Rule for UndeclaredVolume {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let (tree, spec) = (ctx.tree, ctx.spec);
         let Some(root) = spec.root else { return };
+        // `include`d files may declare it; we do not read them.
+        if spec.include.is_some() {
+            return;
+        }
         // A top-level `volumes` of the wrong shape is C011's; do not pile on.
         if tree
             .get_value(root, "volumes")

@@ -59,7 +59,8 @@ impl Rule for UnknownDependsOn {
                     .help("Remove this entry: a service cannot wait for itself.");
                     continue;
                 }
-                if spec.service(target).is_some() {
+                // A service from an `include`d file is not visible here.
+                if spec.service(target).is_some() || spec.include.is_some() {
                     continue;
                 }
                 let diagnostic = sink.at_span(

@@ -1,0 +1,105 @@
+use super::support;
+use crate::declare_rule;
+use crate::rules::{Context, Rule, Sink};
+
+declare_rule! {
+    /// ## What
+    /// `extends` names a service this file does not define (without `file:`),
+    /// has no `service`, or the `extends` chain comes back to itself.
+    ///
+    /// ## Why
+    /// Compose merges the base into the service before anything else; an
+    /// unknown base ("cannot extend service") or a circular chain stops it.
+    /// A base in another file (`file:`) is read by the CLI, not judged here.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// services:
+    ///   web:
+    ///     extends: base      # no service `base`
+    ///   a:
+    ///     extends: b
+    ///   b:
+    ///     extends: a         # circular
+    /// ```
+    pub struct BrokenExtends {
+        code: "C016",
+        name: "broken-extends",
+        severity: Error,
+        layer: Compose,
+        summary: "`extends` names an unknown service or forms a cycle",
+        help: "Name a service of this file, or add `file:` for a base in another file.",
+        fixable: false,
+    }
+}
+
+impl Rule for BrokenExtends {
+    fn check(&self, ctx: &Context, sink: &mut Sink) {
+        let (tree, spec) = (ctx.tree, ctx.spec);
+        for (index, service) in spec.services.iter().enumerate() {
+            let Some(extends) = &service.extends else {
+                continue;
+            };
+            let own = &service.name.value;
+            let Some(base) = &extends.service else {
+                sink.at_span(
+                    support::first_line(ctx.text, tree.span(extends.node)),
+                    Some(extends.node),
+                    format!("`extends` of service `{own}` has no `service`"),
+                );
+                continue;
+            };
+            if extends.file.is_some() {
+                continue;
+            }
+            if spec.service(&base.value).is_none() {
+                if spec.include.is_none() {
+                    sink.at_span(
+                        base.span,
+                        Some(base.node),
+                        format!("service `{own}` extends unknown service `{}`", base.value),
+                    );
+                }
+                continue;
+            }
+            let chain = spec.extends_chain(index);
+            // Report a cycle once, on the edge that closes it back to its
+            // first member in source order (the smallest index in the cycle).
+            if chain.cycle {
+                let last = *chain.bases.last().unwrap_or(&index);
+                let back = spec.services[last]
+                    .extends
+                    .as_ref()
+                    .and_then(|e| e.service.as_ref())
+                    .and_then(|s| spec.service_index(&s.value));
+                let Some(start) = back else { continue };
+                let members: Vec<usize> = std::iter::once(index)
+                    .chain(chain.bases.iter().copied())
+                    .skip_while(|i| *i != start)
+                    .collect();
+                if members.iter().min() != Some(&index) {
+                    continue;
+                }
+                let names: Vec<&str> = members
+                    .iter()
+                    .map(|i| spec.services[*i].name.value.as_str())
+                    .chain(std::iter::once(own.as_str()))
+                    .collect();
+                let d = sink.at_span(
+                    base.span,
+                    Some(base.node),
+                    format!("`extends` forms a cycle: {}", names.join(" → ")),
+                );
+                for member in &members[1..] {
+                    if let Some(s) = spec.services[*member]
+                        .extends
+                        .as_ref()
+                        .and_then(|e| e.service.as_ref())
+                    {
+                        d.related(s.span, "part of the cycle");
+                    }
+                }
+            }
+        }
+    }
+}
