@@ -1,4 +1,4 @@
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::declare_rule;
 use crate::graph::{EdgeKind, Graph};
@@ -7,7 +7,8 @@ use crate::rules::{Context, Rule, Sink};
 declare_rule! {
     /// ## What
     /// Services whose `depends_on` entries form a cycle (`A` waits for `B`,
-    /// which waits for `A`). Each entry on the cycle is reported.
+    /// which waits for `A`). Each cycle is reported once, on its first entry,
+    /// with the other entries as related locations.
     ///
     /// ## Why
     /// `depends_on` orders provisioning; in a cycle no service can start
@@ -117,25 +118,59 @@ impl Rule for DependsOnCycle {
             return;
         }
         let deps = DependsOn::new(graph);
-        for (i, index) in cycle_edges.into_iter().enumerate() {
+        // One diagnostic per cycle: on its first edge, with the other edges as
+        // related locations; a rotation of a reported cycle adds nothing.
+        let by_pair: HashMap<(&str, &str), usize> = cycle_edges
+            .iter()
+            .map(|&i| {
+                (
+                    (graph.edges[i].from.as_str(), graph.edges[i].to.as_str()),
+                    i,
+                )
+            })
+            .collect();
+        let mut covered: HashSet<usize> = HashSet::new();
+        let mut paths = 0usize;
+        for index in cycle_edges {
+            if covered.contains(&index) {
+                continue;
+            }
             let edge = &graph.edges[index];
-            let back = if i < MAX_PATHS {
+            let back = if paths < MAX_PATHS {
+                paths += 1;
                 deps.shortest_path(&edge.to, &edge.from)
             } else {
                 None
             };
-            let message = match back {
-                Some(back) => {
-                    let mut cycle = vec![edge.from.as_str()];
-                    cycle.extend(back);
-                    format!("`depends_on` cycle: {}", show_cycle(&cycle))
-                }
-                None => format!(
-                    "`{}` depends on `{}`, which leads back to `{}` (a `depends_on` cycle)",
-                    edge.from, edge.to, edge.from
-                ),
+            let Some(back) = back else {
+                sink.at_span(
+                    edge.span,
+                    Some(edge.node),
+                    format!(
+                        "`{}` depends on `{}`, which leads back to `{}` (a `depends_on` cycle)",
+                        edge.from, edge.to, edge.from
+                    ),
+                );
+                continue;
             };
-            sink.at_span(edge.span, Some(edge.node), message);
+            let mut cycle = vec![edge.from.as_str()];
+            cycle.extend(back);
+            let others: Vec<usize> = cycle
+                .windows(2)
+                .skip(1)
+                .filter_map(|pair| by_pair.get(&(pair[0], pair[1])).copied())
+                .collect();
+            covered.insert(index);
+            covered.extend(others.iter().copied());
+            let d = sink.at_span(
+                edge.span,
+                Some(edge.node),
+                format!("`depends_on` cycle: {}", show_cycle(&cycle)),
+            );
+            for other in others {
+                let e = &graph.edges[other];
+                d.related(e.span, format!("`{}` depends on `{}`", e.from, e.to));
+            }
         }
     }
 }

@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use crate::declare_rule;
 use crate::graph::{EdgeKind, GraphEdge};
@@ -84,13 +84,31 @@ impl Rule for DependencyCycle {
             .iter()
             .filter(|i| !depends_on_only.contains(i))
             .map(|i| &graph.edges[*i]);
+        // One diagnostic per cycle, on its first reported edge, with the
+        // cycle's other edges as related locations.
+        let mut covered: HashSet<*const GraphEdge> = HashSet::new();
         for edge in reported {
+            if covered.contains(&(edge as *const GraphEdge)) {
+                continue;
+            }
             let mut names = vec![edge.from.clone()];
             match path_back(&cycle, &edge.to, &edge.from) {
                 Some(path) => names.extend(path),
                 None => names.push(edge.to.clone()),
             }
-            sink.at_span(
+            let others: Vec<&GraphEdge> = names
+                .windows(2)
+                .skip(1)
+                .filter_map(|pair| {
+                    cycle
+                        .iter()
+                        .copied()
+                        .find(|e| e.from == pair[0] && e.to == pair[1])
+                })
+                .collect();
+            covered.insert(edge as *const GraphEdge);
+            covered.extend(others.iter().map(|e| *e as *const GraphEdge));
+            let d = sink.at_span(
                 edge.span,
                 Some(edge.node),
                 format!(
@@ -100,6 +118,9 @@ impl Rule for DependencyCycle {
                     names.join(" → ")
                 ),
             );
+            for other in others {
+                d.related(other.span, format!("`{}` {}", other.from, describe(other)));
+            }
         }
     }
 }
