@@ -130,16 +130,10 @@ pub fn glob(pattern: &str, text: &str) -> bool {
     rest.len() >= last.len() && rest.ends_with(last)
 }
 
+/// Whether the spec's image or the image it was mapped to speaks bitnami's
+/// MySQL contract: the one classification the MySQL rules use.
 pub fn is_bitnami_mysql(source: &str, mapped: &str) -> bool {
-    let s = normalize_image(source);
-    let base = s
-        .rsplit_once(':')
-        .map(|(b, t)| if t.contains('/') { s.as_str() } else { b })
-        .unwrap_or(&s);
-    base.ends_with("/bitnami/mysql")
-        || base.ends_with("/bitnamilegacy/mysql")
-        || base.ends_with("/bitnami/mariadb")
-        || mapped.starts_with("specstudio/mysql")
+    shared::images::is_bitnami_mysql(source) || shared::images::is_bitnami_mysql(mapped)
 }
 
 /// How the provisioner may talk to a container's service.

@@ -11,6 +11,7 @@
 
 pub mod diagnostic;
 pub mod graph;
+pub mod images;
 pub mod instance_types;
 pub mod interpolation;
 pub mod model;

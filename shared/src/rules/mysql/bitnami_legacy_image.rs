@@ -1,6 +1,6 @@
-use super::support::parse_image;
 use crate::declare_rule;
 use crate::diagnostic::Fix;
+use crate::images::parse_image;
 use crate::rules::{Context, Rule, Sink};
 use crate::span::Span;
 

@@ -1,3 +1,4 @@
+use super::support;
 use super::support::{literal, mysql_services, value_is_exact};
 use crate::declare_rule;
 use crate::diagnostic::Fix;
@@ -43,7 +44,7 @@ fn intended(value: &str) -> Option<&'static str> {
 impl Rule for InvalidReplicationMode {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for service in mysql_services(ctx.spec) {
-            let Some(var) = service.env("MYSQL_REPLICATION_MODE") else {
+            let Some(var) = support::var(service, "MYSQL_REPLICATION_MODE") else {
                 continue;
             };
             let (Some(value), Some(env_value)) = (literal(var), var.value.as_ref()) else {

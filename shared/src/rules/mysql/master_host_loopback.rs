@@ -1,3 +1,4 @@
+use super::support;
 use super::support::{literal, masters, mysql_services, role, value_is_exact, Role};
 use crate::declare_rule;
 use crate::diagnostic::Fix;
@@ -67,7 +68,7 @@ impl Rule for MasterHostLoopback {
             if role(service) != Role::Slave {
                 continue;
             }
-            let Some(var) = service.env("MYSQL_MASTER_HOST") else {
+            let Some(var) = support::var(service, "MYSQL_MASTER_HOST") else {
                 continue;
             };
             let (Some(host), Some(value)) = (literal(var), var.value.as_ref()) else {

@@ -1,3 +1,4 @@
+use super::support;
 use super::support::{literal, mysql_services, role, Role};
 use crate::declare_rule;
 use crate::rules::{Context, Rule, Sink};
@@ -41,7 +42,7 @@ impl Rule for MasterPasswordConstraints {
         for service in mysql_services(ctx.spec) {
             let master = role(service) == Role::Master;
             for name in PASSWORDS {
-                let Some(var) = service.env(name) else {
+                let Some(var) = support::var(service, name) else {
                     continue;
                 };
                 let (Some(password), Some(value)) = (literal(var), var.value.as_ref()) else {

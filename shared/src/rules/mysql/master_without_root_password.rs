@@ -1,3 +1,4 @@
+use super::support;
 use super::support::{
     allows_empty_password, has_env_file, is_set, mysql_services, role, runs_mysql_image, Role,
 };
@@ -37,6 +38,7 @@ const ROOT_PASSWORD_VARS: &[&str] = &[
     "MARIADB_ROOT_PASSWORD",
     "MYSQL_RANDOM_ROOT_PASSWORD",
     "MARIADB_RANDOM_ROOT_PASSWORD",
+    "MARIADB_ROOT_PASSWORD_HASH",
 ];
 
 impl Rule for MasterWithoutRootPassword {
@@ -58,9 +60,8 @@ impl Rule for MasterWithoutRootPassword {
                 "MySQL server"
             };
             // An empty value is reported where it is written.
-            if let Some(value) = service
-                .env("MYSQL_ROOT_PASSWORD")
-                .and_then(|v| v.value.as_ref())
+            if let Some(value) =
+                support::var(service, "MYSQL_ROOT_PASSWORD").and_then(|v| v.value.as_ref())
             {
                 let span = if value.span.is_empty() {
                     ctx.tree.span(value.node)
@@ -78,9 +79,8 @@ impl Rule for MasterWithoutRootPassword {
                 continue;
             }
             let message = format!("{what} `{name}` has no `MYSQL_ROOT_PASSWORD`");
-            let mode = service
-                .env("MYSQL_REPLICATION_MODE")
-                .and_then(|v| v.value.as_ref());
+            let mode =
+                support::var(service, "MYSQL_REPLICATION_MODE").and_then(|v| v.value.as_ref());
             match (mode, &service.image) {
                 (Some(mode), _) if role == Role::Master => {
                     sink.at_span(mode.span, Some(mode.node), message);

@@ -1,3 +1,4 @@
+use super::support;
 use super::support::{literal, master_of, mysql_services, role, Role};
 use crate::declare_rule;
 use crate::model::{EnvVar, Service};
@@ -135,8 +136,8 @@ impl Rule for ReplicationCredentialsMismatch {
                 continue;
             }
             for pair in PAIRS {
-                let ours = slave.env(pair.slave);
-                let theirs = master.env(pair.master);
+                let ours = support::var(slave, pair.slave);
+                let theirs = support::var(master, pair.master);
                 let (Some(a), Some(b)) = (
                     value_or_default(slave, ours, pair.default),
                     value_or_default(master, theirs, pair.default),

@@ -1,3 +1,4 @@
+use super::support;
 use super::support::{has_env_file, is_set, mysql_services, role, Role};
 use crate::declare_rule;
 use crate::rules::{Context, Rule, Sink};
@@ -35,24 +36,30 @@ impl Rule for SlaveWithoutMasterHost {
             if role(service) != Role::Slave || is_set(service, "MYSQL_MASTER_HOST") {
                 continue;
             }
-            let empty = service.env("MYSQL_MASTER_HOST").is_some();
+            let empty = support::var(service, "MYSQL_MASTER_HOST").is_some();
             if !empty && has_env_file(ctx, service) {
                 continue;
             }
-            let Some(mode) = service
-                .env("MYSQL_REPLICATION_MODE")
-                .and_then(|v| v.value.as_ref())
-            else {
+            let Some(mode_var) = support::var(service, "MYSQL_REPLICATION_MODE") else {
                 continue;
+            };
+            let Some(mode) = mode_var.value.as_ref() else {
+                continue;
+            };
+            // Name the variable in the contract the service uses.
+            let host = if mode_var.name.value.starts_with("MARIADB_") {
+                "MARIADB_MASTER_HOST"
+            } else {
+                "MYSQL_MASTER_HOST"
             };
             let message = if empty {
                 format!(
-                    "`{}` is a replication slave but its `MYSQL_MASTER_HOST` is empty",
+                    "`{}` is a replication slave but its `{host}` is empty",
                     service.name.value
                 )
             } else {
                 format!(
-                    "`{}` is a replication slave without `MYSQL_MASTER_HOST`",
+                    "`{}` is a replication slave without `{host}`",
                     service.name.value
                 )
             };

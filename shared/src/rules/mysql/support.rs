@@ -1,60 +1,20 @@
 //! What the MySQL rules share: which services run MySQL, in which replication
 //! role, and how to read their environment (not a rule).
 
+use crate::images;
 use crate::model::{EnvVar, Service, Spec};
 use crate::rules::Context;
 use crate::template::{self, RefKind, RefScope};
 
-/// An image reference split into registry, repository path and tag.
-pub(super) struct ImageRef<'a> {
-    pub registry: Option<&'a str>,
-    pub path: &'a str,
-    pub tag: Option<&'a str>,
-    pub digest: bool,
-}
-
-pub(super) fn parse_image(image: &str) -> ImageRef<'_> {
-    let (base, digest) = match image.split_once('@') {
-        Some((base, _)) => (base, true),
-        None => (image, false),
-    };
-    let (name, tag) = match base.rsplit_once(':') {
-        Some((name, tag)) if !tag.contains('/') => (name, Some(tag)),
-        _ => (base, None),
-    };
-    let (registry, path) = match name.split_once('/') {
-        Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => {
-            (Some(first), rest)
-        }
-        _ => (None, name),
-    };
-    ImageRef {
-        registry,
-        path,
-        tag,
-        digest,
-    }
-}
-
-/// `mysql`, `mariadb`, `bitnami/mysql`, `bitnamilegacy/mysql`, `specstudio/mysql`…
+/// A MySQL-compatible server image (see [`crate::images`]).
 pub(super) fn is_mysql_image(image: &str) -> bool {
-    let path = parse_image(image).path.to_ascii_lowercase();
-    let name = path.rsplit('/').next().unwrap_or_default();
-    matches!(name, "mysql" | "mariadb" | "mysql-server")
+    images::mysql_image(image).is_some()
 }
 
 /// Images that keep their data in `/bitnami/mysql/data` (bitnami and the
 /// specstudio image that follows its contract).
 pub(super) fn is_bitnami_mysql_image(image: &str) -> bool {
-    let path = parse_image(image).path.to_ascii_lowercase();
-    matches!(
-        path.as_str(),
-        "bitnami/mysql"
-            | "bitnamilegacy/mysql"
-            | "bitnamisecure/mysql"
-            | "bitnamicharts/mysql"
-            | "specstudio/mysql"
-    )
+    images::is_bitnami_mysql(image)
 }
 
 pub(super) fn image_of(service: &Service) -> Option<&str> {
@@ -66,15 +26,19 @@ pub(super) fn runs_mysql_image(service: &Service) -> bool {
     image_of(service).is_some_and(is_mysql_image)
 }
 
-/// Services the MySQL rules look at: a MySQL/MariaDB image or any `MYSQL_*`
-/// variable; passive resources run nothing.
+/// Services the MySQL rules look at: those that run a MySQL-compatible
+/// server image. A client or an app that sets `MYSQL_*` variables is not one.
 pub(super) fn applies(service: &Service) -> bool {
-    !service.is_passive()
-        && (runs_mysql_image(service)
-            || service
-                .environment
-                .iter()
-                .any(|e| e.name.value.starts_with("MYSQL_")))
+    !service.is_passive() && runs_mysql_image(service)
+}
+
+/// A `MYSQL_*` variable, or its `MARIADB_*` twin (bitnami's MariaDB images
+/// and the official `mariadb` image read those).
+pub(super) fn var<'a>(service: &'a Service, name: &str) -> Option<&'a EnvVar> {
+    service.env(name).or_else(|| {
+        name.strip_prefix("MYSQL_")
+            .and_then(|rest| service.env(&format!("MARIADB_{rest}")))
+    })
 }
 
 pub(super) fn mysql_services(spec: &Spec) -> impl Iterator<Item = &Service> {
@@ -92,10 +56,10 @@ pub(super) enum Role {
 }
 
 pub(super) fn role(service: &Service) -> Role {
-    let Some(var) = service.env("MYSQL_REPLICATION_MODE") else {
+    let Some(mode) = var(service, "MYSQL_REPLICATION_MODE") else {
         return Role::Standalone;
     };
-    match literal(var) {
+    match literal(mode) {
         Some("master") => Role::Master,
         Some("slave") => Role::Slave,
         Some("") => Role::Standalone,
@@ -119,11 +83,7 @@ pub(super) fn has_interpolation(text: &str) -> bool {
 /// Whether a variable (or its `_FILE` twin) is set to something possibly
 /// non-empty: a non-empty literal, a template, or a value from the host.
 pub(super) fn is_set(service: &Service, name: &str) -> bool {
-    let set = |n: &str| {
-        service
-            .env(n)
-            .is_some_and(|var| literal(var).is_none_or(|v| !v.is_empty()))
-    };
+    let set = |n: &str| var(service, n).is_some_and(|v| literal(v).is_none_or(|v| !v.is_empty()));
     set(name) || set(&format!("{name}_FILE"))
 }
 
@@ -155,8 +115,8 @@ pub(super) fn masters(spec: &Spec) -> Vec<&Service> {
 /// The master a slave replicates from: the service a literal
 /// `MYSQL_MASTER_HOST` names, or the one its `$<resource>.sys…` references.
 pub(super) fn master_of<'a>(spec: &'a Spec, slave: &Service) -> Option<&'a Service> {
-    let var = slave.env("MYSQL_MASTER_HOST")?;
-    if let Some(host) = literal(var) {
+    let host_var = var(slave, "MYSQL_MASTER_HOST")?;
+    if let Some(host) = literal(host_var) {
         let host = host.trim();
         // Exact names and resource keys are hash lookups; only a host that
         // differs in case from every name needs the scan.
@@ -169,7 +129,7 @@ pub(super) fn master_of<'a>(spec: &'a Spec, slave: &Service) -> Option<&'a Servi
                     .find(|s| s.name.value.eq_ignore_ascii_case(host))
             });
     }
-    let value = var.value.as_ref()?;
+    let value = host_var.value.as_ref()?;
     let scan = template::scan(&value.value);
     scan.refs.iter().find_map(|r| match &r.scope {
         RefScope::Resource(key) if r.kind == RefKind::Sys => spec.service_by_resource_key(key),
@@ -190,17 +150,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_images() {
-        let i = parse_image("docker.io/bitnami/mysql:8.0.36");
-        assert_eq!(
-            (i.registry, i.path, i.tag),
-            (Some("docker.io"), "bitnami/mysql", Some("8.0.36"))
-        );
-        let i = parse_image("localhost:5000/mysql");
-        assert_eq!(
-            (i.registry, i.path, i.tag),
-            (Some("localhost:5000"), "mysql", None)
-        );
+    fn classifies_through_the_shared_table() {
         assert!(is_mysql_image("mariadb:11"));
         assert!(is_mysql_image("specstudio/mysql:dev"));
         assert!(!is_mysql_image("mysqld-exporter"));

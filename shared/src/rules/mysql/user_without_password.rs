@@ -1,3 +1,4 @@
+use super::support;
 use super::support::{
     allows_empty_password, has_env_file, is_set, literal, mysql_services, role, runs_mysql_image,
     Role,
@@ -65,7 +66,7 @@ impl Rule for UserWithoutPassword {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         for service in mysql_services(ctx.spec) {
             let role = role(service);
-            if let Some(var) = service.env("MYSQL_USER") {
+            if let Some(var) = support::var(service, "MYSQL_USER") {
                 if let (Some("root"), Some(value)) = (literal(var), var.value.as_ref()) {
                     sink.at_span(
                         value.span,
