@@ -262,3 +262,47 @@ fn interpolation_variables_come_from_dotenv_env_file_and_env() {
     assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn project_config_is_found_upward_or_given_and_ignore_comments_apply() {
+    let dir = scratch("config");
+    let nested = dir.join("specs/prod");
+    std::fs::create_dir_all(&nested).unwrap();
+    let spec = nested.join("compose.yaml");
+    std::fs::write(
+        &spec,
+        "services:\n  web:\n    image: nginx\n    ports:\n      - '70000'\n      # specstudio-ignore: C005\n      - '80:http'\n",
+    )
+    .unwrap();
+    let spec_arg = spec.to_str().unwrap();
+    let out = run(&["lint", spec_arg]);
+    assert_eq!(out.status.code(), Some(1), "no config: C005 is an error");
+    let human = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        human.matches("error[C005]").count(),
+        1,
+        "the ignored line is silent:\n{human}"
+    );
+    // A `specstudio.toml` two directories up turns the rule into a warning.
+    std::fs::write(
+        dir.join("specstudio.toml"),
+        "[rules]\ninvalid-port = \"warning\"\n",
+    )
+    .unwrap();
+    let out = run(&["lint", spec_arg]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("warning[C005]"));
+    // `--config` wins over the one found upward; a broken config is a usage error.
+    let off = dir.join("off.toml");
+    std::fs::write(&off, "[rules]\nC005 = \"off\"\n").unwrap();
+    let out = run(&["lint", "--config", off.to_str().unwrap(), spec_arg]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("C005"));
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[rules]\nC999 = \"off\"\n").unwrap();
+    let out = run(&["lint", "--config", bad.to_str().unwrap(), spec_arg]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml:2:1: unknown rule `C999`"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

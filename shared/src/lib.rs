@@ -9,6 +9,7 @@
 //! assert_eq!(analysis.summary().errors, 0);
 //! ```
 
+pub mod config;
 pub mod diagnostic;
 pub mod graph;
 pub mod images;
@@ -55,6 +56,8 @@ impl Analysis {
 pub struct Options {
     /// Interpolation variables (`--env-file`, `.env`, `--env`); unknown by default.
     pub vars: interpolation::Vars,
+    /// Project settings (`specstudio.toml`): rule severities, rules turned off.
+    pub config: config::Config,
 }
 
 /// Parse, model, graph and validate a spec.
@@ -87,6 +90,7 @@ pub fn analyze_with(text: &str, options: &Options) -> Analysis {
         // they defined look wrong: keep only findings that stand on their own.
         diagnostics.retain(|d| !CROSS_REFERENCE_RULES.contains(&d.code));
     }
+    config::apply(text, &options.config, &mut diagnostics);
     Analysis {
         tree,
         parsed,

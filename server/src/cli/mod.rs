@@ -31,7 +31,8 @@ pub struct LintArgs {
     pub files: Vec<PathBuf>,
 }
 
-/// Where interpolation variables come from, as with `docker compose`.
+/// Where interpolation variables (as with `docker compose`) and project
+/// settings come from.
 #[derive(Args, Debug, Default)]
 pub struct VarsArgs {
     /// Read interpolation variables from this file (repeatable; the first
@@ -42,6 +43,10 @@ pub struct VarsArgs {
     /// unset (compose's view). Without it an unknown variable is not judged.
     #[arg(long = "env")]
     pub process_env: bool,
+    /// Project settings to use instead of the `specstudio.toml` found in the
+    /// spec's directory or the nearest one above it.
+    #[arg(long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 impl VarsArgs {
@@ -64,8 +69,43 @@ impl VarsArgs {
             let (_, text) = read_input(file)?;
             vars.add_missing(shared::interpolation::parse_env_file(&text));
         }
-        Ok(shared::Options { vars })
+        let config = match self.config_file(spec) {
+            Some(path) => read_config(&path)?,
+            None => shared::config::Config::default(),
+        };
+        Ok(shared::Options { vars, config })
     }
+
+    /// `--config`, else `specstudio.toml` upward from the spec (from the
+    /// working directory for stdin).
+    fn config_file(&self, spec: &Path) -> Option<PathBuf> {
+        if let Some(path) = &self.config {
+            return Some(path.clone());
+        }
+        let start = if spec.as_os_str() == "-" {
+            std::env::current_dir().ok()?
+        } else {
+            std::path::absolute(spec).ok()?.parent()?.to_path_buf()
+        };
+        start
+            .ancestors()
+            .map(|dir| dir.join(CONFIG_FILE))
+            .find(|p| p.is_file())
+    }
+}
+
+const CONFIG_FILE: &str = "specstudio.toml";
+
+/// Read and parse a project config; errors name the file, line and column.
+fn read_config(path: &Path) -> Result<shared::config::Config, String> {
+    let (name, text) = read_input(path)?;
+    shared::config::Config::parse(&text).map_err(|e| match e.span {
+        Some(span) => {
+            let at = shared::LineIndex::new(&text).position(&text, span.start);
+            format!("{name}:{}:{}: {}", at.line, at.column, e.message)
+        }
+        None => format!("{name}: {}", e.message),
+    })
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

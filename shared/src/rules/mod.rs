@@ -1,10 +1,12 @@
 //! The rule registry: one rule per file, grouped by layer, each with a stable code.
 //!
 //! Codes are stable forever: `Y` YAML, `C` compose, `O` Omnistrate, `T`
-//! templates and links, `M` MySQL replication, `S` secrets hygiene. A retired
+//! templates and links, `M` MySQL replication, `S` secrets hygiene, `I`
+//! project settings and ignore comments. A retired
 //! rule keeps its number unused.
 
 pub mod compose;
+pub mod config;
 pub mod mysql;
 pub mod omnistrate;
 pub mod secrets;
@@ -28,6 +30,8 @@ pub enum Layer {
     Templates,
     Mysql,
     Secrets,
+    /// Project settings and ignore comments.
+    Config,
 }
 
 /// What a rule is, for the registry, `--list-rules`, SARIF and editor hovers.
@@ -210,6 +214,7 @@ pub fn all() -> impl Iterator<Item = &'static dyn Rule> {
         .chain(templates::RULES)
         .chain(mysql::RULES)
         .chain(secrets::RULES)
+        .chain(config::RULES)
         .copied()
 }
 
