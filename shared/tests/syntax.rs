@@ -230,3 +230,32 @@ fn what_pyyaml_and_go_yaml_accept_is_read_with_an_info() {
     });
     assert_eq!(joined.tree.entries(b.unwrap()).len(), 2);
 }
+
+#[test]
+fn references_in_block_scalars_are_located_on_themselves() {
+    for (style, body) in [
+        ("|", "        #!/bin/bash\n        echo start\n        ray start --num-gpus='{{ $sys.compute.node.gpuz }}' --block\n"),
+        (">-", "        ray start\n        --num-gpus={{ $sys.compute.node.gpuz }}\n        --block\n"),
+        ("|+", "\n        x=1\n          indented {{ $sys.compute.node.gpuz }}\n\n"),
+    ] {
+        let text = format!(
+            "services:\n  Ray:\n    image: rayproject/ray\n    command:\n      - bash\n      - -c\n      - {style}\n{body}    x-omnistrate-compute:\n      instanceTypes:\n        - cloudProvider: aws\n          name: g5.xlarge\n"
+        );
+        let diagnostics = shared::check(&text);
+        let t004: Vec<_> = diagnostics.iter().filter(|d| d.code == "T004").collect();
+        assert_eq!(t004.len(), 1, "{style}: {diagnostics:?}");
+        assert_eq!(
+            &text[t004[0].span.start..t004[0].span.end],
+            "$sys.compute.node.gpuz",
+            "{style}"
+        );
+    }
+    // Interpolation tokens too.
+    let text = "services:\n  web:\n    image: nginx\n    command:\n      - sh\n      - -c\n      - |\n        echo ${HOME%%/}\n";
+    let d: Vec<_> = shared::check(text)
+        .into_iter()
+        .filter(|d| d.code == "C014")
+        .collect();
+    assert_eq!(d.len(), 1);
+    assert_eq!(&text[d[0].span.start..d[0].span.end], "${HOME%%/}");
+}

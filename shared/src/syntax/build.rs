@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle as SaphyrStyle};
 
-use super::{Entry, Node, NodeId, NodeKind, Scalar, ScalarStyle, Seg, Tree};
+use super::{Entry, Node, NodeId, NodeKind, Piece, Scalar, ScalarStyle, Seg, Tree};
 use crate::span::Span;
 
 /// Inputs larger than this are refused before parsing.
@@ -401,11 +401,16 @@ impl Builder<'_> {
                         SaphyrStyle::Folded => ScalarStyle::Folded,
                     };
                     let exact = self.exact_span(span, &value, style);
+                    let pieces = match (exact, style) {
+                        (None, ScalarStyle::Plain) | (Some(_), _) => None,
+                        (None, _) => self.pieces(span, &value, style),
+                    };
                     let scalar = Scalar {
                         value: value.into_owned(),
                         style,
                         exact,
                         tagged: tag.is_some(),
+                        pieces,
                     };
                     let id = self.add(NodeKind::Scalar(scalar), span, 1);
                     self.anchor(anchor, id);
@@ -695,6 +700,57 @@ impl Builder<'_> {
             }
             ScalarStyle::Literal | ScalarStyle::Folded => None,
         }
+    }
+}
+
+impl Builder<'_> {
+    /// Where the runs of a block or multi-line quoted scalar's value sit in the
+    /// source: the value is the source less indentation, the block header,
+    /// quotes and escapes, with line breaks folded, so its bytes appear in
+    /// order; a greedy walk pairs them up (a break or blank in the value
+    /// pairs with one in the source). Lets a reference inside a `|` block be
+    /// located on itself.
+    fn pieces(&self, span: Span, value: &str, style: ScalarStyle) -> Option<Box<[Piece]>> {
+        let source = self.text.get(span.start..span.end)?.as_bytes();
+        // A block scalar's span may or may not include its `|`/`>` header line.
+        let from = match (style, source.first()) {
+            (ScalarStyle::Literal | ScalarStyle::Folded, Some(b'|' | b'>')) => {
+                source.iter().position(|b| *b == b'\n')? + 1
+            }
+            (ScalarStyle::Literal | ScalarStyle::Folded, _) => 0,
+            _ => 1,
+        };
+        let value = value.as_bytes();
+        let blank = |b: u8| matches!(b, b' ' | b'\n' | b'\r' | b'\t');
+        let mut pieces: Vec<Piece> = Vec::new();
+        let (mut i, mut j) = (0usize, from);
+        while i < value.len() && j < source.len() {
+            let (v, c) = (value[i], source[j]);
+            if v == c {
+                let at = (span.start + j) as u32;
+                match pieces.last_mut() {
+                    Some(p) if p.value + p.len == i as u32 && p.source + p.len == at => p.len += 1,
+                    _ => pieces.push(Piece {
+                        value: i as u32,
+                        source: at,
+                        len: 1,
+                    }),
+                }
+                i += 1;
+                j += 1;
+            } else if blank(v) && blank(c) {
+                i += 1;
+                j += 1;
+            } else if blank(v) {
+                // A break the value has and the source span does not (a
+                // leading blank line, a kept final break).
+                i += 1;
+            } else {
+                // Indentation, a line break, a quote or an escape.
+                j += 1;
+            }
+        }
+        (!pieces.is_empty()).then(|| pieces.into_boxed_slice())
     }
 }
 

@@ -36,6 +36,17 @@ pub struct Scalar {
     pub exact: Option<Span>,
     /// Whether the scalar carried an explicit tag such as `!!str`.
     pub tagged: bool,
+    /// For block (`|`, `>`) and multi-line quoted scalars: where runs of the
+    /// value sit in the source, so a reference inside keeps its own span.
+    pub pieces: Option<Box<[Piece]>>,
+}
+
+/// `value[value..value + len]` is written verbatim at `source..source + len`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Piece {
+    pub value: u32,
+    pub source: u32,
+    pub len: u32,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -224,12 +235,31 @@ impl Tree {
     }
 
     /// The source span of `value[from..to]` of a scalar: exact when the scalar
-    /// is written verbatim, else the whole scalar.
+    /// is written verbatim or the range lies in one verbatim run of a block
+    /// scalar, else the whole scalar.
     pub fn sub_span(&self, id: NodeId, from: usize, to: usize) -> Span {
-        match self.scalar(id).and_then(|s| s.exact) {
-            Some(exact) if self.resolve(id) == id => exact.slice(from, to),
-            _ => self.span(id),
+        if self.resolve(id) != id {
+            return self.span(id);
         }
+        let Some(scalar) = self.scalar(id) else {
+            return self.span(id);
+        };
+        if let Some(exact) = scalar.exact {
+            return exact.slice(from, to);
+        }
+        let (from32, to32) = (from as u32, to as u32);
+        scalar
+            .pieces
+            .as_deref()
+            .and_then(|pieces| {
+                let i = pieces.partition_point(|p| p.value + p.len <= from32);
+                let p = pieces.get(i)?;
+                (p.value <= from32 && to32 <= p.value + p.len).then(|| {
+                    let start = (p.source + (from32 - p.value)) as usize;
+                    Span::new(start, start + (to - from))
+                })
+            })
+            .unwrap_or_else(|| self.span(id))
     }
 
     /// JSON pointer of a node (`/services/Master/ports/0`). A node reached

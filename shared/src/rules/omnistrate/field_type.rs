@@ -157,6 +157,7 @@ fn fix(tree: &Tree, ty: FieldType, value: NodeId) -> Option<Fix> {
         style: ScalarStyle::Plain,
         exact: None,
         tagged: false,
+        pieces: None,
     };
     let good = match (ty, plain.typed()) {
         (FieldType::Bool, ScalarValue::Bool(_)) => true,
