@@ -23,6 +23,7 @@ pub mod resolve;
 pub mod rules;
 pub mod span;
 pub mod syntax;
+pub mod system_parameters;
 pub mod template;
 
 pub use diagnostic::{Diagnostic, Fix, Severity, Summary, TextEdit};

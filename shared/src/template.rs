@@ -191,20 +191,38 @@ fn kind_of(word: &str) -> RefKind {
     }
 }
 
-/// `ident([n])*(.ident([n])*)*`
+/// The end of `[0]`, `[*]` or `["key"]` / `['key']` starting at `at`.
+fn index_end(bytes: &[u8], at: usize, limit: usize) -> Option<usize> {
+    let inner = at + 1;
+    match bytes.get(inner)? {
+        b'*' => (bytes.get(inner + 1) == Some(&b']') && inner + 1 < limit).then_some(inner + 2),
+        q @ (b'"' | b'\'') => {
+            let len = bytes[inner + 1..limit].iter().position(|b| b == q)?;
+            let close = inner + 1 + len;
+            (len > 0 && bytes.get(close + 1) == Some(&b']') && close + 1 < limit)
+                .then_some(close + 2)
+        }
+        _ => {
+            let digits = bytes[inner..limit]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            (digits > 0 && bytes.get(inner + digits) == Some(&b']') && inner + digits < limit)
+                .then_some(inner + digits + 1)
+        }
+    }
+}
+
+/// `ident(index)*(.ident(index)*)*` with `[n]`, `[*]` or `["key"]` indexes.
 fn sys_path_end(value: &str, start: usize, limit: usize) -> Option<usize> {
     let bytes = value.as_bytes();
     let mut end = ident(value, start, limit, false)?;
     loop {
         while end < limit && bytes[end] == b'[' {
-            let digits = bytes[end + 1..limit]
-                .iter()
-                .take_while(|b| b.is_ascii_digit())
-                .count();
-            if digits == 0 || bytes.get(end + 1 + digits) != Some(&b']') {
-                return Some(end);
+            match index_end(bytes, end, limit) {
+                Some(next) => end = next,
+                None => return Some(end),
             }
-            end += digits + 2;
         }
         if end < limit && bytes[end] == b'.' {
             match ident(value, end + 1, limit, false) {
@@ -217,135 +235,20 @@ fn sys_path_end(value: &str, start: usize, limit: usize) -> Option<usize> {
     }
 }
 
-/// A system parameter path with indices written `[i]`.
+/// A system parameter path with indices written `[i]` and string keys
+/// `["key"]` (see [`crate::system_parameters::normalize`]).
 pub fn normalize_sys_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    let mut in_index = false;
-    for ch in path.chars() {
-        match ch {
-            '[' => {
-                in_index = true;
-                out.push_str("[i]");
-            }
-            ']' => in_index = false,
-            _ if in_index => {}
-            _ => out.push(ch),
-        }
-    }
-    out
+    crate::system_parameters::normalize(path)
 }
 
-/// Known system parameter paths (reference §4), indices written `[i]`, with
-/// their type and whether they only exist in compose specs.
-pub const SYSTEM_PARAMETERS: &[(&str, &str)] = &[
-    ("id", "string"),
-    ("deterministicSeedValue", "int"),
-    ("compute.numNodes", "int"),
-    ("compute.node.poolName", "string"),
-    ("compute.node.cores", "int"),
-    ("compute.node.memory", "int"),
-    ("compute.node.instanceType", "string"),
-    ("compute.node.name", "string"),
-    ("compute.node.index", "int"),
-    ("compute.node.region", "string"),
-    ("compute.nodes[i].poolName", "string"),
-    ("compute.nodes[i].cores", "int"),
-    ("compute.nodes[i].memory", "int"),
-    ("compute.nodes[i].instanceType", "string"),
-    ("compute.nodes[i].name", "string"),
-    ("compute.nodes[i].index", "int"),
-    ("compute.nodes[i].region", "string"),
-    ("network.node.internalEndpoint", "string"),
-    ("network.node.externalEndpoint", "string"),
-    ("network.node.availabilityZone.code", "string"),
-    ("network.node.availabilityZone.id", "string"),
-    ("network.node.internalIP", "string"),
-    ("network.node.hostIP", "string"),
-    ("network.node.subnetID", "string"),
-    ("network.node.networkID", "string"),
-    ("network.node.cidrRange", "string"),
-    ("network.nodes[i].internalEndpoint", "string"),
-    ("network.nodes[i].externalEndpoint", "string"),
-    ("network.nodes[i].availabilityZone.code", "string"),
-    ("network.nodes[i].availabilityZone.id", "string"),
-    ("network.nodes[i].internalIP", "string"),
-    ("network.nodes[i].hostIP", "string"),
-    ("network.nodes[i].subnetID", "string"),
-    ("network.nodes[i].networkID", "string"),
-    ("network.nodes[i].cidrRange", "string"),
-    ("network.internalClusterEndpoint", "string"),
-    ("network.externalClusterEndpoint", "string"),
-    ("network.availabilityZones[i].code", "string"),
-    ("network.availabilityZones[i].id", "string"),
-    (
-        "network.internalClusterServerlessEndpoint.endpointName",
-        "string",
-    ),
-    (
-        "network.internalClusterServerlessEndpoint.openPorts[i]",
-        "int",
-    ),
-    (
-        "network.internalClusterServerlessEndpoint.partitionID",
-        "string",
-    ),
-    (
-        "network.externalClusterServerlessEndpoint.endpointName",
-        "string",
-    ),
-    (
-        "network.externalClusterServerlessEndpoint.openPorts[i]",
-        "int",
-    ),
-    (
-        "network.externalClusterServerlessEndpoint.partitionID",
-        "string",
-    ),
-    ("storage.numVolumes", "int"),
-    ("storage.volumes[i].name", "string"),
-    ("storage.volumes[i].size", "int"),
-    ("storage.volumes[i].type", "string"),
-    ("storage.volumes[i].mountPath", "string"),
-    ("storage.volumes[i].id", "string"),
-    ("storage.volumes[i].pvName", "string"),
-    ("tenant.userID", "string"),
-    ("tenant.name", "string"),
-    ("tenant.email", "string"),
-    ("tenant.orgId", "string"),
-    ("tenant.orgName", "string"),
-    ("deployment.planID", "string"),
-    ("deployment.planName", "string"),
-    ("deployment.planVersion", "string"),
-    ("deployment.resourceAlias", "string"),
-    ("deployment.resourceID", "string"),
-    ("deployment.nodeAffinityRules", "string"),
-    ("deployment.nodeSelectorRules", "string"),
-    ("deployment.tlsServerCertificateSecretName", "string"),
-    ("deployment.tlsCertMountPath", "string"),
-    ("deployment.imageNameWithTag", "string"),
-    ("deployment.imagePullSecretName", "string"),
-    ("deployment.iamWorkloadRoleARN", "string"),
-    ("deployment.kubernetesServiceAccountName", "string"),
-    ("deployment.cloudProvider", "string"),
-    ("deployment.cloudProviderAccountID", "string"),
-    ("deployment.gcpProjectNumber", "string"),
-    ("deployment.gcpBootstrapEmail", "string"),
-    ("deployment.kubernetesClusterID", "string"),
-    ("deploymentCell.cloudProviderName", "string"),
-    ("deploymentCell.region", "string"),
-    ("deploymentCell.cloudProviderNetworkID", "string"),
-    ("deploymentCell.publicSubnetIDs[i].id", "string"),
-    ("deploymentCell.availabilityZones[i].id", "string"),
-    ("deploymentCell.securityGroupID", "string"),
-];
+/// Known system parameter paths with their type: the table of
+/// [`crate::system_parameters::ALL`] as pairs (its doc lines are there).
+pub const SYSTEM_PARAMETERS: &[(&str, &str)] =
+    &crate::system_parameters::pairs::<{ crate::system_parameters::ALL.len() }>();
 
 /// The type of a known system parameter path (indices in any form).
 pub fn system_parameter(path: &str) -> Option<&'static str> {
-    let normalized = normalize_sys_path(path);
-    SYSTEM_PARAMETERS
-        .iter()
-        .find(|(p, _)| *p == normalized)
-        .map(|(_, ty)| *ty)
+    crate::system_parameters::lookup(path).map(|p| p.ty)
 }
 
 #[cfg(test)]

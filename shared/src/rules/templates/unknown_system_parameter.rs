@@ -1,6 +1,6 @@
 use super::support::path_span;
 use crate::declare_rule;
-use crate::diagnostic::Fix;
+use crate::diagnostic::{Fix, Severity};
 use crate::model::keys::did_you_mean;
 use crate::rules::{Context, Rule, Sink};
 use crate::template::{normalize_sys_path, system_parameter, RefKind, SYSTEM_PARAMETERS};
@@ -8,10 +8,14 @@ use crate::template::{normalize_sys_path, system_parameter, RefKind, SYSTEM_PARA
 declare_rule! {
     /// ## What
     /// `$sys.<path>` or `$<resource>.sys.<path>` names a system parameter that
-    /// does not exist. Indices are 0-based and written `[0]`.
+    /// is not in the table (`shared::system_parameters`). Indices are 0-based
+    /// and written `[0]` (or `[*]` for all); string keys `["6379"]`.
     ///
     /// ## Why
     /// Unknown system parameters cannot be resolved and the spec is rejected.
+    /// A near miss of a known parameter is an error with a fix; any other
+    /// path is a warning, since Omnistrate adds parameters faster than any
+    /// published list.
     ///
     /// ## Example
     /// ```yaml
@@ -87,6 +91,9 @@ impl Rule for UnknownSystemParameter {
             let Some(candidate) =
                 did_you_mean(&normalized, SYSTEM_PARAMETERS.iter().map(|(p, _)| *p))
             else {
+                diagnostic.severity(Severity::Warning).help(
+                    "Not a documented system parameter: check the spelling against the Omnistrate docs.",
+                );
                 continue;
             };
             let suggestion = with_user_indices(candidate, path);
