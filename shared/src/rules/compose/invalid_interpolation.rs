@@ -15,7 +15,8 @@ declare_rule! {
     /// the first malformed `${…}` ("invalid interpolation format"). A shell
     /// expansion meant for the container has to be escaped as `$${…}`.
     /// Omnistrate specs get a warning: whether their upload interpolates is
-    /// not documented.
+    /// not documented; action-hook `commandTemplate` scripts, which published
+    /// specs fill with shell expansions, are not checked there.
     ///
     /// ## Example
     /// ```yaml
@@ -45,6 +46,13 @@ impl Rule for InvalidInterpolation {
             };
             // Compose interpolates values, not keys.
             if matches!(node.seg, Seg::KeyOf(_)) || !scalar.value.contains('$') {
+                continue;
+            }
+            // Action hooks run as shell scripts on Omnistrate, which does not
+            // interpolate them: published specs use `${#array[@]}` there.
+            if omnistrate
+                && matches!(node.seg, Seg::Key(key) if tree.str(key) == Some("commandTemplate"))
+            {
                 continue;
             }
             let Err(bad) = interpolation::validate(&scalar.value) else {

@@ -6,14 +6,15 @@ use super::support::{fmt_number, object_anchor, present, span_of};
 declare_rule! {
     /// ## What
     /// `autoscaling` without `minReplicas` or `maxReplicas` (both are
-    /// required), with `minReplicas` below 1, or with `minReplicas` greater
-    /// than `maxReplicas`.
+    /// required), with `minReplicas` below 1 (below 0 with `policyType:
+    /// custom`), or with `minReplicas` greater than `maxReplicas`.
     ///
     /// ## Why
-    /// The autoscaler keeps the replica count within `1 ≤ min ≤ max`; bounds
-    /// outside that cannot be honoured and the capability is rejected.
-    /// (Scaling to zero is the job of `serverlessConfiguration`, not of
-    /// `minReplicas: 0`.)
+    /// The managed autoscaler keeps the replica count within `1 ≤ min ≤ max`;
+    /// bounds outside that cannot be honoured and the capability is rejected.
+    /// (With the managed policy, scaling to zero is the job of
+    /// `serverlessConfiguration`.) A `custom` policy is driven by the
+    /// provider's own controller through the API and may scale to 0.
     ///
     /// ## Example
     /// ```yaml
@@ -54,15 +55,24 @@ impl Rule for AutoscalingReplicaBounds {
             let Some(min) = &autoscaling.min_replicas else {
                 continue;
             };
-            if min.value < 1.0 {
+            let custom = tree
+                .get_value(autoscaling.node, "policyType")
+                .and_then(|n| tree.str(n))
+                .is_some_and(|p| p.eq_ignore_ascii_case("custom"));
+            let floor = if custom { 0.0 } else { 1.0 };
+            if min.value < floor {
                 sink.at(
                     min.node,
                     format!(
-                        "`minReplicas` must be at least 1, not {}",
+                        "`minReplicas` must be at least {floor}, not {}",
                         fmt_number(min.value)
                     ),
                 )
-                .help("Keep at least one replica; use `serverlessConfiguration` to scale to zero.");
+                .help(if custom {
+                    "A replica count cannot be negative."
+                } else {
+                    "Keep at least one replica; use `serverlessConfiguration` or `policyType: custom` to scale to zero."
+                });
             } else if let Some(max) = &autoscaling.max_replicas {
                 if min.value > max.value {
                     sink.at(
