@@ -3,11 +3,17 @@
 mod broken_extends;
 mod depends_on_cycle;
 mod duplicate_mount_target;
+mod external_resource_conflict;
+mod invalid_develop_watch;
+mod invalid_device_request;
 mod invalid_interpolation;
+mod invalid_mount;
 mod invalid_port;
 mod invalid_service_name;
 mod missing_image;
+mod network_mode_with_networks;
 mod no_services;
+mod non_string_key;
 mod required_variable_unset;
 mod root_not_mapping;
 mod support;
@@ -23,11 +29,17 @@ use super::Rule;
 pub use broken_extends::BrokenExtends;
 pub use depends_on_cycle::DependsOnCycle;
 pub use duplicate_mount_target::DuplicateMountTarget;
+pub use external_resource_conflict::ExternalResourceConflict;
+pub use invalid_develop_watch::InvalidDevelopWatch;
+pub use invalid_device_request::InvalidDeviceRequest;
 pub use invalid_interpolation::InvalidInterpolation;
+pub use invalid_mount::InvalidMount;
 pub use invalid_port::InvalidPort;
 pub use invalid_service_name::InvalidServiceName;
 pub use missing_image::MissingImage;
+pub use network_mode_with_networks::NetworkModeWithNetworks;
 pub use no_services::NoServices;
+pub use non_string_key::NonStringKey;
 pub use required_variable_unset::RequiredVariableUnset;
 pub use root_not_mapping::RootNotMapping;
 pub use undeclared_network::UndeclaredNetwork;
@@ -54,4 +66,10 @@ pub const RULES: &[&dyn Rule] = &[
     &InvalidInterpolation,
     &RequiredVariableUnset,
     &BrokenExtends,
+    &NetworkModeWithNetworks,
+    &ExternalResourceConflict,
+    &InvalidMount,
+    &InvalidDevelopWatch,
+    &InvalidDeviceRequest,
+    &NonStringKey,
 ];
