@@ -26,6 +26,11 @@ pub struct FieldDoc {
     pub deprecated_by: Option<&'static str>,
 }
 
+/// A field of a known object (used by the tables here and in `compose_keys`).
+pub const fn field(key: &'static str, ty: FieldType, doc: &'static str) -> FieldDoc {
+    f(key, ty, doc)
+}
+
 const fn f(key: &'static str, ty: FieldType, doc: &'static str) -> FieldDoc {
     FieldDoc {
         key,

@@ -5,6 +5,7 @@
 //! can point at keys and values.
 
 mod compose;
+pub mod compose_keys;
 pub mod keys;
 mod omnistrate;
 mod ports;

@@ -11,6 +11,7 @@ mod invalid_mount;
 mod invalid_port;
 mod invalid_service_name;
 mod missing_image;
+mod nested;
 mod network_mode_with_networks;
 mod no_services;
 mod non_string_key;
@@ -20,6 +21,7 @@ mod support;
 mod undeclared_network;
 mod undeclared_volume;
 mod unknown_depends_on;
+mod unknown_nested_key;
 mod unknown_root_key;
 mod unknown_service_key;
 mod wrong_shape;
@@ -45,6 +47,7 @@ pub use root_not_mapping::RootNotMapping;
 pub use undeclared_network::UndeclaredNetwork;
 pub use undeclared_volume::UndeclaredVolume;
 pub use unknown_depends_on::UnknownDependsOn;
+pub use unknown_nested_key::UnknownNestedKey;
 pub use unknown_root_key::UnknownRootKey;
 pub use unknown_service_key::UnknownServiceKey;
 pub use wrong_shape::WrongShape;
@@ -72,4 +75,5 @@ pub const RULES: &[&dyn Rule] = &[
     &InvalidDevelopWatch,
     &InvalidDeviceRequest,
     &NonStringKey,
+    &UnknownNestedKey,
 ];

@@ -178,6 +178,10 @@ impl Rule for WrongShape {
                 }
             }
         }
+        // The compose objects below (deploy, healthcheck, long-syntax mounts…).
+        for (schema, node) in super::nested::objects(ctx) {
+            check_fields(ctx, sink, schema, &tree.entries(node), &mut reported);
+        }
         // What the model noticed, unless the key check above said it already
         // (`ports: 3306` is both a model problem and a wrong-shape key).
         for service in &ctx.spec.services {
