@@ -47,6 +47,14 @@ fn scalar() -> impl Strategy<Value = String> {
         Just("Resource".to_owned()),
         Just("-1e400".to_owned()),
         Just("~".to_owned()),
+        Just("${PORT:-80}:80".to_owned()),
+        Just("${A:-${B:-${C}}}".to_owned()),
+        Just("${VAR:}".to_owned()),
+        Just("${".to_owned()),
+        Just("$${HOME} $$".to_owned()),
+        Just("# specstudio-ignore: C005".to_owned()),
+        Just("$sys.compute.nodes[*].name".to_owned()),
+        Just("$sys.network.node.externalPorts[\"6379\"]".to_owned()),
     ]
 }
 
@@ -86,6 +94,16 @@ fn key() -> impl Strategy<Value = String> {
             "Replica",
             "ParameterGroup",
             "<<",
+            "extends",
+            "include",
+            "service",
+            "file",
+            "network_mode",
+            "external",
+            "develop",
+            "watch",
+            "healthcheck",
+            "deploy",
         ])
         .prop_map(str::to_owned),
         "[a-zA-Z][a-zA-Z0-9_-]{0,8}",
@@ -142,6 +160,124 @@ fn render(node: &Yaml, indent: usize, out: &mut String) {
                 render(v, indent + 2, out);
             }
         }
+    }
+}
+
+/// A variable name, sometimes one the generated env sets.
+fn var_name() -> impl Strategy<Value = String> {
+    prop_oneof![Just("PORT".to_owned()), "[A-Z_][A-Z0-9_]{0,6}"]
+}
+
+/// A well-formed interpolation whose value, whatever the variables hold, is a
+/// valid port when `PORT` holds one (or is unset: defaults are ports).
+fn port_expr() -> impl Strategy<Value = String> {
+    let port = 1u32..65536;
+    prop_oneof![
+        port.clone().prop_map(|p| p.to_string()),
+        Just("${PORT}".to_owned()),
+        Just("$PORT".to_owned()),
+        port.clone().prop_map(|p| format!("${{PORT:-{p}}}")),
+        port.clone().prop_map(|p| format!("${{PORT-{p}}}")),
+        port.clone()
+            .prop_map(|p| format!("${{PORT:-${{PORT:-{p}}}}}")),
+        port.prop_map(|p| format!("${{PORT:?set PORT, e.g. {p}}}")),
+    ]
+}
+
+/// Any well-formed interpolation text (for values nothing is checked on). No
+/// `:?`/`?` on variables that may be unset: those are real errors.
+fn interpolated_text() -> impl Strategy<Value = String> {
+    let op = prop::sample::select(vec![":-", "-", ":+", "+"]);
+    prop_oneof![
+        (var_name(), op, "[a-z0-9 ./]{0,6}").prop_map(|(v, o, d)| format!("${{{v}{o}{d}}}")),
+        var_name().prop_map(|v| format!("${v}")),
+        "[a-z ]{0,5}".prop_map(|t| format!("$${t}")),
+        (var_name(), var_name()).prop_map(|(a, b)| format!("x-${{{a}:-${{{b}}}}}-y")),
+    ]
+}
+
+/// A plain compose spec whose values use interpolation everywhere it is
+/// allowed, with an env that may or may not set the variables.
+fn interpolated_spec() -> impl Strategy<Value = (String, Vec<(String, String)>, bool)> {
+    let service = (
+        prop::collection::vec((port_expr(), port_expr()), 1..3),
+        prop::collection::vec(interpolated_text(), 0..3),
+        interpolated_text(),
+    );
+    let env = prop::collection::vec((var_name(), "[a-z0-9]{0,6}"), 0..4);
+    (
+        prop::collection::vec(service, 1..4),
+        env,
+        1u32..65536,
+        any::<bool>(),
+    )
+        .prop_map(|(services, mut env, port, complete)| {
+            let mut text = String::from("services:\n");
+            for (i, (ports, values, tag)) in services.iter().enumerate() {
+                text.push_str(&format!(
+                    "  s{i}:\n    image: \"nginx:{tag}\"\n    ports:\n"
+                ));
+                for (host, container) in ports {
+                    text.push_str(&format!("      - \"{host}:{container}\"\n"));
+                }
+                text.push_str("    environment:\n");
+                for (j, value) in values.iter().enumerate() {
+                    text.push_str(&format!("      V{j}: \"{value}\"\n"));
+                }
+            }
+            // PORT, when set, is a valid port (the only variable judged).
+            env.retain(|(k, _)| k != "PORT");
+            env.push(("PORT".to_owned(), port.to_string()));
+            (text, env, complete)
+        })
+}
+
+/// Services that extend earlier ones (string or mapping form, same file or
+/// another file), so every service has an image through its chain.
+fn extends_spec() -> impl Strategy<Value = String> {
+    prop::collection::vec((any::<bool>(), 0usize..8, 0u8..4), 1..8).prop_map(|services| {
+        let mut text = String::from("x-base: &base\n  restart: unless-stopped\nservices:\n");
+        for (i, (has_image, base, form)) in services.iter().enumerate() {
+            text.push_str(&format!("  s{i}:\n    <<: *base\n"));
+            if i == 0 || *has_image {
+                text.push_str("    image: busybox\n");
+                continue;
+            }
+            let base = base % i;
+            match form {
+                0 => text.push_str(&format!("    extends: s{base}\n")),
+                1 => text.push_str(&format!("    extends:\n      service: s{base}\n")),
+                2 => text.push_str("    extends:\n      file: common.yaml\n      service: web\n"),
+                _ => text.push_str(&format!(
+                    "    extends: s{base}\n    ports: !reset []\n    environment: !override\n      A: b\n"
+                )),
+            }
+        }
+        text
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    #[test]
+    fn interpolation_never_makes_a_false_error((text, env, complete) in interpolated_spec(), known in any::<bool>()) {
+        let mut options = shared::Options::default();
+        if known {
+            options.vars = shared::interpolation::Vars::known(env, complete);
+        }
+        let errors: Vec<_> = shared::analyze_with(&text, &options)
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.is_error())
+            .collect();
+        prop_assert!(errors.is_empty(), "{text}\n{errors:#?}");
+    }
+
+    #[test]
+    fn extends_never_makes_a_false_error(text in extends_spec()) {
+        let errors: Vec<_> = shared::check(&text).into_iter().filter(|d| d.is_error()).collect();
+        prop_assert!(errors.is_empty(), "{text}\n{errors:#?}");
     }
 }
 
