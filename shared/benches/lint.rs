@@ -1,4 +1,6 @@
-//! Lint time in process: the seed spec and a generated 1,000-service spec.
+//! Lint time in process: the seed spec, a generated 1,000-service spec, and a
+//! corpus of 200 files (every rule fixture, topped up with generated specs of
+//! 1–40 services) linted one after the other in one process.
 //!
 //! `cargo bench -p specstudio-shared --bench lint` (the large spec is generated
 //! with `scripts/gen-spec.py`; set `SPEC_1000` to reuse a file).
@@ -13,8 +15,10 @@ fn root() -> &'static Path {
 }
 
 fn large_spec(services: usize) -> String {
-    if let Ok(path) = std::env::var("SPEC_1000") {
-        return std::fs::read_to_string(path).expect("SPEC_1000 file");
+    if services == 1000 {
+        if let Ok(path) = std::env::var("SPEC_1000") {
+            return std::fs::read_to_string(path).expect("SPEC_1000 file");
+        }
     }
     let out = Command::new("python3")
         .arg(root().join("scripts/gen-spec.py"))
@@ -51,7 +55,49 @@ fn bench(c: &mut Criterion) {
             b.iter(|| shared::syntax::parse(std::hint::black_box(&spec)))
         });
     }
+    let corpus = corpus(200);
+    let bytes: usize = corpus.iter().map(String::len).sum();
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.sample_size(10);
+    group.bench_function("corpus-200-files", |b| {
+        b.iter(|| {
+            corpus
+                .iter()
+                .map(|text| shared::check(std::hint::black_box(text)).len())
+                .sum::<usize>()
+        })
+    });
     group.finish();
+}
+
+/// `files` spec texts: the rule fixtures (valid and invalid, sorted), then
+/// generated specs of growing size.
+fn corpus(files: usize) -> Vec<String> {
+    let mut paths = Vec::new();
+    let fixtures = root().join("shared/tests/fixtures");
+    for dir in std::fs::read_dir(&fixtures).expect("fixtures").flatten() {
+        for file in std::fs::read_dir(dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if file.path().extension().is_some_and(|e| e == "yaml") {
+                paths.push(file.path());
+            }
+        }
+    }
+    paths.sort();
+    let mut texts: Vec<String> = paths
+        .iter()
+        .take(files)
+        .map(|p| std::fs::read_to_string(p).expect("fixture"))
+        .collect();
+    let mut services = 1;
+    while texts.len() < files {
+        texts.push(large_spec(services));
+        services = services % 40 + 1;
+    }
+    texts
 }
 
 criterion_group!(benches, bench);

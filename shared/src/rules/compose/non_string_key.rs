@@ -42,9 +42,6 @@ impl Rule for NonStringKey {
                 continue;
             }
             let id = id as u32;
-            if under_extension(ctx, id) {
-                continue;
-            }
             let what = match &node.kind {
                 NodeKind::Scalar(s) if s.tagged => continue,
                 NodeKind::Scalar(s) => match s.typed() {
@@ -57,6 +54,10 @@ impl Rule for NonStringKey {
                 NodeKind::Sequence(_) => "a list",
                 NodeKind::Alias(_) | NodeKind::Invalid => continue,
             };
+            // Only now (non-string keys are rare): is it inside an extension?
+            if under_extension(ctx, id) {
+                continue;
+            }
             let mut text = tree.str(id).unwrap_or_default().to_owned();
             if text.is_empty() {
                 text = "~".into();
