@@ -220,6 +220,7 @@ pub const API_PARAM: ObjectSchema = ObjectSchema {
         f("tabIndex", Int, "Order in the customer form."),
         f("isList", Bool, "The value is a list."),
         f("hasOptions", Bool, "The param offers options."),
+        f("sensitive", Bool, "Mask the value in the customer UI (published specs use it beside `export: false`)."),
     ],
 };
 

@@ -8,6 +8,7 @@ mod autoscaling_threshold_range;
 mod default_value_mismatch;
 mod deprecated_key;
 mod duplicate_param_key;
+mod field_not_for_type;
 mod field_type;
 mod instance_type_name_or_api_param;
 mod limits_min_greater_than_max;
@@ -34,6 +35,7 @@ pub use autoscaling_threshold_range::AutoscalingThresholdRange;
 pub use default_value_mismatch::DefaultValueMismatch;
 pub use deprecated_key::DeprecatedKey;
 pub use duplicate_param_key::DuplicateApiParamKey;
+pub use field_not_for_type::FieldNotForType;
 pub use field_type::OmnistrateFieldType;
 pub use instance_type_name_or_api_param::InstanceTypeNameOrApiParam;
 pub use limits_min_greater_than_max::LimitsMinGreaterThanMax;
@@ -77,4 +79,5 @@ pub const RULES: &[&dyn Rule] = &[
     &ServerlessTargetPort,
     &OptionsAndLabeledOptions,
     &PassiveResourceWorkload,
+    &FieldNotForType,
 ];
