@@ -16,7 +16,9 @@ declare_rule! {
     /// ## Why
     /// Other `x-*` keys are plain anchor holders, so a misspelt extension is
     /// silently ignored: the API params, compute or capabilities it was meant
-    /// to declare simply do not exist.
+    /// to declare simply do not exist. A near miss of a known extension is an
+    /// error with a fix; any other unknown `x-omnistrate-*` key is a warning
+    /// (it may be newer than our tables).
     ///
     /// ## Example
     /// ```yaml
@@ -99,13 +101,19 @@ fn check_level(
             .map(|s| format!("{PREFIX}{s}"))
             .filter(|s| tree.get(map, s).is_none());
         let diagnostic = sink.at(entry.key, format!("unknown Omnistrate extension `{key}`"));
-        if let Some(suggestion) = suggestion {
-            diagnostic.fix(rename_key(
-                tree,
-                entry.key,
-                format!("Did you mean `{suggestion}`?"),
-                &suggestion,
-            ));
+        match suggestion {
+            Some(suggestion) => {
+                diagnostic.fix(rename_key(
+                    tree,
+                    entry.key,
+                    format!("Did you mean `{suggestion}`?"),
+                    &suggestion,
+                ));
+            }
+            // Not a near miss: maybe an extension newer than our tables.
+            None => {
+                diagnostic.severity(crate::diagnostic::Severity::Warning);
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 use crate::declare_rule;
+use crate::diagnostic::Severity;
 use crate::model::keys::did_you_mean;
 use crate::rules::{Context, Rule, Sink};
 
@@ -13,7 +14,10 @@ declare_rule! {
     /// ## Why
     /// These objects are closed (`additionalProperties: false` in the plan
     /// schema): a misspelt field is either rejected at build time or, worse,
-    /// ignored, so `defaultvalue` or `minReplica` never takes effect.
+    /// ignored, so `defaultvalue` or `minReplica` never takes effect. A near
+    /// miss of a known field is an error with a fix; any other unknown field
+    /// is a warning, since the platform adds fields faster than the
+    /// published schemas.
     ///
     /// ## Example
     /// ```yaml
@@ -56,13 +60,19 @@ impl Rule for UnknownOmnistrateField {
                     let list: Vec<String> = current.map(|f| format!("`{}`", f.key)).collect();
                     diagnostic.help(format!("Known fields: {}.", list.join(", ")));
                 }
-                if let Some(suggestion) = suggestion {
-                    diagnostic.fix(rename_key(
-                        tree,
-                        entry.key,
-                        format!("Did you mean `{suggestion}`?"),
-                        suggestion,
-                    ));
+                match suggestion {
+                    Some(suggestion) => {
+                        diagnostic.fix(rename_key(
+                            tree,
+                            entry.key,
+                            format!("Did you mean `{suggestion}`?"),
+                            suggestion,
+                        ));
+                    }
+                    // Not a near miss: maybe a field newer than our tables.
+                    None => {
+                        diagnostic.severity(Severity::Warning);
+                    }
                 }
             }
         }
