@@ -306,3 +306,46 @@ fn project_config_is_found_upward_or_given_and_ignore_comments_apply() {
     assert!(err.contains("bad.toml:2:1: unknown rule `C999`"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn included_and_extended_files_are_read_beside_the_spec() {
+    let dir = scratch("external");
+    std::fs::create_dir_all(dir.join("db")).unwrap();
+    std::fs::write(
+        dir.join("db/compose.yaml"),
+        "services:\n  db:\n    image: postgres:16\nvolumes:\n  pgdata:\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("common.yaml"),
+        "services:\n  base:\n    image: nginx\n",
+    )
+    .unwrap();
+    let spec = dir.join("compose.yaml");
+    let write = |body: &str| std::fs::write(&spec, body).unwrap();
+    let lint = || run(&["lint", spec.to_str().unwrap()]);
+    // Names from the included file are known; a typo is still caught.
+    write("include:\n  - db/compose.yaml\nservices:\n  web:\n    extends:\n      file: common.yaml\n      service: base\n    depends_on: [db]\n    volumes: [pgdata:/x]\n");
+    let out = lint();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    write("include:\n  - db/compose.yaml\nservices:\n  web:\n    image: nginx\n    depends_on: [dbb]\n");
+    let out = lint();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("error[C006]"));
+    // A base the other file does not define.
+    write("services:\n  web:\n    extends:\n      file: common.yaml\n      service: bsae\n");
+    let out = lint();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("error[C016]"));
+    // A file that is not there: nothing is judged about it.
+    write(
+        "include:\n  - missing.yaml\nservices:\n  web:\n    image: nginx\n    depends_on: [db]\n",
+    );
+    assert_eq!(lint().status.code(), Some(0));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

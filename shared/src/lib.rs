@@ -11,6 +11,7 @@
 
 pub mod config;
 pub mod diagnostic;
+pub mod external;
 pub mod graph;
 pub mod images;
 pub mod instance_types;
@@ -59,6 +60,9 @@ pub struct Options {
     pub vars: interpolation::Vars,
     /// Project settings (`specstudio.toml`): rule severities, rules turned off.
     pub config: config::Config,
+    /// Texts of the files the spec names in `include` and `extends.file`,
+    /// keyed by the path as written (see [`external::referenced_files`]).
+    pub files: std::collections::BTreeMap<String, String>,
 }
 
 /// Parse, model, graph and validate a spec.
@@ -77,6 +81,7 @@ pub fn analyze_with(text: &str, options: &Options) -> Analysis {
     let tree = tree.unwrap_or_default();
     let spec = Spec::read_with(&tree, &options.vars);
     let graph = Graph::build(&spec);
+    let external = external::External::read(&tree, &options.files);
     let ctx = rules::Context {
         text,
         tree: &tree,
@@ -84,6 +89,7 @@ pub fn analyze_with(text: &str, options: &Options) -> Analysis {
         graph: &graph,
         yaml_problems: &yaml_problems,
         vars: &options.vars,
+        external: &external,
     };
     let mut diagnostics = rules::run(&ctx);
     if !blanked.is_empty() {

@@ -52,7 +52,7 @@ pub struct VarsArgs {
 impl VarsArgs {
     /// The options for one spec: `--env` first, then `--env-file`s, else the
     /// `.env` beside the spec (not for stdin).
-    fn options_for(&self, spec: &Path) -> Result<shared::Options, String> {
+    fn options_for(&self, spec: &Path, text: &str) -> Result<shared::Options, String> {
         let mut vars = shared::interpolation::Vars::unknown();
         if self.process_env {
             vars.add_missing(std::env::vars());
@@ -73,7 +73,11 @@ impl VarsArgs {
             Some(path) => read_config(&path)?,
             None => shared::config::Config::default(),
         };
-        Ok(shared::Options { vars, config })
+        Ok(shared::Options {
+            vars,
+            config,
+            files: referenced_files(spec, text),
+        })
     }
 
     /// `--config`, else `specstudio.toml` upward from the spec (from the
@@ -95,6 +99,26 @@ impl VarsArgs {
 }
 
 const CONFIG_FILE: &str = "specstudio.toml";
+
+/// The files the spec names in `include` / `extends.file`, read relative to
+/// its directory. One that cannot be read is left out: the core then does not
+/// judge what it would define.
+fn referenced_files(spec: &Path, text: &str) -> std::collections::BTreeMap<String, String> {
+    let mut files = std::collections::BTreeMap::new();
+    if spec.as_os_str() == "-" {
+        return files;
+    }
+    let dir = spec.parent().unwrap_or(Path::new("."));
+    for path in shared::external::referenced_files(text) {
+        let full = dir.join(&path);
+        let small = std::fs::metadata(&full)
+            .is_ok_and(|m| m.is_file() && m.len() <= shared::syntax::MAX_INPUT_BYTES as u64);
+        if let Some(content) = small.then(|| std::fs::read_to_string(&full).ok()).flatten() {
+            files.insert(path, content);
+        }
+    }
+    files
+}
 
 /// Read and parse a project config; errors name the file, line and column.
 fn read_config(path: &Path) -> Result<shared::config::Config, String> {
@@ -161,7 +185,7 @@ pub fn lint(args: LintArgs) -> ExitCode {
     let mut analysed: Vec<(String, String, Vec<shared::Diagnostic>)> = Vec::new();
     for path in &args.files {
         match read_input(path).and_then(|(name, text)| {
-            let options = args.vars.options_for(path)?;
+            let options = args.vars.options_for(path, &text)?;
             Ok((name, text, options))
         }) {
             Ok((name, text, options)) => {
@@ -264,8 +288,10 @@ fn colorize(text: &str) -> String {
 }
 
 pub fn graph(args: GraphArgs) -> ExitCode {
-    let read =
-        read_input(&args.file).and_then(|(_, text)| Ok((text, args.vars.options_for(&args.file)?)));
+    let read = read_input(&args.file).and_then(|(_, text)| {
+        let options = args.vars.options_for(&args.file, &text)?;
+        Ok((text, options))
+    });
     let (text, options) = match read {
         Ok(pair) => pair,
         Err(message) => {

@@ -61,9 +61,27 @@ pub struct Context<'a> {
     pub yaml_problems: &'a [YamlProblem],
     /// Interpolation variables known to the caller.
     pub vars: &'a crate::interpolation::Vars,
+    /// What the files named in `include` / `extends.file` define, when given.
+    pub external: &'a crate::external::External,
 }
 
 impl Context<'_> {
+    /// Whether a name may come from an `include`d file: `false` when there is
+    /// no `include`, or every included file was given and none defines it.
+    pub fn maybe_included(&self, kind: IncludedKind, name: &str) -> bool {
+        if self.spec.include.is_none() {
+            return false;
+        }
+        match &self.external.included {
+            None => true,
+            Some(included) => match kind {
+                IncludedKind::Service => included.services.contains(name),
+                IncludedKind::Network => included.networks.contains(name),
+                IncludedKind::Volume => included.volumes.contains(name),
+            },
+        }
+    }
+
     /// Whether the spec uses Omnistrate extensions at all (plain compose files
     /// run on one host; Omnistrate resources each get their own).
     pub fn is_omnistrate(&self) -> bool {
@@ -85,6 +103,14 @@ impl Context<'_> {
                 })
             })
     }
+}
+
+/// What an `include`d file may define.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IncludedKind {
+    Service,
+    Network,
+    Volume,
 }
 
 /// A rule's metadata; implemented by [`declare_rule!`].

@@ -1,6 +1,6 @@
 use super::support;
 use crate::declare_rule;
-use crate::rules::{Context, Rule, Sink};
+use crate::rules::{Context, IncludedKind, Rule, Sink};
 
 declare_rule! {
     /// ## What
@@ -49,11 +49,21 @@ impl Rule for BrokenExtends {
                 );
                 continue;
             };
-            if extends.file.is_some() {
+            if let Some(file) = &extends.file {
+                if ctx.external.has_service(&file.value, &base.value) == Some(false) {
+                    sink.at_span(
+                        base.span,
+                        Some(base.node),
+                        format!(
+                            "service `{own}` extends `{}`, which `{}` does not define",
+                            base.value, file.value
+                        ),
+                    );
+                }
                 continue;
             }
             if spec.service(&base.value).is_none() {
-                if spec.include.is_none() {
+                if !ctx.maybe_included(IncludedKind::Service, &base.value) {
                     sink.at_span(
                         base.span,
                         Some(base.node),

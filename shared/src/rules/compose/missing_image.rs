@@ -42,7 +42,17 @@ impl Rule for MissingImage {
                     let base = &ctx.spec.services[b];
                     base.image.is_some() || base.build.is_some_and(|n| tree.shape(n) != Shape::Null)
                 });
-                if inherited || chain.incomplete() {
+                // A base in another file: known only when the caller gave it.
+                let last = chain.bases.last().copied().unwrap_or(index);
+                let external = ctx.spec.services[last].extends.as_ref().and_then(|e| {
+                    let file = e.file.as_ref()?;
+                    let base = e.service.as_ref()?;
+                    ctx.external.base_has_image(&file.value, &base.value)
+                });
+                let incomplete = chain.cycle
+                    || chain.unknown.is_some()
+                    || (chain.external && external != Some(false));
+                if inherited || incomplete {
                     continue;
                 }
             }

@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use super::support;
 use crate::declare_rule;
-use crate::rules::{Context, Rule, Sink};
+use crate::rules::{Context, IncludedKind, Rule, Sink};
 use crate::syntax::Shape;
 
 declare_rule! {
@@ -39,10 +39,6 @@ impl Rule for UndeclaredNetwork {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let (tree, spec) = (ctx.tree, ctx.spec);
         let Some(root) = spec.root else { return };
-        // `include`d files may declare it; we do not read them.
-        if spec.include.is_some() {
-            return;
-        }
         // A top-level `networks` of the wrong shape is C011's; do not pile on.
         if tree
             .get_value(root, "networks")
@@ -56,7 +52,11 @@ impl Rule for UndeclaredNetwork {
             let listed: HashSet<&str> = service.networks.iter().map(|n| n.value.as_str()).collect();
             for network in &service.networks {
                 let name = network.value.as_str();
-                if name == "default" || support::is_interpolated(name) || declared.contains(name) {
+                if name == "default"
+                    || support::is_interpolated(name)
+                    || declared.contains(name)
+                    || ctx.maybe_included(IncludedKind::Network, name)
+                {
                     continue;
                 }
                 let span = support::token_span(tree, network.node);

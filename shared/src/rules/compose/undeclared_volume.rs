@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use super::support;
 use crate::declare_rule;
 use crate::model::MountKind;
-use crate::rules::{Context, Rule, Sink};
+use crate::rules::{Context, IncludedKind, Rule, Sink};
 use crate::syntax::Shape;
 
 declare_rule! {
@@ -41,10 +41,6 @@ impl Rule for UndeclaredVolume {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let (tree, spec) = (ctx.tree, ctx.spec);
         let Some(root) = spec.root else { return };
-        // `include`d files may declare it; we do not read them.
-        if spec.include.is_some() {
-            return;
-        }
         // A top-level `volumes` of the wrong shape is C011's; do not pile on.
         if tree
             .get_value(root, "volumes")
@@ -67,6 +63,7 @@ impl Rule for UndeclaredVolume {
                     || support::is_interpolated(name)
                     || name.starts_with(['.', '/', '~'])
                     || declared.contains(name)
+                    || ctx.maybe_included(IncludedKind::Volume, name)
                 {
                     continue;
                 }

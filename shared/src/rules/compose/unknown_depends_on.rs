@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use super::support;
 use crate::declare_rule;
-use crate::rules::{Context, Rule, Sink};
+use crate::rules::{Context, IncludedKind, Rule, Sink};
 
 declare_rule! {
     /// ## What
@@ -59,8 +59,10 @@ impl Rule for UnknownDependsOn {
                     .help("Remove this entry: a service cannot wait for itself.");
                     continue;
                 }
-                // A service from an `include`d file is not visible here.
-                if spec.service(target).is_some() || spec.include.is_some() {
+                // A service from an `include`d file (given or unknown).
+                if spec.service(target).is_some()
+                    || ctx.maybe_included(IncludedKind::Service, target)
+                {
                     continue;
                 }
                 let diagnostic = sink.at_span(
