@@ -20,6 +20,9 @@ pub struct EnvValue {
     /// Where the value starts inside that scalar's text (after `NAME=`).
     pub offset: usize,
     pub span: crate::span::Span,
+    /// The value after compose interpolation, when it holds `$…` and every
+    /// variable it needs is known (`--env-file`, `.env`, `--env`).
+    pub interpolated: Option<String>,
 }
 
 pub(super) fn read_environment(
@@ -53,6 +56,7 @@ pub(super) fn read_environment(
                         node: *item,
                         offset: name.len() + 1,
                         span: tree.sub_span(*item, name.len() + 1, text.len()),
+                        interpolated: None,
                     }),
                     node: *item,
                 });
@@ -70,6 +74,7 @@ pub(super) fn read_environment(
                         node: entry.value,
                         offset: 0,
                         span: tree.value_span(entry.value),
+                        interpolated: None,
                     }),
                 };
                 if tree.shape(entry.value) == Shape::Mapping

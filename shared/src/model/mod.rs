@@ -283,6 +283,20 @@ fn read_service(tree: &Tree, name: Spanned<String>, node: NodeId, vars: &Vars) -
     }
     if let Some(env) = tree.get_value(node, "environment") {
         service.environment = compose::read_environment(tree, env, &mut problems);
+        if !vars.is_empty() {
+            for value in service
+                .environment
+                .iter_mut()
+                .filter_map(|e| e.value.as_mut())
+            {
+                if crate::interpolation::needs_interpolation(&value.value) {
+                    value.interpolated = crate::interpolation::interpolate(&value.value, vars)
+                        .ok()
+                        .filter(|v| !v.has_holes())
+                        .map(|v| v.value);
+                }
+            }
+        }
     }
     if let Some(deps) = tree.get_value(node, "depends_on") {
         service.depends_on = compose::read_depends_on(tree, deps, &mut problems);

@@ -67,12 +67,16 @@ pub(super) fn role(service: &Service) -> Role {
     }
 }
 
-/// The value of an env var when it is written out without templates or
-/// `${…}` / `$NAME` interpolation.
+/// The value of an env var when it is known: written out without templates,
+/// or with `${…}` / `$NAME` interpolation whose variables are all known.
 pub(super) fn literal(var: &EnvVar) -> Option<&str> {
     let value = var.value.as_ref()?;
-    let text = value.value.as_str();
-    (template::scan(text).is_empty() && !has_interpolation(text)).then_some(text)
+    let text = value
+        .interpolated
+        .as_deref()
+        .unwrap_or(value.value.as_str());
+    (template::scan(text).is_empty() && (value.interpolated.is_some() || !has_interpolation(text)))
+        .then_some(text)
 }
 
 /// Compose interpolation (`${X}`, `$X`); `$$` is an escaped dollar.
@@ -140,9 +144,9 @@ pub(super) fn master_of<'a>(spec: &'a Spec, slave: &Service) -> Option<&'a Servi
 /// Whether `text` covers exactly the env value's span in the source (so a fix
 /// can replace it).
 pub(super) fn value_is_exact(ctx: &Context, var: &EnvVar) -> bool {
-    var.value
-        .as_ref()
-        .is_some_and(|v| ctx.text.get(v.span.start..v.span.end) == Some(v.value.as_str()))
+    var.value.as_ref().is_some_and(|v| {
+        v.interpolated.is_none() && ctx.text.get(v.span.start..v.span.end) == Some(v.value.as_str())
+    })
 }
 
 #[cfg(test)]
