@@ -26,6 +26,7 @@ mod unknown_cloud_provider;
 mod unknown_dependent_resource;
 mod unknown_extension;
 mod unknown_field;
+mod unknown_load_balancer_resource;
 mod unknown_param_type;
 
 use super::Rule;
@@ -53,6 +54,7 @@ pub use unknown_cloud_provider::UnknownCloudProvider;
 pub use unknown_dependent_resource::UnknownDependentResource;
 pub use unknown_extension::UnknownOmnistrateExtension;
 pub use unknown_field::UnknownOmnistrateField;
+pub use unknown_load_balancer_resource::UnknownLoadBalancerResource;
 pub use unknown_param_type::UnknownParamType;
 
 pub const RULES: &[&dyn Rule] = &[
@@ -80,4 +82,5 @@ pub const RULES: &[&dyn Rule] = &[
     &OptionsAndLabeledOptions,
     &PassiveResourceWorkload,
     &FieldNotForType,
+    &UnknownLoadBalancerResource,
 ];
