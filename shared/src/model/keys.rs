@@ -434,6 +434,83 @@ pub const SERVERLESS: ObjectSchema = ObjectSchema {
 };
 
 /// Every object schema, for the editor.
+pub const ACTION_HOOK: ObjectSchema = ObjectSchema {
+    name: "action hook",
+    fields: &[
+        f("scope", String, "`CLUSTER` or `NODE`: run once or on every node."),
+        f("type", String, "When it runs: `INIT`, `POST_START`, `PRE_STOP`, `HEALTH_CHECK`, `READINESS_CHECK`, `POST_UPGRADE`…"),
+        f("commandTemplate", String, "The script; templates (`$var.…`, `$sys.…`) are resolved first."),
+    ],
+};
+
+pub const LOAD_BALANCER: ObjectSchema = ObjectSchema {
+    name: "x-omnistrate-load-balancer",
+    fields: &[
+        f(
+            "https",
+            List,
+            "L7 load balancers: `name`, `description`, `paths`.",
+        ),
+        f(
+            "tcp",
+            List,
+            "L4 load balancers: `name`, `description`, `ports`.",
+        ),
+    ],
+};
+
+pub const HTTPS_LOAD_BALANCER: ObjectSchema = ObjectSchema {
+    name: "HTTPS load balancer",
+    fields: &[
+        f("name", String, "Name of the load balancer."),
+        f("description", String, "What it serves."),
+        f(
+            "paths",
+            List,
+            "Routes: `associatedResourceKey`, `path`, `backendPort`.",
+        ),
+    ],
+};
+
+pub const HTTPS_ROUTE: ObjectSchema = ObjectSchema {
+    name: "HTTPS route",
+    fields: &[
+        f(
+            "associatedResourceKey",
+            String,
+            "Resource key of the service that serves the path.",
+        ),
+        f("path", String, "URL path prefix (`/`)."),
+        f("backendPort", Int, "Container port traffic goes to."),
+    ],
+};
+
+pub const TCP_LOAD_BALANCER: ObjectSchema = ObjectSchema {
+    name: "TCP load balancer",
+    fields: &[
+        f("name", String, "Name of the load balancer."),
+        f("description", String, "What it serves."),
+        f(
+            "ports",
+            List,
+            "Routes: `associatedResourceKeys`, `ingressPort`, `backendPort`.",
+        ),
+    ],
+};
+
+pub const TCP_ROUTE: ObjectSchema = ObjectSchema {
+    name: "TCP route",
+    fields: &[
+        f(
+            "associatedResourceKeys",
+            List,
+            "Resource keys of the services behind the port.",
+        ),
+        f("ingressPort", Int, "Port the load balancer listens on."),
+        f("backendPort", Int, "Container port traffic goes to."),
+    ],
+};
+
 pub const ALL: &[&ObjectSchema] = &[
     &ROOT,
     &SERVICE,
@@ -444,6 +521,12 @@ pub const ALL: &[&ObjectSchema] = &[
     &CAPABILITIES,
     &AUTOSCALING,
     &SERVERLESS,
+    &ACTION_HOOK,
+    &LOAD_BALANCER,
+    &HTTPS_LOAD_BALANCER,
+    &HTTPS_ROUTE,
+    &TCP_LOAD_BALANCER,
+    &TCP_ROUTE,
 ];
 
 /// Known `x-omnistrate-*` keys at any level (for the unknown-extension rule).

@@ -57,6 +57,39 @@ pub(super) fn objects(ctx: &Context) -> Vec<Object> {
                 tree.get_value(caps, "serverlessConfiguration"),
             );
         }
+        for key in ["x-omnistrate-actionhooks", "x-omnistrate-action-hooks"] {
+            if let Some(hooks) = tree.get_value(service.node, key) {
+                for item in tree.items(hooks) {
+                    push(&keys::ACTION_HOOK, Some(*item));
+                }
+            }
+        }
+    }
+    let lb = ctx
+        .spec
+        .root
+        .and_then(|r| tree.get_value(r, "x-omnistrate-load-balancer"));
+    if let Some(lb) = push(&keys::LOAD_BALANCER, lb) {
+        for (kind, schema, routes, route) in [
+            (
+                "https",
+                &keys::HTTPS_LOAD_BALANCER,
+                "paths",
+                &keys::HTTPS_ROUTE,
+            ),
+            ("tcp", &keys::TCP_LOAD_BALANCER, "ports", &keys::TCP_ROUTE),
+        ] {
+            for balancer in tree.get_value(lb, kind).map_or(&[][..], |l| tree.items(l)) {
+                if push(schema, Some(*balancer)).is_some() {
+                    for item in tree
+                        .get_value(*balancer, routes)
+                        .map_or(&[][..], |l| tree.items(l))
+                    {
+                        push(route, Some(*item));
+                    }
+                }
+            }
+        }
     }
     out
 }

@@ -9,7 +9,9 @@ declare_rule! {
     /// ## What
     /// A key the schema does not know inside an API parameter, its `limits`,
     /// `x-omnistrate-compute`, an `instanceTypes[]` item,
-    /// `x-omnistrate-capabilities`, `autoscaling` or `serverlessConfiguration`.
+    /// `x-omnistrate-capabilities`, `autoscaling`, `serverlessConfiguration`,
+    /// an action hook, or `x-omnistrate-load-balancer` (its HTTPS and TCP
+    /// balancers and their routes).
     ///
     /// ## Why
     /// These objects are closed (`additionalProperties: false` in the plan
