@@ -275,6 +275,26 @@ proptest! {
     }
 
     #[test]
+    fn project_config_text_never_panics(text in "(\\[rules\\]\n)?([A-Za-z0-9_-]{0,8} ?= ?\"?[a-z]{0,7}\"?\n){0,4}[\\[\\]=\"#a-z \n]{0,20}") {
+        match shared::config::Config::parse(&text) {
+            Ok(_) => {}
+            Err(e) => {
+                if let Some(span) = e.span {
+                    prop_assert!(span.start <= span.end && span.end <= text.len());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ignore_comments_are_located_in_the_text(text in "([a-z: -]{0,10}# specstudio-ignore(-file)?: [A-Z0-9, -]{0,12}\n){0,4}[a-z: \n]{0,10}") {
+        for ignore in shared::config::ignores(&text) {
+            prop_assert_eq!(&text[ignore.span.start..ignore.span.end], ignore.code.as_str());
+        }
+        check_well_formed(&text);
+    }
+
+    #[test]
     fn extends_never_makes_a_false_error(text in extends_spec()) {
         let errors: Vec<_> = shared::check(&text).into_iter().filter(|d| d.is_error()).collect();
         prop_assert!(errors.is_empty(), "{text}\n{errors:#?}");
