@@ -10,6 +10,7 @@ mod invalid_interpolation;
 mod invalid_mount;
 mod invalid_port;
 mod invalid_service_name;
+mod invalid_value;
 mod missing_image;
 mod nested;
 mod network_mode_with_networks;
@@ -38,6 +39,7 @@ pub use invalid_interpolation::InvalidInterpolation;
 pub use invalid_mount::InvalidMount;
 pub use invalid_port::InvalidPort;
 pub use invalid_service_name::InvalidServiceName;
+pub use invalid_value::InvalidComposeValue;
 pub use missing_image::MissingImage;
 pub use network_mode_with_networks::NetworkModeWithNetworks;
 pub use no_services::NoServices;
@@ -76,4 +78,5 @@ pub const RULES: &[&dyn Rule] = &[
     &InvalidDeviceRequest,
     &NonStringKey,
     &UnknownNestedKey,
+    &InvalidComposeValue,
 ];
