@@ -216,7 +216,7 @@ fn render(graph: &GraphData) -> String {
         };
         let _ = write!(
             svg,
-            r#"<g data-testid="graph-node" data-id="{id}" data-kind="{kind}" data-errors="{errors}" class="node {kind}{state}" transform="translate({x:.1},{y:.1})" tabindex="0"><title>{id} — {kind}{image}</title><rect width="{w:.0}" height="{h:.0}" rx="{rx}"/><text x="{cx:.1}" y="17" text-anchor="middle" class="name">{id}</text><text x="{cx:.1}" y="32" text-anchor="middle" class="kind">{kind}</text>"#,
+            r#"<g data-testid="graph-node" data-id="{id}" data-kind="{kind}" data-errors="{errors}" class="node {kind}{state}" transform="translate({x:.1},{y:.1})" tabindex="0" role="button" aria-label="{id} ({kind}): reveal in the editor"><title>{id} — {kind}{image}</title><rect width="{w:.0}" height="{h:.0}" rx="{rx}"/><text x="{cx:.1}" y="17" text-anchor="middle" class="name">{id}</text><text x="{cx:.1}" y="32" text-anchor="middle" class="kind">{kind}</text>"#,
             id = esc(&n.id),
             errors = n.errors,
             image = n
@@ -266,11 +266,12 @@ pub fn GraphView(graph: ReadSignal<GraphData>) -> impl IntoView {
             crate::app::reveal_service(&id);
         }
     };
-    // Keyboard: nodes are focusable (tabindex); Enter reveals the focused one.
+    // Keyboard: nodes are focusable (tabindex); Enter or Space reveals the focused one.
     let on_key = move |ev: web_sys::KeyboardEvent| {
-        if ev.key() != "Enter" {
+        if ev.key() != "Enter" && ev.key() != " " {
             return;
         }
+        ev.prevent_default();
         let Some(target) = ev
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())

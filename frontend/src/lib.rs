@@ -11,6 +11,8 @@
 
 pub mod abi;
 pub mod codec;
+pub mod deploy_link;
+pub mod docs;
 pub mod form;
 pub mod language;
 
@@ -21,9 +23,17 @@ mod app;
 #[cfg(feature = "app")]
 mod deploy;
 #[cfg(feature = "app")]
+mod dialog;
+#[cfg(feature = "app")]
+mod docs_view;
+#[cfg(feature = "app")]
+mod documents;
+#[cfg(feature = "app")]
 mod graph_view;
 #[cfg(feature = "app")]
 mod lint;
+#[cfg(feature = "app")]
+mod menu;
 #[cfg(feature = "app")]
 pub mod monaco;
 #[cfg(feature = "app")]
