@@ -33,6 +33,9 @@ pub struct Version {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct History {
     pub versions: Vec<Version>,
+    /// The newest version is a checkpoint: the next edit starts a new one
+    /// instead of changing it.
+    sealed: bool,
 }
 
 impl History {
@@ -43,9 +46,10 @@ impl History {
     pub fn record(&mut self, text: &str, now: f64, checkpoint: bool) -> bool {
         if let Some(last) = self.versions.last_mut() {
             if last.text == text {
+                self.sealed |= checkpoint;
                 return false;
             }
-            if !checkpoint && now - last.at < VERSION_WINDOW_MS {
+            if !checkpoint && !self.sealed && now - last.at < VERSION_WINDOW_MS {
                 last.text = text.to_owned();
                 return false;
             }
@@ -54,6 +58,7 @@ impl History {
             at: now,
             text: text.to_owned(),
         });
+        self.sealed = checkpoint;
         self.trim();
         true
     }
@@ -96,7 +101,10 @@ impl History {
                 })
             })
             .collect();
-        let mut history = History { versions };
+        let mut history = History {
+            versions,
+            sealed: false,
+        };
         history.trim();
         history
     }
@@ -196,6 +204,21 @@ mod tests {
         assert!(!h.record("one", 10.0, true));
         assert!(h.record("two", 20.0, true));
         assert_eq!(h.versions.len(), 2);
+    }
+
+    #[test]
+    fn an_edit_after_a_checkpoint_never_changes_the_checkpoint() {
+        let mut h = History::default();
+        h.record("a", 0.0, true);
+        assert!(h.record("ab", 10.0, false));
+        assert!(!h.record("abc", 20.0, false));
+        assert_eq!(h.versions.len(), 2);
+        assert_eq!(h.versions[0].text, "a");
+        assert_eq!(h.versions[1].text, "abc");
+        // the same text checkpointed again seals it
+        h.record("abc", 30.0, true);
+        assert!(h.record("abcd", 40.0, false));
+        assert_eq!(h.versions.len(), 3);
     }
 
     #[test]

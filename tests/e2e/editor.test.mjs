@@ -322,6 +322,7 @@ await step("full deploy shows endpoints", async () => {
   await page.screenshot({ path: `${shots}/e2e-deployments-list.png` });
   const id = await row.getAttribute("data-id");
   await row.locator('[data-testid="delete-button"]').click();
+  await row.locator('[data-testid="confirm-delete"]').click();
   await page.waitForFunction(() => ![...document.querySelectorAll('[data-testid="deployment"]')].some((d) => d.dataset.status === "running"), null, { timeout: 60000 });
   // The deletion finishes (containers, volumes and network removed) before the test ends.
   const deadline = Date.now() + 120000;
