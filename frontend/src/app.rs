@@ -393,8 +393,9 @@ fn EditorPane() -> impl IntoView {
         spawn_local(async move {
             let route = Route::read();
             let Some(ready) = monaco::ready() else {
-                ctx.notice
-                    .set(Some("Monaco did not load (dist/vs missing?)".into()));
+                ctx.notice.set(Some(
+                    "Monaco did not load (dist/vs-<version> missing?)".into(),
+                ));
                 return;
             };
             if JsFuture::from(ready).await.is_err() {

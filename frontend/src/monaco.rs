@@ -1,7 +1,7 @@
 //! Our thin, typed binding over the parts of Monaco the editor uses.
 //!
 //! Monaco is loaded by `index.html` through its AMD loader (`vs/loader.js`)
-//! from the npm package copied into `dist/vs`; `window.monacoReady` is a
+//! from the npm package copied into `dist/vs-<version>`; `window.monacoReady` is a
 //! Promise that resolves once `vs/editor/editor.main` is loaded. Functions
 //! declared here look `monaco.*` up when called, so nothing runs before then.
 //!

@@ -255,7 +255,7 @@ await step("no 'No problems' before the first lint; exports download", async (pa
   // Hold Monaco back: the page is up but nothing has been linted yet.
   let release;
   const held = new Promise((r) => { release = r; });
-  await page.route("**/vs/editor/editor.main.js", async (route) => { await held; await route.continue(); });
+  await page.route("**/editor/editor.main.js", async (route) => { await held; await route.continue(); });
   await page.goto(url + "/", { waitUntil: "commit" });
   await page.waitForSelector('[data-testid="problems"]');
   const early = await page.locator('[data-testid="problems"]').textContent();
@@ -274,6 +274,33 @@ await step("no 'No problems' before the first lint; exports download", async (pa
   const bytes = readFileSync(await png.path());
   assert(bytes.subarray(1, 4).toString() === "PNG" && bytes.length > 2000, `a PNG (${bytes.length} bytes)`);
 });
+
+/** Bytes on the wire (encoded, headers included) of every response of a page load. */
+async function transferred(page, context, go) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  let bytes = 0, count = 0;
+  const encodings = new Map();
+  cdp.on("Network.responseReceived", (e) => encodings.set(e.requestId, [e.response.url, e.response.headers["content-encoding"] ?? "", e.response.status]));
+  cdp.on("Network.loadingFinished", (e) => { bytes += e.encodedDataLength; count += 1; });
+  await go();
+  await page.waitForSelector('[data-testid="editor-ready"][data-ready="true"]');
+  await page.waitForLoadState("networkidle");
+  await cdp.detach();
+  return { bytes, count, responses: [...encodings.values()], readyMs: await page.evaluate(() => Math.round(window.__specstudio.readyMs)) };
+}
+
+await step("first load is precompressed and light; a warm load is served from the cache", async (page, context) => {
+  const release = readFileSync(join(ROOT, "dist/pkg/.source"), "utf8").includes("opt=true");
+  const cold = await transferred(page, context, () => page.goto(url + "/"));
+  const enc = (part) => cold.responses.find(([u]) => u.includes(part))?.[1];
+  assert(enc("editor/editor.main.js") === "br" && enc("_bg.") === "br", `brotli for Monaco and the wasm: ${JSON.stringify(cold.responses.filter(([u]) => /main\.js|wasm/.test(u)))}`);
+  const warm = await transferred(page, context, () => page.reload());
+  console.log(`   cold: ${(cold.bytes / 1024).toFixed(0)} KB in ${cold.count} responses, ready at ${cold.readyMs} ms; ` +
+    `warm: ${(warm.bytes / 1024).toFixed(0)} KB in ${warm.count} responses, ready at ${warm.readyMs} ms${release ? "" : " (dev build)"}`);
+  if (release) assert(cold.bytes < 2 * 1024 * 1024, `first load under 2 MB: ${cold.bytes}`);
+  assert(warm.bytes < cold.bytes / 10, `a warm load re-downloads almost nothing (${warm.bytes} of ${cold.bytes} bytes)`);
+}, { skip: serverUrl ? undefined : "needs SPECSTUDIO_URL (precompressed assets are served by specstudio serve)" });
 
 /** Store a spec on the server; returns its id. */
 async function store(text) {
