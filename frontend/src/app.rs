@@ -103,6 +103,8 @@ pub struct Ctx {
     /// The deploy form's values (kept while the drawer closes; the share
     /// dialog builds deploy links from them).
     pub form_values: RwSignal<std::collections::BTreeMap<String, String>>,
+    /// Which pane the phone layout shows: "editor", "graph" or "problems".
+    pub tab: RwSignal<&'static str>,
 }
 
 /// Dialogs opened from the header or by a shortcut.
@@ -413,6 +415,9 @@ fn EditorPane() -> impl IntoView {
             let editor = monaco::create(element, &text, ctx.preview);
             EDITOR.with(|e| *e.borrow_mut() = Some(editor.clone()));
             crate::menu::apply_theme(crate::menu::dark_wanted());
+            if storage_get(crate::menu::VIM_KEY).as_deref() == Some("on") && !ctx.preview {
+                crate::menu::set_vim_mode(true);
+            }
             register_providers();
             let handle = editor.clone();
             editor.on_change(move || on_change(ctx, &handle));
@@ -428,6 +433,7 @@ fn EditorPane() -> impl IntoView {
     view! {
         <div class="editor-wrap">
             <div class="editor" data-testid="editor" node_ref=host></div>
+            <div class="vim-status" data-testid="vim-status" aria-live="polite"></div>
             <p class="editor-hint" data-testid="editor-hint">"Tab indents in the editor; press "<kbd>"Ctrl+M"</kbd>" to make Tab move focus out (again to switch back). "<kbd>"?"</kbd>" lists shortcuts."</p>
         </div>
     }
@@ -466,7 +472,7 @@ fn ProblemsList() -> impl IntoView {
                                 on:click=move |_| reveal(range)
                                 on:keydown=move |ev: web_sys::KeyboardEvent| problem_key(&ev, range)
                             >
-                                <span class="sev" aria-label=severity></span>
+                                <span class="sev"><span class="sr-only">{severity}</span></span>
                                 <span class="code">{p.code}</span>
                                 <span class="msg">{p.message}</span>
                                 {p.fix.map(|f| {
@@ -524,6 +530,33 @@ fn problem_key(ev: &web_sys::KeyboardEvent, range: MonacoRange) {
     }
 }
 
+/// Editor / Graph / Problems as tabs (shown on narrow screens only, by CSS).
+#[component]
+fn PaneTabs() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let tab = move |id: &'static str, label: &'static str| {
+        view! {
+            <button role="tab" data-testid=format!("tab-{id}") aria-selected=move || (ctx.tab.get() == id).to_string()
+                on:click=move |_| {
+                    ctx.tab.set(id);
+                    if id == "editor" {
+                        with_editor(|e| e.layout());
+                    }
+                }>
+                {label}
+                {(id == "problems").then(|| view! { <span class="count">{move || { let c = ctx.counts.get(); format!(" {}", c.errors + c.warnings) }}</span> })}
+            </button>
+        }
+    };
+    view! {
+        <nav class="pane-tabs" role="tablist" aria-label="Panes">
+            {tab("editor", "Editor")}
+            {tab("graph", "Graph")}
+            {tab("problems", "Problems")}
+        </nav>
+    }
+}
+
 #[component]
 fn StatusBar() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
@@ -563,6 +596,7 @@ pub fn App() -> impl IntoView {
         dialog: RwSignal::new(None),
         linted: RwSignal::new(false),
         form_values: RwSignal::new(Default::default()),
+        tab: RwSignal::new("editor"),
     };
     global_keys(ctx);
     provide_context(ctx);
@@ -577,7 +611,7 @@ pub fn App() -> impl IntoView {
         }
     };
     view! {
-        <div class="app" class:preview=ctx.preview data-testid="app">
+        <div class=move || format!("app tab-{}", ctx.tab.get()) class:preview=ctx.preview data-testid="app">
             <header class="top">
                 <span class="brand">"specstudio"</span>
                 {if ctx.preview {
@@ -606,6 +640,7 @@ pub fn App() -> impl IntoView {
             {move || ctx.notice.get().map(|n| view! {
                 <div class="notice" data-testid="notice">{n}<button on:click=move |_| ctx.notice.set(None)>"×"</button></div>
             })}
+            <PaneTabs/>
             <main class="body">
                 <EditorPane/>
                 <aside class="side">

@@ -165,7 +165,7 @@ fn render(graph: &GraphData) -> String {
     };
     let _ = write!(
         svg,
-        r#"<svg data-testid="graph" class="graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.0} {h:.0}" width="{dw:.0}" height="{dh:.0}" style="{style}" role="img" aria-label="resource dependency graph">"#
+        r#"<svg data-testid="graph" class="graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.0} {h:.0}" width="{dw:.0}" height="{dh:.0}" style="{style}" role="group" aria-label="resource dependency graph">"#
     );
     svg.push_str(concat!(
         r#"<defs>"#,
@@ -216,7 +216,7 @@ fn render(graph: &GraphData) -> String {
         };
         let _ = write!(
             svg,
-            r#"<g data-testid="graph-node" data-id="{id}" data-kind="{kind}" data-errors="{errors}" class="node {kind}{state}" transform="translate({x:.1},{y:.1})" tabindex="0" role="button" aria-label="{id} ({kind}): reveal in the editor"><title>{id} — {kind}{image}</title><rect width="{w:.0}" height="{h:.0}" rx="{rx}"/><text x="{cx:.1}" y="17" text-anchor="middle" class="name">{id}</text><text x="{cx:.1}" y="32" text-anchor="middle" class="kind">{kind}</text>"#,
+            r#"<g data-testid="graph-node" data-id="{id}" data-kind="{kind}" data-errors="{errors}" class="node {kind}{state}" transform="translate({x:.1},{y:.1})" tabindex="0" role="button"><title>{id} — {kind}{image}</title><rect width="{w:.0}" height="{h:.0}" rx="{rx}"/><text x="{cx:.1}" y="17" text-anchor="middle" class="name">{id}</text><text x="{cx:.1}" y="32" text-anchor="middle" class="kind">{kind}</text>"#,
             id = esc(&n.id),
             errors = n.errors,
             image = n

@@ -15,6 +15,7 @@ pub mod deploy_link;
 pub mod docs;
 pub mod form;
 pub mod language;
+pub mod secrets_fix;
 
 #[cfg(feature = "app")]
 mod api;

@@ -1,7 +1,8 @@
 //! The header's "Menu": format the document (Monaco's
 //! `editor.action.formatDocument`, whose provider lives in the spec core),
 //! light/dark theme (follows `prefers-color-scheme` until toggled, then
-//! remembered), export the YAML / the graph as SVG or PNG, the shortcuts panel.
+//! remembered), optional vim mode (npm `monaco-vim`, loaded on first use),
+//! export the YAML / the graph as SVG or PNG, the shortcuts panel.
 
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
@@ -9,6 +10,7 @@ use wasm_bindgen::prelude::*;
 use crate::app::{editor_text, storage_get, storage_set, with_editor, Ctx, HeaderDialog};
 
 const THEME_KEY: &str = "specstudio.theme";
+pub const VIM_KEY: &str = "specstudio.vim";
 
 #[wasm_bindgen(inline_js = r#"
 export function downloadText(name, mime, text) {
@@ -34,6 +36,23 @@ export function downloadSvgAsPng(name, svgText, width, height) {
   };
   img.src = url;
 }
+// Vim mode (npm monaco-vim, UMD): loaded through Monaco's AMD loader on first use, with
+// `monaco-editor/esm/vs/editor/editor.api` aliased to the global `monaco`.
+export function setVimMode(on) {
+  const editor = window.monaco && window.monaco.editor.getEditors()[0];
+  const status = document.querySelector('[data-testid=vim-status]');
+  if (!editor || !status) return;
+  if (!on) {
+    if (window.__specstudioVim) { window.__specstudioVim.dispose(); window.__specstudioVim = null; }
+    status.textContent = '';
+    return;
+  }
+  const api = 'monaco-editor/esm/vs/editor/editor.api';
+  if (!window.require.defined || !window.require.defined(api)) window.define(api, [], () => window.monaco);
+  window.require(['/monaco-vim-0.4.4.js'], (vim) => {
+    if (!window.__specstudioVim) window.__specstudioVim = vim.initVimMode(editor, status);
+  }, (e) => { status.textContent = 'vim mode failed to load: ' + e; });
+}
 export function prefersDark() {
   return !!(window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches);
 }
@@ -43,6 +62,8 @@ extern "C" {
     fn download_text(name: &str, mime: &str, text: &str);
     #[wasm_bindgen(js_name = downloadSvgAsPng)]
     fn download_svg_as_png(name: &str, svg: &str, width: f64, height: f64);
+    #[wasm_bindgen(js_name = setVimMode)]
+    pub fn set_vim_mode(on: bool);
     #[wasm_bindgen(js_name = prefersDark)]
     fn prefers_dark() -> bool;
 }
@@ -94,6 +115,7 @@ pub fn apply_theme(dark: bool) {
 pub fn EditorMenu() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let dark = RwSignal::new(dark_wanted());
+    let vim = RwSignal::new(storage_get(VIM_KEY).as_deref() == Some("on"));
     apply_theme(dark.get_untracked());
     let details = NodeRef::<leptos::html::Details>::new();
     let close_menu = move || {
@@ -123,6 +145,15 @@ pub fn EditorMenu() -> impl IntoView {
                     storage_set(THEME_KEY, if next { "dark" } else { "light" });
                     apply_theme(next);
                 }>{move || if dark.get() { "Light theme" } else { "Dark theme" }}</button>
+                {(!ctx.preview).then(|| view! {
+                    <button role="menuitem" data-testid="vim-toggle" on:click=move |_| {
+                        close_menu();
+                        let next = !vim.get_untracked();
+                        vim.set(next);
+                        storage_set(VIM_KEY, if next { "on" } else { "off" });
+                        set_vim_mode(next);
+                    }>{move || if vim.get() { "Vim mode: on" } else { "Vim mode: off" }}</button>
+                })}
                 <button role="menuitem" data-testid="export-yaml" on:click=item(|_| {
                     download_text("spec.yaml", "application/yaml", &editor_text());
                 })>"Download YAML"</button>

@@ -166,6 +166,7 @@ fn DeployLinkBuilder(id: String) -> impl IntoView {
 pub fn ShareButton() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let state = RwSignal::new(State::Closed);
+    let refusal: RwSignal<Option<String>> = RwSignal::new(None);
     let share = move |force_server: bool| {
         state.set(State::Busy);
         // A link never carries a literal secret: whatever is left is masked.
@@ -184,6 +185,7 @@ pub fn ShareButton() -> impl IntoView {
         });
     };
     let on_click = move |_| {
+        refusal.set(None);
         let (found, edits) = secret_findings();
         if found.is_empty() {
             share(false);
@@ -191,14 +193,17 @@ pub fn ShareButton() -> impl IntoView {
             state.set(State::Secrets(found, !edits.is_empty()));
         }
     };
-    let replace = move |_| {
-        let (_, edits) = secret_findings();
-        with_editor(|e| e.apply_edits(&edits));
-        let (left, _) = secret_findings();
-        if left.is_empty() {
+    // Every literal secret becomes its own api-param reference (one undo
+    // step), or the dialog says why and nothing is shared.
+    let replace = move |_| match crate::secrets_fix::replace_literal_secrets(&editor_text()) {
+        Ok(fixed) => {
+            with_editor(|e| e.replace_all(&fixed));
             share(false);
-        } else {
+        }
+        Err(why) => {
+            let (left, _) = secret_findings();
             state.set(State::Secrets(left, false));
+            refusal.set(Some(why));
         }
     };
     let close = Callback::new(move |_| state.set(State::Closed));
@@ -223,6 +228,7 @@ pub fn ShareButton() -> impl IntoView {
                 view! {
                     <Modal title="This spec holds literal secrets".into() testid="secrets-warning" on_close=close class="share-dialog">
                         <p>"A link must not carry them. Replace them with API-parameter references, or share a copy where they read ********?"</p>
+                        {move || refusal.get().map(|why| view! { <p class="error" data-testid="replace-refused" role="alert">{format!("Not replaced: {why}")}</p> })}
                         <ul>
                             {found.iter().take(8).map(|(m, line)| view! { <li>{format!("line {line}: {m}")}</li> }).collect_view()}
                             {(found.len() > 8).then(|| view! { <li class="muted">{format!("…and {} more", found.len() - 8)}</li> })}

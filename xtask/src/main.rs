@@ -168,6 +168,7 @@ fn npm_ci(root: &Path) -> Result<()> {
     let stamp = modules.join(".package-lock.json");
     let needed = !modules.join("monaco-editor/min/vs/loader.js").exists()
         || !modules.join("binaryen/bin/wasm-opt").exists()
+        || !modules.join("monaco-vim/dist/monaco-vim.umd.js").exists()
         || is_newer(&root.join("package-lock.json"), &stamp);
     if !needed {
         return Ok(());
@@ -258,6 +259,11 @@ fn copy_assets(root: &Path, dist: &Path) -> Result<()> {
     copy_if_newer(
         &root.join("node_modules/@dagrejs/dagre/dist/dagre.min.js"),
         &dist.join("dagre.min.js"),
+    )?;
+    // Vim mode, loaded on demand (the name carries the pinned version).
+    copy_if_newer(
+        &root.join("node_modules/monaco-vim/dist/monaco-vim.umd.js"),
+        &dist.join("monaco-vim-0.4.4.js"),
     )?;
     // Monaco: 25 MB of files; copied once per installed version into a
     // directory named after it (its URLs never change content: immutable).
