@@ -185,7 +185,23 @@ fn lint_now(ctx: Ctx, editor: &Editor) {
     let text = editor.value();
     let out = lint::run(&text);
     editor.model().set_markers(&out.markers);
-    let ms = now() - started;
+    if !ctx.preview {
+        crate::documents::changed(&text);
+    }
+    show(ctx, out, now() - started, true);
+}
+
+/// A lint answered by the worker (`latest`: of the text on screen now).
+fn apply_worker_result(ctx: Ctx, json: &str, ms: f64, latest: bool) {
+    let Some((out, markers)) = lint::Output::from_json(json) else {
+        return;
+    };
+    with_editor(|e| e.model().set_markers_json(&markers));
+    show(ctx, out, ms, latest);
+}
+
+/// Put one lint's output on the page.
+fn show(ctx: Ctx, out: lint::Output, ms: f64, latest: bool) {
     publish("lastLintMs", JsValue::from_f64(ms));
     ctx.lint_ms.set(ms);
     // Only notify what changed: typing inside a value usually leaves the
@@ -208,10 +224,11 @@ fn lint_now(ctx: Ctx, editor: &Editor) {
     if !ctx.linted.get_untracked() {
         ctx.linted.set(true);
     }
-    if !ctx.preview {
-        crate::documents::changed(&text);
+    if !latest {
+        return;
     }
-    // Test/benchmark hook: `window.__specstudio.afterLint()` runs after each lint.
+    // Test/benchmark hook: `window.__specstudio.afterLint()` runs after each lint
+    // of the text on screen.
     if let Some(hook) = web_sys::window()
         .and_then(|w| js_sys::Reflect::get(&w, &JsValue::from_str("__specstudio")).ok())
         .and_then(|o| js_sys::Reflect::get(&o, &JsValue::from_str("afterLint")).ok())
@@ -229,9 +246,29 @@ thread_local! {
     static LINT_PENDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+thread_local! {
+    static WORKER_STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 fn on_change(ctx: Ctx, editor: &Editor) {
     if editor.model().value_length() <= SYNC_LINT_BYTES {
         lint_now(ctx, editor);
+        return;
+    }
+    // Large documents: lint in the worker (started on first need, so small
+    // documents never pay for it); the main thread only sends the text.
+    if !WORKER_STARTED.with(|s| s.replace(true)) {
+        crate::lint_worker::start(Box::new(move |_text, json, ms, latest| {
+            apply_worker_result(ctx, &json, ms, latest)
+        }));
+    }
+    if crate::lint_worker::ready() {
+        let text = editor.value();
+        if !ctx.preview {
+            crate::documents::changed(&text);
+        }
+        lint::linted_elsewhere(text.clone());
+        crate::lint_worker::lint(text);
         return;
     }
     if LINT_PENDING.with(|p| p.replace(true)) {

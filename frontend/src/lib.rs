@@ -34,6 +34,8 @@ mod graph_view;
 #[cfg(feature = "app")]
 mod lint;
 #[cfg(feature = "app")]
+mod lint_worker;
+#[cfg(feature = "app")]
 mod menu;
 #[cfg(feature = "app")]
 pub mod monaco;
@@ -44,5 +46,9 @@ mod share;
 #[cfg(feature = "app")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
+    // In the lint worker there is no page to mount: it only calls `lint_view`.
+    if web_sys::window().is_none() {
+        return;
+    }
     leptos::mount::mount_to_body(app::App);
 }

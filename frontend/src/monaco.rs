@@ -248,6 +248,11 @@ impl Editor {
 }
 
 impl Model {
+    /// Markers given as JSON already (the lint worker's answer).
+    pub fn set_markers_json(&self, markers: &serde_json::Value) {
+        set_model_markers(self, "specstudio", &to_js(markers));
+    }
+
     pub fn set_markers(&self, markers: &[Marker]) {
         set_model_markers(self, "specstudio", &to_js(&markers));
     }

@@ -11,7 +11,7 @@ import { chromium } from "playwright-core";
 import { deflateRawSync } from "node:zlib";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromiumOrSkip, requireDist, serveDist, LAUNCH_ARGS, openEditor, model, artifacts, ROOT } from "./lib.mjs";
+import { chromiumOrSkip, requireDist, serveDist, LAUNCH_ARGS, openEditor, model, artifacts, ROOT, bigSpec } from "./lib.mjs";
 
 const exe = chromiumOrSkip("users e2e");
 requireDist();
@@ -368,6 +368,26 @@ await step("vim mode (monaco-vim) loads on demand and is remembered", async (pag
   await page.click('[data-testid="menu"] summary');
   await page.click('[data-testid="vim-toggle"]');
   assert(await page.evaluate(() => window.__specstudioVim === null), "turned off");
+});
+
+await step("large documents are linted in a Web Worker; markers, Problems and fixes follow", async (page) => {
+  await openEditor(page, url + "/");
+  const big = bigSpec(200);
+  await setText(page, big);
+  await page.waitForFunction(() => window.__specstudio.lintWorker === true, null, { timeout: 20000 });
+  assert(await page.locator('[data-testid="graph-node"]').count() === 200, "200 services in the graph");
+  // Break one reference: the worker's answer marks it.
+  await page.evaluate(() => {
+    const m = window.monaco.editor.getModels()[0];
+    const hit = m.findMatches("dependentResourceKey: Master", false, false, true, null, false).at(-1);
+    m.applyEdits([{ range: hit.range, text: "dependentResourceKey: Mastr" }]);
+  });
+  await page.waitForFunction(() => window.monaco.editor.getModelMarkers({}).some((m) => m.severity === 8), null, { timeout: 10000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid="error-count"]').textContent !== "0", null, { timeout: 5000 });
+  // The quick fix (from a snapshot built on demand) repairs it.
+  const line = await page.evaluate(() => window.monaco.editor.getModelMarkers({}).find((m) => m.severity === 8).startLineNumber);
+  await page.click(`[data-testid="problem"][data-line="${line}"][data-severity="error"] [data-testid="fix-chip"]`);
+  await page.waitForFunction(() => document.querySelector('[data-testid="error-count"]').textContent === "0", null, { timeout: 10000 });
 });
 
 /** Bytes on the wire (encoded, headers included) of every response of a page load. */
