@@ -16,7 +16,7 @@ function sizes() {
   // brotli sizes as served (written by build-ui) for the two big ones
   const br = (f) => { try { return statSync(join(DIST, f + ".br")).size; } catch { return null; } };
   const snippets = join(DIST, "pkg/snippets");
-  for (const dir of readdirSync(snippets)) for (const f of readdirSync(join(snippets, dir))) files.push(`pkg/snippets/${dir}/${f}`);
+  for (const dir of readdirSync(snippets)) for (const f of readdirSync(join(snippets, dir))) if (f.endsWith(".js")) files.push(`pkg/snippets/${dir}/${f}`);
   const out = {};
   let raw = 0, gz = 0, ours = 0;
   for (const f of files) {

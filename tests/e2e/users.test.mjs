@@ -390,6 +390,37 @@ await step("large documents are linted in a Web Worker; markers, Problems and fi
   await page.waitForFunction(() => document.querySelector('[data-testid="error-count"]').textContent === "0", null, { timeout: 10000 });
 });
 
+await step("the graph at 200 services: search, zoom, fit, drag to pan, hide passive resources", async (page) => {
+  await openEditor(page, url + "/");
+  await setText(page, bigSpec(200));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="graph-node"]').length === 200, null, { timeout: 20000 });
+  const width = () => page.evaluate(() => document.querySelector('[data-testid="graph"]').getBoundingClientRect().width);
+  const fit = await width();
+  await page.click('[data-testid="zoom-in"]');
+  const zoomed = await width();
+  assert(zoomed > fit, `zoom in grows the graph (${fit} → ${zoomed})`);
+  // Drag to pan: the panel scrolls.
+  const box = await page.locator(".graph-wrap").boundingBox();
+  const before = await page.evaluate(() => document.querySelector(".graph-wrap").scrollLeft + document.querySelector(".graph-wrap").scrollTop);
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2 - 120, box.y + box.height / 2 - 120, { steps: 4 });
+  await page.mouse.up();
+  const after = await page.evaluate(() => document.querySelector(".graph-wrap").scrollLeft + document.querySelector(".graph-wrap").scrollTop);
+  assert(after > before, `dragging pans (${before} → ${after})`);
+  await page.click('[data-testid="zoom-fit"]');
+  assert(Math.abs(await width() - fit) < 2, "Fit goes back to the panel's width");
+  // Search highlights and scrolls to a service; Enter reveals it in the editor.
+  await page.fill('[data-testid="graph-search"]', "Replica150");
+  assert(await page.locator('[data-testid="graph-node"].found').count() >= 1, "a match is highlighted");
+  await page.press('[data-testid="graph-search"]', "Enter");
+  const sel = await page.evaluate(() => { const ed = window.monaco.editor.getEditors()[0]; return ed.getModel().getValueInRange(ed.getSelection()); });
+  assert(sel.startsWith("Replica150"), `Enter reveals the match: ${sel}`);
+  await page.check('[data-testid="hide-passive"]');
+  assert(!(await page.locator('[data-testid="graph-node"][data-id="ParameterGroup"]').isVisible()), "passive resources hidden");
+  await page.screenshot({ path: `${shots}/users-graph-200.png` });
+});
+
 /** Bytes on the wire (encoded, headers included) of every response of a page load. */
 async function transferred(page, context, go) {
   const cdp = await context.newCDPSession(page);

@@ -368,12 +368,26 @@ fn precompress(dist: &Path) -> Result<()> {
     walk(dist, &mut files);
     let (mut done, mut raw, mut br_total) = (0, 0u64, 0u64);
     for file in files {
-        let len = fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-        if !compressible(&file) || len < 1024 {
+        let name = file.to_string_lossy();
+        let br = PathBuf::from(format!("{name}.br"));
+        let gz = PathBuf::from(format!("{name}.gz"));
+        if let Some(source) = name
+            .strip_suffix(".br")
+            .or_else(|| name.strip_suffix(".gz"))
+        {
+            // An orphan (its file is gone) would be served for a missing file.
+            if !Path::new(source).exists() {
+                let _ = fs::remove_file(&file);
+            }
             continue;
         }
-        let br = PathBuf::from(format!("{}.br", file.display()));
-        let gz = PathBuf::from(format!("{}.gz", file.display()));
+        let len = fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        if !compressible(&file) || len < 1024 {
+            // A file that shrank below the threshold must not keep stale siblings.
+            let _ = fs::remove_file(&br);
+            let _ = fs::remove_file(&gz);
+            continue;
+        }
         if !is_newer(&file, &br) && !is_newer(&file, &gz) {
             continue;
         }
