@@ -246,6 +246,12 @@ thread_local! {
     static LINT_PENDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+fn worker_disabled() -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .is_some_and(|q| q.contains("lint-worker=off"))
+}
+
 thread_local! {
     static WORKER_STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
@@ -257,12 +263,13 @@ fn on_change(ctx: Ctx, editor: &Editor) {
     }
     // Large documents: lint in the worker (started on first need, so small
     // documents never pay for it); the main thread only sends the text.
-    if !WORKER_STARTED.with(|s| s.replace(true)) {
+    // `?lint-worker=off` keeps every lint on the main thread (to compare, in benchmarks).
+    if !WORKER_STARTED.with(|s| s.replace(true)) && !worker_disabled() {
         crate::lint_worker::start(Box::new(move |_text, json, ms, latest| {
             apply_worker_result(ctx, &json, ms, latest)
         }));
     }
-    if crate::lint_worker::ready() {
+    if WORKER_STARTED.with(|s| s.get()) && !worker_disabled() && crate::lint_worker::ready() {
         let text = editor.value();
         if !ctx.preview {
             crate::documents::changed(&text);

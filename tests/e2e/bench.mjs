@@ -86,6 +86,7 @@ const wires = [];
 for (let r = 0; r < Math.min(runs, 5); r++) wires.push(await wire());
 
 const ready = [];
+let bigMainTimes = [], bigMainFrames = [];
 let seedTimes = [], bigTimes = [], seedFrames = [], bigFrames = [], bigInfo = null, seedMarkers = 0;
 for (let r = 0; r < runs; r++) {
   const context = await browser.newContext();
@@ -109,6 +110,15 @@ for (let r = 0; r < runs; r++) {
     bigInfo = { bytes: spec.length, lines: spec.split("\n").length, markers: big.markers, setValueMs: load,
       nodes: await page.locator('[data-testid="graph-node"]').count() };
     await page.screenshot({ path: artifacts() + "/bench-200-services.png" });
+    // The same keystrokes with every lint on the main thread (`?lint-worker=off`), for comparison.
+    const main = await browser.newPage();
+    await openEditor(main, url + "/?lint-worker=off");
+    await main.evaluate((text) => window.monaco.editor.getModels()[0].setValue(text), spec);
+    await main.waitForTimeout(500);
+    const onMain = await keystrokes(main, keys);
+    bigMainTimes = onMain.times.slice(3);
+    bigMainFrames = onMain.frames.slice(3);
+    await main.close();
   }
   await context.close();
 }
@@ -119,7 +129,8 @@ const result = {
     coldKB: summary(wires.map((w) => w.cold.kb)), warmKB: summary(wires.map((w) => w.warm.kb)),
     coldReadyMs: summary(wires.map((w) => w.cold.readyMs)), warmReadyMs: summary(wires.map((w) => w.warm.readyMs)) },
   readyMs: summary(ready), seedKeystrokeMs: summary(seedTimes), seedKeystrokeToFrameMs: summary(seedFrames), seedMarkers,
-  bigKeystrokeMs: summary(bigTimes), bigKeystrokeToFrameMs: summary(bigFrames), big: bigInfo, chromium: browser.version(),
+  bigKeystrokeMs: summary(bigTimes), bigKeystrokeToFrameMs: summary(bigFrames), big: bigInfo,
+  bigMainThreadKeystrokeMs: summary(bigMainTimes), bigMainThreadKeystrokeToFrameMs: summary(bigMainFrames), chromium: browser.version(),
 };
 console.log(JSON.stringify(result, null, 2));
 writeFileSync(artifacts() + "/bench.json", JSON.stringify(result, null, 2));
