@@ -30,6 +30,16 @@ pub const EXAMPLES: &[(&str, &str, &str)] = &[
         "Hello world MySQL",
         include_str!("../../examples/hello-world-mysql.yaml"),
     ),
+    (
+        "autoscaling",
+        "Autoscaling read replicas",
+        include_str!("../examples/autoscaling-mysql.yaml"),
+    ),
+    (
+        "multi-zone",
+        "Multi-zone master + replicas",
+        include_str!("../examples/multi-zone-mysql.yaml"),
+    ),
 ];
 
 /// How the page was opened.

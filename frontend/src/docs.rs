@@ -258,6 +258,17 @@ mod tests {
     }
 
     #[test]
+    fn gallery_examples_lint_without_errors() {
+        for text in [
+            include_str!("../examples/autoscaling-mysql.yaml"),
+            include_str!("../examples/multi-zone-mysql.yaml"),
+        ] {
+            let analysis = shared::analyze(text);
+            assert!(analysis.parsed && !analysis.has_errors(), "{text}");
+        }
+    }
+
+    #[test]
     fn ids_are_stable_and_safe() {
         assert_eq!(link_doc_id("spec=abc"), link_doc_id("spec=abc"));
         assert_ne!(link_doc_id("spec=abc"), link_doc_id("spec=abd"));

@@ -103,6 +103,8 @@ fn DocumentsDialog() -> impl IntoView {
 const EXAMPLE_LINES: &[(&str, &str)] = &[
     ("serverless", "A MySQL master with read replicas: autoscaling, multi-zone, auto-stop when idle, generated passwords."),
     ("hello-world", "The smallest deployable spec: one MySQL service and its parameters."),
+    ("autoscaling", "Read replicas that scale between 1 and 5 on CPU use; no auto-stop, one zone."),
+    ("multi-zone", "A master and read replicas spread over zones, each replica with its own endpoint."),
 ];
 
 #[component]

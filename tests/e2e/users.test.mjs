@@ -140,7 +140,7 @@ await step("choosing an example asks before replacing edits, and is one undo ste
   await page.click('[data-testid="examples-button"]');
   const gallery = page.locator('[data-testid="examples-gallery"]');
   await gallery.waitFor();
-  assert(await page.locator('[data-testid="example"]').count() >= 2, "a gallery of examples");
+  assert(await page.locator('[data-testid="example"]').count() === 4, "a gallery of four examples");
   assert((await page.locator('[data-testid="example"][data-id="hello-world"]').textContent()).length > 40, "each example has a line");
   await page.screenshot({ path: `${shots}/users-examples-gallery.png` });
   await page.click('[data-testid="example"][data-id="hello-world"]');
@@ -158,6 +158,14 @@ await step("choosing an example asks before replacing edits, and is one undo ste
   await page.evaluate(() => window.monaco.editor.getEditors()[0].focus());
   await page.keyboard.press("Control+z");
   await page.waitForFunction(() => window.monaco.editor.getModels()[0].getValue().endsWith("# my change"), null, { timeout: 2000 });
+  // The other examples open clean.
+  for (const id of ["autoscaling", "multi-zone"]) {
+    await page.click('[data-testid="examples-button"]');
+    await page.click(`[data-testid="example"][data-id="${id}"]`);
+    await page.locator('[data-testid="examples-gallery"]').waitFor({ state: "detached" });
+    await page.waitForFunction((id) => document.querySelector('[data-testid="doc-name"]').textContent.startsWith("Example:") && !!window.monaco.editor.getModels()[0].getValue().match(id === "autoscaling" ? /autoscaling:/ : /enableMultiZone/), id);
+    await page.waitForFunction(() => document.querySelector('[data-testid="error-count"]').textContent === "0", null, { timeout: 3000 });
+  }
 });
 
 await step("typing spaces then Enter in a mapping inserts no key; a key prefix opens completion", async (page) => {
