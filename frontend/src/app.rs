@@ -160,8 +160,17 @@ pub fn storage_get(key: &str) -> Option<String> {
 }
 
 pub fn storage_set(key: &str, value: &str) {
+    storage_try_set(key, value);
+}
+
+/// `false` when the value could not be stored (quota exceeded, storage disabled).
+pub fn storage_try_set(key: &str, value: &str) -> bool {
+    storage().is_some_and(|s| s.set_item(key, value).is_ok())
+}
+
+pub fn storage_remove(key: &str) {
     if let Some(s) = storage() {
-        let _ = s.set_item(key, value);
+        let _ = s.remove_item(key);
     }
 }
 
@@ -463,6 +472,11 @@ fn EditorPane() -> impl IntoView {
                 crate::documents::open(&id, &name, &text);
                 ctx.doc.set((id, name));
                 crate::documents::save_when_hidden();
+                crate::documents::on_storage_full(Box::new(move || {
+                    ctx.notice.set(Some(
+                        "This browser's local storage is full: older versions of other documents were dropped to keep this one. Download the YAML (Menu) to be safe.".into(),
+                    ))
+                }));
                 follow_hash_changes(ctx);
             }
             let element: &web_sys::HtmlElement = &div;

@@ -12,7 +12,7 @@ use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::app::{storage_get, storage_set};
+use crate::app::{storage_get, storage_remove, storage_set, storage_try_set};
 use crate::docs::{self, DocMeta, History, Version};
 
 const INDEX: &str = "specstudio.docs";
@@ -30,6 +30,37 @@ thread_local! {
     static OPEN: RefCell<Option<Open>> = const { RefCell::new(None) };
     static PENDING: RefCell<Option<String>> = const { RefCell::new(None) };
     static TIMER: Cell<bool> = const { Cell::new(false) };
+    static ON_FULL: RefCell<Option<Box<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// Called when local storage refused a write (after room was made, or not).
+pub fn on_storage_full(notify: Box<dyn Fn()>) {
+    ON_FULL.with(|f| *f.borrow_mut() = Some(notify));
+}
+
+/// Store `value`; when the storage is full, drop the histories of the other
+/// documents (least recently changed first) until it fits. The text of a
+/// document is never dropped.
+fn store(key: &str, value: &str, keep: &str) -> bool {
+    if storage_try_set(key, value) {
+        return true;
+    }
+    let mut others: Vec<DocMeta> = list().into_iter().filter(|d| d.id != keep).collect();
+    others.sort_by(|a, b| a.updated.total_cmp(&b.updated));
+    let mut stored = false;
+    for doc in others {
+        storage_remove(&hist_key(&doc.id));
+        if storage_try_set(key, value) {
+            stored = true;
+            break;
+        }
+    }
+    ON_FULL.with(|f| {
+        if let Some(notify) = f.borrow().as_ref() {
+            notify();
+        }
+    });
+    stored
 }
 
 fn now() -> f64 {
@@ -173,7 +204,10 @@ pub fn flush() {
 }
 
 fn write(id: &str, text: &str, with_history: bool) {
-    storage_set(&text_key(id), text);
+    // The text first: it is what a reload shows.
+    if !store(&text_key(id), text, id) {
+        return;
+    }
     if !with_history {
         return;
     }
@@ -184,7 +218,19 @@ fn write(id: &str, text: &str, with_history: bool) {
             .map(|o| o.history.to_json())
     });
     if let Some(json) = json {
-        storage_set(&hist_key(id), &json);
+        if !store(&hist_key(id), &json, id) {
+            // Keep the newest half of this document's versions rather than none.
+            let half = OPEN.with(|o| {
+                let mut o = o.borrow_mut();
+                let open = o.as_mut().filter(|o| o.id == id)?;
+                let n = open.history.versions.len();
+                open.history.versions.drain(..n / 2);
+                Some(open.history.to_json())
+            });
+            if let Some(half) = half {
+                storage_try_set(&hist_key(id), &half);
+            }
+        }
     }
 }
 

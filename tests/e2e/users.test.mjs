@@ -133,6 +133,30 @@ await step("history keeps at least 20 versions and restores one", async (page) =
   assert((await model(page)).endsWith("# version 19\n"), "the restored version is what reopens");
 });
 
+await step("a full local storage drops old versions of other documents, never the text on screen", async (page) => {
+  await openEditor(page, url + "/");
+  // Another document whose history takes (nearly) all the room left.
+  const filled = await page.evaluate(() => {
+    const index = JSON.parse(localStorage.getItem("specstudio.docs"));
+    index.push({ id: "old", name: "Old", updated: 1 });
+    localStorage.setItem("specstudio.docs", JSON.stringify(index));
+    localStorage.setItem("specstudio.doc.old", "old: text\n");
+    let n = 6 * 1024 * 1024;
+    for (;;) {
+      try { localStorage.setItem("specstudio.hist.old", "x".repeat(n)); return n; } catch { n = Math.floor(n * 0.9); }
+      if (n < 1000) return 0;
+    }
+  });
+  assert(filled > 100000, `storage filled (${filled})`);
+  const big = bigSpec(60);
+  await setText(page, big);
+  await page.waitForSelector('[data-testid="notice"]', { timeout: 5000 });
+  assert((await page.locator('[data-testid="notice"]').textContent()).includes("full"), "the user is told");
+  const state = await page.evaluate(() => ({ text: localStorage.getItem("specstudio.doc.draft"), old: localStorage.getItem("specstudio.hist.old"), oldText: localStorage.getItem("specstudio.doc.old") }));
+  assert(state.text === big, "the text on screen is saved");
+  assert(state.old === null && state.oldText === "old: text\n", "the other document keeps its text, loses its old versions");
+});
+
 await step("choosing an example asks before replacing edits, and is one undo step", async (page) => {
   await openEditor(page, url + "/");
   await setText(page, "# my draft\n");
