@@ -164,18 +164,29 @@ pub enum SpecSource<'a> {
 }
 
 /// `POST /api/deployments` → the new deployment's id.
+/// `POST /api/deployments`: the id, and the secrets the server generated
+/// (shown once, never stored by the page).
 pub async fn create_deployment(
     spec: SpecSource<'_>,
     params: serde_json::Map<String, Value>,
     token: &str,
-) -> ApiResult<String> {
+) -> ApiResult<(String, Vec<(String, String)>)> {
     let mut body = json!({ "params": params });
     match spec {
         SpecSource::Text(text) => body["spec"] = Value::String(text.to_owned()),
         SpecSource::Id(id) => body["specId"] = Value::String(id.to_owned()),
     }
     let value = call("POST", "/api/deployments", Body::Json(body), Some(token)).await?;
-    id_of(&value)
+    let generated = value
+        .get("generated")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((id_of(&value)?, generated))
 }
 
 /// One endpoint of a deployment.

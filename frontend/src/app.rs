@@ -11,8 +11,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::deploy::DeployPanel;
+use crate::docs_view::{EditACopy, HeaderDialogs};
 use crate::graph_view::GraphView;
 use crate::lint::{self, Counts, GraphData, Problem};
+use crate::menu::EditorMenu;
 use crate::monaco::{self, CompletionItem, Editor, MonacoRange};
 use crate::share::ShareButton;
 
@@ -28,8 +30,17 @@ pub const EXAMPLES: &[(&str, &str, &str)] = &[
         "Hello world MySQL",
         include_str!("../../examples/hello-world-mysql.yaml"),
     ),
+    (
+        "autoscaling",
+        "Autoscaling read replicas",
+        include_str!("../examples/autoscaling-mysql.yaml"),
+    ),
+    (
+        "multi-zone",
+        "Multi-zone master + replicas",
+        include_str!("../examples/multi-zone-mysql.yaml"),
+    ),
 ];
-const STORAGE_KEY: &str = "specstudio.spec";
 
 /// How the page was opened.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,6 +104,25 @@ pub struct Ctx {
     /// Bumped on every lint (the deploy form re-reads the spec).
     pub revision: RwSignal<u64>,
     pub preview: bool,
+    /// The open local document: (id, name).
+    pub doc: RwSignal<(String, String)>,
+    /// Which dialog of the header is open.
+    pub dialog: RwSignal<Option<HeaderDialog>>,
+    /// The first lint has run (nothing claims "No problems" before it).
+    pub linted: RwSignal<bool>,
+    /// The deploy form's values (kept while the drawer closes; the share
+    /// dialog builds deploy links from them).
+    pub form_values: RwSignal<std::collections::BTreeMap<String, String>>,
+    /// Which pane the phone layout shows: "editor", "graph" or "problems".
+    pub tab: RwSignal<&'static str>,
+}
+
+/// Dialogs opened from the header or by a shortcut.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderDialog {
+    Documents,
+    Examples,
+    Shortcuts,
 }
 
 thread_local! {
@@ -130,8 +160,17 @@ pub fn storage_get(key: &str) -> Option<String> {
 }
 
 pub fn storage_set(key: &str, value: &str) {
+    storage_try_set(key, value);
+}
+
+/// `false` when the value could not be stored (quota exceeded, storage disabled).
+pub fn storage_try_set(key: &str, value: &str) -> bool {
+    storage().is_some_and(|s| s.set_item(key, value).is_ok())
+}
+
+pub fn storage_remove(key: &str) {
     if let Some(s) = storage() {
-        let _ = s.set_item(key, value);
+        let _ = s.remove_item(key);
     }
 }
 
@@ -165,7 +204,23 @@ fn lint_now(ctx: Ctx, editor: &Editor) {
     let text = editor.value();
     let out = lint::run(&text);
     editor.model().set_markers(&out.markers);
-    let ms = now() - started;
+    if !ctx.preview {
+        crate::documents::changed(&text);
+    }
+    show(ctx, out, now() - started, true);
+}
+
+/// A lint answered by the worker (`latest`: of the text on screen now).
+fn apply_worker_result(ctx: Ctx, json: &str, ms: f64, latest: bool) {
+    let Some((out, markers)) = lint::Output::from_json(json) else {
+        return;
+    };
+    with_editor(|e| e.model().set_markers_json(&markers));
+    show(ctx, out, ms, latest);
+}
+
+/// Put one lint's output on the page.
+fn show(ctx: Ctx, out: lint::Output, ms: f64, latest: bool) {
     publish("lastLintMs", JsValue::from_f64(ms));
     ctx.lint_ms.set(ms);
     // Only notify what changed: typing inside a value usually leaves the
@@ -185,10 +240,14 @@ fn lint_now(ctx: Ctx, editor: &Editor) {
         ctx.graph.set(out.graph);
     }
     ctx.revision.update(|r| *r += 1);
-    if !ctx.preview {
-        storage_set(STORAGE_KEY, &text);
+    if !ctx.linted.get_untracked() {
+        ctx.linted.set(true);
     }
-    // Test/benchmark hook: `window.__specstudio.afterLint()` runs after each lint.
+    if !latest {
+        return;
+    }
+    // Test/benchmark hook: `window.__specstudio.afterLint()` runs after each lint
+    // of the text on screen.
     if let Some(hook) = web_sys::window()
         .and_then(|w| js_sys::Reflect::get(&w, &JsValue::from_str("__specstudio")).ok())
         .and_then(|o| js_sys::Reflect::get(&o, &JsValue::from_str("afterLint")).ok())
@@ -206,9 +265,36 @@ thread_local! {
     static LINT_PENDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+fn worker_disabled() -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .is_some_and(|q| q.contains("lint-worker=off"))
+}
+
+thread_local! {
+    static WORKER_STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 fn on_change(ctx: Ctx, editor: &Editor) {
     if editor.model().value_length() <= SYNC_LINT_BYTES {
         lint_now(ctx, editor);
+        return;
+    }
+    // Large documents: lint in the worker (started on first need, so small
+    // documents never pay for it); the main thread only sends the text.
+    // `?lint-worker=off` keeps every lint on the main thread (to compare, in benchmarks).
+    if !WORKER_STARTED.with(|s| s.replace(true)) && !worker_disabled() {
+        crate::lint_worker::start(Box::new(move |_text, json, ms, latest| {
+            apply_worker_result(ctx, &json, ms, latest)
+        }));
+    }
+    if WORKER_STARTED.with(|s| s.get()) && !worker_disabled() && crate::lint_worker::ready() {
+        let text = editor.value();
+        if !ctx.preview {
+            crate::documents::changed(&text);
+        }
+        lint::linted_elsewhere(text.clone());
+        crate::lint_worker::lint(text);
         return;
     }
     if LINT_PENDING.with(|p| p.replace(true)) {
@@ -224,24 +310,100 @@ fn on_change(ctx: Ctx, editor: &Editor) {
     }
 }
 
-async fn initial_text(route: &Route, ctx: Ctx) -> String {
+/// The text the page opens with, and (outside the preview) the local
+/// document it belongs to: a link, a stored spec or the last document each
+/// open their own document, and one already edited here comes back as it was.
+async fn initial_document(route: &Route, ctx: Ctx) -> (String, Option<(String, String)>) {
+    use crate::docs;
+    use crate::documents;
+    let hash = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
     if let Some(text) = &route.fragment_spec {
-        return text.clone();
+        let id = docs::link_doc_id(&hash);
+        let name = documents::name_of(&id).unwrap_or_else(|| format!("Shared link {}", &id[5..9]));
+        let text = documents::saved_text(&id)
+            .filter(|_| !route.preview)
+            .unwrap_or_else(|| text.clone());
+        return (text, Some((id, name)));
     }
-    if let Some(id) = &route.spec_id {
-        match crate::api::load_spec(id).await {
-            Ok(text) => return text,
+    if let Some(spec_id) = &route.spec_id {
+        let id = docs::stored_doc_id(spec_id);
+        if !route.preview {
+            if let Some(saved) = documents::saved_text(&id) {
+                let name =
+                    documents::name_of(&id).unwrap_or_else(|| format!("Stored spec {spec_id}"));
+                return (saved, Some((id, name)));
+            }
+        }
+        match crate::api::load_spec(spec_id).await {
+            Ok(text) => return (text, Some((id, format!("Stored spec {spec_id}")))),
             Err(e) => ctx
                 .notice
-                .set(Some(format!("Could not load stored spec `{id}`: {e}"))),
+                .set(Some(format!("Could not load stored spec `{spec_id}`: {e}"))),
         }
     }
-    if !route.preview {
-        if let Some(saved) = storage_get(STORAGE_KEY).filter(|s| !s.trim().is_empty()) {
-            return saved;
-        }
+    let id = documents::last_current();
+    let name = documents::name_of(&id).unwrap_or_else(|| "My draft".to_owned());
+    let text = documents::saved_text(&id)
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| SEED.to_owned());
+    (text, Some((id, name)))
+}
+
+/// Open a local document in the editor: the current text is kept as a
+/// version of its own document first. `undoable` replaces the text as one
+/// undo step (choosing an example); otherwise the editor starts afresh.
+pub fn open_document(ctx: Ctx, id: &str, name: &str, text: &str, undoable: bool) {
+    if ctx.preview {
+        return;
     }
-    SEED.to_owned()
+    crate::documents::checkpoint(&editor_text());
+    crate::documents::open(id, name, text);
+    ctx.doc.set((id.to_owned(), name.to_owned()));
+    // A document opened here deploys by its text, not by a stored id.
+    ctx.spec_id.set(None);
+    with_editor(|e| {
+        if undoable {
+            e.replace_all(text);
+        } else {
+            e.set_value(text);
+        }
+    });
+    if !id.starts_with("link-") && !id.starts_with("stored-") {
+        set_url("/");
+    }
+}
+
+/// Replace the address bar's URL without a navigation.
+pub fn set_url(url: &str) {
+    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(url));
+    }
+}
+
+/// A share link pasted into an open tab (`hashchange`) opens as its document.
+fn follow_hash_changes(ctx: Ctx) {
+    let on_hash = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+        let hash = web_sys::window()
+            .and_then(|w| w.location().hash().ok())
+            .unwrap_or_default();
+        let Some(text) = crate::codec::from_fragment(&hash) else {
+            return;
+        };
+        let id = crate::docs::link_doc_id(&hash);
+        if ctx.doc.get_untracked().0 == id {
+            return;
+        }
+        let name =
+            crate::documents::name_of(&id).unwrap_or_else(|| format!("Shared link {}", &id[5..9]));
+        let text = crate::documents::saved_text(&id).unwrap_or(text);
+        open_document(ctx, &id, &name, &text, false);
+    });
+    if let Some(w) = web_sys::window() {
+        let _ = w.add_event_listener_with_callback("hashchange", on_hash.as_ref().unchecked_ref());
+    }
+    on_hash.forget();
 }
 
 fn register_providers() {
@@ -252,7 +414,10 @@ fn register_providers() {
         Some((markdown, range.map(MonacoRange::from_range)))
     }));
     monaco::on_completion(
-        &["$", ".", " ", ":"],
+        // Never on whitespace: a space or Enter while indenting must not open
+        // (or accept) a suggestion. Keys open on a word prefix (quickSuggestions),
+        // `$` and `.` open references, Ctrl+Space asks.
+        &["$", "."],
         Box::new(|line, column| {
             let Some(text) = with_editor(|e| e.value()) else {
                 return Vec::new();
@@ -293,18 +458,34 @@ fn EditorPane() -> impl IntoView {
         spawn_local(async move {
             let route = Route::read();
             let Some(ready) = monaco::ready() else {
-                ctx.notice
-                    .set(Some("Monaco did not load (dist/vs missing?)".into()));
+                ctx.notice.set(Some(
+                    "Monaco did not load (dist/vs-<version> missing?)".into(),
+                ));
                 return;
             };
             if JsFuture::from(ready).await.is_err() {
                 ctx.notice.set(Some("Monaco failed to load".into()));
                 return;
             }
-            let text = initial_text(&route, ctx).await;
+            let (text, doc) = initial_document(&route, ctx).await;
+            if let (Some((id, name)), false) = (doc, ctx.preview) {
+                crate::documents::open(&id, &name, &text);
+                ctx.doc.set((id, name));
+                crate::documents::save_when_hidden();
+                crate::documents::on_storage_full(Box::new(move || {
+                    ctx.notice.set(Some(
+                        "This browser's local storage is full: older versions of other documents were dropped to keep this one. Download the YAML (Menu) to be safe.".into(),
+                    ))
+                }));
+                follow_hash_changes(ctx);
+            }
             let element: &web_sys::HtmlElement = &div;
             let editor = monaco::create(element, &text, ctx.preview);
             EDITOR.with(|e| *e.borrow_mut() = Some(editor.clone()));
+            crate::menu::apply_theme(crate::menu::dark_wanted());
+            if storage_get(crate::menu::VIM_KEY).as_deref() == Some("on") && !ctx.preview {
+                crate::menu::set_vim_mode(true);
+            }
             register_providers();
             let handle = editor.clone();
             editor.on_change(move || on_change(ctx, &handle));
@@ -317,7 +498,13 @@ fn EditorPane() -> impl IntoView {
             }
         });
     });
-    view! { <div class="editor" data-testid="editor" node_ref=host></div> }
+    view! {
+        <div class="editor-wrap">
+            <div class="editor" data-testid="editor" node_ref=host></div>
+            <div class="vim-status" data-testid="vim-status" aria-live="polite"></div>
+            <p class="editor-hint" data-testid="editor-hint">"Tab indents in the editor; press "<kbd>"Ctrl+M"</kbd>" to make Tab move focus out (again to switch back). "<kbd>"?"</kbd>" lists shortcuts."</p>
+        </div>
+    }
 }
 
 #[component]
@@ -327,6 +514,9 @@ fn ProblemsList() -> impl IntoView {
         <ul class="problems" data-testid="problems">
             {move || {
                 let problems = ctx.problems.get();
+                if !ctx.linted.get() {
+                    return view! { <li class="empty">"Checking…"</li> }.into_any();
+                }
                 if problems.is_empty() {
                     return view! { <li class="empty">"No problems."</li> }.into_any();
                 }
@@ -346,12 +536,20 @@ fn ProblemsList() -> impl IntoView {
                                 data-code=p.code
                                 data-severity=severity
                                 title=p.help.clone().unwrap_or_default()
+                                tabindex="0"
                                 on:click=move |_| reveal(range)
+                                on:keydown=move |ev: web_sys::KeyboardEvent| problem_key(&ev, range)
                             >
-                                <span class="sev"></span>
+                                <span class="sev"><span class="sr-only">{severity}</span></span>
                                 <span class="code">{p.code}</span>
                                 <span class="msg">{p.message}</span>
-                                {p.fix.map(|f| view! { <span class="fixable" title=f>"fix"</span> })}
+                                {p.fix.map(|f| {
+                                    let code = p.code;
+                                    view! {
+                                        <button class="fixable" data-testid="fix-chip" title=f.clone() aria-label=format!("Fix: {f}")
+                                            on:click=move |ev| { ev.stop_propagation(); apply_fix(range, code); }>"fix"</button>
+                                    }
+                                })}
                                 <span class="loc">{format!("{}:{}", range.start_line_number, range.start_column)}</span>
                             </li>
                         }
@@ -360,6 +558,70 @@ fn ProblemsList() -> impl IntoView {
                     .into_any()
             }}
         </ul>
+    }
+}
+
+/// Apply the quick fix of the problem at `range` with `code` (one undo step).
+fn apply_fix(range: MonacoRange, code: &str) {
+    let fix = lint::fixes_for(range)
+        .into_iter()
+        .find(|f| f.marker.code == code && f.marker.range == range);
+    if let Some(fix) = fix {
+        with_editor(|e| e.apply_edits(&fix.edits));
+    }
+}
+
+/// Problems list keys: Enter reveals, ArrowUp/ArrowDown move between rows.
+fn problem_key(ev: &web_sys::KeyboardEvent, range: MonacoRange) {
+    let row = ev
+        .current_target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+    match ev.key().as_str() {
+        "Enter" => {
+            ev.prevent_default();
+            reveal(range);
+        }
+        "ArrowDown" | "ArrowUp" => {
+            ev.prevent_default();
+            let next = row.and_then(|r| {
+                if ev.key() == "ArrowDown" {
+                    r.next_element_sibling()
+                } else {
+                    r.previous_element_sibling()
+                }
+            });
+            if let Some(n) = next.and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) {
+                let _ = n.focus();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Editor / Graph / Problems as tabs (shown on narrow screens only, by CSS).
+#[component]
+fn PaneTabs() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let tab = move |id: &'static str, label: &'static str| {
+        view! {
+            <button role="tab" data-testid=format!("tab-{id}") aria-selected=move || (ctx.tab.get() == id).to_string()
+                on:click=move |_| {
+                    ctx.tab.set(id);
+                    if id == "editor" {
+                        with_editor(|e| e.layout());
+                    }
+                }>
+                {label}
+                {(id == "problems").then(|| view! { <span class="count">{move || { let c = ctx.counts.get(); format!(" {}", c.errors + c.warnings) }}</span> })}
+            </button>
+        }
+    };
+    view! {
+        <nav class="pane-tabs" role="tablist" aria-label="Panes">
+            {tab("editor", "Editor")}
+            {tab("graph", "Graph")}
+            {tab("problems", "Problems")}
+        </nav>
     }
 }
 
@@ -384,25 +646,6 @@ fn StatusBar() -> impl IntoView {
 }
 
 #[component]
-fn ExamplesMenu() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
-    let on_change = move |ev: leptos::ev::Event| {
-        let value = event_target_value(&ev);
-        if let Some((_, _, text)) = EXAMPLES.iter().find(|(id, _, _)| *id == value) {
-            with_editor(|e| e.set_value(text));
-            ctx.spec_id.set(None);
-        }
-        event_target::<web_sys::HtmlSelectElement>(&ev).set_value("");
-    };
-    view! {
-        <select class="examples" data-testid="examples" on:change=on_change title="Load an example">
-            <option value="">"Examples…"</option>
-            {EXAMPLES.iter().map(|(id, label, _)| view! { <option value=*id>{*label}</option> }).collect_view()}
-        </select>
-    }
-}
-
-#[component]
 pub fn App() -> impl IntoView {
     let route = Route::read();
     let ctx = Ctx {
@@ -417,7 +660,13 @@ pub fn App() -> impl IntoView {
         spec_id: RwSignal::new(route.spec_id.clone()),
         revision: RwSignal::new(0),
         preview: route.preview,
+        doc: RwSignal::new((String::new(), String::new())),
+        dialog: RwSignal::new(None),
+        linted: RwSignal::new(false),
+        form_values: RwSignal::new(Default::default()),
+        tab: RwSignal::new("editor"),
     };
+    global_keys(ctx);
     provide_context(ctx);
     let graph = ctx.graph.read_only();
     let editor_link = move || match ctx.spec_id.get() {
@@ -430,18 +679,27 @@ pub fn App() -> impl IntoView {
         }
     };
     view! {
-        <div class="app" class:preview=ctx.preview data-testid="app">
+        <div class=move || format!("app tab-{}", ctx.tab.get()) class:preview=ctx.preview data-testid="app">
             <header class="top">
                 <span class="brand">"specstudio"</span>
                 {if ctx.preview {
                     view! {
                         <span class="mode">"Preview (read-only)"</span>
                         <a class="button" href=editor_link>"Open in editor"</a>
+                        <EditACopy/>
                     }.into_any()
                 } else {
-                    view! { <ExamplesMenu/> }.into_any()
+                    view! {
+                        <button data-testid="examples-button" on:click=move |_| ctx.dialog.set(Some(HeaderDialog::Examples))>"Examples"</button>
+                        <button data-testid="documents-button" title="Your documents and their history"
+                            on:click=move |_| ctx.dialog.set(Some(HeaderDialog::Documents))>
+                            <span class="doc-name" data-testid="doc-name">{move || ctx.doc.get().1}</span>
+                        </button>
+                        {move || (!crate::docs::is_own(&ctx.doc.get().0) && !ctx.doc.get().0.is_empty()).then(|| view! { <EditACopy/> })}
+                    }.into_any()
                 }}
                 <span class="spacer"></span>
+                <EditorMenu/>
                 <ShareButton/>
                 <button class="primary" data-testid="deploy-button" on:click=move |_| ctx.deploy_open.update(|o| *o = !*o)>
                     "Deploy"
@@ -450,6 +708,7 @@ pub fn App() -> impl IntoView {
             {move || ctx.notice.get().map(|n| view! {
                 <div class="notice" data-testid="notice">{n}<button on:click=move |_| ctx.notice.set(None)>"×"</button></div>
             })}
+            <PaneTabs/>
             <main class="body">
                 <EditorPane/>
                 <aside class="side">
@@ -469,6 +728,43 @@ pub fn App() -> impl IntoView {
                 <DeployPanel/>
             </main>
             <StatusBar/>
+            <HeaderDialogs/>
         </div>
     }
+}
+
+/// Page-wide keys: `?` opens the shortcuts (outside text fields and the
+/// editor), Escape closes the deploy drawer when no dialog has focus.
+fn global_keys(ctx: Ctx) {
+    let on_key = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(
+        move |ev: web_sys::KeyboardEvent| {
+            let target = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+            let typing = target.as_ref().is_some_and(|t| {
+                matches!(t.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                    || t.closest(".monaco-editor").ok().flatten().is_some()
+            });
+            match ev.key().as_str() {
+                "?" if !typing && ctx.dialog.get_untracked().is_none() => {
+                    ev.prevent_default();
+                    ctx.dialog.set(Some(HeaderDialog::Shortcuts));
+                }
+                "Escape" if ctx.dialog.get_untracked().is_some() => ctx.dialog.set(None),
+                "Escape" if ctx.deploy_open.get_untracked() => {
+                    let in_editor = target
+                        .as_ref()
+                        .is_some_and(|t| t.closest(".monaco-editor").ok().flatten().is_some());
+                    if !in_editor {
+                        ctx.deploy_open.set(false);
+                    }
+                }
+                _ => {}
+            }
+        },
+    );
+    if let Some(d) = web_sys::window().and_then(|w| w.document()) {
+        let _ = d.add_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref());
+    }
+    on_key.forget();
 }

@@ -12,7 +12,27 @@ use wasm_bindgen::JsCast;
 
 use crate::api::{self, Deployment, SpecSource};
 use crate::app::{editor_text, storage_get, storage_set, Ctx};
+use crate::deploy_link;
 use crate::form::{self, Field, InputKind};
+
+/// `(name, value)` pairs of the page's query string.
+fn query_pairs() -> Vec<(String, String)> {
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let entries = js_sys::try_iter(&params).ok().flatten();
+    for entry in entries.into_iter().flatten().flatten() {
+        let pair = js_sys::Array::from(&entry);
+        if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+            out.push((k, v));
+        }
+    }
+    out
+}
 
 const TOKEN_KEY: &str = "specstudio.token";
 
@@ -82,7 +102,8 @@ fn FieldInput(
         InputKind::Select(options) => {
             let set = set.clone();
             view! {
-                <select data-param=key.clone() prop:value=value on:change=move |ev| set(event_target_value(&ev))>
+                <select data-param=key.clone() prop:value=value on:change=move |ev| set(event_target_value(&ev))
+                    aria-invalid=move || error.get().is_some().to_string() aria-describedby=format!("err-{key}")>
                     <option value="">"—"</option>
                     {options.into_iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
                 </select>
@@ -94,6 +115,7 @@ fn FieldInput(
             let list = format!("suggest-{key}");
             view! {
                 <input type="text" data-param=key.clone() prop:value=value list=list.clone()
+                    aria-invalid=move || error.get().is_some().to_string() aria-describedby=format!("err-{key} help-{key}")
                     placeholder="choose or type" required=field.required autocomplete="off"
                     on:input=move |ev| set(event_target_value(&ev))/>
                 <datalist id=list>
@@ -130,6 +152,7 @@ fn FieldInput(
                 <input type=ty data-param=key.clone() prop:value=value
                     min=field.min.map(|m| m.to_string()) max=field.max.map(|m| m.to_string())
                     placeholder=placeholder required=field.required
+                    aria-invalid=move || error.get().is_some().to_string() aria-describedby=format!("err-{key} help-{key}")
                     autocomplete=if ty == "password" { "new-password" } else { "off" }
                     on:input=move |ev| set(event_target_value(&ev))/>
             }
@@ -149,12 +172,14 @@ fn FieldInput(
                 <code class="key">{field.key.clone()}</code>
                 {input}
             </label>
-            <div class="help">
+            <div class="help" id=format!("help-{}", field.key)>
                 {field.help.clone()}
                 {limits.map(|l| view! { <span class="limits">{format!(" ({l})")}</span> })}
                 {(!field.also.is_empty()).then(|| view! { <span class="also">{format!(" Also applies to {}.", field.also.join(", "))}</span> })}
             </div>
-            {move || error.get().map(|e| view! { <div class="error" data-testid="field-error">{e}</div> })}
+            <div id=format!("err-{}", field.key) aria-live="polite">
+                {move || error.get().map(|e| view! { <div class="error" data-testid="field-error">{e}</div> })}
+            </div>
         </div>
     }
 }
@@ -164,13 +189,25 @@ struct Progress {
     id: String,
     lines: Vec<String>,
     deployment: Option<Deployment>,
+    /// Secrets the server generated: shown once, kept only in this signal.
+    generated: Vec<(String, String)>,
 }
 
 #[component]
 fn DeployForm(progress: RwSignal<Option<Progress>>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let values: RwSignal<BTreeMap<String, String>> = RwSignal::new(BTreeMap::new());
+    let values = ctx.form_values;
     let token = RwSignal::new(storage_get(TOKEN_KEY).unwrap_or_default());
+    // Masked literal secrets (`********`) of a shared spec: each one asked for.
+    let masks = Memo::new(move |_| {
+        ctx.revision.get();
+        crate::lint::current()
+            .map(|s| deploy_link::mask_slots(&s.text))
+            .unwrap_or_default()
+    });
+    let mask_values: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
+    let link_note: RwSignal<Option<String>> = RwSignal::new(None);
+    let prefilled = StoredValue::new(false);
     let ask_token = RwSignal::new(token.get_untracked().is_empty());
     let submit_error: RwSignal<Option<(String, Vec<String>)>> = RwSignal::new(None);
     let busy = RwSignal::new(false);
@@ -191,6 +228,31 @@ fn DeployForm(progress: RwSignal<Option<Progress>>) -> impl IntoView {
                     .or_insert_with(|| f.default.clone().unwrap_or_default());
             }
         });
+        // A deploy link's `param.<key>=<value>` prefills once the form exists.
+        if !groups.is_empty() && !prefilled.get_value() {
+            prefilled.set_value(true);
+            let fields: Vec<Field> = groups.iter().flat_map(|g| g.fields.clone()).collect();
+            let p = deploy_link::prefill(&query_pairs(), &fields);
+            if !p.values.is_empty() {
+                values.update(|m| m.extend(p.values));
+            }
+            let mut notes = Vec::new();
+            if !p.ignored_secrets.is_empty() {
+                notes.push(format!(
+                    "Ignored from the link (secret values never travel in a link; enter them here): {}.",
+                    p.ignored_secrets.join(", ")
+                ));
+            }
+            if !p.unknown.is_empty() {
+                notes.push(format!(
+                    "The spec declares no parameter {}.",
+                    p.unknown.join(", ")
+                ));
+            }
+            if !notes.is_empty() {
+                link_note.set(Some(notes.join(" ")));
+            }
+        }
     });
     let check = move |field: &Field, value: &str| -> Option<String> {
         let snapshot = crate::lint::last_parsed()?;
@@ -224,7 +286,12 @@ fn DeployForm(progress: RwSignal<Option<Progress>>) -> impl IntoView {
             )));
             return;
         }
-        let errors = all_errors();
+        let mut errors = all_errors();
+        let text = editor_text();
+        let filled = deploy_link::fill_masks(&text, &mask_values.get_untracked());
+        if let Err(e) = &filled {
+            errors.push(e.clone());
+        }
         if !errors.is_empty() {
             submit_error.set(Some(("Some parameters need attention.".into(), errors)));
             return;
@@ -242,12 +309,15 @@ fn DeployForm(progress: RwSignal<Option<Progress>>) -> impl IntoView {
         ask_token.set(false);
         let params = form::payload(&values.get_untracked());
         let spec_id = ctx.spec_id.get_untracked();
-        let text = editor_text();
+        let masked = text.contains(shared::redact::MASK);
+        let text = filled.unwrap_or(text);
         busy.set(true);
         spawn_local(async move {
             let source = match &spec_id {
                 Some(id)
-                    if crate::lint::current().is_some_and(|s| s.text == text) && ctx.preview =>
+                    if !masked
+                        && crate::lint::current().is_some_and(|s| s.text == text)
+                        && ctx.preview =>
                 {
                     SpecSource::Id(id)
                 }
@@ -256,11 +326,12 @@ fn DeployForm(progress: RwSignal<Option<Progress>>) -> impl IntoView {
             let result = api::create_deployment(source, params, &tok).await;
             busy.set(false);
             match result {
-                Ok(id) => {
+                Ok((id, generated)) => {
                     progress.set(Some(Progress {
                         id: id.clone(),
                         lines: vec![format!("deployment {id} accepted")],
                         deployment: None,
+                        generated,
                     }));
                     follow(id, progress, values);
                     spawn_local(async {
@@ -288,6 +359,40 @@ fn DeployForm(progress: RwSignal<Option<Progress>>) -> impl IntoView {
 
     view! {
         <form class="deploy-form" data-testid="deploy-form" on:submit=submit novalidate>
+            {move || link_note.get().map(|n| view! { <p class="note" data-testid="link-note" role="status">{n}</p> })}
+            {move || {
+                let slots = masks.get();
+                (!slots.is_empty()).then(|| view! {
+                    <fieldset class="group masked" data-testid="masked-secrets">
+                        <legend>"Masked secrets"</legend>
+                        <p class="help">"This spec was shared with its literal secrets masked as ********. Enter each value: the mask is never deployed."</p>
+                        {slots.into_iter().enumerate().map(|(i, slot)| {
+                            let id = format!("mask-{i}");
+                            let err_id = format!("mask-err-{i}");
+                            let missing = move || touched.get() && mask_values.with(|v| v.get(i).is_none_or(|s| s.is_empty()));
+                            view! {
+                                <div class="field" class:invalid=missing>
+                                    <label for=id.clone()>
+                                        <span class="label">{slot.label.clone()}<span class="required" title="required">"*"</span></span>
+                                        <code class="key">{format!("line {}", slot.line)}</code>
+                                    </label>
+                                    <input type="password" id=id data-testid="mask-input" data-line=slot.line autocomplete="new-password" required
+                                        aria-invalid=move || missing().to_string() aria-describedby=err_id.clone()
+                                        prop:value=move || mask_values.with(|v| v.get(i).cloned().unwrap_or_default())
+                                        on:input=move |ev| {
+                                            let v = event_target_value(&ev);
+                                            mask_values.update(|m| {
+                                                if m.len() <= i { m.resize(i + 1, String::new()); }
+                                                m[i] = v;
+                                            });
+                                        }/>
+                                    <div id=err_id>{move || missing().then(|| view! { <div class="error" data-testid="field-error">"required: the shared spec masked this value"</div> })}</div>
+                                </div>
+                            }
+                        }).collect_view()}
+                    </fieldset>
+                })
+            }}
             {move || groups.get().into_iter().map(|g| {
                 let fields = g.fields.clone();
                 view! {
@@ -482,6 +587,33 @@ fn Endpoints(deployment: Deployment, values: BTreeMap<String, String>) -> impl I
     }
 }
 
+/// The secrets the server generated, shown once right after the deploy.
+#[component]
+fn GeneratedSecrets(progress: RwSignal<Option<Progress>>) -> impl IntoView {
+    let generated =
+        progress.with_untracked(|p| p.as_ref().map(|p| p.generated.clone()).unwrap_or_default());
+    view! {
+        <div class="generated" data-testid="generated-secrets" role="alert">
+            <p><b>"Store these now."</b>" The server generated them for this deployment and will never show them again (not in the list, events or logs)."</p>
+            {generated.into_iter().map(|(key, value)| {
+                let v = value.clone();
+                let input_id = format!("gen-{key}");
+                view! {
+                    <div class="copy-field">
+                        <label for=input_id.clone()>{key.clone()}</label>
+                        <input id=input_id readonly type="text" data-testid="generated-secret" data-param=key.clone() prop:value=value
+                            on:focus=|ev| { event_target::<web_sys::HtmlInputElement>(&ev).select(); }/>
+                        <button type="button" on:click=move |_| copy(&v)>"Copy"</button>
+                    </div>
+                }
+            }).collect_view()}
+            <button type="button" data-testid="secrets-stored" on:click=move |_| progress.update(|p| if let Some(p) = p { p.generated.clear() })>
+                "I stored them: hide"
+            </button>
+        </div>
+    }
+}
+
 #[component]
 fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl IntoView {
     let list: RwSignal<Result<Vec<Deployment>, String>> = RwSignal::new(Ok(Vec::new()));
@@ -518,6 +650,32 @@ fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl IntoView {
                     let current = replica_key.as_ref().and_then(|k| d.params.get(k)).map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())).unwrap_or_else(|| "1".into());
                     let count = RwSignal::new(current);
                     let message = RwSignal::new(None::<String>);
+                    // The token is asked here when an action needs it and none is remembered.
+                    let need_token = RwSignal::new(false);
+                    let row_token = RwSignal::new(String::new());
+                    let confirming = RwSignal::new(false);
+                    let token_or_ask = move || -> Option<String> {
+                        let typed = row_token.get_untracked();
+                        if !typed.is_empty() {
+                            storage_set(TOKEN_KEY, &typed);
+                            need_token.set(false);
+                            return Some(typed);
+                        }
+                        match storage_get(TOKEN_KEY).filter(|t| !t.is_empty()) {
+                            Some(t) => Some(t),
+                            None => {
+                                need_token.set(true);
+                                message.set(Some("Enter the server's API token, then try again.".into()));
+                                None
+                            }
+                        }
+                    };
+                    let on_auth_error = move |e: &api::ApiError| {
+                        if e.status == 401 || e.status == 403 {
+                            need_token.set(true);
+                            row_token.set(String::new());
+                        }
+                    };
                     let (id_scale, id_del) = (id.clone(), id.clone());
                     let exported: BTreeMap<String, String> = d.params.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))).collect();
                     view! {
@@ -530,31 +688,53 @@ fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl IntoView {
                                     <button data-testid="scale-button" on:click=move |_| {
                                         let id = id_scale.clone();
                                         let key = key.clone();
+                                        let Some(tok) = token_or_ask() else { return };
                                         spawn_local(async move {
                                             let mut params = serde_json::Map::new();
                                             params.insert(key, serde_json::Value::String(count.get_untracked()));
-                                            let tok = storage_get(TOKEN_KEY).unwrap_or_default();
                                             message.set(Some(match api::patch_deployment(&id, params, &tok).await {
                                                 Ok(()) => "scaling…".into(),
-                                                Err(e) => e.to_string(),
+                                                Err(e) => { on_auth_error(&e); e.to_string() }
                                             }));
                                         });
                                     }>"Scale"</button>
                                 })}
-                                <button class="danger" data-testid="delete-button" on:click=move |_| {
-                                    let id = id_del.clone();
-                                    spawn_local(async move {
-                                        let tok = storage_get(TOKEN_KEY).unwrap_or_default();
-                                        match api::delete_deployment(&id, &tok).await {
-                                            Ok(()) => message.set(Some("deleting…".into())),
-                                            Err(e) => message.set(Some(e.to_string())),
-                                        }
-                                        sleep(800).await;
-                                        list.set(api::list_deployments().await.map_err(|e| e.to_string()));
-                                    });
-                                }>"Delete"</button>
-                                {move || message.get().map(|m| view! { <span class="muted">{m}</span> })}
+                                <button class="danger" data-testid="delete-button" on:click=move |_| confirming.set(true)>"Delete"</button>
+                                {move || message.get().map(|m| view! { <span class="muted" role="status">{m}</span> })}
                             </div>
+                            {move || need_token.get().then(|| view! {
+                                <label class="token">
+                                    <span>"API token"</span>
+                                    <input type="password" data-testid="row-token-input" autocomplete="off"
+                                        prop:value=move || row_token.get() on:input=move |ev| row_token.set(event_target_value(&ev))/>
+                                </label>
+                            })}
+                            {
+                                let id_confirm = id_del.clone();
+                                move || confirming.get().then(|| {
+                                    let id = id_confirm.clone();
+                                    let id_label = id.clone();
+                                    view! {
+                                        <div class="confirm" role="alertdialog" aria-label="Confirm deletion" data-testid="confirm-delete-box">
+                                            <p>{format!("Delete deployment {id_label}? Its containers, volumes and data are removed.")}</p>
+                                            <button class="danger" data-testid="confirm-delete" on:click=move |_| {
+                                                let Some(tok) = token_or_ask() else { return };
+                                                confirming.set(false);
+                                                let id = id.clone();
+                                                spawn_local(async move {
+                                                    match api::delete_deployment(&id, &tok).await {
+                                                        Ok(()) => message.set(Some("deleting…".into())),
+                                                        Err(e) => { on_auth_error(&e); message.set(Some(e.to_string())) }
+                                                    }
+                                                    sleep(800).await;
+                                                    list.set(api::list_deployments().await.map_err(|e| e.to_string()));
+                                                });
+                                            }>{format!("Delete {id_label}")}</button>
+                                            <button data-testid="cancel-delete" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                                        </div>
+                                    }
+                                })
+                            }
                         </div>
                     }
                 }).collect_view().into_any(),
@@ -592,6 +772,7 @@ pub fn DeployPanel() -> impl IntoView {
                     view! {
                         <section class="progress" data-testid="deploy-progress" data-status=status.clone()>
                             <h3>{format!("Deployment {} — {status}", p.id)}</h3>
+                            {(!p.generated.is_empty()).then(|| view! { <GeneratedSecrets progress=progress/> })}
                             <pre class="log">{p.lines.join("\n")}</pre>
                             {p.deployment.clone().filter(|d| !d.endpoints.is_empty()).map(|d| {
                                 let exported: BTreeMap<String, String> = d.params.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))).collect();

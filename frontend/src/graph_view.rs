@@ -165,7 +165,7 @@ fn render(graph: &GraphData) -> String {
     };
     let _ = write!(
         svg,
-        r#"<svg data-testid="graph" class="graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.0} {h:.0}" width="{dw:.0}" height="{dh:.0}" style="{style}" role="img" aria-label="resource dependency graph">"#
+        r#"<svg data-testid="graph" class="graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.0} {h:.0}" width="{dw:.0}" height="{dh:.0}" style="{style}" role="group" aria-label="resource dependency graph">"#
     );
     svg.push_str(concat!(
         r#"<defs>"#,
@@ -185,19 +185,27 @@ fn render(graph: &GraphData) -> String {
         svg.push_str("</svg>");
         return svg;
     }
+    let passive: std::collections::HashSet<&str> = graph
+        .nodes
+        .iter()
+        .filter(|n| n.passive)
+        .map(|n| n.id.as_str())
+        .collect();
     for (e, l) in edges.iter().zip(&layout.edges) {
+        let touches_passive = passive.contains(e.from.as_str()) || passive.contains(e.to.as_str());
         let mut d = String::new();
         for (i, (x, y)) in l.points.iter().enumerate() {
             let _ = write!(d, "{}{x:.1},{y:.1}", if i == 0 { "M" } else { " L" });
         }
         let _ = write!(
             svg,
-            r#"<g data-testid="graph-edge" data-from="{from}" data-to="{to}" data-kind="{kind}" data-via="{vias}" data-cycle="{cycle}" class="edge {kind}{cycle_class}"><title>{from} → {to} ({kind}: {vias})</title><path d="{d}" marker-end="url(#arrow)"/><text x="{x:.1}" y="{y:.1}" text-anchor="middle" dy="4">{via}</text></g>"#,
+            r#"<g data-testid="graph-edge" data-from="{from}" data-to="{to}" data-kind="{kind}" data-via="{vias}" data-cycle="{cycle}" class="edge {kind}{cycle_class}{passive_class}"><title>{from} → {to} ({kind}: {vias})</title><path d="{d}" marker-end="url(#arrow)"/><text x="{x:.1}" y="{y:.1}" text-anchor="middle" dy="4">{via}</text></g>"#,
             from = esc(&e.from),
             to = esc(&e.to),
             kind = e.kind,
             cycle = e.cycle,
             cycle_class = if e.cycle { " cycle" } else { "" },
+            passive_class = if touches_passive { " to-passive" } else { "" },
             via = esc(&e.label()),
             vias = esc(&e.vias.join(", ")),
             x = l.x,
@@ -216,7 +224,7 @@ fn render(graph: &GraphData) -> String {
         };
         let _ = write!(
             svg,
-            r#"<g data-testid="graph-node" data-id="{id}" data-kind="{kind}" data-errors="{errors}" class="node {kind}{state}" transform="translate({x:.1},{y:.1})" tabindex="0"><title>{id} — {kind}{image}</title><rect width="{w:.0}" height="{h:.0}" rx="{rx}"/><text x="{cx:.1}" y="17" text-anchor="middle" class="name">{id}</text><text x="{cx:.1}" y="32" text-anchor="middle" class="kind">{kind}</text>"#,
+            r#"<g data-testid="graph-node" data-id="{id}" data-kind="{kind}" data-errors="{errors}" class="node {kind}{state}" transform="translate({x:.1},{y:.1})" tabindex="0" role="button"><title>{id} — {kind}{image}</title><rect width="{w:.0}" height="{h:.0}" rx="{rx}"/><text x="{cx:.1}" y="17" text-anchor="middle" class="name">{id}</text><text x="{cx:.1}" y="32" text-anchor="middle" class="kind">{kind}</text>"#,
             id = esc(&n.id),
             errors = n.errors,
             image = n
@@ -266,11 +274,12 @@ pub fn GraphView(graph: ReadSignal<GraphData>) -> impl IntoView {
             crate::app::reveal_service(&id);
         }
     };
-    // Keyboard: nodes are focusable (tabindex); Enter reveals the focused one.
+    // Keyboard: nodes are focusable (tabindex); Enter or Space reveals the focused one.
     let on_key = move |ev: web_sys::KeyboardEvent| {
-        if ev.key() != "Enter" {
+        if ev.key() != "Enter" && ev.key() != " " {
             return;
         }
+        ev.prevent_default();
         let Some(target) = ev
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
@@ -290,8 +299,120 @@ pub fn GraphView(graph: ReadSignal<GraphData>) -> impl IntoView {
     ]
     .into_iter()
     .collect();
+    // Tools for big graphs: search, zoom (fit = the panel's width), drag to pan, hide passive resources.
+    let wrap = NodeRef::<leptos::html::Div>::new();
+    let zoom: RwSignal<Option<f64>> = RwSignal::new(None);
+    let hide_passive = RwSignal::new(false);
+    Effect::new(move |_| {
+        markup.track();
+        let z = zoom.get();
+        let Some(svg) = wrap
+            .get()
+            .and_then(|w| w.query_selector("svg").ok().flatten())
+        else {
+            return;
+        };
+        let natural: f64 = svg
+            .get_attribute("viewBox")
+            .and_then(|v| v.split(' ').nth(2).and_then(|w| w.parse().ok()))
+            .unwrap_or(300.0);
+        let style = match z {
+            None => "max-width:100%;width:100%;height:auto".to_owned(),
+            Some(z) => format!("max-width:none;width:{:.0}px;height:auto", natural * z),
+        };
+        let _ = svg.set_attribute("style", &style);
+    });
+    let step_zoom = move |factor: f64| {
+        let current = zoom.get_untracked().unwrap_or(1.0);
+        zoom.set(Some((current * factor).clamp(0.1, 4.0)));
+    };
+    let search = move |ev: leptos::ev::Event| {
+        let query = event_target_value(&ev).to_ascii_lowercase();
+        let Some(root) = wrap.get_untracked() else {
+            return;
+        };
+        let Ok(nodes) = root.query_selector_all("[data-testid=graph-node]") else {
+            return;
+        };
+        let mut first = None;
+        for i in 0..nodes.length() {
+            let Some(node) = nodes
+                .item(i)
+                .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+            else {
+                continue;
+            };
+            let id = node
+                .get_attribute("data-id")
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let hit = !query.is_empty() && id.contains(&query);
+            let _ = node.class_list().toggle_with_force("found", hit);
+            if hit && (first.is_none() || id == query) {
+                first = Some(node);
+            }
+        }
+        if let Some(node) = first {
+            let options = web_sys::ScrollIntoViewOptions::new();
+            options.set_block(web_sys::ScrollLogicalPosition::Center);
+            options.set_inline(web_sys::ScrollLogicalPosition::Center);
+            node.scroll_into_view_with_scroll_into_view_options(&options);
+        }
+    };
+    let search_key = move |ev: web_sys::KeyboardEvent| {
+        if ev.key() != "Enter" {
+            return;
+        }
+        // The editor takes focus: the Enter must not reach it as a keystroke.
+        ev.prevent_default();
+        let found = wrap.get_untracked().and_then(|w| {
+            w.query_selector("[data-testid=graph-node].found")
+                .ok()
+                .flatten()
+        });
+        if let Some(id) = found.and_then(|n| n.get_attribute("data-id")) {
+            crate::app::reveal_service(&id);
+        }
+    };
+    // Drag to pan (the panel scrolls).
+    let drag: RwSignal<Option<(i32, i32, i32, i32)>> = RwSignal::new(None);
+    let on_down = move |ev: web_sys::PointerEvent| {
+        let Some(w) = wrap.get_untracked() else {
+            return;
+        };
+        if ev.button() == 0 && w.scroll_width() > w.client_width()
+            || w.scroll_height() > w.client_height()
+        {
+            drag.set(Some((
+                ev.client_x(),
+                ev.client_y(),
+                w.scroll_left(),
+                w.scroll_top(),
+            )));
+        }
+    };
+    let on_move = move |ev: web_sys::PointerEvent| {
+        let (Some((x, y, left, top)), Some(w)) = (drag.get_untracked(), wrap.get_untracked())
+        else {
+            return;
+        };
+        w.set_scroll_left(left - (ev.client_x() - x));
+        w.set_scroll_top(top - (ev.client_y() - y));
+    };
     view! {
-        <div class="graph-wrap" on:click=on_click on:keydown=on_key inner_html=move || markup.get()></div>
+        <div class="graph-tools" role="toolbar" aria-label="Graph">
+            <input type="search" placeholder="Find a service…" aria-label="Find a service in the graph" data-testid="graph-search"
+                on:input=search on:keydown=search_key/>
+            <button data-testid="zoom-out" aria-label="Zoom out" on:click=move |_| step_zoom(1.0 / 1.25)>"−"</button>
+            <button data-testid="zoom-in" aria-label="Zoom in" on:click=move |_| step_zoom(1.25)>"+"</button>
+            <button data-testid="zoom-fit" on:click=move |_| zoom.set(None)>"Fit"</button>
+            <label class="hide-passive"><input type="checkbox" data-testid="hide-passive" prop:checked=move || hide_passive.get()
+                on:change=move |ev| hide_passive.set(event_target_checked(&ev))/>" hide passive"</label>
+        </div>
+        <div class="graph-wrap" class:hide-passive=move || hide_passive.get() node_ref=wrap
+            on:click=on_click on:keydown=on_key on:pointerdown=on_down on:pointermove=on_move
+            on:pointerup=move |_| drag.set(None) on:pointerleave=move |_| drag.set(None)
+            inner_html=move || markup.get()></div>
         <div class="legend">
             {legend.into_iter().map(|(k, v)| view! { <span class=format!("key {k}")><i></i>{v}</span> }).collect_view()}
             <span class="key cycle"><i></i>"cycle"</span>

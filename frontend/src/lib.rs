@@ -11,8 +11,11 @@
 
 pub mod abi;
 pub mod codec;
+pub mod deploy_link;
+pub mod docs;
 pub mod form;
 pub mod language;
+pub mod secrets_fix;
 
 #[cfg(feature = "app")]
 mod api;
@@ -21,9 +24,19 @@ mod app;
 #[cfg(feature = "app")]
 mod deploy;
 #[cfg(feature = "app")]
+mod dialog;
+#[cfg(feature = "app")]
+mod docs_view;
+#[cfg(feature = "app")]
+mod documents;
+#[cfg(feature = "app")]
 mod graph_view;
 #[cfg(feature = "app")]
 mod lint;
+#[cfg(feature = "app")]
+mod lint_worker;
+#[cfg(feature = "app")]
+mod menu;
 #[cfg(feature = "app")]
 pub mod monaco;
 #[cfg(feature = "app")]
@@ -33,5 +46,9 @@ mod share;
 #[cfg(feature = "app")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
+    // In the lint worker there is no page to mount: it only calls `lint_view`.
+    if web_sys::window().is_none() {
+        return;
+    }
     leptos::mount::mount_to_body(app::App);
 }

@@ -70,10 +70,12 @@ thread_local! {
 }
 
 pub fn current() -> Option<Rc<Snapshot>> {
+    refresh_stale();
     CURRENT.with(|c| c.borrow().clone())
 }
 
 pub fn last_parsed() -> Option<Rc<Snapshot>> {
+    refresh_stale();
     LAST_PARSED.with(|c| c.borrow().clone()).or_else(current)
 }
 
@@ -95,8 +97,26 @@ fn marker_severity(s: Severity) -> u8 {
     }
 }
 
+// A text linted in the worker: the providers' snapshot is built from it on
+// first use (hover, completion, fixes, share, deploy), off the keystroke path.
+thread_local! {
+    static STALE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Remember `text` as linted elsewhere; [`current`] analyses it when asked.
+pub fn linted_elsewhere(text: String) {
+    STALE.with(|s| *s.borrow_mut() = Some(text));
+}
+
+fn refresh_stale() {
+    if let Some(text) = STALE.with(|s| s.borrow_mut().take()) {
+        let _ = run(&text);
+    }
+}
+
 /// Lint `text` and remember the result for the providers.
 pub fn run(text: &str) -> Output {
+    STALE.with(|s| s.borrow_mut().take());
     let analysis = shared::analyze(text);
     let index = LineIndex::new(text);
     let mut markers = Vec::with_capacity(analysis.diagnostics.len());
@@ -171,6 +191,137 @@ pub fn run(text: &str) -> Output {
         counts,
         graph,
         parsed,
+    }
+}
+
+// --- The worker's answer: `Output` as JSON, and back. ---
+
+fn range_json(r: &MonacoRange) -> serde_json::Value {
+    serde_json::json!([
+        r.start_line_number,
+        r.start_column,
+        r.end_line_number,
+        r.end_column
+    ])
+}
+
+fn range_from(v: &serde_json::Value) -> MonacoRange {
+    let n = |i: usize| v.get(i).and_then(serde_json::Value::as_u64).unwrap_or(1) as u32;
+    MonacoRange {
+        start_line_number: n(0),
+        start_column: n(1),
+        end_line_number: n(2),
+        end_column: n(3),
+    }
+}
+
+/// The `&'static str` a code or kind names (codes come from the rule registry).
+fn intern(code: &str, known: &[&'static str]) -> &'static str {
+    shared::rules::find(code)
+        .map(|r| r.meta().code)
+        .or_else(|| known.iter().copied().find(|k| *k == code))
+        .unwrap_or("?")
+}
+
+impl Output {
+    /// JSON for the trip from the worker (markers as Monaco takes them).
+    pub fn to_json(&self) -> String {
+        let problems: Vec<serde_json::Value> = self
+            .problems
+            .iter()
+            .map(|p| {
+                serde_json::json!({"code": p.code, "severity": p.severity.as_str(), "message": p.message,
+                    "help": p.help, "range": range_json(&p.range), "fix": p.fix})
+            })
+            .collect();
+        let nodes: Vec<serde_json::Value> = self
+            .graph
+            .nodes
+            .iter()
+            .map(|n| serde_json::json!([n.id, n.passive, n.image, n.errors, n.warnings]))
+            .collect();
+        let edges: Vec<serde_json::Value> = self
+            .graph
+            .edges
+            .iter()
+            .map(|e| serde_json::json!([e.from, e.to, e.kind, e.via, e.cycle]))
+            .collect();
+        serde_json::json!({
+            "markers": self.markers, "problems": problems,
+            "counts": [self.counts.errors, self.counts.warnings, self.counts.infos],
+            "nodes": nodes, "edges": edges, "parsed": self.parsed,
+        })
+        .to_string()
+    }
+
+    /// The inverse of [`Output::to_json`]; the markers stay JSON (they go to Monaco as they are).
+    pub fn from_json(text: &str) -> Option<(Output, serde_json::Value)> {
+        let mut v: serde_json::Value = serde_json::from_str(text).ok()?;
+        let markers = v.get_mut("markers")?.take();
+        let str_of =
+            |v: &serde_json::Value, k: &str| v.get(k).and_then(|s| s.as_str()).map(str::to_owned);
+        let problems = v
+            .get("problems")?
+            .as_array()?
+            .iter()
+            .map(|p| Problem {
+                code: intern(&str_of(p, "code").unwrap_or_default(), &[]),
+                severity: match p.get("severity").and_then(|s| s.as_str()) {
+                    Some("error") => Severity::Error,
+                    Some("warning") => Severity::Warning,
+                    _ => Severity::Info,
+                },
+                message: str_of(p, "message").unwrap_or_default(),
+                help: str_of(p, "help"),
+                range: range_from(&p["range"]),
+                fix: str_of(p, "fix"),
+            })
+            .collect();
+        let count = |i: usize| v["counts"].get(i).and_then(|c| c.as_u64()).unwrap_or(0) as usize;
+        let counts = Counts {
+            errors: count(0),
+            warnings: count(1),
+            infos: count(2),
+        };
+        let s = |n: &serde_json::Value, i: usize| {
+            n.get(i).and_then(|x| x.as_str()).unwrap_or("").to_owned()
+        };
+        let u = |n: &serde_json::Value, i: usize| {
+            n.get(i).and_then(|x| x.as_u64()).unwrap_or(0) as usize
+        };
+        let b =
+            |n: &serde_json::Value, i: usize| n.get(i).and_then(|x| x.as_bool()).unwrap_or(false);
+        let nodes = v["nodes"]
+            .as_array()?
+            .iter()
+            .map(|n| GraphNode {
+                id: s(n, 0),
+                passive: b(n, 1),
+                image: n.get(2).and_then(|x| x.as_str()).map(str::to_owned),
+                errors: u(n, 3),
+                warnings: u(n, 4),
+            })
+            .collect();
+        let kinds = ["resource-link", "reference", "depends-on"];
+        let edges = v["edges"]
+            .as_array()?
+            .iter()
+            .map(|e| GraphEdge {
+                from: s(e, 0),
+                to: s(e, 1),
+                kind: intern(&s(e, 2), &kinds),
+                via: s(e, 3),
+                cycle: b(e, 4),
+            })
+            .collect();
+        let output = Output {
+            markers: Vec::new(),
+            problems,
+            counts,
+            graph: GraphData { nodes, edges },
+            parsed: v["parsed"].as_bool().unwrap_or(false),
+        };
+        Some((output, markers))
     }
 }
 

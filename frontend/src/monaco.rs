@@ -1,7 +1,7 @@
 //! Our thin, typed binding over the parts of Monaco the editor uses.
 //!
 //! Monaco is loaded by `index.html` through its AMD loader (`vs/loader.js`)
-//! from the npm package copied into `dist/vs`; `window.monacoReady` is a
+//! from the npm package copied into `dist/vs-<version>`; `window.monacoReady` is a
 //! Promise that resolves once `vs/editor/editor.main` is loaded. Functions
 //! declared here look `monaco.*` up when called, so nothing runs before then.
 //!
@@ -83,6 +83,16 @@ extern "C" {
 
     #[wasm_bindgen(method, js_name = pushStackElement)]
     fn push_stack_element(this: &Model);
+
+    // --- issue 10 (editor for real users): bindings kept together for an easy merge ---
+    #[wasm_bindgen(method, js_name = getFullModelRange)]
+    fn full_model_range(this: &Model) -> JsValue;
+
+    #[wasm_bindgen(method, js_name = getAction)]
+    fn get_action(this: &Editor, id: &str) -> JsValue;
+
+    #[wasm_bindgen(method, js_name = trigger)]
+    fn trigger(this: &Editor, source: &str, handler_id: &str, payload: &JsValue);
 }
 
 /// Severity numbers of `monaco.MarkerSeverity`.
@@ -161,6 +171,10 @@ pub fn create(element: &web_sys::HtmlElement, value: &str, read_only: bool) -> E
         "lightbulb": {"enabled": "on"},
         "quickSuggestions": {"other": true, "strings": true, "comments": false},
         "suggestOnTriggerCharacters": true,
+        // Enter accepts a suggestion only when it changes more than the typed
+        // prefix; Tab always does. Enter while indenting is a newline.
+        "acceptSuggestionOnEnter": "smart",
+        "tabCompletion": "off",
         "wordBasedSuggestions": "off",
     });
     create_editor(element, &to_js(&options))
@@ -203,7 +217,42 @@ impl Editor {
     }
 }
 
+// --- issue 10 (editor for real users): helpers kept together for an easy merge ---
+impl Editor {
+    /// Replace the whole text as one undo step (Ctrl+Z brings the old text back).
+    pub fn replace_all(&self, text: &str) {
+        let model = self.model();
+        let range = model.full_model_range();
+        let edit = Object::new();
+        set(&edit, "range", &range);
+        set(&edit, "text", &JsValue::from_str(text));
+        set(&edit, "forceMoveMarkers", &JsValue::TRUE);
+        let edits = js_sys::Array::of1(&edit);
+        model.push_stack_element();
+        model.push_edit_operations(&js_sys::Array::new(), &edits, &JsValue::NULL);
+        model.push_stack_element();
+    }
+
+    /// Run a Monaco editor action by id (`editor.action.formatDocument`, …).
+    pub fn run_action(&self, id: &str) {
+        let action = self.get_action(id);
+        if let Ok(run) = Reflect::get(&action, &JsValue::from_str("run")) {
+            if let Some(f) = run.dyn_ref::<Function>() {
+                self.focus();
+                let _ = f.call0(&action);
+                return;
+            }
+        }
+        self.trigger("specstudio", id, &JsValue::NULL);
+    }
+}
+
 impl Model {
+    /// Markers given as JSON already (the lint worker's answer).
+    pub fn set_markers_json(&self, markers: &serde_json::Value) {
+        set_model_markers(self, "specstudio", &to_js(markers));
+    }
+
     pub fn set_markers(&self, markers: &[Marker]) {
         set_model_markers(self, "specstudio", &to_js(&markers));
     }

@@ -7,6 +7,7 @@ use leptos::task::spawn_local;
 
 use crate::app::{editor_text, with_editor, Ctx};
 use crate::codec;
+use crate::dialog::Modal;
 use crate::monaco::MonacoRange;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -133,10 +134,39 @@ fn CopyField(value: String, testid: &'static str, label: &'static str) -> impl I
     }
 }
 
+/// A deploy link that prefills the deploy form's current non-secret values
+/// (`/deploy?spec=<id>&param.<key>=<value>`).
+#[component]
+fn DeployLinkBuilder(id: String) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let link = move || {
+        ctx.revision.get();
+        let fields: Vec<crate::form::Field> = crate::lint::last_parsed()
+            .map(|s| crate::form::groups(&s.analysis.spec))
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|g| g.fields)
+            .collect();
+        let values = ctx.form_values.get();
+        crate::deploy_link::build(&origin(), &id, &values, &fields)
+    };
+    view! {
+        <label class="copy-field">
+            <span>"With values"</span>
+            <input readonly data-testid="deploy-link-with-values" prop:value=link.clone() on:focus=|ev| {
+                event_target::<web_sys::HtmlInputElement>(&ev).select();
+            }/>
+            <button on:click=move |_| copy(&link())>"Copy"</button>
+        </label>
+        <p class="muted">"Prefills the deploy form's current values (secret ones are never put in a link)."</p>
+    }
+}
+
 #[component]
 pub fn ShareButton() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let state = RwSignal::new(State::Closed);
+    let refusal: RwSignal<Option<String>> = RwSignal::new(None);
     let share = move |force_server: bool| {
         state.set(State::Busy);
         // A link never carries a literal secret: whatever is left is masked.
@@ -155,6 +185,7 @@ pub fn ShareButton() -> impl IntoView {
         });
     };
     let on_click = move |_| {
+        refusal.set(None);
         let (found, edits) = secret_findings();
         if found.is_empty() {
             share(false);
@@ -162,35 +193,42 @@ pub fn ShareButton() -> impl IntoView {
             state.set(State::Secrets(found, !edits.is_empty()));
         }
     };
-    let replace = move |_| {
-        let (_, edits) = secret_findings();
-        with_editor(|e| e.apply_edits(&edits));
-        let (left, _) = secret_findings();
-        if left.is_empty() {
+    // Every literal secret becomes its own api-param reference (one undo
+    // step), or the dialog says why and nothing is shared.
+    let replace = move |_| match crate::secrets_fix::replace_literal_secrets(&editor_text()) {
+        Ok(fixed) => {
+            with_editor(|e| e.replace_all(&fixed));
             share(false);
-        } else {
+        }
+        Err(why) => {
+            let (left, _) = secret_findings();
             state.set(State::Secrets(left, false));
+            refusal.set(Some(why));
         }
     };
+    let close = Callback::new(move |_| state.set(State::Closed));
     let dialog = move || {
-        let close = move |_| state.set(State::Closed);
         match state.get() {
             State::Closed => None,
-            State::Busy => Some(view! { <div class="dialog share-dialog"><p>"Preparing the link…"</p></div> }.into_any()),
+            State::Busy => Some(view! {
+                <Modal title="Share".into() testid="share-busy" on_close=close class="share-dialog">
+                    <p>"Preparing the link…"</p>
+                </Modal>
+            }.into_any()),
             State::Error(e) => Some(
                 view! {
-                    <div class="dialog share-dialog" data-testid="share-dialog">
+                    <Modal title="Share failed".into() testid="share-dialog" on_close=close class="share-dialog">
                         <p class="error">{e}</p>
-                        <button on:click=close>"Close"</button>
-                    </div>
+                        <div class="actions"><button on:click=move |_| close.run(())>"Close"</button></div>
+                    </Modal>
                 }
                 .into_any(),
             ),
             State::Secrets(found, fixable) => Some(
                 view! {
-                    <div class="dialog share-dialog" data-testid="secrets-warning">
-                        <h3>"This spec holds literal secrets"</h3>
+                    <Modal title="This spec holds literal secrets".into() testid="secrets-warning" on_close=close class="share-dialog">
                         <p>"A link must not carry them. Replace them with API-parameter references, or share a copy where they read ********?"</p>
+                        {move || refusal.get().map(|why| view! { <p class="error" data-testid="replace-refused" role="alert">{format!("Not replaced: {why}")}</p> })}
                         <ul>
                             {found.iter().take(8).map(|(m, line)| view! { <li>{format!("line {line}: {m}")}</li> }).collect_view()}
                             {(found.len() > 8).then(|| view! { <li class="muted">{format!("…and {} more", found.len() - 8)}</li> })}
@@ -198,18 +236,18 @@ pub fn ShareButton() -> impl IntoView {
                         <div class="actions">
                             {fixable.then(|| view! { <button class="primary" data-testid="replace-secrets" on:click=replace>"Replace with references"</button> })}
                             <button data-testid="share-anyway" on:click=move |_| share(false)>"Share with them masked"</button>
-                            <button on:click=close>"Cancel"</button>
+                            <button on:click=move |_| close.run(())>"Cancel"</button>
                         </div>
-                    </div>
+                    </Modal>
                 }
                 .into_any(),
             ),
             State::Link(links) => {
                 let snippets = links.stored.as_deref().map(deploy_snippets);
+                let title = if links.via_server { "Share link (stored on the server: the spec is over 8 KB)" } else { "Share link (the spec travels in the link itself)" };
                 Some(
                     view! {
-                        <div class="dialog share-dialog" data-testid="share-dialog">
-                            <h3>{if links.via_server { "Share link (stored on the server: the spec is over 8 KB)" } else { "Share link (the spec travels in the link itself)" }}</h3>
+                        <Modal title=title.into() testid="share-dialog" on_close=close class="share-dialog">
                             <CopyField value=links.edit.clone() testid="share-link" label="Editor"/>
                             <CopyField value=links.preview.clone() testid="preview-link" label="Preview"/>
                             {match snippets {
@@ -217,13 +255,14 @@ pub fn ShareButton() -> impl IntoView {
                                     <h4>"Deploy with specstudio"</h4>
                                     <CopyField value=md testid="deploy-snippet-md" label="Markdown"/>
                                     <CopyField value=html testid="deploy-snippet-html" label="HTML"/>
+                                    <DeployLinkBuilder id=links.stored.clone().unwrap_or_default()/>
                                 }.into_any(),
                                 None => view! {
                                     <button data-testid="store-spec" on:click=move |_| share(true)>"Store on the server for a short link and a Deploy button"</button>
                                 }.into_any(),
                             }}
-                            <div class="actions"><button on:click=close>"Close"</button></div>
-                        </div>
+                            <div class="actions"><button on:click=move |_| close.run(())>"Close"</button></div>
+                        </Modal>
                     }
                     .into_any(),
                 )

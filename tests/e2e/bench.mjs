@@ -1,8 +1,8 @@
 // Figures for BENCHMARKS.md, measured in headless Chromium:
 //  - navigation → editor ready with markers (window.__specstudio.readyMs = performance.now() at ready)
-//  - lint-to-markers per keystroke: a one-character model edit, timed from before the edit until
-//    Monaco's onDidChangeModelContent handler has linted and set the markers (synchronous), for the
-//    seed spec and a 200-service spec.
+//  - per keystroke (a one-character model edit): keypress → next animation frame, and keypress →
+//    markers set (in the change event for small texts; from the lint worker's answer for large ones),
+//    for the seed spec and a 200-service spec.
 // usage: node tests/e2e/bench.mjs [--runs 5] [--keys 30]
 import { chromium } from "playwright-core";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -13,14 +13,16 @@ import { chromiumOrSkip, requireDist, serveDist, LAUNCH_ARGS, openEditor, bigSpe
 /** Raw and gzip -9 sizes of what the page loads besides Monaco. */
 function sizes() {
   const files = ["pkg/specstudio_frontend_bg.wasm", "pkg/specstudio_frontend.js", "index.html", "style.css", "dagre.min.js"];
+  // brotli sizes as served (written by build-ui) for the two big ones
+  const br = (f) => { try { return statSync(join(DIST, f + ".br")).size; } catch { return null; } };
   const snippets = join(DIST, "pkg/snippets");
-  for (const dir of readdirSync(snippets)) for (const f of readdirSync(join(snippets, dir))) files.push(`pkg/snippets/${dir}/${f}`);
+  for (const dir of readdirSync(snippets)) for (const f of readdirSync(join(snippets, dir))) if (f.endsWith(".js")) files.push(`pkg/snippets/${dir}/${f}`);
   const out = {};
   let raw = 0, gz = 0, ours = 0;
   for (const f of files) {
     const bytes = readFileSync(join(DIST, f));
     const g = gzipSync(bytes, { level: 9 }).length;
-    out[f] = { raw: bytes.length, gzip: g };
+    out[f] = { raw: bytes.length, gzip: g, brotli: br(f) };
     raw += bytes.length; gz += g;
     if (f !== "dagre.min.js") ours += g;
   }
@@ -45,14 +47,13 @@ async function keystrokes(page, n) {
     const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
     for (let i = 0; i < n; i++) {
       const t = performance.now();
-      // Resolves after the lint that follows this edit has set the markers (synchronous for
-      // small texts; on the next task for texts over 64 KB).
-      const linted = new Promise((resolve) => { window.__specstudio.afterLint = resolve; });
+      // Resolves when the lint of this text has set the markers: inside the change event for
+      // small texts; for large ones when the lint worker's answer has been applied.
+      const linted = new Promise((resolve) => { window.__specstudio.afterLint = () => resolve(performance.now()); });
       model.applyEdits([{ range: new monaco.Range(line, col + i, line, col + i), text: "x" }]);
-      await linted;
-      times.push(performance.now() - t);
-      await frame(); // the frame that shows the markers, Problems and status bar
+      await frame(); // the next frame after the keypress: what typing feels like
       frames.push(performance.now() - t);
+      times.push((await linted) - t);
       window.__specstudio.afterLint = null;
       await new Promise((r) => setTimeout(r, 5)); // let the page render between keystrokes
     }
@@ -61,7 +62,31 @@ async function keystrokes(page, n) {
   }, n);
 }
 
+/** Cold then warm load of one context: bytes on the wire (CDP encodedDataLength) and readyMs. */
+async function wire() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  let bytes = 0;
+  cdp.on("Network.loadingFinished", (e) => { bytes += e.encodedDataLength; });
+  const load = async (go) => {
+    bytes = 0;
+    await go();
+    await page.waitForSelector('[data-testid="editor-ready"][data-ready="true"]');
+    await page.waitForLoadState("networkidle");
+    return { kb: Math.round(bytes / 1024), readyMs: Math.round(await page.evaluate(() => window.__specstudio.readyMs)) };
+  };
+  const cold = await load(() => page.goto(url + "/"));
+  const warm = await load(() => page.reload());
+  await context.close();
+  return { cold, warm };
+}
+const wires = [];
+for (let r = 0; r < Math.min(runs, 5); r++) wires.push(await wire());
+
 const ready = [];
+let bigMainTimes = [], bigMainFrames = [];
 let seedTimes = [], bigTimes = [], seedFrames = [], bigFrames = [], bigInfo = null, seedMarkers = 0;
 for (let r = 0; r < runs; r++) {
   const context = await browser.newContext();
@@ -77,19 +102,35 @@ for (let r = 0; r < runs; r++) {
     const t0 = Date.now();
     await page.evaluate((text) => window.monaco.editor.getModels()[0].setValue(text), spec);
     const load = Date.now() - t0;
+    // Large texts are linted in a worker, started on first need: wait until it answers.
+    await page.waitForFunction(() => window.__specstudio.lintWorker === true, null, { timeout: 20000 });
     const big = await keystrokes(page, keys);
     bigTimes = big.times.slice(3);
     bigFrames = big.frames.slice(3);
     bigInfo = { bytes: spec.length, lines: spec.split("\n").length, markers: big.markers, setValueMs: load,
       nodes: await page.locator('[data-testid="graph-node"]').count() };
     await page.screenshot({ path: artifacts() + "/bench-200-services.png" });
+    // The same keystrokes with every lint on the main thread (`?lint-worker=off`), for comparison.
+    const main = await browser.newPage();
+    await openEditor(main, url + "/?lint-worker=off");
+    await main.evaluate((text) => window.monaco.editor.getModels()[0].setValue(text), spec);
+    await main.waitForTimeout(500);
+    const onMain = await keystrokes(main, keys);
+    bigMainTimes = onMain.times.slice(3);
+    bigMainFrames = onMain.frames.slice(3);
+    await main.close();
   }
   await context.close();
 }
 const result = {
   sizes: sizes(),
+  // Against `specstudio serve` (SPECSTUDIO_URL) the assets come precompressed; the static test server sends them raw.
+  wire: { server: process.env.SPECSTUDIO_URL ? "specstudio serve" : "static (uncompressed)",
+    coldKB: summary(wires.map((w) => w.cold.kb)), warmKB: summary(wires.map((w) => w.warm.kb)),
+    coldReadyMs: summary(wires.map((w) => w.cold.readyMs)), warmReadyMs: summary(wires.map((w) => w.warm.readyMs)) },
   readyMs: summary(ready), seedKeystrokeMs: summary(seedTimes), seedKeystrokeToFrameMs: summary(seedFrames), seedMarkers,
-  bigKeystrokeMs: summary(bigTimes), bigKeystrokeToFrameMs: summary(bigFrames), big: bigInfo, chromium: browser.version(),
+  bigKeystrokeMs: summary(bigTimes), bigKeystrokeToFrameMs: summary(bigFrames), big: bigInfo,
+  bigMainThreadKeystrokeMs: summary(bigMainTimes), bigMainThreadKeystrokeToFrameMs: summary(bigMainFrames), chromium: browser.version(),
 };
 console.log(JSON.stringify(result, null, 2));
 writeFileSync(artifacts() + "/bench.json", JSON.stringify(result, null, 2));

@@ -46,6 +46,14 @@ const masterToken = () => page.evaluate((needle) => {
   return m && { line: m.range.startLineNumber, column: m.range.startColumn + "dependentResourceKey: ".length };
 }, TOKEN);
 
+/** Open an example from the gallery (confirming a replacement when asked). */
+async function openExample(id) {
+  await page.click('[data-testid="examples-button"]');
+  await page.click(`[data-testid="example"][data-id="${id}"]`);
+  if (await page.locator('[data-testid="confirm-replace"]').count()) await page.click('[data-testid="confirm-replace"]');
+  await page.locator('[data-testid="examples-gallery"]').waitFor({ state: "detached", timeout: 2000 });
+}
+
 let pageErrors = [];
 await step("seed shows zero errors", async () => {
   pageErrors = await openEditor(page, url + "/");
@@ -196,8 +204,10 @@ await step("share link reproduces the text in a fresh page", async () => {
   assert(!masked.includes("xFAwjmUcECktqL"), "the literal password never travels in a link");
   assert(masked === original.replaceAll("xFAwjmUcECktqL", "********"), "everything else is kept");
   await fresh.close();
+  // Escape closes the dialog and gives focus back to the Share button.
   await page.keyboard.press("Escape");
-  await page.locator('[data-testid="share-dialog"] button', { hasText: "Close" }).click();
+  await page.locator('[data-testid="share-dialog"]').waitFor({ state: "detached", timeout: 2000 });
+  assert(await page.evaluate(() => document.activeElement?.dataset.testid) === "share-button", "focus returns to the Share button");
 });
 
 await step("text survives a reload", async () => {
@@ -207,7 +217,7 @@ await step("text survives a reload", async () => {
 });
 
 await step("literal secrets are flagged before sharing and replaced by references", async () => {
-  await page.selectOption('[data-testid="examples"]', "serverless");
+  await openExample("serverless");
   await page.waitForFunction(() => window.monaco.editor.getModels()[0].getValue().includes("xFAwjmUcECktqL"));
   await page.click('[data-testid="share-button"]');
   await page.waitForSelector('[data-testid="secrets-warning"]', { timeout: 3000 });
@@ -218,7 +228,7 @@ await step("literal secrets are flagged before sharing and replaced by reference
   assert(/\$var\.\w+/.test(replaced), "a $var reference took its place");
   await page.waitForFunction(() => document.querySelector('[data-testid="error-count"]').textContent === "0", null, { timeout: 3000 });
   await page.locator('[data-testid="share-dialog"] button', { hasText: "Close" }).click();
-  await page.selectOption('[data-testid="examples"]', "hello-world");
+  await openExample("hello-world");
   await page.waitForFunction(() => !window.monaco.editor.getModels()[0].getValue().includes("ParameterGroup"));
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="graph-node"]').length === 2, null, { timeout: 3000 });
   await page.screenshot({ path: `${shots}/e2e-hello-world-example.png` });
@@ -312,6 +322,7 @@ await step("full deploy shows endpoints", async () => {
   await page.screenshot({ path: `${shots}/e2e-deployments-list.png` });
   const id = await row.getAttribute("data-id");
   await row.locator('[data-testid="delete-button"]').click();
+  await row.locator('[data-testid="confirm-delete"]').click();
   await page.waitForFunction(() => ![...document.querySelectorAll('[data-testid="deployment"]')].some((d) => d.dataset.status === "running"), null, { timeout: 60000 });
   // The deletion finishes (containers, volumes and network removed) before the test ends.
   const deadline = Date.now() + 120000;

@@ -9,7 +9,11 @@
 //! 3. wasm-bindgen through the `wasm-bindgen-cli-support` library (same version
 //!    as the `wasm-bindgen` in Cargo.lock: no separate CLI to install);
 //! 4. `wasm-opt -Oz` from npm `binaryen` (Debian's wasm-opt 108 breaks the module);
-//! 5. copy `index.html`, `frontend/static/*`, Monaco's `min/vs` and dagre into `dist/`.
+//! 5. copy `index.html`, `frontend/static/*`, Monaco's `min/vs` (into `vs-<version>/`) and dagre
+//!    into `dist/`;
+//! 6. content-hashed copies of the app's files (`pkg/specstudio_frontend.<hash>.js`, …) that
+//!    `dist/index.html` names, so the server can mark them `immutable`;
+//! 7. `.br` and `.gz` next to every compressible file, served when the client accepts them.
 //!
 //! Every step is skipped when its output is up to date (npm and assets by
 //! mtime, wasm-bindgen + wasm-opt by the content hash of cargo's module), so a
@@ -112,6 +116,8 @@ fn build_ui(args: &[String]) -> Result<()> {
         println!("  wasm-bindgen: up to date");
     }
     step("assets", || copy_assets(&root, &dist))?;
+    step("hashed names", || hash_names(&root, &dist))?;
+    step("precompress (br, gz)", || precompress(&dist))?;
     fs::write(dist.join(".stamp"), format!("{:?}\n", SystemTime::now()))
         .map_err(|e| e.to_string())?;
     let gz = gzip_size(&bindgen_out)?;
@@ -162,6 +168,7 @@ fn npm_ci(root: &Path) -> Result<()> {
     let stamp = modules.join(".package-lock.json");
     let needed = !modules.join("monaco-editor/min/vs/loader.js").exists()
         || !modules.join("binaryen/bin/wasm-opt").exists()
+        || !modules.join("monaco-vim/dist/monaco-vim.umd.js").exists()
         || is_newer(&root.join("package-lock.json"), &stamp);
     if !needed {
         return Ok(());
@@ -242,7 +249,6 @@ fn wasm_opt(root: &Path, wasm: &Path) -> Result<()> {
 }
 
 fn copy_assets(root: &Path, dist: &Path) -> Result<()> {
-    copy_if_newer(&root.join("index.html"), &dist.join("index.html"))?;
     let static_dir = root.join("frontend/static");
     for entry in fs::read_dir(&static_dir).map_err(|e| format!("{}: {e}", static_dir.display()))? {
         let entry = entry.map_err(|e| e.to_string())?;
@@ -254,17 +260,186 @@ fn copy_assets(root: &Path, dist: &Path) -> Result<()> {
         &root.join("node_modules/@dagrejs/dagre/dist/dagre.min.js"),
         &dist.join("dagre.min.js"),
     )?;
-    // Monaco: 25 MB of files; copy once per installed version.
+    // Vim mode, loaded on demand (the name carries the pinned version).
+    copy_if_newer(
+        &root.join("node_modules/monaco-vim/dist/monaco-vim.umd.js"),
+        &dist.join("monaco-vim-0.4.4.js"),
+    )?;
+    // Monaco: 25 MB of files; copied once per installed version into a
+    // directory named after it (its URLs never change content: immutable).
     let vs = root.join("node_modules/monaco-editor/min/vs");
     let version_file = root.join("node_modules/monaco-editor/package.json");
-    let stamp = dist.join("vs/.copied-from");
+    let dir = dist.join(monaco_dir(root)?);
+    let stamp = dir.join(".copied-from");
     let version = fs::read_to_string(&version_file).map_err(|e| e.to_string())?;
     if fs::read_to_string(&stamp).ok().as_deref() != Some(version.as_str()) {
-        let _ = fs::remove_dir_all(dist.join("vs"));
-        copy_dir(&vs, &dist.join("vs"))?;
+        let _ = fs::remove_dir_all(&dir);
+        copy_dir(&vs, &dir)?;
         fs::write(&stamp, version).map_err(|e| e.to_string())?;
     }
+    // The unversioned copy of earlier builds.
+    let _ = fs::remove_dir_all(dist.join("vs"));
     Ok(())
+}
+
+/// `vs-<monaco version>`: where Monaco's `min/vs` is served from.
+fn monaco_dir(root: &Path) -> Result<String> {
+    let text = fs::read_to_string(root.join("node_modules/monaco-editor/package.json"))
+        .map_err(|e| format!("monaco-editor/package.json: {e}"))?;
+    let version = text
+        .split("\"version\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').nth(1))
+        .filter(|v| {
+            v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        })
+        .ok_or("no version in monaco-editor/package.json")?;
+    Ok(format!("vs-{version}"))
+}
+
+/// The app's own files, by the name `index.html` uses → content-hashed copies.
+const HASHED: &[&str] = &[
+    "pkg/specstudio_frontend.js",
+    "pkg/specstudio_frontend_bg.wasm",
+    "style.css",
+    "dagre.min.js",
+];
+
+/// `name.ext` → `name.<hash>.ext`
+fn hashed_name(path: &str, hash: u64) -> String {
+    match path.rsplit_once('.') {
+        Some((stem, ext)) => format!("{stem}.{hash:016x}.{ext}"),
+        None => format!("{path}.{hash:016x}"),
+    }
+}
+
+/// Write content-hashed copies of the app's files and a `dist/index.html`
+/// that names them (and the versioned Monaco directory).
+fn hash_names(root: &Path, dist: &Path) -> Result<()> {
+    let mut html = fs::read_to_string(root.join("index.html")).map_err(|e| e.to_string())?;
+    for name in HASHED {
+        let file = dist.join(name);
+        let hash = content_hash(&file)?;
+        let hashed = hashed_name(name, hash);
+        let target = dist.join(&hashed);
+        if !target.exists() {
+            // Older hashed copies of the same file go.
+            let (dir, base) = (target.parent().unwrap_or(dist), Path::new(name));
+            let stem = base.file_stem().and_then(OsStr::to_str).unwrap_or_default();
+            let ext = base.extension().and_then(OsStr::to_str).unwrap_or_default();
+            for entry in fs::read_dir(dir).map_err(|e| e.to_string())?.flatten() {
+                let n = entry.file_name().to_string_lossy().into_owned();
+                let n = n.trim_end_matches(".br").trim_end_matches(".gz");
+                if n != base.file_name().and_then(OsStr::to_str).unwrap_or_default()
+                    && n.starts_with(&format!("{stem}."))
+                    && n.ends_with(&format!(".{ext}"))
+                    && n.len() == stem.len() + ext.len() + 18
+                {
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+            fs::copy(&file, &target).map_err(|e| format!("{hashed}: {e}"))?;
+        }
+        html = html.replace(&format!("/{name}"), &format!("/{hashed}"));
+    }
+    let vs = monaco_dir(root)?;
+    html = html
+        .replace("'/vs'", &format!("'/{vs}'"))
+        .replace("\"/vs/", &format!("\"/{vs}/"));
+    let out = dist.join("index.html");
+    if fs::read_to_string(&out).ok().as_deref() != Some(html.as_str()) {
+        fs::write(&out, html).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn compressible(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(OsStr::to_str),
+        Some("js" | "css" | "html" | "wasm" | "svg" | "json" | "ttf" | "txt" | "mjs")
+    )
+}
+
+/// `.br` and `.gz` beside every compressible file of 1 KB or more (redone
+/// only when the file is newer than them).
+fn precompress(dist: &Path) -> Result<()> {
+    let mut files = Vec::new();
+    walk(dist, &mut files);
+    let (mut done, mut raw, mut br_total) = (0, 0u64, 0u64);
+    for file in files {
+        let name = file.to_string_lossy();
+        let br = PathBuf::from(format!("{name}.br"));
+        let gz = PathBuf::from(format!("{name}.gz"));
+        if let Some(source) = name
+            .strip_suffix(".br")
+            .or_else(|| name.strip_suffix(".gz"))
+        {
+            // An orphan (its file is gone) would be served for a missing file.
+            if !Path::new(source).exists() {
+                let _ = fs::remove_file(&file);
+            }
+            continue;
+        }
+        let len = fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        if !compressible(&file) || len < 1024 {
+            // A file that shrank below the threshold must not keep stale siblings.
+            let _ = fs::remove_file(&br);
+            let _ = fs::remove_file(&gz);
+            continue;
+        }
+        if !is_newer(&file, &br) && !is_newer(&file, &gz) {
+            continue;
+        }
+        let bytes = fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        // Quality 11 for what a page loads; big files (workers for languages
+        // the editor never opens) get a quicker setting.
+        let quality = if bytes.len() > 2 << 20 { 5 } else { 11 };
+        let mut out = Vec::with_capacity(bytes.len() / 3);
+        let params = brotli::enc::BrotliEncoderParams {
+            quality,
+            lgwin: 22,
+            ..Default::default()
+        };
+        brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)
+            .map_err(|e| format!("brotli {}: {e}", file.display()))?;
+        write_atomic(&br, &out)?;
+        br_total += out.len() as u64;
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(&bytes).map_err(|e| e.to_string())?;
+        write_atomic(&gz, &enc.finish().map_err(|e| e.to_string())?)?;
+        done += 1;
+        raw += len;
+    }
+    if done > 0 {
+        println!(
+            "    {done} file(s): {} KB → {} KB brotli",
+            raw / 1024,
+            br_total / 1024
+        );
+    }
+    Ok(())
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = PathBuf::from(format!("{}.tmp", path.display()));
+    fs::write(&tmp, bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    fs::rename(&tmp, path).map_err(|e| e.to_string())
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            walk(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
 }
 
 fn copy_if_newer(from: &Path, to: &Path) -> Result<()> {

@@ -45,6 +45,12 @@ pub struct PatchDeployment {
 pub struct Accepted {
     pub id: String,
     pub url: String,
+    /// Secrets the server generated for this deployment (param key → value),
+    /// in the `POST /api/deployments` answer only: they are shown to the
+    /// person who deployed, once, and never again (not in views, lists,
+    /// events or logs).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub generated: BTreeMap<String, String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -317,6 +323,13 @@ pub async fn create(
     }
     let params = shared::params::resolve(&analysis.spec, &req.params, &mut |_| generate_password())
         .map_err(param_issues)?;
+    // Shown once to the person deploying (a key shared by services is one value).
+    let generated: BTreeMap<String, String> = params
+        .params
+        .iter()
+        .filter(|p| p.source == shared::params::Source::Generated)
+        .map(|p| (p.key.clone(), p.value.clone()))
+        .collect();
     let id = format!("d{}", random_hex(5));
     let stack = deploy::plan(
         &analysis,
@@ -367,7 +380,7 @@ pub async fn create(
         ),
     );
     state.ctl.kick(&id);
-    Ok(accepted(id))
+    Ok(accepted_with(id, generated))
 }
 
 /// Every deployment with its last reconciled status.
@@ -777,11 +790,17 @@ pub async fn delete(
 
 /// `202 {id, url}`: the change is recorded and the controller is on it.
 fn accepted(id: String) -> Response {
+    accepted_with(id, BTreeMap::new())
+}
+
+/// `202 {id, url, generated?}`.
+fn accepted_with(id: String, generated: BTreeMap<String, String>) -> Response {
     (
         StatusCode::ACCEPTED,
         Json(Accepted {
             url: format!("/api/deployments/{id}"),
             id,
+            generated,
         }),
     )
         .into_response()

@@ -1,5 +1,6 @@
 //! The HTTP API: `fn app(state) -> Router`.
 
+pub mod assets;
 pub mod deployments;
 pub mod error;
 pub mod metrics;
@@ -23,7 +24,6 @@ use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use tower_http::services::{ServeDir, ServeFile};
 
 use crate::controller::Controller;
 use crate::store::Status;
@@ -150,10 +150,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .method_not_allowed_fallback(method_not_allowed);
     let router = match &state.dist_dir {
-        Some(dir) if dir.join("index.html").is_file() => {
-            let serve = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
-            api.fallback_service(serve)
-        }
+        Some(dir) if dir.join("index.html").is_file() => api.fallback_service(assets::router(dir)),
         _ => api.fallback(no_ui),
     };
     router
