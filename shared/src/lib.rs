@@ -11,6 +11,7 @@
 
 pub mod diagnostic;
 pub mod graph;
+pub mod ide;
 pub mod instance_types;
 pub mod model;
 pub mod output;
