@@ -31,7 +31,7 @@ step "language server: pytest-lsp protocol suite, Neovim headless, VS Code exten
 lsp_venv="$target_dir/lsp-venv"
 [[ -x "$lsp_venv/bin/python" ]] || python3 -m venv "$lsp_venv"
 "$lsp_venv/bin/pip" install -q --disable-pip-version-check -r tests/lsp/requirements.txt
-SPECSTUDIO_BIN="$target_dir/debug/specstudio" "$lsp_venv/bin/python" -m pytest -q -p no:cacheprovider tests/lsp
+SPECSTUDIO_BIN="$target_dir/debug/specstudio" "$lsp_venv/bin/python" -m pytest -q tests/lsp
 SPECSTUDIO_BIN="$target_dir/debug/specstudio" bash tests/lsp/neovim.sh
 bash editors/vscode/package.sh
 

@@ -45,6 +45,20 @@ async def client(lsp_client: LanguageClient):
     await lsp_client.shutdown_session()
 
 
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[BIN, "lsp"]))
+async def pull_client(lsp_client: LanguageClient):
+    """A client that pulls diagnostics and offers UTF-8 positions (Neovim 0.11)."""
+    result = await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("neovim@v0.11.0"),
+            root_uri=ROOT.as_uri(),
+        )
+    )
+    lsp_client.init_result = result
+    yield
+    await lsp_client.shutdown_session()
+
+
 def uri(name: str = "spec.yaml") -> str:
     return (ROOT / "tests" / "lsp" / "workspace" / name).as_uri()
 

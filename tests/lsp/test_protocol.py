@@ -1,5 +1,7 @@
 """`specstudio lsp` driven by a real LSP client (pytest-lsp / pygls)."""
 
+import asyncio
+
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -208,7 +210,7 @@ async def test_out_of_range_and_unknown_requests(client):
             content_changes=[
                 types.TextDocumentContentChangePartial(
                     range=types.Range(start=far, end=types.Position(line=0, character=0)),
-                    text="\x00\t{[: garbage: [",
+                    text="services:\n  \x00\t{[: garbage: [",
                 )
             ],
         )
@@ -219,3 +221,31 @@ async def test_out_of_range_and_unknown_requests(client):
         types.DocumentSymbolParams(text_document=doc_id(u))
     )
     assert symbols == [] or symbols is None
+
+
+async def test_yaml_that_is_not_a_spec_gets_no_findings(client):
+    workflow = "name: ci\non: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n"
+    u = open_doc(client, workflow, name="ci.yaml")
+    assert len(await diagnostics_until(client, u, lambda ds: True)) == 0
+    # The same text named like a compose file is checked.
+    u = open_doc(client, workflow, name="compose.yaml")
+    ds = await diagnostics_until(client, u, lambda ds: len(ds) > 0)
+    assert any(d.severity == ERROR for d in ds), ds
+
+
+async def test_pull_diagnostics_in_utf8_for_a_pulling_client(pull_client):
+    client = pull_client
+    assert client.init_result.capabilities.position_encoding == "utf-8"
+    text = "# é😀\n" + SEED.replace("dependentResourceKey: Master", "dependentResourceKey: Mastr")
+    u = open_doc(client, text)
+    report = await client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(text_document=doc_id(u))
+    )
+    errors = [d for d in report.items if d.severity == ERROR]
+    line = text[: text.index("Mastr")].count("\n")
+    column = len(text[text.rfind("\n", 0, text.index("Mastr")) + 1 : text.index("Mastr")].encode())
+    assert any(d.range.start.line == line and d.range.start.character == column for d in errors)
+    # A pulling client gets no pushed copy of the same findings (the push
+    # would come 15 ms after the open; wait well past it).
+    await asyncio.sleep(0.3)
+    assert u not in client.diagnostics

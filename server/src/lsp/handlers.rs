@@ -112,6 +112,9 @@ impl Server<'_> {
                 let Some((uri, doc, a)) = self.open(&p.text_document.uri) else {
                     return ok(Vec::<Value>::new());
                 };
+                if !super::analysis::is_spec(uri, &doc.text) {
+                    return ok(Vec::<Value>::new());
+                }
                 let span = doc.span(p.range, enc);
                 let actions: Vec<lsp::CodeActionOrCommand> = ide::code_actions(&doc.text, &a, span)
                     .into_iter()
@@ -237,11 +240,7 @@ impl Server<'_> {
                 let Some((uri, doc, a)) = self.open(&p.text_document.uri) else {
                     return Err((ErrorCode::InvalidParams, "the document is not open".into()));
                 };
-                let items = a
-                    .diagnostics
-                    .iter()
-                    .map(|d| convert::diagnostic(doc, uri, d, enc))
-                    .collect();
+                let items = super::diagnostics(uri, doc, &a, enc);
                 ok(lsp::DocumentDiagnosticReportResult::Report(
                     lsp::DocumentDiagnosticReport::Full(lsp::RelatedFullDocumentDiagnosticReport {
                         related_documents: None,

@@ -2,8 +2,9 @@
 //!
 //! One thread owns the documents and answers requests in order; the IDE logic
 //! is `shared::ide` (the same functions the browser page calls). Diagnostics
-//! are pushed ([`DEBOUNCE`] after the last change) and can be pulled
-//! (`textDocument/diagnostic`). Nothing a client sends stops the server but
+//! are pulled (`textDocument/diagnostic`) by clients that support it, and
+//! pushed ([`DEBOUNCE`] after the last change) to the others, as ruff's server
+//! does: a client doing both would show every finding twice. Nothing a client sends stops the server but
 //! `exit` or the end of its input: bad params get `InvalidParams`, unknown
 //! documents empty results, positions past the end are clamped, and a panic
 //! in a handler becomes an `InternalError` answer.
@@ -50,6 +51,9 @@ struct Server<'a> {
     sender: &'a Sender<Message>,
     phase: Phase,
     encoding: Encoding,
+    /// Push diagnostics; off for clients that pull them (`textDocument.diagnostic`),
+    /// which would otherwise show every finding twice.
+    push: bool,
     docs: HashMap<String, (lsp::Uri, Document)>,
     /// Documents with diagnostics to push, and when they last changed.
     dirty: HashMap<String, Instant>,
@@ -61,6 +65,7 @@ pub fn serve(sender: &Sender<Message>, receiver: &Receiver<Message>) -> ExitCode
         sender,
         phase: Phase::Uninitialized,
         encoding: Encoding::Utf16,
+        push: true,
         docs: HashMap::new(),
         dirty: HashMap::new(),
     };
@@ -94,6 +99,8 @@ pub fn serve(sender: &Sender<Message>, receiver: &Receiver<Message>) -> ExitCode
             Some(Message::Notification(n)) => server.notification(n),
             Some(Message::Response(_)) => {}
         }
+        // A client that never pauses still gets its diagnostics.
+        server.flush_due();
     }
     ExitCode::FAILURE
 }
@@ -113,6 +120,11 @@ impl Server<'_> {
             (Phase::Uninitialized, "initialize") => {
                 let params: lsp::InitializeParams =
                     serde_json::from_value(req.params).unwrap_or_default();
+                self.push = params
+                    .capabilities
+                    .text_document
+                    .as_ref()
+                    .is_none_or(|t| t.diagnostic.is_none());
                 let offered = params
                     .capabilities
                     .general
@@ -208,7 +220,9 @@ impl Server<'_> {
                 let key = p.text_document.uri.as_str();
                 self.dirty.remove(key);
                 if let Some((uri, _)) = self.docs.remove(key) {
-                    self.publish(uri, Vec::new(), None);
+                    if self.push {
+                        self.publish(uri, Vec::new(), None);
+                    }
                 }
             }
             _ => {}
@@ -226,17 +240,16 @@ impl Server<'_> {
             .collect();
         for key in due {
             self.dirty.remove(&key);
+            if !self.push {
+                continue;
+            }
             let encoding = self.encoding;
             let Some((uri, doc)) = self.docs.get_mut(&key) else {
                 continue;
             };
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 let analysis = analysed(uri, doc);
-                analysis
-                    .diagnostics
-                    .iter()
-                    .map(|d| convert::diagnostic(doc, uri, d, encoding))
-                    .collect::<Vec<_>>()
+                diagnostics(uri, doc, &analysis, encoding)
             }));
             let diagnostics = outcome.unwrap_or_default();
             let (uri, version) = (uri.clone(), doc.version);
@@ -255,6 +268,23 @@ impl Server<'_> {
             params,
         ));
     }
+}
+
+/// The findings to report for a document (none for YAML that is not a spec).
+fn diagnostics(
+    uri: &lsp::Uri,
+    doc: &Document,
+    analysis: &Analysis,
+    encoding: Encoding,
+) -> Vec<lsp::Diagnostic> {
+    if !analysis::is_spec(uri, &doc.text) {
+        return Vec::new();
+    }
+    analysis
+        .diagnostics
+        .iter()
+        .map(|d| convert::diagnostic(doc, uri, d, encoding))
+        .collect()
 }
 
 /// The document's analysis, made once per text.
