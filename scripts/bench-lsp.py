@@ -3,12 +3,12 @@
 after 1,000 edits, for `specstudio lsp` and (side by side, when it runs here)
 the npm `yaml-language-server`.
 
-usage: scripts/bench-lsp.py [--peer] [--samples N] [--edits N]
+usage: scripts/bench-lsp.py [--peer] [--no-ours] [--samples N] [--edits N]
 
 Needs the release binary (cargo build --release -p specstudio); `--peer` needs
 `npm ci` in scripts/bench-lsp/. Latency is the time from writing a
 `didChange` (one character, in an env value) to reading the
-`publishDiagnostics` that follows it, so it includes our 15 ms debounce.
+`publishDiagnostics` that follows it, so it includes our 10 ms debounce.
 The peer runs with its schema store off (no network): YAML syntax only.
 """
 import argparse
@@ -128,11 +128,12 @@ def session(cmd, text, samples, edits):
         latencies.append((time.perf_counter() - t) * 1000)
     rss_before = s.rss_kib()
     started = time.monotonic()
-    for _ in range(edits):
+    done = 0
+    # Bounded: a slow server reports how many edits it took in 120 s.
+    while done < edits and time.monotonic() - started < 120:
         edit()
         s.diagnostics(uri)
-        if time.monotonic() - started > 300:
-            raise RuntimeError("1,000 edits took over 5 minutes")
+        done += 1
     rss_after = s.rss_kib()
     s.stop()
     latencies.sort()
@@ -141,30 +142,34 @@ def session(cmd, text, samples, edits):
         "p95_ms": latencies[int(len(latencies) * 0.95) - 1],
         "rss_before_mib": rss_before / 1024,
         "rss_after_mib": rss_after / 1024,
+        "edits": done,
     }
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--peer", action="store_true", help="also run yaml-language-server")
+    parser.add_argument("--no-ours", action="store_true", help="skip specstudio lsp")
     parser.add_argument("--samples", type=int, default=40)
     parser.add_argument("--edits", type=int, default=1000)
     args = parser.parse_args()
     target = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target"))
-    servers = [("specstudio lsp", [str(pathlib.Path(target) / "release" / "specstudio"), "lsp"])]
+    servers = []
+    if not args.no_ours:
+        servers.append(("specstudio lsp", [str(pathlib.Path(target) / "release" / "specstudio"), "lsp"]))
     if args.peer:
         peer = ROOT / "scripts" / "bench-lsp" / "node_modules" / "yaml-language-server" / "bin" / "yaml-language-server"
         servers.append(("yaml-language-server 1.25.0", ["node", str(peer), "--stdio"]))
     seed = (ROOT / "examples" / "serverless-mysql-master-replica.yaml").read_text()
     generated = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen-spec.py"), "200"],
                                check=True, capture_output=True, text=True).stdout
-    print("| server | input | latency median | p95 | RSS after open+samples | RSS after 1,000 more edits |")
+    print("| server | input | latency median | p95 | RSS after open+samples | RSS after the edits (count) |")
     print("|---|---|---|---|---|---|")
     for name, cmd in servers:
         for label, text in [("seed", seed), ("200 services", generated)]:
             r = session(cmd, text, args.samples, args.edits)
             print(f"| {name} | {label} ({len(text) // 1024} KB) | {r['median_ms']:.1f} ms | {r['p95_ms']:.1f} ms "
-                  f"| {r['rss_before_mib']:.1f} MiB | {r['rss_after_mib']:.1f} MiB |", flush=True)
+                  f"| {r['rss_before_mib']:.1f} MiB | {r['rss_after_mib']:.1f} MiB ({r['edits']}) |", flush=True)
 
 
 if __name__ == "__main__":

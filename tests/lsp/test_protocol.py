@@ -246,6 +246,6 @@ async def test_pull_diagnostics_in_utf8_for_a_pulling_client(pull_client):
     column = len(text[text.rfind("\n", 0, text.index("Mastr")) + 1 : text.index("Mastr")].encode())
     assert any(d.range.start.line == line and d.range.start.character == column for d in errors)
     # A pulling client gets no pushed copy of the same findings (the push
-    # would come 15 ms after the open; wait well past it).
+    # would come right after the open; wait well past it).
     await asyncio.sleep(0.3)
     assert u not in client.diagnostics

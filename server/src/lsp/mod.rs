@@ -29,7 +29,7 @@ use shared::Analysis;
 use document::{Document, Encoding};
 
 /// Quiet time after a change before diagnostics are computed and pushed.
-pub const DEBOUNCE: Duration = Duration::from_millis(15);
+pub const DEBOUNCE: Duration = Duration::from_millis(10);
 
 /// Run the server on stdin/stdout until `exit` or the end of input.
 pub fn run() -> ExitCode {
