@@ -23,6 +23,8 @@ pub struct Document {
     /// The last analysis of a text that parsed: completion takes names from it
     /// while the text under the cursor is half-typed.
     pub last_parsed: Option<Rc<Analysis>>,
+    /// When diagnostics were last pushed (for the debounce's leading edge).
+    pub pushed_at: Option<std::time::Instant>,
 }
 
 impl Document {
@@ -33,6 +35,7 @@ impl Document {
             version,
             analysis: None,
             last_parsed: None,
+            pushed_at: None,
         }
     }
 

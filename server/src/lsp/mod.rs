@@ -3,7 +3,8 @@
 //! One thread owns the documents and answers requests in order; the IDE logic
 //! is `shared::ide` (the same functions the browser page calls). Diagnostics
 //! are pulled (`textDocument/diagnostic`) by clients that support it, and
-//! pushed ([`DEBOUNCE`] after the last change) to the others, as ruff's server
+//! pushed to the others (at once after a quiet spell, else [`DEBOUNCE`]
+//! after the last change of a burst), as ruff's server
 //! does: a client doing both would show every finding twice. Nothing a client sends stops the server but
 //! `exit` or the end of its input: bad params get `InvalidParams`, unknown
 //! documents empty results, positions past the end are clamped, and a panic
@@ -195,7 +196,7 @@ impl Server<'_> {
                 let doc = Document::new(p.text_document.text, p.text_document.version);
                 self.docs.insert(key.clone(), (p.text_document.uri, doc));
                 // A fresh document: diagnostics now, no debounce.
-                self.dirty.insert(key, Instant::now() - DEBOUNCE);
+                self.dirty.insert(key, due_now());
             }
             "textDocument/didChange" => {
                 let Ok(p) = serde_json::from_value::<lsp::DidChangeTextDocumentParams>(n.params)
@@ -209,7 +210,12 @@ impl Server<'_> {
                         doc.apply(change, encoding);
                     }
                     doc.version = p.text_document.version;
-                    self.dirty.insert(key.to_owned(), Instant::now());
+                    // Leading edge: the first change after a quiet spell is
+                    // checked at once; changes in a burst wait for a pause.
+                    let quiet = !self.dirty.contains_key(key)
+                        && doc.pushed_at.is_none_or(|t| t.elapsed() >= DEBOUNCE);
+                    let at = if quiet { due_now() } else { Instant::now() };
+                    self.dirty.insert(key.to_owned(), at);
                 }
             }
             "textDocument/didClose" => {
@@ -252,6 +258,7 @@ impl Server<'_> {
                 diagnostics(uri, doc, &analysis, encoding)
             }));
             let diagnostics = outcome.unwrap_or_default();
+            doc.pushed_at = Some(Instant::now());
             let (uri, version) = (uri.clone(), doc.version);
             self.publish(uri, diagnostics, Some(version));
         }
@@ -268,6 +275,12 @@ impl Server<'_> {
             params,
         ));
     }
+}
+
+/// A change time that makes a document due at once.
+fn due_now() -> Instant {
+    let now = Instant::now();
+    now.checked_sub(DEBOUNCE).unwrap_or(now)
 }
 
 /// The findings to report for a document (none for YAML that is not a spec).
