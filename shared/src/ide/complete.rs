@@ -1,5 +1,6 @@
 //! Completion: keys by context, values of known keys (service names, api-param
-//! keys, types, providers, booleans) and `$…` reference paths.
+//! keys, types, providers, booleans), `depends_on` entries and `$…` reference
+//! paths.
 //!
 //! Rules: keys already present in the mapping and deprecated spellings are not
 //! offered; nothing is offered on a line holding only whitespace.
@@ -106,6 +107,27 @@ pub fn complete(text: &str, analysis: &Analysis, offset: usize) -> Vec<Completio
     }
     if body.contains(':') {
         return Vec::new();
+    }
+
+    // A `depends_on` list item: another service's name.
+    let in_depends_on = path.len() == 4
+        && path[2] == PathSeg::Key("depends_on".into())
+        && path[3] == PathSeg::Index;
+    if dash.is_some() && in_depends_on {
+        let span = at(content.min(col_byte));
+        return spec
+            .services
+            .iter()
+            .filter(|s| service.is_none_or(|own| own.name.value != s.name.value))
+            .map(|s| Completion {
+                label: s.name.value.clone(),
+                kind: ItemKind::Value,
+                insert: s.name.value.clone(),
+                detail: s.image.as_ref().map(|i| i.value.clone()),
+                doc: None,
+                span,
+            })
+            .collect();
     }
 
     // A key.

@@ -71,6 +71,16 @@ fn completes_service_names_for_dependent_resource_key() {
 }
 
 #[test]
+fn completes_depends_on_entries_with_other_services() {
+    let text = SEED.replace(
+        "  Replica:\n    image: 'docker.io/bitnami/mysql:8.1.0'\n",
+        "  Replica:\n    image: 'docker.io/bitnami/mysql:8.1.0'\n    depends_on:\n      - Ma\n",
+    );
+    let l = labels(&text, at(&text, "      - Ma\n", 10));
+    assert_eq!(l, ["Master", "ParameterGroup"]);
+}
+
+#[test]
 fn completes_keys_by_context_without_present_or_deprecated_keys() {
     let text = SEED.replace(
         "      enableMultiZone: true\n",
