@@ -77,7 +77,14 @@ fn reindent(text: &str) -> Option<String> {
         while levels.len() > 1 && levels.last().is_some_and(|l| l.from > indent) {
             levels.pop();
         }
-        let top = *levels.get_or_insert_with_first(indent);
+        if levels.is_empty() {
+            // The document's first level, wherever it starts, is written at 0.
+            levels.push(Level {
+                from: indent,
+                to: 0,
+            });
+        }
+        let top = *levels.last()?;
         let to = if indent == top.from {
             top.to
         } else if indent > top.from {
@@ -136,23 +143,6 @@ fn level_for(levels: &[Level], indent: usize) -> usize {
         Some(l) if indent > l.from => l.to + 2,
         Some(l) => l.to,
         None => 0,
-    }
-}
-
-trait FirstLevel {
-    fn get_or_insert_with_first(&mut self, indent: usize) -> &Level;
-}
-
-impl FirstLevel for Vec<Level> {
-    /// The top level, opening the document's first level at `indent` (written at 0).
-    fn get_or_insert_with_first(&mut self, indent: usize) -> &Level {
-        if self.is_empty() {
-            self.push(Level {
-                from: indent,
-                to: 0,
-            });
-        }
-        self.last().expect("not empty")
     }
 }
 

@@ -342,3 +342,57 @@ fn formatter_is_idempotent_and_keeps_meaning_and_comments() {
     assert_eq!(format(&out).as_deref(), Some(out.as_str()));
     assert_eq!(format("a: [b\n"), None, "broken YAML is left alone");
 }
+
+#[test]
+fn formatter_is_idempotent_on_every_fixture_and_example() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in [root.join("tests/fixtures"), root.join("../examples")] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                files.extend(
+                    std::fs::read_dir(&path)
+                        .unwrap()
+                        .flatten()
+                        .map(|e| e.path()),
+                );
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    let mut formatted = 0;
+    for path in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+    {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        if let Some(once) = format(&text) {
+            formatted += 1;
+            assert_eq!(
+                format(&once).as_deref(),
+                Some(once.as_str()),
+                "{}",
+                path.display()
+            );
+            // Formatting never changes what the rules find.
+            let codes = |t: &str| {
+                let mut c: Vec<&str> = crate::analyze(t)
+                    .diagnostics
+                    .iter()
+                    .map(|d| d.code)
+                    .collect();
+                c.sort();
+                c
+            };
+            assert_eq!(codes(&text), codes(&once), "{}", path.display());
+        }
+    }
+    assert!(formatted > 50, "only {formatted} files formatted");
+}
