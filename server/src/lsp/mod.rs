@@ -16,6 +16,9 @@ mod document;
 mod handlers;
 pub mod transport;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::ExitCode;
