@@ -249,3 +249,26 @@ async def test_pull_diagnostics_in_utf8_for_a_pulling_client(pull_client):
     # would come right after the open; wait well past it).
     await asyncio.sleep(0.3)
     assert u not in client.diagnostics
+
+
+async def test_references_and_reference_completion(client):
+    u = open_doc(client, SEED)
+    refs = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=doc_id(u),
+            position=position_of(SEED, "key: mysqlPassword", 7),
+            context=types.ReferenceContext(include_declaration=True),
+        )
+    )
+    # The declaration and both `$parameterGroup.var.mysqlPassword` uses.
+    assert len(refs) == 3, refs
+    text = SEED.replace("MYSQL_REPLICATION_MODE=slave", "MYSQL_REPLICATION_MODE=$master.sys.")
+    u = open_doc(client, text, name="other.yaml")
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=doc_id(u),
+            position=position_of(text, "=$master.sys.\n", len("=$master.sys.")),
+        )
+    )
+    items = result.items if hasattr(result, "items") else result
+    assert any(i.label.startswith("network.") for i in items), [i.label for i in items][:10]
