@@ -4,7 +4,8 @@
 #
 # usage: scripts/setup-system.sh [--tests]
 #   without flags: what `serve` needs (node/npm for the UI build, the wasm target)
-#   --tests: also Docker, Chromium + ChromeDriver, debootstrap, a MySQL client
+#   --tests: also Docker, Chromium + ChromeDriver, debootstrap, a MySQL client,
+#            Neovim (the headless editor test of `specstudio lsp`)
 set -euo pipefail
 
 want=()
@@ -19,6 +20,9 @@ if [[ "${1:-}" == "--tests" ]]; then
   need mariadb mariadb-client
   need hyperfine hyperfine
   need sysbench sysbench
+  need nvim neovim
+  need python3 python3
+  python3 -c 'import ensurepip' 2>/dev/null || want+=(python3-venv)
 fi
 if ((${#want[@]})); then
   sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"

@@ -25,8 +25,17 @@ cargo clippy -q -p specstudio-frontend --features app --target wasm32-unknown-un
 step "cargo tests (unit, fixtures, CLI, wasm parity, API, Docker end-to-end)"
 cargo test --workspace --no-fail-fast
 
-step "browser end-to-end tests (headless Chromium against a real server and Docker)"
 target_dir="${CARGO_TARGET_DIR:-target}"
+
+step "language server: pytest-lsp protocol suite, Neovim headless, VS Code extension package"
+lsp_venv="$target_dir/lsp-venv"
+[[ -x "$lsp_venv/bin/python" ]] || python3 -m venv "$lsp_venv"
+"$lsp_venv/bin/pip" install -q --disable-pip-version-check -r tests/lsp/requirements.txt
+SPECSTUDIO_BIN="$target_dir/debug/specstudio" "$lsp_venv/bin/python" -m pytest -q tests/lsp
+SPECSTUDIO_BIN="$target_dir/debug/specstudio" bash tests/lsp/neovim.sh
+bash editors/vscode/package.sh
+
+step "browser end-to-end tests (headless Chromium against a real server and Docker)"
 serve_dir=$(mktemp -d)
 token="e2e-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 SPECSTUDIO_TOKEN="$token" "$target_dir/debug/specstudio" serve \

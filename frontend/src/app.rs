@@ -447,6 +447,7 @@ fn register_providers() {
         }),
     );
     monaco::on_code_action(Box::new(lint::fixes_for));
+    crate::language::register_monaco_providers();
 }
 
 #[component]

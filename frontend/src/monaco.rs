@@ -42,6 +42,15 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["monaco", "languages"], js_name = registerCodeActionProvider)]
     fn register_code_action_provider(language: &str, provider: &Object) -> Disposable;
 
+    #[wasm_bindgen(js_namespace = ["monaco", "languages"], js_name = registerDocumentFormattingEditProvider)]
+    fn register_formatting_provider(language: &str, provider: &Object) -> Disposable;
+
+    #[wasm_bindgen(js_namespace = ["monaco", "languages"], js_name = registerDefinitionProvider)]
+    fn register_definition_provider(language: &str, provider: &Object) -> Disposable;
+
+    #[wasm_bindgen(js_namespace = ["monaco", "languages"], js_name = registerReferenceProvider)]
+    fn register_reference_provider(language: &str, provider: &Object) -> Disposable;
+
     #[wasm_bindgen(method, js_name = getModel)]
     pub fn model(this: &Editor) -> Model;
 
@@ -390,4 +399,71 @@ pub fn on_code_action(provide: Box<CodeActionFn>) -> Disposable {
     set(&provider, "provideCodeActions", closure.as_ref());
     closure.forget();
     register_code_action_provider("yaml", &provider)
+}
+
+/// Whole-text edits for "Format Document", given the model's text.
+pub type FormatFn = dyn Fn(&str) -> Vec<(MonacoRange, String)>;
+
+/// Register the document formatter for YAML (Monaco's "Format Document",
+/// Shift+Alt+F, and `editor.action.formatDocument`).
+pub fn on_format(provide: Box<FormatFn>) -> Disposable {
+    let provider = Object::new();
+    let closure = Closure::<dyn Fn(JsValue) -> JsValue>::new(move |model: JsValue| {
+        let model: Model = model.unchecked_into();
+        let edits: Vec<serde_json::Value> = provide(&model.text())
+            .into_iter()
+            .map(|(range, text)| serde_json::json!({"range": range, "text": text}))
+            .collect();
+        to_js(&edits)
+    });
+    set(
+        &provider,
+        "provideDocumentFormattingEdits",
+        closure.as_ref(),
+    );
+    closure.forget();
+    register_formatting_provider("yaml", &provider)
+}
+
+/// Ranges for a 1-based line and UTF-16 column of the model's text.
+pub type LocateFn = dyn Fn(&str, u32, u32) -> Vec<MonacoRange>;
+
+fn locations(model: &Model, ranges: Vec<MonacoRange>) -> JsValue {
+    let uri = model.uri();
+    let out = js_sys::Array::new();
+    for range in ranges {
+        let location = Object::new();
+        set(&location, "uri", &uri);
+        set(&location, "range", &to_js(&range));
+        out.push(&location);
+    }
+    out.into()
+}
+
+/// Register go-to-definition (F12, Ctrl+click) for YAML.
+pub fn on_definition(provide: Box<LocateFn>) -> Disposable {
+    let provider = Object::new();
+    let closure =
+        Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(move |model: JsValue, pos: JsValue| {
+            let model: Model = model.unchecked_into();
+            let (line, column) = position(&pos);
+            locations(&model, provide(&model.text(), line, column))
+        });
+    set(&provider, "provideDefinition", closure.as_ref());
+    closure.forget();
+    register_definition_provider("yaml", &provider)
+}
+
+/// Register find-references (Shift+F12) for YAML.
+pub fn on_references(provide: Box<LocateFn>) -> Disposable {
+    let provider = Object::new();
+    let closure =
+        Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(move |model: JsValue, pos: JsValue| {
+            let model: Model = model.unchecked_into();
+            let (line, column) = position(&pos);
+            locations(&model, provide(&model.text(), line, column))
+        });
+    set(&provider, "provideReferences", closure.as_ref());
+    closure.forget();
+    register_reference_provider("yaml", &provider)
 }

@@ -6,6 +6,7 @@
 //!   [`provision`] talks to Docker, [`controller`] reconciles one toward the
 //!   other, [`store`] keeps state in SQLite, [`mysql`] is the tiny client
 //!   used for readiness and replication probes.
+//! - `lsp` ([`lsp`]) is the language server: `shared::ide` over stdio.
 //! - Around running containers: [`endpoints`] owns the stable TCP endpoints
 //!   (wake-on-connect, balancing, draining), the controller's serverless and
 //!   autoscaling loops put deployments to sleep, wake them and scale them
@@ -18,6 +19,7 @@ pub mod controller;
 pub mod deploy;
 pub mod endpoints;
 pub mod logs;
+pub mod lsp;
 pub mod mysql;
 pub mod provision;
 pub mod serve;

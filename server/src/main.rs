@@ -21,6 +21,8 @@ enum Command {
     Graph(GraphArgs),
     /// Run the HTTP API and web UI, and provision deployments on Docker.
     Serve(ServeArgs),
+    /// Run the language server on stdin/stdout (for editors).
+    Lsp,
 }
 
 fn main() -> ExitCode {
@@ -36,5 +38,6 @@ fn main() -> ExitCode {
         Command::Lint(args) => cli::lint(args),
         Command::Graph(args) => cli::graph(args),
         Command::Serve(args) => serve::serve(args),
+        Command::Lsp => specstudio::lsp::run(),
     }
 }

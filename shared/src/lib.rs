@@ -13,6 +13,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod external;
 pub mod graph;
+pub mod ide;
 pub mod images;
 pub mod instance_types;
 pub mod interpolation;
