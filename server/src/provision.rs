@@ -630,6 +630,81 @@ impl Engine {
         ignore_not_found(self.docker.remove_network(name).await)
     }
 
+    /// Copy the contents of volume `from` into volume `to` (which must exist)
+    /// with a short-lived labelled helper container of `image` (`cp -a`, so
+    /// ownership and modes are kept), then remove the helper. `drop` lists
+    /// paths (relative to the volume) removed from the copy.
+    pub async fn copy_volume(
+        &self,
+        deployment: &str,
+        image: &str,
+        from: &str,
+        to: &str,
+        drop: &[&str],
+        timeout: Duration,
+    ) -> Result<(), EngineError> {
+        let mut suffix = [0u8; 4];
+        getrandom::fill(&mut suffix).map_err(|e| EngineError::Other(e.to_string()))?;
+        let name = format!("ss-{deployment}-copy-{}", crate::deploy::hex(&suffix));
+        let mut script = String::from("set -e; cp -a /from/. /to/");
+        for d in drop {
+            // fixed names from our code, never user input
+            script.push_str(&format!("; rm -rf /to/{d}"));
+        }
+        let mount = |source: &str, target: &str, read_only: bool| Mount {
+            target: Some(target.into()),
+            source: Some(source.into()),
+            typ: Some(MountTypeEnum::VOLUME),
+            read_only: Some(read_only),
+            ..Default::default()
+        };
+        let body = ContainerCreateBody {
+            image: Some(image.to_owned()),
+            entrypoint: Some(vec!["/bin/sh".into(), "-c".into(), script]),
+            cmd: Some(Vec::new()),
+            user: Some("0:0".into()),
+            labels: Some(self.labels(base_labels(deployment))),
+            network_disabled: Some(true),
+            host_config: Some(HostConfig {
+                mounts: Some(vec![mount(from, "/from", true), mount(to, "/to", false)]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        self.docker
+            .create_container(
+                Some(CreateContainerOptionsBuilder::default().name(&name).build()),
+                body,
+            )
+            .await?;
+        let run = async {
+            self.start(&name).await?;
+            let mut wait = self.docker.wait_container(
+                &name,
+                None::<bollard::query_parameters::WaitContainerOptions>,
+            );
+            match wait.next().await {
+                Some(Ok(_)) | None => Ok(()),
+                Some(Err(DockerError::DockerContainerWaitError { code, .. })) => {
+                    let tail = self.tail(&name, 5).await.join(" | ");
+                    Err(EngineError::Other(format!(
+                        "copying volume {from} to {to} failed (exit code {code}): {tail}"
+                    )))
+                }
+                Some(Err(e)) => Err(e.into()),
+            }
+        };
+        let result = match tokio::time::timeout(timeout, run).await {
+            Ok(r) => r,
+            Err(_) => Err(EngineError::Other(format!(
+                "copying volume {from} to {to} did not finish within {} s",
+                timeout.as_secs()
+            ))),
+        };
+        self.remove_container(&name).await?;
+        result
+    }
+
     /// Remove every labelled object of a deployment: containers, then
     /// volumes, then the network.
     pub async fn teardown(&self, deployment: &str) -> Result<Observed, EngineError> {

@@ -70,6 +70,11 @@ pub struct ServeArgs {
     #[arg(long, env = "SPECSTUDIO_WAKE_TIMEOUT", default_value_t = 120, value_name = "SECS",
         value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub wake_timeout: u64,
+    /// At start-up, remove labelled Docker objects (containers *and data
+    /// volumes*) of this instance that no deployment record owns. Without
+    /// it they are kept (containers stopped) and listed by `GET /api/orphans`.
+    #[arg(long, env = "SPECSTUDIO_PRUNE_ORPHANS")]
+    pub prune_orphans: bool,
 }
 
 fn positive_secs(s: &str) -> Result<f64, String> {
@@ -102,6 +107,7 @@ impl ServeArgs {
             wake_timeout: Duration::from_secs(self.wake_timeout),
             bind_address: self.bind_address.clone(),
             logs_dir: Some(data_dir.join("logs")),
+            prune_orphans: self.prune_orphans,
         }
     }
 }
@@ -176,6 +182,19 @@ fn init_tracing() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
+}
+
+/// Notice the database file vanishing or being replaced even when nothing
+/// writes (the store logs it once and refuses writes from then on).
+fn spawn_store_watch(store: Arc<Store>, every: Duration) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            if store.check_file().is_err() {
+                return;
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {
@@ -270,6 +289,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         );
     }
     ctl.spawn_watch(std::time::Duration::from_secs(10));
+    spawn_store_watch(ctl.store.clone(), Duration::from_secs(2));
     ctl.spawn_idle_stopper();
     ctl.spawn_autoscaler();
     let state = AppState::new(ctl, token.clone(), Some(args.dist_dir.clone()));

@@ -898,3 +898,37 @@ async fn view_reports_serverless_and_autoscaling_policies() {
         .collect();
     assert_eq!(zones, ["zone-a"]);
 }
+
+#[tokio::test]
+async fn a_vanished_database_fails_health_and_writes_loudly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("specstudio.db");
+    let store = Arc::new(Store::open(&path).unwrap());
+    let images = ImageMap::parse(&[]).unwrap();
+    let st = AppState::new(
+        Arc::new(Controller::new(store, None, images)),
+        TOKEN.into(),
+        None,
+    );
+    let app = api::app(st);
+    let (s, _, _) = send(&app, req(Method::GET, "/healthz", Body::empty(), None)).await;
+    assert_eq!(s, StatusCode::OK);
+    std::fs::remove_file(&path).unwrap();
+    let (s, b, _) = send(&app, req(Method::GET, "/healthz", Body::empty(), None)).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(v["status"], "database_lost");
+    let (s, b, _) = send(&app, req(Method::POST, "/api/specs", SEED, None)).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("database file"),
+        "{v}"
+    );
+    // without Docker, orphans cannot be listed: a JSON 503
+    let (s, _) = json_call(&app, Method::GET, "/api/orphans", Value::Null, None).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+}

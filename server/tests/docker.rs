@@ -343,10 +343,30 @@ async fn killed_during_provisioning_converges_after_restart() {
     let v = wait_running(&server, &id, 2, &mut t).await;
     wait_spares(&server, &id, 1, &mut t).await;
     assert_eq!(all_labelled(&label), (4, 4, 1));
+    // the orphan is kept and listed; removed only on request
+    assert_eq!(
+        labelled("volume", &orphan_label).len(),
+        1,
+        "an orphan's volume is never removed on the server's own initiative: {}",
+        server.logs()
+    );
+    let (s, listed, raw) = server.call("GET", "/api/orphans", None, false).await;
+    assert_eq!(s, 200, "{raw}");
+    assert!(
+        listed.to_string().contains(&orphan) && !listed.to_string().contains("dforeign"),
+        "{raw}"
+    );
+    let (s, _, raw) = server
+        .call("DELETE", &format!("/api/orphans/{orphan}"), None, true)
+        .await;
+    assert_eq!(s, 200, "{raw}");
+    let (s, _, raw) = server
+        .call("DELETE", &format!("/api/orphans/{id}"), None, true)
+        .await;
+    assert_eq!(s, 409, "a deployment with a record is not an orphan: {raw}");
     assert!(
         labelled("volume", &orphan_label).is_empty(),
-        "orphan not removed: {}",
-        server.logs()
+        "orphan not removed"
     );
     assert_eq!(
         labelled("volume", "org.specstudio.deployment=dforeign0000").len(),

@@ -92,7 +92,12 @@ impl AppError {
 
 impl From<crate::store::StoreError> for AppError {
     fn from(e: crate::store::StoreError) -> Self {
-        AppError::Internal(e.to_string())
+        match e {
+            // loud and explicit: the operator must act (no internals: the
+            // message names only the data dir's file)
+            crate::store::StoreError::Lost(_) => AppError::Unavailable(e.to_string()),
+            crate::store::StoreError::Sql(_) => AppError::Internal(e.to_string()),
+        }
     }
 }
 

@@ -4,6 +4,7 @@ pub mod deployments;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
+pub mod recovery;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -147,6 +148,9 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/deployments/{id}/events", get(deployments::events))
         .route("/api/deployments/{id}/logs", get(deployments::logs))
+        .route("/api/deployments/{id}/reseed", post(recovery::reseed))
+        .route("/api/orphans", get(recovery::list))
+        .route("/api/orphans/{id}", axum::routing::delete(recovery::remove))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .method_not_allowed_fallback(method_not_allowed);
     let router = match &state.dist_dir {
@@ -228,17 +232,29 @@ async fn no_ui() -> Response {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
+    /// `ok`, or `database_lost` (503) when the database file vanished or was
+    /// replaced under the running server.
     pub status: &'static str,
     pub docker: bool,
 }
 
-/// Liveness: the server answers; `docker` tells whether the engine is reachable.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
-pub async fn healthz(State(state): State<AppState>) -> Json<Health> {
+/// Liveness: the server answers; `docker` tells whether the engine is
+/// reachable. `503` when the database file vanished or was replaced.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    let docker = state.ctl.engine().is_some();
+    if state.store().is_lost() {
+        let body = Health {
+            status: "database_lost",
+            docker,
+        };
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    }
     Json(Health {
         status: "ok",
-        docker: state.ctl.engine().is_some(),
+        docker,
     })
+    .into_response()
 }
 
 /// Prometheus text exposition.

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{deployments, error};
+use super::{deployments, error, recovery};
 
 struct BearerAuth;
 
@@ -34,6 +34,9 @@ impl Modify for BearerAuth {
         deployments::delete,
         deployments::events,
         deployments::logs,
+        recovery::list,
+        recovery::remove,
+        recovery::reseed,
     ),
     components(schemas(
         error::ErrorBody,
@@ -54,6 +57,7 @@ impl Modify for BearerAuth {
         crate::endpoints::EndpointKind,
         crate::store::Status,
         crate::store::Event,
+        crate::controller::orphans::Orphan,
     )),
     modifiers(&BearerAuth)
 )]
