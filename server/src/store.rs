@@ -272,6 +272,13 @@ impl Store {
                 deployment_id TEXT NOT NULL, service TEXT NOT NULL, replicas INTEGER NOT NULL,
                 PRIMARY KEY(deployment_id, service));",
         )?;
+        // the stored lint report of a spec (computed once, on first store)
+        let has_report: bool = conn
+            .prepare("SELECT 1 FROM pragma_table_info('specs') WHERE name = 'report'")?
+            .exists([])?;
+        if !has_report {
+            conn.execute_batch("ALTER TABLE specs ADD COLUMN report TEXT")?;
+        }
         // events of deployments whose deletion completed (a late log line
         // can arrive after the record is gone)
         conn.execute(
@@ -295,6 +302,25 @@ impl Store {
             params![id, text, now_ms()],
         )?;
         Ok(())
+    }
+
+    /// Store a spec's lint report (computed once).
+    pub fn set_spec_report(&self, id: &str, report: &str) -> Result<()> {
+        self.writer()?.execute(
+            "UPDATE specs SET report = ?2 WHERE id = ?1",
+            params![id, report],
+        )?;
+        Ok(())
+    }
+
+    /// A stored spec and its stored lint report (`None` until computed).
+    pub fn get_spec_with_report(&self, id: &str) -> Result<Option<(String, Option<String>)>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT text, report FROM specs WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
     }
 
     pub fn get_spec(&self, id: &str) -> Result<Option<String>> {

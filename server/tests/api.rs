@@ -932,3 +932,93 @@ async fn a_vanished_database_fails_health_and_writes_loudly() {
     let (s, _) = json_call(&app, Method::GET, "/api/orphans", Value::Null, None).await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
 }
+
+#[tokio::test]
+async fn lint_reports_are_capped_and_stored_reports_computed_once() {
+    let st = state();
+    let app = api::app(st.clone());
+    // one diagnostic per unknown top-level key: 20,000 of them
+    let spec: String = (0..20_000).map(|i| format!("k{i:05}: {{}}\n")).collect();
+    let (s, b, _) = send(&app, req(Method::POST, "/api/validate", spec.clone(), None)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(b.len() < 200_000, "report of {} bytes", b.len());
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    let list = v["files"][0]["diagnostics"].as_array().unwrap();
+    assert_eq!(list.len(), specstudio::lint::MAX_DIAGNOSTICS + 1);
+    let more = list.last().unwrap();
+    assert_eq!(more["code"], specstudio::lint::MORE_CODE);
+    assert!(
+        more["message"].as_str().unwrap().starts_with("and "),
+        "{more}"
+    );
+    // stored: the report is computed when the spec is stored, then read back
+    let (s, b, _) = send(&app, req(Method::POST, "/api/specs", spec.clone(), None)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let id = serde_json::from_slice::<Value>(&b).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, stored) = st.store().get_spec_with_report(&id).unwrap().unwrap();
+    let stored = stored.expect("report stored with the spec");
+    // a changed stored report is what GET answers: it is not recomputed
+    let marker = stored.replacen("and ", "and (stored) ", 1);
+    st.store().set_spec_report(&id, &marker).unwrap();
+    let (s, v) = json_call(
+        &app,
+        Method::GET,
+        &format!("/api/specs/{id}"),
+        Value::Null,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let list = v["diagnostics"].as_array().unwrap();
+    assert_eq!(list.len(), specstudio::lint::MAX_DIAGNOSTICS + 1);
+    assert!(list.last().unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("and (stored) "));
+}
+
+#[tokio::test]
+async fn metric_labels_come_from_fixed_sets() {
+    let app = api::app(state());
+    let long = "X".repeat(2_000);
+    for (i, m) in ["FOO", "BAR", long.as_str(), "PROPFIND"].iter().enumerate() {
+        let method = Method::from_bytes(m.as_bytes()).unwrap();
+        let (s, _, _) = send(
+            &app,
+            req(method, &format!("/api/specs/x{i}"), Body::empty(), None),
+        )
+        .await;
+        assert!(s.is_client_error(), "{s}");
+        send(
+            &app,
+            req(Method::GET, &format!("/nowhere/{i}"), Body::empty(), None),
+        )
+        .await;
+    }
+    let (_, b, _) = send(&app, req(Method::GET, "/metrics", Body::empty(), None)).await;
+    let text = String::from_utf8(b).unwrap();
+    let series: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("specstudio_http_requests_total{"))
+        .collect();
+    for l in &series {
+        assert!(
+            !l.contains("FOO") && !l.contains("XXX") && !l.contains("PROPFIND"),
+            "{l}"
+        );
+        assert!(
+            !l.contains("/x0") && !l.contains("nowhere"),
+            "raw path in a label: {l}"
+        );
+    }
+    assert!(
+        series
+            .iter()
+            .any(|l| l.contains("method=\"other\",route=\"/api/specs/{id}\"")),
+        "{series:?}"
+    );
+    assert!(series.len() <= 4, "{series:?}");
+}

@@ -237,8 +237,8 @@ fn plan_issues(issues: Vec<deploy::PlanIssue>) -> AppError {
     AppError::unprocessable(code, messages.join("; "), json!({ "issues": issues }))
 }
 
-fn check_spec(text: &str) -> Result<shared::Analysis, AppError> {
-    let analysis = shared::analyze(text);
+async fn check_spec(state: &AppState, text: &str) -> Result<shared::Analysis, AppError> {
+    let analysis = state.linter.analyze(std::sync::Arc::from(text)).await?;
     if analysis.has_errors() {
         return Err(AppError::InvalidSpec {
             count: analysis.summary().errors,
@@ -307,7 +307,7 @@ pub async fn create(
     if text.len() > super::BODY_LIMIT {
         return Err(AppError::PayloadTooLarge);
     }
-    let analysis = check_spec(&text)?;
+    let analysis = check_spec(&state, &text).await?;
     if analysis.spec.services.iter().all(|s| s.is_passive()) {
         return Err(AppError::unprocessable(
             "nothing_to_deploy",
@@ -637,7 +637,10 @@ pub async fn patch(
         .store()
         .get_spec(&rec.spec_id)?
         .ok_or_else(|| AppError::Internal(format!("spec {} missing", rec.spec_id)))?;
-    let analysis = shared::analyze(&text);
+    let analysis = state
+        .linter
+        .analyze(std::sync::Arc::from(text.as_str()))
+        .await?;
     let spec = &analysis.spec;
     let mut issues = Vec::new();
     for (key, value) in &req.params {

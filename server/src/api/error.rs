@@ -90,6 +90,15 @@ impl AppError {
     }
 }
 
+impl From<crate::lint::LintError> for AppError {
+    fn from(e: crate::lint::LintError) -> Self {
+        match e {
+            crate::lint::LintError::Busy => AppError::Unavailable(e.to_string()),
+            crate::lint::LintError::Worker(_) => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
 impl From<crate::store::StoreError> for AppError {
     fn from(e: crate::store::StoreError) -> Self {
         match e {

@@ -49,6 +49,8 @@ pub struct AppState {
     /// Flips to `true` on shutdown: open event streams end so that the
     /// graceful shutdown does not wait for them.
     pub shutdown: tokio::sync::watch::Sender<bool>,
+    /// Bounded linting (off the async workers, limited concurrency).
+    pub linter: crate::lint::Linter,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
             dist_dir,
             http: Default::default(),
             shutdown: tokio::sync::watch::channel(false).0,
+            linter: Default::default(),
         }
     }
 
@@ -172,7 +175,9 @@ pub fn app(state: AppState) -> Router {
 /// Counts requests, logs them in a span, and turns the framework's non-JSON
 /// error responses (e.g. 413 from a body limit) into JSON errors.
 async fn observe_request(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let method = req.method().to_string();
+    // label values from fixed sets: an invented method is `other`, a route
+    // its template (or `/api/*` / `static`), never the raw path
+    let method = metric_method(req.method()).to_owned();
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -206,6 +211,21 @@ async fn observe_request(State(state): State<AppState>, req: Request, next: Next
         return AppError::PayloadTooLarge.into_response();
     }
     resp
+}
+
+/// The `method` label of a request: one of a fixed set.
+fn metric_method(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 async fn api_not_found() -> AppError {
@@ -358,10 +378,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 #[utoipa::path(post, path = "/api/validate",
     request_body(content = String, content_type = "text/plain", description = "spec YAML"),
     responses((status = 200, description = "lint report", body = Object), (status = 413, body = error::ErrorBody)))]
-pub async fn validate(body: Body) -> Result<Response, AppError> {
-    let text = body.text()?;
-    let analysis = shared::analyze(text);
-    let report = shared::output::json_report_string("spec.yaml", text, &analysis.diagnostics);
+pub async fn validate(State(state): State<AppState>, body: Body) -> Result<Response, AppError> {
+    let text: Arc<str> = Arc::from(body.text()?);
+    let report = state.linter.report(text).await?;
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -393,6 +412,12 @@ pub async fn create_spec(State(state): State<AppState>, body: Body) -> Result<Re
     }
     let id = spec_id(text);
     state.store().put_spec(&id, text)?;
+    // the public report, computed once (of the text as shown: masked)
+    if let Ok(Some((_, None))) = state.store().get_spec_with_report(&id) {
+        let masked: Arc<str> = Arc::from(shared::redact::mask_literal_secrets(text));
+        let report = state.linter.report(masked).await?;
+        state.store().set_spec_report(&id, &report)?;
+    }
     Ok((
         StatusCode::CREATED,
         Json(SpecCreated {
@@ -421,14 +446,23 @@ pub async fn get_spec(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<StoredSpec>, AppError> {
-    let text = state
+    let (text, stored) = state
         .store()
-        .get_spec(&id)?
+        .get_spec_with_report(&id)?
         .ok_or_else(|| AppError::NotFound(format!("spec `{id}`")))?;
     // Stored specs are public: literal passwords are shown masked (the stored
     // text, used for deployments, keeps them).
     let text = shared::redact::mask_literal_secrets(&text);
-    let report = lint_report(&text, &shared::check(&text));
+    let report = match stored {
+        Some(r) => r,
+        None => {
+            // stored before reports were kept: computed once, now
+            let r = state.linter.report(Arc::from(text.as_str())).await?;
+            state.store().set_spec_report(&id, &r)?;
+            r
+        }
+    };
+    let report: Value = serde_json::from_str(&report).unwrap_or(Value::Null);
     Ok(Json(StoredSpec {
         id,
         text,
