@@ -75,6 +75,16 @@ pub struct ServeArgs {
     /// it they are kept (containers stopped) and listed by `GET /api/orphans`.
     #[arg(long, env = "SPECSTUDIO_PRUNE_ORPHANS")]
     pub prune_orphans: bool,
+    /// A URL the server is reached at besides the loopback names (repeatable,
+    /// comma-separated): its host name is added to the accepted `Host`
+    /// headers and same-origin checks.
+    #[arg(
+        long = "public-url",
+        env = "SPECSTUDIO_PUBLIC_URL",
+        value_delimiter = ',',
+        value_name = "URL"
+    )]
+    pub public_urls: Vec<String>,
 }
 
 fn positive_secs(s: &str) -> Result<f64, String> {
@@ -110,6 +120,40 @@ impl ServeArgs {
             prune_orphans: self.prune_orphans,
         }
     }
+}
+
+/// Whether `addr` only listens on the loopback interface.
+fn is_loopback(addr: &str) -> bool {
+    let host = addr.trim().trim_start_matches('[');
+    let host = host.split(']').next().unwrap_or(host);
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Loud warnings for a server reachable beyond this machine without a
+/// chosen token.
+fn exposure_warnings(args: &ServeArgs, token_from_env: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if token_from_env {
+        return out;
+    }
+    if !args.addr.ip().is_loopback() {
+        out.push(format!(
+            "WARNING: --addr {} listens beyond loopback and SPECSTUDIO_TOKEN is not set: \
+             anyone who reads <data-dir>/token can deploy; set SPECSTUDIO_TOKEN and --public-url",
+            args.addr
+        ));
+    }
+    if !is_loopback(&args.bind_address) {
+        out.push(format!(
+            "WARNING: --bind-address {} publishes database ports beyond loopback and \
+             SPECSTUDIO_TOKEN is not set",
+            args.bind_address
+        ));
+    }
+    out
 }
 
 fn default_data_dir() -> PathBuf {
@@ -292,7 +336,19 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     spawn_store_watch(ctl.store.clone(), Duration::from_secs(2));
     ctl.spawn_idle_stopper();
     ctl.spawn_autoscaler();
-    let state = AppState::new(ctl, token.clone(), Some(args.dist_dir.clone()));
+    let mut urls = args.public_urls.clone();
+    if !args.addr.ip().is_unspecified() && !args.addr.ip().is_loopback() {
+        // the address it listens on is a name it is reached by
+        urls.push(format!("http://{}", args.addr));
+    }
+    let hosts = api::guard::HostPolicy::with_public_urls(&urls)?;
+    let token_from_env = std::env::var("SPECSTUDIO_TOKEN").is_ok_and(|t| !t.trim().is_empty());
+    for w in exposure_warnings(&args, token_from_env) {
+        warn!("{w}");
+        eprintln!("{w}");
+    }
+    let mut state = AppState::new(ctl, token.clone(), Some(args.dist_dir.clone()));
+    state.hosts = Arc::new(hosts);
     let shutdown = state.shutdown.clone();
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
@@ -325,4 +381,34 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         })
         .await
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn args(a: &[&str]) -> ServeArgs {
+        let mut v = vec!["serve"];
+        v.extend_from_slice(a);
+        Cli::parse_from(v).serve
+    }
+
+    #[test]
+    fn listening_beyond_loopback_without_a_token_warns() {
+        assert!(exposure_warnings(&args(&[]), false).is_empty());
+        let w = exposure_warnings(&args(&["--addr", "0.0.0.0:8080"]), false);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("SPECSTUDIO_TOKEN"), "{w:?}");
+        let w = exposure_warnings(&args(&["--bind-address", "0.0.0.0"]), false);
+        assert_eq!(w.len(), 1);
+        assert!(exposure_warnings(&args(&["--addr", "0.0.0.0:1"]), true).is_empty());
+        assert!(exposure_warnings(&args(&["--bind-address", "::1"]), false).is_empty());
+    }
 }

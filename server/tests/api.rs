@@ -1022,3 +1022,68 @@ async fn metric_labels_come_from_fixed_sets() {
     );
     assert!(series.len() <= 4, "{series:?}");
 }
+
+#[tokio::test]
+async fn only_configured_hosts_and_same_origin_requests_are_served() {
+    let app = api::app(state());
+    let call = |host: &'static str, origin: Option<&'static str>| {
+        let app = app.clone();
+        async move {
+            let mut b = Request::builder()
+                .method(Method::POST)
+                .uri("/api/validate")
+                .header(header::HOST, host);
+            if let Some(o) = origin {
+                b = b.header(header::ORIGIN, o);
+            }
+            let (s, body, _) = send(&app, b.body(Body::from("services: {}")).unwrap()).await;
+            (
+                s,
+                serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null),
+            )
+        }
+    };
+    // DNS rebinding: a foreign name resolving to 127.0.0.1
+    let (s, v) = call("rebind.attacker.example:8080", None).await;
+    assert_eq!(s, StatusCode::MISDIRECTED_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "unknown_host");
+    for ok in ["127.0.0.1:8080", "localhost", "[::1]:9"] {
+        assert_eq!(call(ok, None).await.0, StatusCode::OK, "{ok}");
+    }
+    // a cross-site page posting to the loopback server
+    let (s, v) = call("127.0.0.1:8080", Some("https://attacker.example")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["error"]["code"], "forbidden");
+    let (s, _) = call("127.0.0.1:8080", Some("null")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = call("127.0.0.1:8080", Some("http://127.0.0.1:8080")).await;
+    assert_eq!(s, StatusCode::OK);
+    // no CORS grant is ever sent
+    let (_, _, headers) = send(
+        &app,
+        Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/api/specs")
+            .header(header::ORIGIN, "https://attacker.example")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(headers.get("access-control-allow-origin").is_none());
+    // --public-url adds a name
+    let mut st = state();
+    st.hosts = Arc::new(
+        api::guard::HostPolicy::with_public_urls(&["https://studio.example.com".into()]).unwrap(),
+    );
+    let app = api::app(st);
+    let (s, _, _) = send(
+        &app,
+        Request::builder()
+            .uri("/healthz")
+            .header(header::HOST, "studio.example.com")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+}

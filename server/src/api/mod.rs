@@ -2,6 +2,7 @@
 
 pub mod deployments;
 pub mod error;
+pub mod guard;
 pub mod metrics;
 pub mod openapi;
 pub mod recovery;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Sender<bool>,
     /// Bounded linting (off the async workers, limited concurrency).
     pub linter: crate::lint::Linter,
+    /// Host names served (`Host` allow-list and same-origin check).
+    pub hosts: Arc<guard::HostPolicy>,
 }
 
 impl AppState {
@@ -62,6 +65,7 @@ impl AppState {
             http: Default::default(),
             shutdown: tokio::sync::watch::channel(false).0,
             linter: Default::default(),
+            hosts: Default::default(),
         }
     }
 
@@ -168,6 +172,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             observe_request,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
