@@ -85,6 +85,19 @@ pub struct ServeArgs {
         value_name = "URL"
     )]
     pub public_urls: Vec<String>,
+    /// Require the API token for `POST /api/specs` too (by default anyone
+    /// may store a spec, for share links).
+    #[arg(long, env = "SPECSTUDIO_NO_ANONYMOUS_SPECS")]
+    pub no_anonymous_specs: bool,
+    /// Total size of stored specs, in MiB, before the oldest ones no
+    /// deployment uses are evicted.
+    #[arg(long, env = "SPECSTUDIO_SPEC_STORAGE_MB", default_value_t = 256, value_name = "MIB",
+        value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub spec_storage_mb: u64,
+    /// Specs one client may store per minute without the token.
+    #[arg(long, env = "SPECSTUDIO_SPEC_RATE", default_value_t = 20, value_name = "N",
+        value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub spec_rate: u32,
 }
 
 fn positive_secs(s: &str) -> Result<f64, String> {
@@ -349,6 +362,11 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     }
     let mut state = AppState::new(ctl, token.clone(), Some(args.dist_dir.clone()));
     state.hosts = Arc::new(hosts);
+    state.specs = Arc::new(api::quota::SpecQuota::new(
+        !args.no_anonymous_specs,
+        args.spec_storage_mb * 1024 * 1024,
+        args.spec_rate,
+    ));
     let shutdown = state.shutdown.clone();
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
@@ -374,13 +392,16 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         );
     }
     let _ = std::io::stdout().flush();
-    axum::serve(listener, api::app(state))
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            let _ = shutdown.send(true);
-        })
-        .await
-        .map_err(|e| e.to_string())
+    axum::serve(
+        listener,
+        api::app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = shutdown.send(true);
+    })
+    .await
+    .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

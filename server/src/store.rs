@@ -304,6 +304,68 @@ impl Store {
         Ok(())
     }
 
+    /// Store a spec within `max_total` bytes of stored specs (text and
+    /// report): the oldest specs no deployment uses are evicted to make room.
+    /// `Ok(evicted)`, or `Err(None)` when even eviction cannot make room.
+    pub fn put_spec_bounded(
+        &self,
+        id: &str,
+        text: &str,
+        max_total: u64,
+    ) -> std::result::Result<usize, Option<StoreError>> {
+        let mut conn = self.writer().map_err(Some)?;
+        let tx = conn.transaction().map_err(|e| Some(e.into()))?;
+        let run = |tx: &rusqlite::Transaction<'_>| -> Result<Option<usize>> {
+            let exists: bool = tx
+                .prepare("SELECT 1 FROM specs WHERE id = ?1")?
+                .exists([id])?;
+            if exists {
+                return Ok(Some(0));
+            }
+            let total: i64 = tx.query_row(
+                "SELECT COALESCE(SUM(LENGTH(CAST(text AS BLOB)) + COALESCE(LENGTH(CAST(report AS BLOB)), 0)), 0) FROM specs",
+                [],
+                |r| r.get(0),
+            )?;
+            let need = (total as u64 + text.len() as u64).saturating_sub(max_total);
+            let mut freed = 0u64;
+            let mut victims = Vec::new();
+            if need > 0 {
+                let mut stmt = tx.prepare(
+                    "SELECT id, LENGTH(CAST(text AS BLOB)) + COALESCE(LENGTH(CAST(report AS BLOB)), 0)
+                     FROM specs WHERE id NOT IN (SELECT spec_id FROM deployments)
+                     ORDER BY created_at, id",
+                )?;
+                let mut rows = stmt.query([])?;
+                while let Some(r) = rows.next()? {
+                    if freed >= need {
+                        break;
+                    }
+                    victims.push(r.get::<_, String>(0)?);
+                    freed += r.get::<_, i64>(1)? as u64;
+                }
+            }
+            if freed < need {
+                return Ok(None);
+            }
+            for v in &victims {
+                tx.execute("DELETE FROM specs WHERE id = ?1", [v])?;
+            }
+            tx.execute(
+                "INSERT INTO specs(id, text, created_at) VALUES (?1, ?2, ?3)",
+                params![id, text, now_ms()],
+            )?;
+            Ok(Some(victims.len()))
+        };
+        match run(&tx).map_err(Some)? {
+            Some(n) => {
+                tx.commit().map_err(|e| Some(e.into()))?;
+                Ok(n)
+            }
+            None => Err(None),
+        }
+    }
+
     /// Store a spec's lint report (computed once).
     pub fn set_spec_report(&self, id: &str, report: &str) -> Result<()> {
         self.writer()?.execute(

@@ -1087,3 +1087,82 @@ async fn only_configured_hosts_and_same_origin_requests_are_served() {
     .await;
     assert_eq!(s, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn anonymous_spec_storage_is_rate_limited_capped_and_can_be_turned_off() {
+    use specstudio::api::quota::SpecQuota;
+    let spec = |i: usize| format!("# {i}\n{}", "x".repeat(1000)) + "\nservices: {}\n";
+    // a cap of ~3 specs (reports included) and 4 stores a minute per client
+    let mut st = state();
+    st.specs = Arc::new(SpecQuota::new(true, 4_000, 4));
+    let app = api::app(st.clone());
+    let post = |body: String, token: Option<&'static str>| {
+        let app = app.clone();
+        async move {
+            let (s, b, h) = send(&app, req(Method::POST, "/api/specs", body, token)).await;
+            let v: Value = serde_json::from_slice(&b).unwrap_or(Value::Null);
+            (s, v, h)
+        }
+    };
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let (s, v, _) = post(spec(i), None).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        ids.push(v["id"].as_str().unwrap().to_owned());
+    }
+    // the fifth store within the minute: 429 with Retry-After
+    let (s, v, h) = post(spec(4), None).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{v}");
+    assert_eq!(v["error"]["code"], "rate_limited");
+    assert!(h.get(header::RETRY_AFTER).is_some());
+    // the token is not rate limited; the oldest unreferenced specs were evicted
+    let (s, _, _) = post(spec(5), Some(TOKEN)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let kept: Vec<bool> = ids
+        .iter()
+        .map(|id| st.store().get_spec(id).unwrap().is_some())
+        .collect();
+    assert!(!kept[0], "the oldest is evicted first: {kept:?}");
+    assert!(kept[3], "the newest is kept: {kept:?}");
+    assert!(
+        kept.windows(2).all(|w| w[0] <= w[1]),
+        "evicted oldest first: {kept:?}"
+    );
+    // a spec a deployment uses is never evicted: the storage is then full
+    let mut st = state();
+    st.specs = Arc::new(SpecQuota::new(true, 1_500, 100));
+    let app2 = api::app(st.clone());
+    let (s, b, _) = send(&app2, req(Method::POST, "/api/specs", spec(0), None)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let id = serde_json::from_slice::<Value>(&b).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rec = specstudio::store::DeploymentRecord {
+        id: "dkeep".into(),
+        spec_id: id.clone(),
+        params: ResolvedParams { params: Vec::new() },
+        desired: Desired::Running,
+        status: Status::Running,
+        message: None,
+        created_at: 0,
+        updated_at: 0,
+    };
+    st.store().insert_deployment(&rec).unwrap();
+    let (s, b, _) = send(&app2, req(Method::POST, "/api/specs", spec(1), None)).await;
+    assert_eq!(
+        s,
+        StatusCode::INSUFFICIENT_STORAGE,
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+    assert!(st.store().get_spec(&id).unwrap().is_some());
+    // off: the token is required
+    let mut st = state();
+    st.specs = Arc::new(SpecQuota::new(false, 1 << 20, 100));
+    let app3 = api::app(st);
+    let (s, _, _) = send(&app3, req(Method::POST, "/api/specs", spec(0), None)).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _, _) = send(&app3, req(Method::POST, "/api/specs", spec(0), Some(TOKEN))).await;
+    assert_eq!(s, StatusCode::CREATED);
+}

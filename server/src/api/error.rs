@@ -36,6 +36,11 @@ pub enum AppError {
     },
     #[error("{0}")]
     Unavailable(String),
+    /// Rate limited; retry after this many seconds.
+    #[error("too many specs stored from this client; retry in {0} s")]
+    TooManyRequests(u64),
+    #[error("spec storage is full and every stored spec is used by a deployment")]
+    StorageFull,
     /// Anything else: logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -69,6 +74,8 @@ impl AppError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -86,6 +93,8 @@ impl AppError {
             AppError::InvalidSpec { .. } => "invalid_spec",
             AppError::Unprocessable { code, .. } => code,
             AppError::Unavailable(_) => "unavailable",
+            AppError::TooManyRequests(_) => "rate_limited",
+            AppError::StorageFull => "storage_full",
             AppError::Internal(_) => "internal",
         }
     }
@@ -137,6 +146,12 @@ impl IntoResponse for AppError {
         };
         let body = json!({"error": {"code": self.code(), "message": message, "details": details}});
         let mut resp = (status, axum::Json(body)).into_response();
+        if let AppError::TooManyRequests(secs) = self {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs),
+            );
+        }
         if matches!(self, AppError::Unauthorized) {
             resp.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

@@ -5,6 +5,7 @@ pub mod error;
 pub mod guard;
 pub mod metrics;
 pub mod openapi;
+pub mod quota;
 pub mod recovery;
 
 use std::collections::BTreeMap;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub linter: crate::lint::Linter,
     /// Host names served (`Host` allow-list and same-origin check).
     pub hosts: Arc<guard::HostPolicy>,
+    /// Anonymous spec storage limits.
+    pub specs: Arc<quota::SpecQuota>,
 }
 
 impl AppState {
@@ -66,6 +69,7 @@ impl AppState {
             shutdown: tokio::sync::watch::channel(false).0,
             linter: Default::default(),
             hosts: Default::default(),
+            specs: Default::default(),
         }
     }
 
@@ -81,8 +85,18 @@ impl FromRequestParts<AppState> for Authed {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let given = parts
-            .headers
+        if authorized(&parts.headers, &state.token) {
+            Ok(Authed)
+        } else {
+            Err(AppError::Unauthorized)
+        }
+    }
+}
+
+/// Whether `headers` carry `Authorization: Bearer <token>`.
+pub fn authorized(headers: &axum::http::HeaderMap, token: &str) -> bool {
+    {
+        let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| {
@@ -91,11 +105,7 @@ impl FromRequestParts<AppState> for Authed {
             })
             .map(str::trim)
             .unwrap_or("");
-        if constant_time_eq(given.as_bytes(), state.token.as_bytes()) && !given.is_empty() {
-            Ok(Authed)
-        } else {
-            Err(AppError::Unauthorized)
-        }
+        constant_time_eq(given.as_bytes(), token.as_bytes()) && !given.is_empty()
     }
 }
 
@@ -409,14 +419,43 @@ pub struct SpecCreated {
 /// Store a spec (content-addressed) for share links and deploy buttons.
 #[utoipa::path(post, path = "/api/specs",
     request_body(content = String, content_type = "text/plain", description = "spec YAML"),
-    responses((status = 201, body = SpecCreated), (status = 400, body = error::ErrorBody), (status = 413, body = error::ErrorBody)))]
-pub async fn create_spec(State(state): State<AppState>, body: Body) -> Result<Response, AppError> {
+    responses((status = 201, body = SpecCreated), (status = 400, body = error::ErrorBody),
+        (status = 401, description = "anonymous spec storage is off (`--no-anonymous-specs`) and no token was sent", body = error::ErrorBody),
+        (status = 413, body = error::ErrorBody),
+        (status = 429, description = "this client stored too many specs recently", body = error::ErrorBody),
+        (status = 507, description = "spec storage is full of specs that deployments use", body = error::ErrorBody)))]
+pub async fn create_spec(
+    State(state): State<AppState>,
+    quota::ClientIp(client): quota::ClientIp,
+    headers: axum::http::HeaderMap,
+    body: Body,
+) -> Result<Response, AppError> {
+    let authed = authorized(&headers, &state.token);
+    if !state.specs.anonymous && !authed {
+        return Err(AppError::Unauthorized);
+    }
     let text = body.text()?;
     if text.trim().is_empty() {
         return Err(AppError::BadRequest("the spec is empty".into()));
     }
+    if !authed {
+        if let Err(wait) = state.specs.take(client) {
+            return Err(AppError::TooManyRequests(wait.as_secs().max(1)));
+        }
+    }
     let id = spec_id(text);
-    state.store().put_spec(&id, text)?;
+    match state
+        .store()
+        .put_spec_bounded(&id, text, state.specs.max_total_bytes)
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            evicted = n,
+            "old unreferenced specs evicted to store a new one"
+        ),
+        Err(Some(e)) => return Err(e.into()),
+        Err(None) => return Err(AppError::StorageFull),
+    }
     // the public report, computed once (of the text as shown: masked)
     if let Ok(Some((_, None))) = state.store().get_spec_with_report(&id) {
         let masked: Arc<str> = Arc::from(shared::redact::mask_literal_secrets(text));
