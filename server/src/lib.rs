@@ -17,6 +17,7 @@ pub mod cli;
 pub mod controller;
 pub mod deploy;
 pub mod endpoints;
+pub mod http;
 pub mod lint;
 pub mod logs;
 pub mod mysql;

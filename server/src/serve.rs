@@ -98,6 +98,16 @@ pub struct ServeArgs {
     #[arg(long, env = "SPECSTUDIO_SPEC_RATE", default_value_t = 20, value_name = "N",
         value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub spec_rate: u32,
+    /// Seconds a client has to send a request's headers (also how long an
+    /// idle keep-alive connection stays open).
+    #[arg(long, env = "SPECSTUDIO_HEADER_TIMEOUT", default_value_t = 10, value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub header_timeout: u64,
+    /// Connections served at once (lowered to fit the open-files limit);
+    /// past it new ones get a 503 and are closed.
+    #[arg(long, env = "SPECSTUDIO_MAX_CONNECTIONS", default_value_t = 512, value_name = "N",
+        value_parser = clap::value_parser!(u32).range(8..=1_000_000))]
+    pub max_connections: u32,
 }
 
 fn positive_secs(s: &str) -> Result<f64, String> {
@@ -392,11 +402,14 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         );
     }
     let _ = std::io::stdout().flush();
-    axum::serve(
-        listener,
-        api::app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let limits = crate::http::HttpLimits {
+        header_timeout: Duration::from_secs(args.header_timeout),
+        max_connections: crate::http::connection_limit(
+            args.max_connections as usize,
+            crate::http::open_files_limit(),
+        ),
+    };
+    crate::http::serve(listener, api::app(state), limits, async move {
         shutdown_signal().await;
         let _ = shutdown.send(true);
     })

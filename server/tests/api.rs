@@ -1166,3 +1166,20 @@ async fn anonymous_spec_storage_is_rate_limited_capped_and_can_be_turned_off() {
     let (s, _, _) = send(&app3, req(Method::POST, "/api/specs", spec(0), Some(TOKEN))).await;
     assert_eq!(s, StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn a_body_that_never_arrives_is_408() {
+    let mut st = state();
+    st.body_timeout = std::time::Duration::from_millis(200);
+    let app = api::app(st);
+    let stream = futures_util::stream::pending::<Result<axum::body::Bytes, std::io::Error>>();
+    let r = Request::builder()
+        .method(Method::POST)
+        .uri("/api/validate")
+        .body(Body::from_stream(stream))
+        .unwrap();
+    let (s, b, _) = send(&app, r).await;
+    assert_eq!(s, StatusCode::REQUEST_TIMEOUT);
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(v["error"]["code"], "request_timeout");
+}

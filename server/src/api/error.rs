@@ -39,6 +39,8 @@ pub enum AppError {
     /// Rate limited; retry after this many seconds.
     #[error("too many specs stored from this client; retry in {0} s")]
     TooManyRequests(u64),
+    #[error("the request body was not received in time")]
+    RequestTimeout,
     #[error("spec storage is full and every stored spec is used by a deployment")]
     StorageFull,
     /// Anything else: logged, never shown.
@@ -76,6 +78,7 @@ impl AppError {
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
+            AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +98,7 @@ impl AppError {
             AppError::Unavailable(_) => "unavailable",
             AppError::TooManyRequests(_) => "rate_limited",
             AppError::StorageFull => "storage_full",
+            AppError::RequestTimeout => "request_timeout",
             AppError::Internal(_) => "internal",
         }
     }

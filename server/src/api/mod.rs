@@ -35,6 +35,9 @@ pub use error::AppError;
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 5 * 1024 * 1024;
 
+/// How long a client has to send a request body.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 #[derive(Default)]
 pub struct HttpMetrics {
     /// (method, route, status) → count
@@ -57,6 +60,8 @@ pub struct AppState {
     pub hosts: Arc<guard::HostPolicy>,
     /// Anonymous spec storage limits.
     pub specs: Arc<quota::SpecQuota>,
+    /// How long a client has to send a request body (`408` after).
+    pub body_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -70,6 +75,7 @@ impl AppState {
             linter: Default::default(),
             hosts: Default::default(),
             specs: Default::default(),
+            body_timeout: BODY_TIMEOUT,
         }
     }
 
@@ -119,11 +125,15 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// The raw body, with a JSON 413 past [`BODY_LIMIT`].
 pub struct Body(pub Bytes);
 
-impl<S: Send + Sync> FromRequest<S> for Body {
+impl FromRequest<AppState> for Body {
     type Rejection = AppError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        match Bytes::from_request(req, state).await {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, AppError> {
+        // a body trickled byte by byte must not hold a connection forever
+        let read = tokio::time::timeout(state.body_timeout, Bytes::from_request(req, state))
+            .await
+            .map_err(|_| AppError::RequestTimeout)?;
+        match read {
             Ok(b) => Ok(Body(b)),
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::PayloadTooLarge),
             Err(e) => Err(AppError::BadRequest(format!(
