@@ -1183,3 +1183,62 @@ async fn a_body_that_never_arrives_is_408() {
     let v: Value = serde_json::from_slice(&b).unwrap();
     assert_eq!(v["error"]["code"], "request_timeout");
 }
+
+#[tokio::test]
+async fn patch_is_no_oracle_for_non_modifiable_secrets() {
+    let st = state();
+    let id = insert_record(&st);
+    let app = api::app(st.clone());
+    let uri = format!("/api/deployments/{id}");
+    let mut answers = Vec::new();
+    for guess in ["app-pw-secret-1", "wrong-guess-00", ""] {
+        let (s, v) = json_call(
+            &app,
+            Method::PATCH,
+            &uri,
+            json!({"params": {"mysqlPassword": guess}}),
+            Some(TOKEN),
+        )
+        .await;
+        answers.push((s, v));
+    }
+    // the stored value and any other value get the same answer
+    for (s, v) in &answers {
+        assert_eq!(*s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v, &answers[0].1);
+        assert!(!v.to_string().contains("app-pw-secret-1"));
+    }
+    let events = st.store().events_after(&id, 0).unwrap();
+    assert!(events.iter().all(|e| !e.message.contains("mysqlPassword")));
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let st = state();
+    let id = insert_record(&st);
+    let app = api::app(st);
+    for auth in [format!("BEARER {TOKEN}"), format!("bEaReR {TOKEN}")] {
+        let r = Request::builder()
+            .method(Method::DELETE)
+            .uri(format!("/api/deployments/{id}x"))
+            .header(header::AUTHORIZATION, auth.clone())
+            .body(Body::empty())
+            .unwrap();
+        let (s, _, _) = send(&app, r).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{auth}: authorised, then unknown");
+    }
+    for auth in [
+        format!("Basic {TOKEN}"),
+        format!("Bearer {TOKEN}x"),
+        "Bearer".into(),
+    ] {
+        let r = Request::builder()
+            .method(Method::DELETE)
+            .uri(format!("/api/deployments/{id}"))
+            .header(header::AUTHORIZATION, auth.clone())
+            .body(Body::empty())
+            .unwrap();
+        let (s, _, _) = send(&app, r).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{auth}");
+    }
+}

@@ -667,14 +667,24 @@ pub async fn patch(
             )));
             continue;
         }
-        let current = rec
-            .params
-            .params
-            .iter()
-            .find(|p| &p.key == key)
-            .map(|p| p.value.clone());
+        let stored = rec.params.params.iter().find(|p| &p.key == key);
+        let secret = stored.is_some_and(|p| p.secret);
         let new = shared::params::value_text(value);
-        let changed = new.is_none() || new != current;
+        // a secret is never compared in a way that tells its value: a
+        // non-modifiable one is refused whatever was sent, a modifiable one
+        // compared in constant time
+        let changed = match (stored, &new) {
+            (_, None) | (None, _) => true,
+            (Some(_), Some(_)) if secret => {
+                let refuse = declared.iter().any(|(_, p)| !p.is_modifiable());
+                refuse
+                    || !super::constant_time_eq(
+                        new.as_deref().unwrap_or("").as_bytes(),
+                        stored.map_or(&b""[..], |p| p.value.as_bytes()),
+                    )
+            }
+            (Some(p), Some(n)) => *n != p.value,
+        };
         if changed {
             if let Some((s, _)) = declared.iter().find(|(_, p)| !p.is_modifiable()) {
                 issues.push(shared::params::ParamIssue {

@@ -106,8 +106,9 @@ pub fn authorized(headers: &axum::http::HeaderMap, token: &str) -> bool {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
+                // the scheme is case-insensitive (RFC 9110)
+                let (scheme, rest) = v.trim_start().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then_some(rest)
             })
             .map(str::trim)
             .unwrap_or("");
@@ -115,11 +116,15 @@ pub fn authorized(headers: &axum::http::HeaderMap, token: &str) -> bool {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Equality that takes the same time whatever the contents, and leaks no
+/// more than the longer length: both inputs are hashed first (SHA-256), and
+/// the digests compared byte by byte without an early exit.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let (da, db) = (Sha256::digest(a), Sha256::digest(b));
+    da.iter()
+        .zip(db.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 /// The raw body, with a JSON 413 past [`BODY_LIMIT`].
