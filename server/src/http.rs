@@ -54,7 +54,15 @@ pub fn connection_limit(wanted: usize, open_files: Option<u64>) -> usize {
     }
 }
 
-const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 105\r\n\r\n{\"error\":{\"code\":\"unavailable\",\"message\":\"too many open connections; retry shortly\",\"details\":null}}   ";
+/// The answer to a connection past the limit.
+fn busy_response() -> Vec<u8> {
+    let body = r#"{"error":{"code":"unavailable","message":"too many open connections; retry shortly","details":null}}"#;
+    format!(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
 
 /// Serve `app` on `listener` until `shutdown` resolves, then finish the
 /// open requests (at most 10 s).
@@ -99,7 +107,11 @@ pub async fn serve(
             }
             tokio::spawn(async move {
                 let mut stream = stream;
-                let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(BUSY)).await;
+                let _ = tokio::time::timeout(
+                    Duration::from_secs(1),
+                    stream.write_all(&busy_response()),
+                )
+                .await;
             });
             continue;
         };
@@ -150,9 +162,9 @@ mod tests {
         assert_eq!(connection_limit(512, Some(256)), 80);
         assert_eq!(connection_limit(512, Some(50)), 8);
         assert!(open_files_limit().is_some_and(|n| n > 0));
-        assert_eq!(
-            BUSY.len() - BUSY.windows(4).position(|w| w == b"\r\n\r\n").unwrap() - 4,
-            105
-        );
+        let busy = busy_response();
+        let head_end = busy.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        let head = String::from_utf8_lossy(&busy[..head_end]);
+        assert!(head.contains(&format!("Content-Length: {}", busy.len() - head_end)));
     }
 }

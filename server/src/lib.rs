@@ -22,5 +22,6 @@ pub mod lint;
 pub mod logs;
 pub mod mysql;
 pub mod provision;
+pub mod runtime_opts;
 pub mod serve;
 pub mod store;

@@ -108,6 +108,13 @@ pub struct ServeArgs {
     #[arg(long, env = "SPECSTUDIO_MAX_CONNECTIONS", default_value_t = 512, value_name = "N",
         value_parser = clap::value_parser!(u32).range(8..=1_000_000))]
     pub max_connections: u32,
+    /// A host-escaping compose key specs may use (repeatable,
+    /// comma-separated): privileged, cap_add, security_opt, sysctls, pid,
+    /// ipc, uts, userns_mode, devices, cgroup_parent, runtime,
+    /// oom_kill_disable. Refused by default.
+    #[arg(long = "allow-host-key", env = "SPECSTUDIO_ALLOW_HOST_KEYS", value_delimiter = ',',
+        value_name = "KEY", value_parser = clap::builder::PossibleValuesParser::new(crate::runtime_opts::ALLOWABLE_HOST_KEYS))]
+    pub allow_host_keys: Vec<String>,
 }
 
 fn positive_secs(s: &str) -> Result<f64, String> {
@@ -141,6 +148,7 @@ impl ServeArgs {
             bind_address: self.bind_address.clone(),
             logs_dir: Some(data_dir.join("logs")),
             prune_orphans: self.prune_orphans,
+            allowed_host_keys: self.allow_host_keys.iter().cloned().collect(),
         }
     }
 }

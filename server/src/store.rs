@@ -334,7 +334,7 @@ impl Store {
                 let mut stmt = tx.prepare(
                     "SELECT id, LENGTH(CAST(text AS BLOB)) + COALESCE(LENGTH(CAST(report AS BLOB)), 0)
                      FROM specs WHERE id NOT IN (SELECT spec_id FROM deployments)
-                     ORDER BY created_at, id",
+                     ORDER BY created_at, rowid",
                 )?;
                 let mut rows = stmt.query([])?;
                 while let Some(r) = rows.next()? {

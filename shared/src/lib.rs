@@ -9,8 +9,10 @@
 //! assert_eq!(analysis.summary().errors, 0);
 //! ```
 
+pub mod compose_keys;
 pub mod diagnostic;
 pub mod graph;
+pub mod image_ref;
 pub mod instance_types;
 pub mod model;
 pub mod output;

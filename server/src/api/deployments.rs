@@ -238,7 +238,16 @@ fn plan_issues(issues: Vec<deploy::PlanIssue>) -> AppError {
 }
 
 async fn check_spec(state: &AppState, text: &str) -> Result<shared::Analysis, AppError> {
-    let analysis = state.linter.analyze(std::sync::Arc::from(text)).await?;
+    let mut analysis = state.linter.analyze(std::sync::Arc::from(text)).await?;
+    // host-escaping keys the operator allowed are not errors here
+    let allowed = &state.ctl.settings.allowed_host_keys;
+    analysis.diagnostics.retain(|d| {
+        !(d.code == "C101"
+            && d.path
+                .rsplit('/')
+                .next()
+                .is_some_and(|k| allowed.contains(k)))
+    });
     if analysis.has_errors() {
         return Err(AppError::InvalidSpec {
             count: analysis.summary().errors,
@@ -267,7 +276,7 @@ async fn check_images(state: &AppState, stack: &DesiredStack) -> Result<(), AppE
                     ));
                 }
             }
-            Err(e) => return Err(AppError::Unavailable(format!("docker: {e}"))),
+            Err(e) => return Err(AppError::Unavailable(e.to_string())),
         }
     }
     Ok(())
@@ -318,14 +327,10 @@ pub async fn create(
     let params = shared::params::resolve(&analysis.spec, &req.params, &mut |_| generate_password())
         .map_err(param_issues)?;
     let id = format!("d{}", random_hex(5));
-    let stack = deploy::plan(
-        &analysis,
-        &params,
-        &id,
-        &state.ctl.images,
-        state.ctl.host_cpus,
-    )
-    .map_err(plan_issues)?;
+    let stack = state
+        .ctl
+        .plan_request(&analysis, &params, &id)
+        .map_err(plan_issues)?;
     if state.ctl.engine().is_none() {
         return Err(AppError::Unavailable(
             "docker is not reachable from this server; start dockerd (the server connects within seconds)".into(),
@@ -722,14 +727,10 @@ pub async fn patch(
             }
         }
     }
-    let stack = deploy::plan(
-        &analysis,
-        &params,
-        &id,
-        &state.ctl.images,
-        state.ctl.host_cpus,
-    )
-    .map_err(plan_issues)?;
+    let stack = state
+        .ctl
+        .plan_request(&analysis, &params, &id)
+        .map_err(plan_issues)?;
     check_images(&state, &stack).await?;
     state.store().set_params(&id, &params)?;
     // an explicit replica count replaces the autoscaler's

@@ -50,6 +50,8 @@ pub struct RuntimeSettings {
     pub logs_dir: Option<std::path::PathBuf>,
     /// Remove orphaned labelled objects at start-up (default: keep them).
     pub prune_orphans: bool,
+    /// Host-escaping compose keys the operator allowed.
+    pub allowed_host_keys: BTreeSet<String>,
 }
 
 impl Default for RuntimeSettings {
@@ -63,6 +65,7 @@ impl Default for RuntimeSettings {
             bind_address: "127.0.0.1".into(),
             logs_dir: None,
             prune_orphans: false,
+            allowed_host_keys: BTreeSet::new(),
         }
     }
 }
@@ -369,6 +372,7 @@ impl Controller {
                 host_cpus: self.host_cpus,
                 zones: &self.settings.zones,
                 replica_overrides: Some(&overrides),
+                allowed_host_keys: Some(&self.settings.allowed_host_keys),
             },
         )
         .map_err(|issues| {
@@ -378,6 +382,27 @@ impl Controller {
                 .collect::<Vec<_>>()
                 .join("; ")
         })
+    }
+
+    /// Plan a request's stack (the API's create and patch) with this
+    /// server's image map, CPUs and allowed host keys.
+    pub fn plan_request(
+        &self,
+        analysis: &shared::Analysis,
+        params: &shared::params::ResolvedParams,
+        id: &str,
+    ) -> Result<DesiredStack, Vec<deploy::PlanIssue>> {
+        deploy::plan_with(
+            analysis,
+            params,
+            id,
+            &PlanContext {
+                images: Some(&self.images),
+                host_cpus: self.host_cpus,
+                allowed_host_keys: Some(&self.settings.allowed_host_keys),
+                ..PlanContext::default()
+            },
+        )
     }
 
     pub fn register_secrets(&self, rec: &DeploymentRecord, stack: Option<&DesiredStack>) {

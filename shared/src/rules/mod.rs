@@ -7,6 +7,7 @@
 pub mod compose;
 pub mod mysql;
 pub mod omnistrate;
+pub mod runtime;
 pub mod secrets;
 pub mod templates;
 pub mod yaml;
@@ -208,6 +209,7 @@ pub fn all() -> impl Iterator<Item = &'static dyn Rule> {
         .chain(templates::RULES)
         .chain(mysql::RULES)
         .chain(secrets::RULES)
+        .chain(runtime::RULES)
         .copied()
 }
 
