@@ -1242,3 +1242,51 @@ async fn the_bearer_scheme_is_case_insensitive() {
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{auth}");
     }
 }
+
+#[tokio::test]
+async fn param_values_that_would_break_mysql_are_422_before_docker() {
+    let app = api::app(state());
+    let good = json!({
+        "masterInstanceType": "t3.small",
+        "replicaInstanceType": "e2-medium",
+        "mysqlUsername": "appuser",
+        "mysqlDatabase": "appdb",
+        "mysqlPassword": "App-pw-1234567",
+        "numReadReplicas": 1,
+    });
+    let long = "u".repeat(1000);
+    for (key, value, needle) in [
+        ("mysqlUsername", json!("root"), "cannot be `root`"),
+        ("mysqlUsername", json!("ROOT"), "cannot be `root`"),
+        ("mysqlUsername", json!(""), ""),
+        ("mysqlUsername", json!(long), ""),
+        ("mysqlUsername", json!("app\nuser"), "line break"),
+        (
+            "mysqlUsername",
+            json!("x'; DROP USER root; --"),
+            "letters, digits",
+        ),
+        (
+            "mysqlDatabase",
+            json!("db`; DROP DATABASE mysql"),
+            "letters, digits",
+        ),
+        ("mysqlPassword", json!(""), ""),
+        ("masterInstanceType", json!("t3.micro\n"), "line break"),
+    ] {
+        let mut params = good.clone();
+        params[key] = value.clone();
+        let (s, v) = create(&app, json!({"spec": SEED, "params": params})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{key}={value}: {v}");
+        assert_eq!(error_code(&v), "invalid_params", "{key}={value}: {v}");
+        let text = v.to_string();
+        assert!(text.contains(key), "{key}: {v}");
+        assert!(text.contains(needle), "{key}={value}: {v}");
+        if key == "mysqlPassword" {
+            assert!(!text.contains("App-pw-1234567"));
+        }
+    }
+    // the good values pass the params (then: no Docker here → 503)
+    let (s, v) = create(&app, json!({"spec": SEED, "params": good})).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+}
