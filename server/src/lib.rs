@@ -22,6 +22,7 @@ pub mod lint;
 pub mod logs;
 pub mod mysql;
 pub mod provision;
+pub mod redaction;
 pub mod runtime_opts;
 pub mod serve;
 pub mod store;

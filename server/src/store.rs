@@ -279,6 +279,13 @@ impl Store {
         if !has_report {
             conn.execute_batch("ALTER TABLE specs ADD COLUMN report TEXT")?;
         }
+        // the text as shown (secrets masked), kept with the report
+        let has_public: bool = conn
+            .prepare("SELECT 1 FROM pragma_table_info('specs') WHERE name = 'public_text'")?
+            .exists([])?;
+        if !has_public {
+            conn.execute_batch("ALTER TABLE specs ADD COLUMN public_text TEXT")?;
+        }
         // events of deployments whose deletion completed (a late log line
         // can arrive after the record is gone)
         conn.execute(
@@ -366,22 +373,30 @@ impl Store {
         }
     }
 
-    /// Store a spec's lint report (computed once).
-    pub fn set_spec_report(&self, id: &str, report: &str) -> Result<()> {
+    /// Store a spec's public text (secrets masked) and its lint report
+    /// (computed once).
+    pub fn set_spec_report(&self, id: &str, public_text: &str, report: &str) -> Result<()> {
         self.writer()?.execute(
-            "UPDATE specs SET report = ?2 WHERE id = ?1",
-            params![id, report],
+            "UPDATE specs SET public_text = ?2, report = ?3 WHERE id = ?1",
+            params![id, public_text, report],
         )?;
         Ok(())
     }
 
-    /// A stored spec and its stored lint report (`None` until computed).
-    pub fn get_spec_with_report(&self, id: &str) -> Result<Option<(String, Option<String>)>> {
+    /// A stored spec's public text and lint report: `None` for an unknown
+    /// spec, `Some(None)` until they are computed.
+    pub fn get_public_spec(&self, id: &str) -> Result<Option<Option<(String, String)>>> {
         Ok(self
             .conn()
-            .query_row("SELECT text, report FROM specs WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT public_text, report FROM specs WHERE id = ?1",
+                [id],
+                |r| {
+                    let t: Option<String> = r.get(0)?;
+                    let rep: Option<String> = r.get(1)?;
+                    Ok(t.zip(rep))
+                },
+            )
             .optional()?)
     }
 

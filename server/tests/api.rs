@@ -958,11 +958,15 @@ async fn lint_reports_are_capped_and_stored_reports_computed_once() {
         .as_str()
         .unwrap()
         .to_owned();
-    let (_, stored) = st.store().get_spec_with_report(&id).unwrap().unwrap();
-    let stored = stored.expect("report stored with the spec");
+    let (public, stored) = st
+        .store()
+        .get_public_spec(&id)
+        .unwrap()
+        .unwrap()
+        .expect("report stored with the spec");
     // a changed stored report is what GET answers: it is not recomputed
     let marker = stored.replacen("and ", "and (stored) ", 1);
-    st.store().set_spec_report(&id, &marker).unwrap();
+    st.store().set_spec_report(&id, &public, &marker).unwrap();
     let (s, v) = json_call(
         &app,
         Method::GET,
@@ -1289,4 +1293,38 @@ async fn param_values_that_would_break_mysql_are_422_before_docker() {
     // the good values pass the params (then: no Docker here → 503)
     let (s, v) = create(&app, json!({"spec": SEED, "params": good})).await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+}
+
+#[tokio::test]
+async fn stored_specs_mask_secrets_in_flags_urls_and_labels() {
+    let app = api::app(state());
+    let spec = "services:\n  App:\n    image: app:1\n    command: mysqladmin ping -uroot -pFlagPw-1\n    environment:\n      - DATABASE_URL=mysql://app:UrlPw-2@master:3306/app\n    labels:\n      com.example.db-password: LabelPw-3\n";
+    let (s, b, _) = send(&app, req(Method::POST, "/api/specs", spec, None)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let id = serde_json::from_slice::<Value>(&b).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, v) = json_call(
+        &app,
+        Method::GET,
+        &format!("/api/specs/{id}"),
+        Value::Null,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let text = v.to_string();
+    for secret in ["FlagPw-1", "UrlPw-2", "LabelPw-3"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    let codes: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    for c in ["S003", "S004", "S005"] {
+        assert!(codes.contains(&c), "{c}: {codes:?}");
+    }
 }

@@ -11,6 +11,7 @@
 
 pub mod compose_keys;
 pub mod diagnostic;
+pub mod exposed;
 pub mod graph;
 pub mod image_ref;
 pub mod instance_types;

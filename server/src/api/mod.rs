@@ -471,11 +471,9 @@ pub async fn create_spec(
         Err(Some(e)) => return Err(e.into()),
         Err(None) => return Err(AppError::StorageFull),
     }
-    // the public report, computed once (of the text as shown: masked)
-    if let Ok(Some((_, None))) = state.store().get_spec_with_report(&id) {
-        let masked: Arc<str> = Arc::from(shared::redact::mask_literal_secrets(text));
-        let report = state.linter.report(masked).await?;
-        state.store().set_spec_report(&id, &report)?;
+    // the public text (secrets masked) and its report, computed once
+    if let Ok(Some(None)) = state.store().get_public_spec(&id) {
+        public_spec(&state, &id, text.to_owned()).await?;
     }
     Ok((
         StatusCode::CREATED,
@@ -505,20 +503,21 @@ pub async fn get_spec(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<StoredSpec>, AppError> {
-    let (text, stored) = state
+    let stored = state
         .store()
-        .get_spec_with_report(&id)?
+        .get_public_spec(&id)?
         .ok_or_else(|| AppError::NotFound(format!("spec `{id}`")))?;
     // Stored specs are public: literal passwords are shown masked (the stored
     // text, used for deployments, keeps them).
-    let text = shared::redact::mask_literal_secrets(&text);
-    let report = match stored {
-        Some(r) => r,
+    let (text, report) = match stored {
+        Some(s) => s,
         None => {
-            // stored before reports were kept: computed once, now
-            let r = state.linter.report(Arc::from(text.as_str())).await?;
-            state.store().set_spec_report(&id, &r)?;
-            r
+            // stored before public texts were kept: computed once, now
+            let raw = state
+                .store()
+                .get_spec(&id)?
+                .ok_or_else(|| AppError::NotFound(format!("spec `{id}`")))?;
+            public_spec(&state, &id, raw).await?
         }
     };
     let report: Value = serde_json::from_str(&report).unwrap_or(Value::Null);
@@ -528,6 +527,25 @@ pub async fn get_spec(
         diagnostics: report["files"][0]["diagnostics"].clone(),
         summary: report["summary"].clone(),
     }))
+}
+
+/// Mask a spec's secrets and lint the result (bounded, off the async
+/// workers), and store both: `(public text, report)`.
+async fn public_spec(
+    state: &AppState,
+    id: &str,
+    text: String,
+) -> Result<(String, String), AppError> {
+    let (public, report) = state
+        .linter
+        .run(move || {
+            let public = shared::redact::mask_literal_secrets(&text);
+            let report = crate::lint::report_string(&public);
+            (public, report)
+        })
+        .await?;
+    state.store().set_spec_report(id, &public, &report)?;
+    Ok((public, report))
 }
 
 /// The lint report of an analysed spec, as JSON (the shape of `/api/validate`).

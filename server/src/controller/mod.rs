@@ -114,6 +114,12 @@ impl EventHub {
         let mut v: Vec<String> = values
             .into_iter()
             .filter(|s| s.len() >= 3)
+            // also their common encodings (base64 at each alignment, URL)
+            .flat_map(|s| {
+                let mut all = crate::redaction::encodings(&s);
+                all.push(s);
+                all
+            })
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -142,6 +148,18 @@ impl EventHub {
             }
         }
         out
+    }
+
+    /// [`EventHub::redact`] for one line of a stream (a container log): also
+    /// masks the start of a secret at the end of the line and the rest of
+    /// one at its start, so a secret split over two lines shows in neither.
+    pub fn redact_line(&self, deployment: &str, line: &str) -> String {
+        let out = self.redact(deployment, line);
+        let secrets = self.secrets.lock().unwrap_or_else(|e| e.into_inner());
+        match secrets.get(deployment) {
+            Some(values) => crate::redaction::mask_line_edges(&out, values),
+            None => out,
+        }
     }
 
     pub fn emit(&self, deployment: &str, kind: &str, message: &str) {
@@ -957,9 +975,8 @@ impl Controller {
                     let line: String = partial.drain(..=pos).collect();
                     let line = line.trim_end();
                     if !line.is_empty() {
-                        let line = this
-                            .hub
-                            .redact(&deployment, &format!("[{container}] {line}"));
+                        let line =
+                            format!("[{container}] {}", this.hub.redact_line(&deployment, line));
                         if let (true, Some(logs)) = (keep, &this.logs) {
                             if let Err(e) = logs.append(&deployment, crate::store::now_ms(), &line)
                             {

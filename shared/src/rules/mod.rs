@@ -5,6 +5,7 @@
 //! rule keeps its number unused.
 
 pub mod compose;
+pub mod exposed;
 pub mod mysql;
 pub mod omnistrate;
 pub mod runtime;
@@ -210,6 +211,7 @@ pub fn all() -> impl Iterator<Item = &'static dyn Rule> {
         .chain(mysql::RULES)
         .chain(secrets::RULES)
         .chain(runtime::RULES)
+        .chain(exposed::RULES)
         .copied()
 }
 
