@@ -28,10 +28,15 @@ pub enum LintError {
     Worker(String),
 }
 
+/// Inputs this large run alone (they take every slot): an analysis costs
+/// memory in proportion to the spec's nodes and diagnostics.
+pub const LARGE_INPUT: usize = 512 * 1024;
+
 /// The API's lint gate: a limit on concurrent analyses.
 #[derive(Clone)]
 pub struct Linter {
     permits: Arc<Semaphore>,
+    slots: u32,
     /// How long a request waits for a free slot.
     wait: Duration,
 }
@@ -51,6 +56,7 @@ impl Linter {
     pub fn new(permits: usize, wait: Duration) -> Linter {
         Linter {
             permits: Arc::new(Semaphore::new(permits.max(1))),
+            slots: permits.max(1) as u32,
             wait,
         }
     }
@@ -60,7 +66,17 @@ impl Linter {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, LintError> {
-        let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
+        self.run_sized(0, work).await
+    }
+
+    /// [`Linter::run`] for an input of `size` bytes: a large one runs alone.
+    pub async fn run_sized<T: Send + 'static>(
+        &self,
+        size: usize,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, LintError> {
+        let n = if size >= LARGE_INPUT { self.slots } else { 1 };
+        let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_many_owned(n))
             .await
             .map_err(|_| LintError::Busy)?
             .map_err(|_| LintError::Busy)?;
@@ -75,7 +91,7 @@ impl Linter {
 
     /// The analysis of `text`, its diagnostics capped.
     pub async fn analyze(&self, text: Arc<str>) -> Result<shared::Analysis, LintError> {
-        self.run(move || {
+        self.run_sized(text.len(), move || {
             let mut a = shared::analyze(&text);
             a.diagnostics = cap(std::mem::take(&mut a.diagnostics), MAX_DIAGNOSTICS);
             a
@@ -86,7 +102,8 @@ impl Linter {
     /// The lint JSON report of `text` (the shape of `specstudio lint
     /// --format json` for one file), its diagnostics capped.
     pub async fn report(&self, text: Arc<str>) -> Result<String, LintError> {
-        self.run(move || report_string(&text)).await
+        self.run_sized(text.len(), move || report_string(&text))
+            .await
     }
 }
 

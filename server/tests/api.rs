@@ -1328,3 +1328,56 @@ async fn stored_specs_mask_secrets_in_flags_urls_and_labels() {
         assert!(codes.contains(&c), "{c}: {codes:?}");
     }
 }
+
+#[tokio::test]
+async fn errors_are_json_everywhere_and_the_document_matches() {
+    let app = api::app(state());
+    for (m, uri, want) in [
+        (Method::GET, "/api", StatusCode::NOT_FOUND),
+        (Method::GET, "/api/", StatusCode::NOT_FOUND),
+        (Method::GET, "/api/specs/%FF%FE", StatusCode::BAD_REQUEST),
+        (
+            Method::GET,
+            "/api/deployments/x/logs?tail=%31%30",
+            StatusCode::NOT_FOUND,
+        ),
+        (Method::POST, "/healthz", StatusCode::METHOD_NOT_ALLOWED),
+    ] {
+        let (s, b, h) = send(&app, req(m.clone(), uri, Body::empty(), None)).await;
+        assert_eq!(s, want, "{m} {uri}: {}", String::from_utf8_lossy(&b));
+        assert!(
+            h.get(header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"application/json")),
+            "{m} {uri}"
+        );
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        assert!(v["error"]["code"].is_string(), "{m} {uri}: {v}");
+    }
+    let (_, doc) = json_call(&app, Method::GET, "/api/openapi.json", Value::Null, None).await;
+    let logs = &doc["paths"]["/api/deployments/{id}/logs"]["get"]["parameters"];
+    let tail = logs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "tail")
+        .unwrap();
+    assert_eq!(tail["in"], "query", "{tail}");
+    let details = &doc["components"]["schemas"]["ErrorDetail"]["properties"]["details"];
+    assert!(
+        details.to_string().contains("null"),
+        "details nullable: {details}"
+    );
+    let events =
+        &doc["paths"]["/api/deployments/{id}/events"]["get"]["responses"]["200"]["content"];
+    assert!(events.get("text/event-stream").is_some(), "{events}");
+    for p in [
+        "/api/orphans",
+        "/api/orphans/{id}",
+        "/api/deployments/{id}/reseed",
+    ] {
+        assert!(
+            doc["paths"].get(p).is_some(),
+            "{p} missing from the document"
+        );
+    }
+}

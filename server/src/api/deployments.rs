@@ -886,6 +886,7 @@ pub async fn events(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogsQuery {
     /// How many of the newest lines (default 200, at most 5000).
     pub tail: Option<usize>,

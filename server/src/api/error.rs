@@ -57,7 +57,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
-    #[schema(value_type = Object)]
+    /// More about the error (e.g. the lint report of an invalid spec), or null.
+    #[schema(value_type = Option<Object>)]
     pub details: Value,
 }
 

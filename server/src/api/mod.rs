@@ -183,6 +183,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/deployments/{id}/reseed", post(recovery::reseed))
         .route("/api/orphans", get(recovery::list))
         .route("/api/orphans/{id}", axum::routing::delete(recovery::remove))
+        .route("/api", axum::routing::any(api_not_found))
+        .route("/api/", axum::routing::any(api_not_found))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .method_not_allowed_fallback(method_not_allowed);
     let router = match &state.dist_dir {
@@ -240,6 +242,15 @@ async fn observe_request(State(state): State<AppState>, req: Request, next: Next
     if status == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
         return AppError::PayloadTooLarge.into_response();
     }
+    // every other error the framework answers in text (a path that does not
+    // decode, a query it cannot parse…) becomes a JSON error too
+    let is_sse = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    if (status.is_client_error() || status.is_server_error()) && !is_json && !is_sse {
+        return json_error_from(resp).await;
+    }
     resp
 }
 
@@ -256,6 +267,40 @@ fn metric_method(m: &axum::http::Method) -> &'static str {
         Method::OPTIONS => "OPTIONS",
         _ => "other",
     }
+}
+
+/// A framework's plain-text error response as our JSON error (same status;
+/// the text, bounded, as the message on 4xx; hidden on 5xx).
+async fn json_error_from(resp: Response) -> Response {
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let text = axum::body::to_bytes(resp.into_body(), 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => "internal",
+        _ => "error",
+    };
+    let message = if status.is_server_error() || text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    let body = serde_json::json!({"error": {"code": code, "message": message, "details": null}});
+    let mut out = (status, Json(body)).into_response();
+    for name in [header::ALLOW, header::WWW_AUTHENTICATE, header::RETRY_AFTER] {
+        if let Some(v) = headers.get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
 }
 
 async fn api_not_found() -> AppError {
@@ -538,7 +583,7 @@ async fn public_spec(
 ) -> Result<(String, String), AppError> {
     let (public, report) = state
         .linter
-        .run(move || {
+        .run_sized(text.len(), move || {
             let public = shared::redact::mask_literal_secrets(&text);
             let report = crate::lint::report_string(&public);
             (public, report)
