@@ -19,6 +19,8 @@ if [[ "${1:-}" == "--tests" ]]; then
   need mariadb mariadb-client
   need hyperfine hyperfine
   need sysbench sysbench
+  # schemathesis (PyPI) runs in a virtualenv made by scripts/test.sh
+  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || want+=(python3-venv)
 fi
 if ((${#want[@]})); then
   sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
