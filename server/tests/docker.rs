@@ -426,13 +426,31 @@ async fn a_container_that_cannot_start_fails_the_deployment_quickly() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
     let mut t = Transcript::default();
+    // `mysqlUsername: root` used to get this far; it is refused up front now
     let mut p = params(1);
-    p["mysqlUsername"] = json!("root"); // the entrypoint refuses MYSQL_USER=root
+    p["mysqlUsername"] = json!("root");
     let (s, v, raw) = server
         .call(
             "POST",
             "/api/deployments",
             Some(json!({"spec": SEED, "params": p})),
+            true,
+        )
+        .await;
+    assert_eq!(s, 422, "{raw}");
+    assert_eq!(v["error"]["code"], "invalid_params", "{raw}");
+    // a container whose entrypoint fails: a `_FILE` variable naming no file
+    let line = "      - MYSQL_ROOT_PASSWORD=$parameterGroup.var.mysqlRootPassword\n";
+    assert_eq!(SEED.matches(line).count(), 1);
+    let spec = SEED.replace(
+        line,
+        &format!("{line}      - MYSQL_DATABASE_FILE=/nonexistent/db-name\n"),
+    );
+    let (s, v, raw) = server
+        .call(
+            "POST",
+            "/api/deployments",
+            Some(json!({"spec": spec, "params": params(1)})),
             true,
         )
         .await;
@@ -449,7 +467,7 @@ async fn a_container_that_cannot_start_fails_the_deployment_quickly() {
         if v["status"] == "failed" {
             let message = v["message"].as_str().unwrap();
             assert!(
-                message.contains("MYSQL_USER=root is not allowed"),
+                message.contains("MYSQL_DATABASE_FILE points to"),
                 "{message}"
             );
             break;
