@@ -21,7 +21,10 @@ for _ in $(seq 1 100); do
 done
 [[ -n "$addr" ]] || { cat "$dir/err.log" >&2; exit 1; }
 # /api/orphans needs Docker (503 without it): it runs in the Docker e2e tests
-"$st" --config-file tests/schemathesis/schemathesis.toml run "$addr/api/openapi.json" --url "$addr" \
+# run from the temporary dir: schemathesis keeps its cache (.schemathesis/) there
+config="$PWD/tests/schemathesis/schemathesis.toml"
+cd "$dir"
+"$st" --config-file "$config" run "$addr/api/openapi.json" --url "$addr" \
   --exclude-path-regex '^/api/orphans' \
   -H "Authorization: Bearer $token" \
   --checks all --max-examples "${ST_EXAMPLES:-25}" --request-timeout 30 \
