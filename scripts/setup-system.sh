@@ -22,7 +22,8 @@ if [[ "${1:-}" == "--tests" ]]; then
   need sysbench sysbench
   need nvim neovim
   need python3 python3
-  python3 -c 'import ensurepip' 2>/dev/null || want+=(python3-venv)
+  # pytest-lsp and schemathesis (PyPI) run in virtualenvs made by scripts/test.sh
+  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || want+=(python3-venv)
 fi
 if ((${#want[@]})); then
   sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"

@@ -25,6 +25,15 @@ cargo clippy -q -p specstudio-frontend --features app --target wasm32-unknown-un
 step "cargo tests (unit, fixtures, CLI, wasm parity, API, Docker end-to-end)"
 cargo test --workspace --no-fail-fast
 
+step "schemathesis: the OpenAPI document against the server without Docker"
+st_venv="${XDG_CACHE_HOME:-$HOME/.cache}/specstudio/schemathesis-venv"
+if [[ ! -x "$st_venv/bin/st" ]] || ! cmp -s tests/schemathesis/requirements.txt "$st_venv/requirements.txt"; then
+  python3 -m venv "$st_venv"
+  "$st_venv/bin/pip" install -q -r tests/schemathesis/requirements.txt
+  cp tests/schemathesis/requirements.txt "$st_venv/requirements.txt"
+fi
+ST="$st_venv/bin/st" scripts/schemathesis.sh "${CARGO_TARGET_DIR:-target}/debug/specstudio"
+
 target_dir="${CARGO_TARGET_DIR:-target}"
 
 step "language server: pytest-lsp protocol suite, Neovim headless, VS Code extension package"

@@ -142,6 +142,8 @@ pub fn check(spec: &Spec, field: &Field, value: &str) -> Result<(), String> {
             params::check_value(param, value)?;
         }
     }
+    // where the value goes (a MySQL user or database name, a password)
+    params::check_usage(spec, &field.key, value)?;
     if field.instance_type {
         instance_types::check(value)?;
     }
@@ -189,6 +191,11 @@ mod tests {
         assert!(check(&spec, replicas, "3").is_ok());
         let user = all.iter().find(|f| f.key == "mysqlUsername").unwrap();
         assert_eq!(check(&spec, user, ""), Err("required".into()));
+        // the server's usage checks: MySQL user names
+        assert!(check(&spec, user, "root").unwrap_err().contains("root"));
+        assert!(check(&spec, user, "app\nuser").is_err());
+        assert!(check(&spec, user, &"u".repeat(1000)).is_err());
+        assert!(check(&spec, user, "appuser").is_ok());
     }
 
     #[test]

@@ -182,6 +182,10 @@ pub struct DesiredContainer {
     /// kept stopped until a scale-up starts it (not in the config hash, so
     /// the spare that becomes a replica is the same container).
     pub spare: bool,
+    /// The compose keys applied to Docker (`runtime_opts`).
+    pub opts: std::sync::Arc<crate::runtime_opts::RuntimeOptions>,
+    /// Docker `PidsLimit`.
+    pub pids_limit: i64,
     pub config_hash: String,
 }
 
@@ -309,6 +313,8 @@ pub struct PlanContext<'a> {
     pub zones: &'a [String],
     /// Replica counts set by the autoscaler, by service.
     pub replica_overrides: Option<&'a BTreeMap<String, u32>>,
+    /// Host-escaping compose keys the operator allowed (`--allow-host-key`).
+    pub allowed_host_keys: Option<&'a BTreeSet<String>>,
 }
 
 impl DesiredStack {
@@ -419,6 +425,18 @@ pub enum PlanIssue {
         message: String,
     },
     Unresolved(Unresolved),
+    /// A compose key the server refuses, or a value Docker cannot take.
+    ComposeKey {
+        service: String,
+        key: String,
+        message: String,
+    },
+    /// An image reference Docker would refuse (after `--image-map`).
+    InvalidImage {
+        service: String,
+        image: String,
+        message: String,
+    },
 }
 
 impl PlanIssue {
@@ -444,6 +462,16 @@ impl PlanIssue {
                 "{} {}: cannot resolve `{}`: {}",
                 u.service, u.via, u.reference, u.message
             ),
+            PlanIssue::ComposeKey {
+                service,
+                key,
+                message,
+            } => format!("{service}: `{key}` {message}"),
+            PlanIssue::InvalidImage {
+                service,
+                image,
+                message,
+            } => format!("{service}: image `{image}` is not a valid reference: {message}"),
         }
     }
 }
@@ -950,6 +978,29 @@ pub fn plan_with(
             .map(|i| i.value.clone())
             .unwrap_or_default();
         let image = images.map(&source_image);
+        if let Err(message) = shared::image_ref::check(&image) {
+            issues.push(PlanIssue::InvalidImage {
+                service: name.clone(),
+                image: image.clone(),
+                message,
+            });
+        }
+        let no_keys = BTreeSet::new();
+        let opts = match crate::runtime_opts::read(
+            &analysis.tree,
+            service.node,
+            ctx.allowed_host_keys.unwrap_or(&no_keys),
+        ) {
+            Ok(o) => std::sync::Arc::new(o),
+            Err(found) => {
+                issues.extend(found.into_iter().map(|i| PlanIssue::ComposeKey {
+                    service: name.clone(),
+                    key: i.key,
+                    message: i.message,
+                }));
+                Default::default()
+            }
+        };
         let bitnami = is_bitnami_mysql(&source_image, &image);
         let mut args = Vec::new();
         for field in ["entrypoint", "command"] {
@@ -1046,13 +1097,24 @@ pub fn plan_with(
             } else {
                 Probe::Tcp
             };
+            // an instance type wins; then `cpus`/`mem_limit`; then defaults
             let (nano_cpus, memory) = match &p.limits {
                 Some((_, cpus, mib)) => (
                     Some((cpus.min(host_cpus) * 1e9) as i64),
                     Some((*mib as i64) * 1024 * 1024),
                 ),
-                None => (None, None),
+                None => (
+                    Some(
+                        (opts
+                            .cpus
+                            .unwrap_or(crate::runtime_opts::DEFAULT_CPUS)
+                            .min(host_cpus)
+                            * 1e9) as i64,
+                    ),
+                    Some(opts.memory.unwrap_or(crate::runtime_opts::DEFAULT_MEMORY)),
+                ),
             };
+            let pids_limit = opts.pids_limit.unwrap_or(crate::runtime_opts::DEFAULT_PIDS);
             let mut c = DesiredContainer {
                 name: cname.clone(),
                 resource: name.clone(),
@@ -1074,6 +1136,8 @@ pub fn plan_with(
                     .filter(|s| s.multi_zone && !ctx.zones.is_empty())
                     .map(|_| ctx.zones[replica as usize % ctx.zones.len()].clone()),
                 spare: replica >= p.count,
+                opts: opts.clone(),
+                pids_limit,
                 config_hash: String::new(),
             };
             c.config_hash = config_hash(&c);
@@ -1154,6 +1218,9 @@ fn config_hash(c: &DesiredContainer) -> String {
     }
     if let Some(cmd) = &c.command {
         h.update(format!("command{cmd:?}").as_bytes());
+    }
+    if !c.opts.is_empty() {
+        h.update(format!("opts{:?}", c.opts).as_bytes());
     }
     if let Some(zone) = &c.zone {
         h.update(format!("zone{zone}").as_bytes());
@@ -1492,6 +1559,7 @@ mod tests {
                     host_cpus: 2.0,
                     zones: &zones,
                     replica_overrides: Some(overrides),
+                    allowed_host_keys: None,
                 },
             )
             .unwrap()

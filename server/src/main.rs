@@ -20,7 +20,7 @@ enum Command {
     /// Print the resource dependency graph of a spec.
     Graph(GraphArgs),
     /// Run the HTTP API and web UI, and provision deployments on Docker.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run the language server on stdin/stdout (for editors).
     Lsp,
 }
@@ -37,7 +37,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Lint(args) => cli::lint(args),
         Command::Graph(args) => cli::graph(args),
-        Command::Serve(args) => serve::serve(args),
+        Command::Serve(args) => serve::serve(*args),
         Command::Lsp => specstudio::lsp::run(),
     }
 }

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use bollard::errors::Error as DockerError;
 use bollard::models::{
-    ContainerCreateBody, EndpointSettings, HostConfig, Mount, MountTypeEnum, NetworkCreateRequest,
-    NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum, VolumeCreateOptions,
+    ContainerCreateBody, DeviceMapping, EndpointSettings, HealthConfig, HostConfig, Mount,
+    MountTypeEnum, NetworkCreateRequest, NetworkingConfig, PortBinding, ResourcesUlimits,
+    RestartPolicy, RestartPolicyNameEnum, VolumeCreateOptions,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, ListContainersOptionsBuilder,
@@ -459,29 +460,121 @@ impl Engine {
                 ..Default::default()
             },
         );
+        let o = &c.opts;
+        for p in &o.expose {
+            exposed
+                .entry(format!("{p}/tcp"))
+                .or_insert_with(HashMap::new);
+        }
+        let mut labels = self.labels(c.labels(&stack.deployment));
+        for (k, v) in &o.labels {
+            // ours win (the planner refuses the namespace anyway)
+            labels.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        let list = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+        let restart_policy = match &o.restart {
+            Some((name, max)) => RestartPolicy {
+                name: Some(match name.as_str() {
+                    "no" => RestartPolicyNameEnum::NO,
+                    "always" => RestartPolicyNameEnum::ALWAYS,
+                    "unless-stopped" => RestartPolicyNameEnum::UNLESS_STOPPED,
+                    _ => RestartPolicyNameEnum::ON_FAILURE,
+                }),
+                maximum_retry_count: (name == "on-failure" && *max > 0).then_some(*max),
+            },
+            // a crash-looping container gives up (the deployment is
+            // `failed`); the controller restarts stopped ones it wants
+            None => RestartPolicy {
+                name: Some(RestartPolicyNameEnum::ON_FAILURE),
+                maximum_retry_count: Some(3),
+            },
+        };
         let body = ContainerCreateBody {
             image: Some(c.image.clone()),
-            hostname: Some(c.name.clone()),
+            hostname: Some(o.hostname.clone().unwrap_or_else(|| c.name.clone())),
+            domainname: o.domainname.clone(),
+            user: o.user.clone(),
+            working_dir: o.working_dir.clone(),
+            stop_signal: o.stop_signal.clone(),
+            stop_timeout: o.stop_timeout,
+            tty: o.tty,
+            open_stdin: o.stdin_open,
+            healthcheck: o.healthcheck.as_ref().map(|h| HealthConfig {
+                test: Some(h.test.clone()),
+                interval: (h.interval > 0).then_some(h.interval),
+                timeout: (h.timeout > 0).then_some(h.timeout),
+                start_period: (h.start_period > 0).then_some(h.start_period),
+                retries: (h.retries > 0).then_some(h.retries),
+                ..Default::default()
+            }),
             env: Some(c.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
             // compose `entrypoint`/`command`; `None` keeps the image's (an
             // entrypoint given without a command drops the image's command,
             // as in compose)
             entrypoint: c.entrypoint.clone(),
             cmd: c.command.clone(),
-            labels: Some(self.labels(c.labels(&stack.deployment))),
+            labels: Some(labels),
             exposed_ports: Some(exposed),
             host_config: Some(HostConfig {
                 port_bindings: Some(bindings),
                 mounts: Some(mounts),
                 nano_cpus: c.nano_cpus,
                 memory: c.memory,
+                pids_limit: Some(c.pids_limit),
                 network_mode: Some(stack.network.clone()),
-                // a crash-looping container gives up (the deployment is
-                // `failed`); the controller restarts stopped ones it wants
-                restart_policy: Some(RestartPolicy {
-                    name: Some(RestartPolicyNameEnum::ON_FAILURE),
-                    maximum_retry_count: Some(3),
+                restart_policy: Some(restart_policy),
+                ulimits: (!o.ulimits.is_empty()).then(|| {
+                    o.ulimits
+                        .iter()
+                        .map(|(name, soft, hard)| ResourcesUlimits {
+                            name: Some(name.clone()),
+                            soft: Some(*soft),
+                            hard: Some(*hard),
+                        })
+                        .collect()
                 }),
+                readonly_rootfs: o.read_only,
+                shm_size: o.shm_size,
+                tmpfs: (!o.tmpfs.is_empty()).then(|| {
+                    o.tmpfs
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                }),
+                extra_hosts: list(&o.extra_hosts),
+                dns: list(&o.dns),
+                dns_search: list(&o.dns_search),
+                dns_options: list(&o.dns_opt),
+                init: o.init,
+                cap_drop: list(&o.cap_drop),
+                group_add: list(&o.group_add),
+                // host-escaping: only set when the operator allowed the key
+                privileged: o.privileged,
+                cap_add: list(&o.cap_add),
+                security_opt: list(&o.security_opt),
+                sysctls: (!o.sysctls.is_empty()).then(|| {
+                    o.sysctls
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                }),
+                pid_mode: o.pid.clone(),
+                ipc_mode: o.ipc.clone(),
+                uts_mode: o.uts.clone(),
+                userns_mode: o.userns_mode.clone(),
+                devices: (!o.devices.is_empty()).then(|| {
+                    o.devices
+                        .iter()
+                        .map(|(h, c, p)| DeviceMapping {
+                            path_on_host: Some(h.clone()),
+                            path_in_container: Some(c.clone()),
+                            cgroup_permissions: Some(p.clone()),
+                        })
+                        .collect()
+                }),
+                cgroup_parent: o.cgroup_parent.clone(),
+                runtime: o.runtime.clone(),
+                oom_kill_disable: o.oom_kill_disable,
                 ..Default::default()
             }),
             networking_config: Some(NetworkingConfig {
@@ -628,6 +721,81 @@ impl Engine {
 
     pub async fn remove_network(&self, name: &str) -> Result<(), EngineError> {
         ignore_not_found(self.docker.remove_network(name).await)
+    }
+
+    /// Copy the contents of volume `from` into volume `to` (which must exist)
+    /// with a short-lived labelled helper container of `image` (`cp -a`, so
+    /// ownership and modes are kept), then remove the helper. `drop` lists
+    /// paths (relative to the volume) removed from the copy.
+    pub async fn copy_volume(
+        &self,
+        deployment: &str,
+        image: &str,
+        from: &str,
+        to: &str,
+        drop: &[&str],
+        timeout: Duration,
+    ) -> Result<(), EngineError> {
+        let mut suffix = [0u8; 4];
+        getrandom::fill(&mut suffix).map_err(|e| EngineError::Other(e.to_string()))?;
+        let name = format!("ss-{deployment}-copy-{}", crate::deploy::hex(&suffix));
+        let mut script = String::from("set -e; cp -a /from/. /to/");
+        for d in drop {
+            // fixed names from our code, never user input
+            script.push_str(&format!("; rm -rf /to/{d}"));
+        }
+        let mount = |source: &str, target: &str, read_only: bool| Mount {
+            target: Some(target.into()),
+            source: Some(source.into()),
+            typ: Some(MountTypeEnum::VOLUME),
+            read_only: Some(read_only),
+            ..Default::default()
+        };
+        let body = ContainerCreateBody {
+            image: Some(image.to_owned()),
+            entrypoint: Some(vec!["/bin/sh".into(), "-c".into(), script]),
+            cmd: Some(Vec::new()),
+            user: Some("0:0".into()),
+            labels: Some(self.labels(base_labels(deployment))),
+            network_disabled: Some(true),
+            host_config: Some(HostConfig {
+                mounts: Some(vec![mount(from, "/from", true), mount(to, "/to", false)]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        self.docker
+            .create_container(
+                Some(CreateContainerOptionsBuilder::default().name(&name).build()),
+                body,
+            )
+            .await?;
+        let run = async {
+            self.start(&name).await?;
+            let mut wait = self.docker.wait_container(
+                &name,
+                None::<bollard::query_parameters::WaitContainerOptions>,
+            );
+            match wait.next().await {
+                Some(Ok(_)) | None => Ok(()),
+                Some(Err(DockerError::DockerContainerWaitError { code, .. })) => {
+                    let tail = self.tail(&name, 5).await.join(" | ");
+                    Err(EngineError::Other(format!(
+                        "copying volume {from} to {to} failed (exit code {code}): {tail}"
+                    )))
+                }
+                Some(Err(e)) => Err(e.into()),
+            }
+        };
+        let result = match tokio::time::timeout(timeout, run).await {
+            Ok(r) => r,
+            Err(_) => Err(EngineError::Other(format!(
+                "copying volume {from} to {to} did not finish within {} s",
+                timeout.as_secs()
+            ))),
+        };
+        self.remove_container(&name).await?;
+        result
     }
 
     /// Remove every labelled object of a deployment: containers, then

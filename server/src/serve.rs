@@ -70,6 +70,51 @@ pub struct ServeArgs {
     #[arg(long, env = "SPECSTUDIO_WAKE_TIMEOUT", default_value_t = 120, value_name = "SECS",
         value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub wake_timeout: u64,
+    /// At start-up, remove labelled Docker objects (containers *and data
+    /// volumes*) of this instance that no deployment record owns. Without
+    /// it they are kept (containers stopped) and listed by `GET /api/orphans`.
+    #[arg(long, env = "SPECSTUDIO_PRUNE_ORPHANS")]
+    pub prune_orphans: bool,
+    /// A URL the server is reached at besides the loopback names (repeatable,
+    /// comma-separated): its host name is added to the accepted `Host`
+    /// headers and same-origin checks.
+    #[arg(
+        long = "public-url",
+        env = "SPECSTUDIO_PUBLIC_URL",
+        value_delimiter = ',',
+        value_name = "URL"
+    )]
+    pub public_urls: Vec<String>,
+    /// Require the API token for `POST /api/specs` too (by default anyone
+    /// may store a spec, for share links).
+    #[arg(long, env = "SPECSTUDIO_NO_ANONYMOUS_SPECS")]
+    pub no_anonymous_specs: bool,
+    /// Total size of stored specs, in MiB, before the oldest ones no
+    /// deployment uses are evicted.
+    #[arg(long, env = "SPECSTUDIO_SPEC_STORAGE_MB", default_value_t = 256, value_name = "MIB",
+        value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub spec_storage_mb: u64,
+    /// Specs one client may store per minute without the token.
+    #[arg(long, env = "SPECSTUDIO_SPEC_RATE", default_value_t = 20, value_name = "N",
+        value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub spec_rate: u32,
+    /// Seconds a client has to send a request's headers (also how long an
+    /// idle keep-alive connection stays open).
+    #[arg(long, env = "SPECSTUDIO_HEADER_TIMEOUT", default_value_t = 10, value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub header_timeout: u64,
+    /// Connections served at once (lowered to fit the open-files limit);
+    /// past it new ones get a 503 and are closed.
+    #[arg(long, env = "SPECSTUDIO_MAX_CONNECTIONS", default_value_t = 512, value_name = "N",
+        value_parser = clap::value_parser!(u32).range(8..=1_000_000))]
+    pub max_connections: u32,
+    /// A host-escaping compose key specs may use (repeatable,
+    /// comma-separated): privileged, cap_add, security_opt, sysctls, pid,
+    /// ipc, uts, userns_mode, devices, cgroup_parent, runtime,
+    /// oom_kill_disable. Refused by default.
+    #[arg(long = "allow-host-key", env = "SPECSTUDIO_ALLOW_HOST_KEYS", value_delimiter = ',',
+        value_name = "KEY", value_parser = clap::builder::PossibleValuesParser::new(crate::runtime_opts::ALLOWABLE_HOST_KEYS))]
+    pub allow_host_keys: Vec<String>,
 }
 
 fn positive_secs(s: &str) -> Result<f64, String> {
@@ -102,8 +147,44 @@ impl ServeArgs {
             wake_timeout: Duration::from_secs(self.wake_timeout),
             bind_address: self.bind_address.clone(),
             logs_dir: Some(data_dir.join("logs")),
+            prune_orphans: self.prune_orphans,
+            allowed_host_keys: self.allow_host_keys.iter().cloned().collect(),
         }
     }
+}
+
+/// Whether `addr` only listens on the loopback interface.
+fn is_loopback(addr: &str) -> bool {
+    let host = addr.trim().trim_start_matches('[');
+    let host = host.split(']').next().unwrap_or(host);
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Loud warnings for a server reachable beyond this machine without a
+/// chosen token.
+fn exposure_warnings(args: &ServeArgs, token_from_env: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if token_from_env {
+        return out;
+    }
+    if !args.addr.ip().is_loopback() {
+        out.push(format!(
+            "WARNING: --addr {} listens beyond loopback and SPECSTUDIO_TOKEN is not set: \
+             anyone who reads <data-dir>/token can deploy; set SPECSTUDIO_TOKEN and --public-url",
+            args.addr
+        ));
+    }
+    if !is_loopback(&args.bind_address) {
+        out.push(format!(
+            "WARNING: --bind-address {} publishes database ports beyond loopback and \
+             SPECSTUDIO_TOKEN is not set",
+            args.bind_address
+        ));
+    }
+    out
 }
 
 fn default_data_dir() -> PathBuf {
@@ -176,6 +257,19 @@ fn init_tracing() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
+}
+
+/// Notice the database file vanishing or being replaced even when nothing
+/// writes (the store logs it once and refuses writes from then on).
+fn spawn_store_watch(store: Arc<Store>, every: Duration) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            if store.check_file().is_err() {
+                return;
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {
@@ -270,9 +364,27 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         );
     }
     ctl.spawn_watch(std::time::Duration::from_secs(10));
+    spawn_store_watch(ctl.store.clone(), Duration::from_secs(2));
     ctl.spawn_idle_stopper();
     ctl.spawn_autoscaler();
-    let state = AppState::new(ctl, token.clone(), Some(args.dist_dir.clone()));
+    let mut urls = args.public_urls.clone();
+    if !args.addr.ip().is_unspecified() && !args.addr.ip().is_loopback() {
+        // the address it listens on is a name it is reached by
+        urls.push(format!("http://{}", args.addr));
+    }
+    let hosts = api::guard::HostPolicy::with_public_urls(&urls)?;
+    let token_from_env = std::env::var("SPECSTUDIO_TOKEN").is_ok_and(|t| !t.trim().is_empty());
+    for w in exposure_warnings(&args, token_from_env) {
+        warn!("{w}");
+        eprintln!("{w}");
+    }
+    let mut state = AppState::new(ctl, token.clone(), Some(args.dist_dir.clone()));
+    state.hosts = Arc::new(hosts);
+    state.specs = Arc::new(api::quota::SpecQuota::new(
+        !args.no_anonymous_specs,
+        args.spec_storage_mb * 1024 * 1024,
+        args.spec_rate,
+    ));
     let shutdown = state.shutdown.clone();
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
@@ -298,11 +410,47 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         );
     }
     let _ = std::io::stdout().flush();
-    axum::serve(listener, api::app(state))
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            let _ = shutdown.send(true);
-        })
-        .await
-        .map_err(|e| e.to_string())
+    let limits = crate::http::HttpLimits {
+        header_timeout: Duration::from_secs(args.header_timeout),
+        max_connections: crate::http::connection_limit(
+            args.max_connections as usize,
+            crate::http::open_files_limit(),
+        ),
+    };
+    crate::http::serve(listener, api::app(state), limits, async move {
+        shutdown_signal().await;
+        let _ = shutdown.send(true);
+    })
+    .await
+    .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn args(a: &[&str]) -> ServeArgs {
+        let mut v = vec!["serve"];
+        v.extend_from_slice(a);
+        Cli::parse_from(v).serve
+    }
+
+    #[test]
+    fn listening_beyond_loopback_without_a_token_warns() {
+        assert!(exposure_warnings(&args(&[]), false).is_empty());
+        let w = exposure_warnings(&args(&["--addr", "0.0.0.0:8080"]), false);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("SPECSTUDIO_TOKEN"), "{w:?}");
+        let w = exposure_warnings(&args(&["--bind-address", "0.0.0.0"]), false);
+        assert_eq!(w.len(), 1);
+        assert!(exposure_warnings(&args(&["--addr", "0.0.0.0:1"]), true).is_empty());
+        assert!(exposure_warnings(&args(&["--bind-address", "::1"]), false).is_empty());
+    }
 }

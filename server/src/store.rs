@@ -11,8 +11,14 @@ use serde::{Deserialize, Serialize};
 use shared::params::{ResolvedParam, ResolvedParams, Source};
 
 #[derive(Debug, thiserror::Error)]
-#[error("database: {0}")]
-pub struct StoreError(#[from] rusqlite::Error);
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    /// The database file was removed or replaced under the running server:
+    /// writes would go to an unlinked file and be lost, so they are refused.
+    #[error("the database file {0} vanished or was replaced while the server ran; writes are refused until the server is restarted")]
+    Lost(String),
+}
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -168,16 +174,77 @@ pub struct Event {
 
 pub struct Store {
     conn: Mutex<Connection>,
+    /// The database file and its identity (device, inode) when opened.
+    file: Option<(std::path::PathBuf, FileId)>,
+    lost: std::sync::atomic::AtomicBool,
+}
+
+/// A file's identity: (device, inode) on Unix; on other systems only
+/// whether it exists.
+type FileId = (u64, u64);
+
+fn file_id(path: &Path) -> Option<FileId> {
+    let meta = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        Some((0, 0))
+    }
 }
 
 impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         let conn = Connection::open(path)?;
-        Self::init(conn)
+        let mut store = Self::init(conn)?;
+        let id = file_id(path).ok_or_else(|| StoreError::Lost(path.display().to_string()))?;
+        store.file = Some((path.to_owned(), id));
+        Ok(store)
     }
 
     pub fn in_memory() -> Result<Store> {
         Self::init(Connection::open_in_memory()?)
+    }
+
+    /// Whether the database file is still the one opened. The first time it
+    /// is not (removed, or replaced by another file), this logs an error and
+    /// every later write is refused with [`StoreError::Lost`].
+    pub fn check_file(&self) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        let Some((path, id)) = &self.file else {
+            return Ok(());
+        };
+        let lost = || StoreError::Lost(path.display().to_string());
+        if self.lost.load(Ordering::Relaxed) {
+            return Err(lost());
+        }
+        if file_id(path) == Some(*id) {
+            return Ok(());
+        }
+        if !self.lost.swap(true, Ordering::Relaxed) {
+            tracing::error!(
+                path = %path.display(),
+                "the database file vanished or was replaced while the server ran: \
+                 refusing every write and failing /healthz; nothing is removed from Docker. \
+                 Restore the file and restart the server"
+            );
+        }
+        Err(lost())
+    }
+
+    /// `true` once the database file was found removed or replaced.
+    pub fn is_lost(&self) -> bool {
+        self.check_file().is_err()
+    }
+
+    /// The connection for a write: refused once the file is lost.
+    fn writer(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+        self.check_file()?;
+        Ok(self.conn())
     }
 
     fn init(conn: Connection) -> Result<Store> {
@@ -198,10 +265,27 @@ impl Store {
              CREATE TABLE IF NOT EXISTS endpoints(
                 deployment_id TEXT NOT NULL, name TEXT NOT NULL, port INTEGER NOT NULL,
                 PRIMARY KEY(deployment_id, name));
+             CREATE TABLE IF NOT EXISTS volumes(
+                deployment_id TEXT NOT NULL, name TEXT NOT NULL,
+                PRIMARY KEY(deployment_id, name));
              CREATE TABLE IF NOT EXISTS scale(
                 deployment_id TEXT NOT NULL, service TEXT NOT NULL, replicas INTEGER NOT NULL,
                 PRIMARY KEY(deployment_id, service));",
         )?;
+        // the stored lint report of a spec (computed once, on first store)
+        let has_report: bool = conn
+            .prepare("SELECT 1 FROM pragma_table_info('specs') WHERE name = 'report'")?
+            .exists([])?;
+        if !has_report {
+            conn.execute_batch("ALTER TABLE specs ADD COLUMN report TEXT")?;
+        }
+        // the text as shown (secrets masked), kept with the report
+        let has_public: bool = conn
+            .prepare("SELECT 1 FROM pragma_table_info('specs') WHERE name = 'public_text'")?
+            .exists([])?;
+        if !has_public {
+            conn.execute_batch("ALTER TABLE specs ADD COLUMN public_text TEXT")?;
+        }
         // events of deployments whose deletion completed (a late log line
         // can arrive after the record is gone)
         conn.execute(
@@ -210,6 +294,8 @@ impl Store {
         )?;
         Ok(Store {
             conn: Mutex::new(conn),
+            file: None,
+            lost: Default::default(),
         })
     }
 
@@ -218,11 +304,100 @@ impl Store {
     }
 
     pub fn put_spec(&self, id: &str, text: &str) -> Result<()> {
-        self.conn().execute(
+        self.writer()?.execute(
             "INSERT OR IGNORE INTO specs(id, text, created_at) VALUES (?1, ?2, ?3)",
             params![id, text, now_ms()],
         )?;
         Ok(())
+    }
+
+    /// Store a spec within `max_total` bytes of stored specs (text and
+    /// report): the oldest specs no deployment uses are evicted to make room.
+    /// `Ok(evicted)`, or `Err(None)` when even eviction cannot make room.
+    pub fn put_spec_bounded(
+        &self,
+        id: &str,
+        text: &str,
+        max_total: u64,
+    ) -> std::result::Result<usize, Option<StoreError>> {
+        let mut conn = self.writer().map_err(Some)?;
+        let tx = conn.transaction().map_err(|e| Some(e.into()))?;
+        let run = |tx: &rusqlite::Transaction<'_>| -> Result<Option<usize>> {
+            let exists: bool = tx
+                .prepare("SELECT 1 FROM specs WHERE id = ?1")?
+                .exists([id])?;
+            if exists {
+                return Ok(Some(0));
+            }
+            let total: i64 = tx.query_row(
+                "SELECT COALESCE(SUM(LENGTH(CAST(text AS BLOB)) + COALESCE(LENGTH(CAST(report AS BLOB)), 0)), 0) FROM specs",
+                [],
+                |r| r.get(0),
+            )?;
+            let need = (total as u64 + text.len() as u64).saturating_sub(max_total);
+            let mut freed = 0u64;
+            let mut victims = Vec::new();
+            if need > 0 {
+                let mut stmt = tx.prepare(
+                    "SELECT id, LENGTH(CAST(text AS BLOB)) + COALESCE(LENGTH(CAST(report AS BLOB)), 0)
+                     FROM specs WHERE id NOT IN (SELECT spec_id FROM deployments)
+                     ORDER BY created_at, rowid",
+                )?;
+                let mut rows = stmt.query([])?;
+                while let Some(r) = rows.next()? {
+                    if freed >= need {
+                        break;
+                    }
+                    victims.push(r.get::<_, String>(0)?);
+                    freed += r.get::<_, i64>(1)? as u64;
+                }
+            }
+            if freed < need {
+                return Ok(None);
+            }
+            for v in &victims {
+                tx.execute("DELETE FROM specs WHERE id = ?1", [v])?;
+            }
+            tx.execute(
+                "INSERT INTO specs(id, text, created_at) VALUES (?1, ?2, ?3)",
+                params![id, text, now_ms()],
+            )?;
+            Ok(Some(victims.len()))
+        };
+        match run(&tx).map_err(Some)? {
+            Some(n) => {
+                tx.commit().map_err(|e| Some(e.into()))?;
+                Ok(n)
+            }
+            None => Err(None),
+        }
+    }
+
+    /// Store a spec's public text (secrets masked) and its lint report
+    /// (computed once).
+    pub fn set_spec_report(&self, id: &str, public_text: &str, report: &str) -> Result<()> {
+        self.writer()?.execute(
+            "UPDATE specs SET public_text = ?2, report = ?3 WHERE id = ?1",
+            params![id, public_text, report],
+        )?;
+        Ok(())
+    }
+
+    /// A stored spec's public text and lint report: `None` for an unknown
+    /// spec, `Some(None)` until they are computed.
+    pub fn get_public_spec(&self, id: &str) -> Result<Option<Option<(String, String)>>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT public_text, report FROM specs WHERE id = ?1",
+                [id],
+                |r| {
+                    let t: Option<String> = r.get(0)?;
+                    let rep: Option<String> = r.get(1)?;
+                    Ok(t.zip(rep))
+                },
+            )
+            .optional()?)
     }
 
     pub fn get_spec(&self, id: &str) -> Result<Option<String>> {
@@ -233,7 +408,7 @@ impl Store {
     }
 
     pub fn insert_deployment(&self, rec: &DeploymentRecord) -> Result<()> {
-        self.conn().execute(
+        self.writer()?.execute(
             "INSERT INTO deployments(id, spec_id, params, desired, status, message, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
@@ -293,7 +468,7 @@ impl Store {
     }
 
     pub fn set_status(&self, id: &str, status: Status, message: Option<&str>) -> Result<()> {
-        self.conn().execute(
+        self.writer()?.execute(
             "UPDATE deployments SET status = ?2, message = ?3, updated_at = ?4 WHERE id = ?1",
             params![id, status.as_str(), message, now_ms()],
         )?;
@@ -301,7 +476,7 @@ impl Store {
     }
 
     pub fn set_params(&self, id: &str, params: &ResolvedParams) -> Result<()> {
-        self.conn().execute(
+        self.writer()?.execute(
             "UPDATE deployments SET params = ?2, updated_at = ?3 WHERE id = ?1",
             params![id, params_to_json(params), now_ms()],
         )?;
@@ -309,7 +484,7 @@ impl Store {
     }
 
     pub fn set_desired(&self, id: &str, desired: Desired) -> Result<()> {
-        self.conn().execute(
+        self.writer()?.execute(
             "UPDATE deployments SET desired = ?2, updated_at = ?3 WHERE id = ?1",
             params![id, desired_str(desired), now_ms()],
         )?;
@@ -319,12 +494,13 @@ impl Store {
     /// Remove a deployment's record and its events (one transaction): called
     /// once its deletion completed.
     pub fn delete_deployment(&self, id: &str) -> Result<()> {
-        let mut conn = self.conn();
+        let mut conn = self.writer()?;
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM deployments WHERE id = ?1", [id])?;
         tx.execute("DELETE FROM events WHERE deployment_id = ?1", [id])?;
         tx.execute("DELETE FROM endpoints WHERE deployment_id = ?1", [id])?;
         tx.execute("DELETE FROM scale WHERE deployment_id = ?1", [id])?;
+        tx.execute("DELETE FROM volumes WHERE deployment_id = ?1", [id])?;
         tx.commit()?;
         Ok(())
     }
@@ -343,12 +519,45 @@ impl Store {
     }
 
     pub fn set_endpoint_port(&self, id: &str, name: &str, port: u16) -> Result<()> {
-        self.conn().execute(
+        self.writer()?.execute(
             "INSERT INTO endpoints(deployment_id, name, port) VALUES (?1, ?2, ?3)
              ON CONFLICT(deployment_id, name) DO UPDATE SET port = excluded.port",
             params![id, name, port],
         )?;
         Ok(())
+    }
+
+    /// Remember that these volumes hold initialised data (their container
+    /// was ready once): one that vanishes later is lost data, not a volume
+    /// still to create.
+    pub fn add_data_volumes(&self, id: &str, names: &[&str]) -> Result<()> {
+        let mut conn = self.writer()?;
+        let tx = conn.transaction()?;
+        for n in names {
+            tx.execute(
+                "INSERT OR IGNORE INTO volumes(deployment_id, name) VALUES (?1, ?2)",
+                params![id, n],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Forget a data volume (removed on purpose, or re-seeded).
+    pub fn forget_data_volume(&self, id: &str, name: &str) -> Result<()> {
+        self.writer()?.execute(
+            "DELETE FROM volumes WHERE deployment_id = ?1 AND name = ?2",
+            params![id, name],
+        )?;
+        Ok(())
+    }
+
+    /// The volumes of a deployment known to hold initialised data.
+    pub fn data_volumes(&self, id: &str) -> Result<std::collections::BTreeSet<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT name FROM volumes WHERE deployment_id = ?1")?;
+        let rows = stmt.query_map([id], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Replica counts the autoscaler set, by service.
@@ -361,7 +570,7 @@ impl Store {
     }
 
     pub fn set_replica_override(&self, id: &str, service: &str, replicas: u32) -> Result<()> {
-        self.conn().execute(
+        self.writer()?.execute(
             "INSERT INTO scale(deployment_id, service, replicas) VALUES (?1, ?2, ?3)
              ON CONFLICT(deployment_id, service) DO UPDATE SET replicas = excluded.replicas",
             params![id, service, replicas],
@@ -371,7 +580,7 @@ impl Store {
 
     /// Forget the autoscaler's counts (an explicit replica count wins).
     pub fn clear_replica_overrides(&self, id: &str) -> Result<()> {
-        self.conn()
+        self.writer()?
             .execute("DELETE FROM scale WHERE deployment_id = ?1", [id])?;
         Ok(())
     }
@@ -391,7 +600,7 @@ impl Store {
         keep: i64,
     ) -> Result<Event> {
         let ts = now_ms();
-        let mut conn = self.conn();
+        let mut conn = self.writer()?;
         let tx = conn.transaction()?;
         tx.execute(
             "INSERT INTO events(deployment_id, ts, kind, message) VALUES (?1, ?2, ?3, ?4)",
@@ -502,6 +711,36 @@ mod tests {
         store.delete_deployment("da").unwrap();
         assert_eq!(store.event_count("da").unwrap(), 0);
         assert_eq!(store.event_count("db").unwrap(), MAX_EVENTS_PER_DEPLOYMENT);
+    }
+
+    #[test]
+    fn a_removed_or_replaced_database_file_refuses_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let store = Store::open(&path).unwrap();
+        store.put_spec("a", "x").unwrap();
+        assert!(!store.is_lost());
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(store.put_spec("b", "y"), Err(StoreError::Lost(_))));
+        assert!(store.is_lost());
+        // replaced by another file (same path, another inode)
+        let path2 = dir.path().join("t.db");
+        let store2 = Store::open(&path2).unwrap();
+        store2.insert_deployment(&record("d1")).unwrap();
+        std::fs::write(dir.path().join("other.db"), b"").unwrap();
+        std::fs::rename(dir.path().join("other.db"), &path2).unwrap();
+        let err = store2.set_status("d1", Status::Running, None).unwrap_err();
+        assert!(
+            err.to_string().contains("vanished or was replaced"),
+            "{err}"
+        );
+        // once lost, always lost (even if the file comes back)
+        assert!(store2.add_event("d1", "step", "x").is_err());
+        // volumes known to hold data
+        let store3 = Store::open(&dir.path().join("u.db")).unwrap();
+        store3.add_data_volumes("d", &["v1", "v2"]).unwrap();
+        store3.forget_data_volume("d", "v1").unwrap();
+        assert_eq!(store3.data_volumes("d").unwrap().len(), 1);
     }
 
     #[test]

@@ -898,3 +898,486 @@ async fn view_reports_serverless_and_autoscaling_policies() {
         .collect();
     assert_eq!(zones, ["zone-a"]);
 }
+
+#[tokio::test]
+async fn a_vanished_database_fails_health_and_writes_loudly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("specstudio.db");
+    let store = Arc::new(Store::open(&path).unwrap());
+    let images = ImageMap::parse(&[]).unwrap();
+    let st = AppState::new(
+        Arc::new(Controller::new(store, None, images)),
+        TOKEN.into(),
+        None,
+    );
+    let app = api::app(st);
+    let (s, _, _) = send(&app, req(Method::GET, "/healthz", Body::empty(), None)).await;
+    assert_eq!(s, StatusCode::OK);
+    std::fs::remove_file(&path).unwrap();
+    let (s, b, _) = send(&app, req(Method::GET, "/healthz", Body::empty(), None)).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(v["status"], "database_lost");
+    let (s, b, _) = send(&app, req(Method::POST, "/api/specs", SEED, None)).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("database file"),
+        "{v}"
+    );
+    // without Docker, orphans cannot be listed: a JSON 503
+    let (s, _) = json_call(&app, Method::GET, "/api/orphans", Value::Null, None).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn lint_reports_are_capped_and_stored_reports_computed_once() {
+    let st = state();
+    let app = api::app(st.clone());
+    // one diagnostic per unknown top-level key: 20,000 of them
+    let spec: String = (0..20_000).map(|i| format!("k{i:05}: {{}}\n")).collect();
+    let (s, b, _) = send(&app, req(Method::POST, "/api/validate", spec.clone(), None)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(b.len() < 200_000, "report of {} bytes", b.len());
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    let list = v["files"][0]["diagnostics"].as_array().unwrap();
+    assert_eq!(list.len(), specstudio::lint::MAX_DIAGNOSTICS + 1);
+    let more = list.last().unwrap();
+    assert_eq!(more["code"], specstudio::lint::MORE_CODE);
+    assert!(
+        more["message"].as_str().unwrap().starts_with("and "),
+        "{more}"
+    );
+    // stored: the report is computed when the spec is stored, then read back
+    let (s, b, _) = send(&app, req(Method::POST, "/api/specs", spec.clone(), None)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let id = serde_json::from_slice::<Value>(&b).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (public, stored) = st
+        .store()
+        .get_public_spec(&id)
+        .unwrap()
+        .unwrap()
+        .expect("report stored with the spec");
+    // a changed stored report is what GET answers: it is not recomputed
+    let marker = stored.replacen("and ", "and (stored) ", 1);
+    st.store().set_spec_report(&id, &public, &marker).unwrap();
+    let (s, v) = json_call(
+        &app,
+        Method::GET,
+        &format!("/api/specs/{id}"),
+        Value::Null,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let list = v["diagnostics"].as_array().unwrap();
+    assert_eq!(list.len(), specstudio::lint::MAX_DIAGNOSTICS + 1);
+    assert!(list.last().unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("and (stored) "));
+}
+
+#[tokio::test]
+async fn metric_labels_come_from_fixed_sets() {
+    let app = api::app(state());
+    let long = "X".repeat(2_000);
+    for (i, m) in ["FOO", "BAR", long.as_str(), "PROPFIND"].iter().enumerate() {
+        let method = Method::from_bytes(m.as_bytes()).unwrap();
+        let (s, _, _) = send(
+            &app,
+            req(method, &format!("/api/specs/x{i}"), Body::empty(), None),
+        )
+        .await;
+        assert!(s.is_client_error(), "{s}");
+        send(
+            &app,
+            req(Method::GET, &format!("/nowhere/{i}"), Body::empty(), None),
+        )
+        .await;
+    }
+    let (_, b, _) = send(&app, req(Method::GET, "/metrics", Body::empty(), None)).await;
+    let text = String::from_utf8(b).unwrap();
+    let series: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("specstudio_http_requests_total{"))
+        .collect();
+    for l in &series {
+        assert!(
+            !l.contains("FOO") && !l.contains("XXX") && !l.contains("PROPFIND"),
+            "{l}"
+        );
+        assert!(
+            !l.contains("/x0") && !l.contains("nowhere"),
+            "raw path in a label: {l}"
+        );
+    }
+    assert!(
+        series
+            .iter()
+            .any(|l| l.contains("method=\"other\",route=\"/api/specs/{id}\"")),
+        "{series:?}"
+    );
+    assert!(series.len() <= 4, "{series:?}");
+}
+
+#[tokio::test]
+async fn only_configured_hosts_and_same_origin_requests_are_served() {
+    let app = api::app(state());
+    let call = |host: &'static str, origin: Option<&'static str>| {
+        let app = app.clone();
+        async move {
+            let mut b = Request::builder()
+                .method(Method::POST)
+                .uri("/api/validate")
+                .header(header::HOST, host);
+            if let Some(o) = origin {
+                b = b.header(header::ORIGIN, o);
+            }
+            let (s, body, _) = send(&app, b.body(Body::from("services: {}")).unwrap()).await;
+            (
+                s,
+                serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null),
+            )
+        }
+    };
+    // DNS rebinding: a foreign name resolving to 127.0.0.1
+    let (s, v) = call("rebind.attacker.example:8080", None).await;
+    assert_eq!(s, StatusCode::MISDIRECTED_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "unknown_host");
+    for ok in ["127.0.0.1:8080", "localhost", "[::1]:9"] {
+        assert_eq!(call(ok, None).await.0, StatusCode::OK, "{ok}");
+    }
+    // a cross-site page posting to the loopback server
+    let (s, v) = call("127.0.0.1:8080", Some("https://attacker.example")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["error"]["code"], "forbidden");
+    let (s, _) = call("127.0.0.1:8080", Some("null")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = call("127.0.0.1:8080", Some("http://127.0.0.1:8080")).await;
+    assert_eq!(s, StatusCode::OK);
+    // no CORS grant is ever sent
+    let (_, _, headers) = send(
+        &app,
+        Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/api/specs")
+            .header(header::ORIGIN, "https://attacker.example")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(headers.get("access-control-allow-origin").is_none());
+    // --public-url adds a name
+    let mut st = state();
+    st.hosts = Arc::new(
+        api::guard::HostPolicy::with_public_urls(&["https://studio.example.com".into()]).unwrap(),
+    );
+    let app = api::app(st);
+    let (s, _, _) = send(
+        &app,
+        Request::builder()
+            .uri("/healthz")
+            .header(header::HOST, "studio.example.com")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn anonymous_spec_storage_is_rate_limited_capped_and_can_be_turned_off() {
+    use specstudio::api::quota::SpecQuota;
+    let spec = |i: usize| format!("# {i}\n{}", "x".repeat(1000)) + "\nservices: {}\n";
+    // a cap of ~3 specs (reports included) and 4 stores a minute per client
+    let mut st = state();
+    st.specs = Arc::new(SpecQuota::new(true, 4_000, 4));
+    let app = api::app(st.clone());
+    let post = |body: String, token: Option<&'static str>| {
+        let app = app.clone();
+        async move {
+            let (s, b, h) = send(&app, req(Method::POST, "/api/specs", body, token)).await;
+            let v: Value = serde_json::from_slice(&b).unwrap_or(Value::Null);
+            (s, v, h)
+        }
+    };
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let (s, v, _) = post(spec(i), None).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        ids.push(v["id"].as_str().unwrap().to_owned());
+    }
+    // the fifth store within the minute: 429 with Retry-After
+    let (s, v, h) = post(spec(4), None).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{v}");
+    assert_eq!(v["error"]["code"], "rate_limited");
+    assert!(h.get(header::RETRY_AFTER).is_some());
+    // the token is not rate limited; the oldest unreferenced specs were evicted
+    let (s, _, _) = post(spec(5), Some(TOKEN)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let kept: Vec<bool> = ids
+        .iter()
+        .map(|id| st.store().get_spec(id).unwrap().is_some())
+        .collect();
+    assert!(!kept[0], "the oldest is evicted first: {kept:?}");
+    assert!(kept[3], "the newest is kept: {kept:?}");
+    assert!(
+        kept.windows(2).all(|w| w[0] <= w[1]),
+        "evicted oldest first: {kept:?}"
+    );
+    // a spec a deployment uses is never evicted: the storage is then full
+    let mut st = state();
+    st.specs = Arc::new(SpecQuota::new(true, 1_500, 100));
+    let app2 = api::app(st.clone());
+    let (s, b, _) = send(&app2, req(Method::POST, "/api/specs", spec(0), None)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let id = serde_json::from_slice::<Value>(&b).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rec = specstudio::store::DeploymentRecord {
+        id: "dkeep".into(),
+        spec_id: id.clone(),
+        params: ResolvedParams { params: Vec::new() },
+        desired: Desired::Running,
+        status: Status::Running,
+        message: None,
+        created_at: 0,
+        updated_at: 0,
+    };
+    st.store().insert_deployment(&rec).unwrap();
+    let (s, b, _) = send(&app2, req(Method::POST, "/api/specs", spec(1), None)).await;
+    assert_eq!(
+        s,
+        StatusCode::INSUFFICIENT_STORAGE,
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+    assert!(st.store().get_spec(&id).unwrap().is_some());
+    // off: the token is required
+    let mut st = state();
+    st.specs = Arc::new(SpecQuota::new(false, 1 << 20, 100));
+    let app3 = api::app(st);
+    let (s, _, _) = send(&app3, req(Method::POST, "/api/specs", spec(0), None)).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _, _) = send(&app3, req(Method::POST, "/api/specs", spec(0), Some(TOKEN))).await;
+    assert_eq!(s, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_body_that_never_arrives_is_408() {
+    let mut st = state();
+    st.body_timeout = std::time::Duration::from_millis(200);
+    let app = api::app(st);
+    let stream = futures_util::stream::pending::<Result<axum::body::Bytes, std::io::Error>>();
+    let r = Request::builder()
+        .method(Method::POST)
+        .uri("/api/validate")
+        .body(Body::from_stream(stream))
+        .unwrap();
+    let (s, b, _) = send(&app, r).await;
+    assert_eq!(s, StatusCode::REQUEST_TIMEOUT);
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(v["error"]["code"], "request_timeout");
+}
+
+#[tokio::test]
+async fn patch_is_no_oracle_for_non_modifiable_secrets() {
+    let st = state();
+    let id = insert_record(&st);
+    let app = api::app(st.clone());
+    let uri = format!("/api/deployments/{id}");
+    let mut answers = Vec::new();
+    for guess in ["app-pw-secret-1", "wrong-guess-00", ""] {
+        let (s, v) = json_call(
+            &app,
+            Method::PATCH,
+            &uri,
+            json!({"params": {"mysqlPassword": guess}}),
+            Some(TOKEN),
+        )
+        .await;
+        answers.push((s, v));
+    }
+    // the stored value and any other value get the same answer
+    for (s, v) in &answers {
+        assert_eq!(*s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v, &answers[0].1);
+        assert!(!v.to_string().contains("app-pw-secret-1"));
+    }
+    let events = st.store().events_after(&id, 0).unwrap();
+    assert!(events.iter().all(|e| !e.message.contains("mysqlPassword")));
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let st = state();
+    let id = insert_record(&st);
+    let app = api::app(st);
+    for auth in [format!("BEARER {TOKEN}"), format!("bEaReR {TOKEN}")] {
+        let r = Request::builder()
+            .method(Method::DELETE)
+            .uri(format!("/api/deployments/{id}x"))
+            .header(header::AUTHORIZATION, auth.clone())
+            .body(Body::empty())
+            .unwrap();
+        let (s, _, _) = send(&app, r).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{auth}: authorised, then unknown");
+    }
+    for auth in [
+        format!("Basic {TOKEN}"),
+        format!("Bearer {TOKEN}x"),
+        "Bearer".into(),
+    ] {
+        let r = Request::builder()
+            .method(Method::DELETE)
+            .uri(format!("/api/deployments/{id}"))
+            .header(header::AUTHORIZATION, auth.clone())
+            .body(Body::empty())
+            .unwrap();
+        let (s, _, _) = send(&app, r).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{auth}");
+    }
+}
+
+#[tokio::test]
+async fn param_values_that_would_break_mysql_are_422_before_docker() {
+    let app = api::app(state());
+    let good = json!({
+        "masterInstanceType": "t3.small",
+        "replicaInstanceType": "e2-medium",
+        "mysqlUsername": "appuser",
+        "mysqlDatabase": "appdb",
+        "mysqlPassword": "App-pw-1234567",
+        "numReadReplicas": 1,
+    });
+    let long = "u".repeat(1000);
+    for (key, value, needle) in [
+        ("mysqlUsername", json!("root"), "cannot be `root`"),
+        ("mysqlUsername", json!("ROOT"), "cannot be `root`"),
+        ("mysqlUsername", json!(""), ""),
+        ("mysqlUsername", json!(long), ""),
+        ("mysqlUsername", json!("app\nuser"), "line break"),
+        (
+            "mysqlUsername",
+            json!("x'; DROP USER root; --"),
+            "letters, digits",
+        ),
+        (
+            "mysqlDatabase",
+            json!("db`; DROP DATABASE mysql"),
+            "letters, digits",
+        ),
+        ("mysqlPassword", json!(""), ""),
+        ("masterInstanceType", json!("t3.micro\n"), "line break"),
+    ] {
+        let mut params = good.clone();
+        params[key] = value.clone();
+        let (s, v) = create(&app, json!({"spec": SEED, "params": params})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{key}={value}: {v}");
+        assert_eq!(error_code(&v), "invalid_params", "{key}={value}: {v}");
+        let text = v.to_string();
+        assert!(text.contains(key), "{key}: {v}");
+        assert!(text.contains(needle), "{key}={value}: {v}");
+        if key == "mysqlPassword" {
+            assert!(!text.contains("App-pw-1234567"));
+        }
+    }
+    // the good values pass the params (then: no Docker here → 503)
+    let (s, v) = create(&app, json!({"spec": SEED, "params": good})).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+}
+
+#[tokio::test]
+async fn stored_specs_mask_secrets_in_flags_urls_and_labels() {
+    let app = api::app(state());
+    let spec = "services:\n  App:\n    image: app:1\n    command: mysqladmin ping -uroot -pFlagPw-1\n    environment:\n      - DATABASE_URL=mysql://app:UrlPw-2@master:3306/app\n    labels:\n      com.example.db-password: LabelPw-3\n";
+    let (s, b, _) = send(&app, req(Method::POST, "/api/specs", spec, None)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let id = serde_json::from_slice::<Value>(&b).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, v) = json_call(
+        &app,
+        Method::GET,
+        &format!("/api/specs/{id}"),
+        Value::Null,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let text = v.to_string();
+    for secret in ["FlagPw-1", "UrlPw-2", "LabelPw-3"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    let codes: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    for c in ["S003", "S004", "S005"] {
+        assert!(codes.contains(&c), "{c}: {codes:?}");
+    }
+}
+
+#[tokio::test]
+async fn errors_are_json_everywhere_and_the_document_matches() {
+    let app = api::app(state());
+    for (m, uri, want) in [
+        (Method::GET, "/api", StatusCode::NOT_FOUND),
+        (Method::GET, "/api/", StatusCode::NOT_FOUND),
+        (Method::GET, "/api/specs/%FF%FE", StatusCode::BAD_REQUEST),
+        (
+            Method::GET,
+            "/api/deployments/x/logs?tail=%31%30",
+            StatusCode::NOT_FOUND,
+        ),
+        (Method::POST, "/healthz", StatusCode::METHOD_NOT_ALLOWED),
+    ] {
+        let (s, b, h) = send(&app, req(m.clone(), uri, Body::empty(), None)).await;
+        assert_eq!(s, want, "{m} {uri}: {}", String::from_utf8_lossy(&b));
+        assert!(
+            h.get(header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"application/json")),
+            "{m} {uri}"
+        );
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        assert!(v["error"]["code"].is_string(), "{m} {uri}: {v}");
+    }
+    let (_, doc) = json_call(&app, Method::GET, "/api/openapi.json", Value::Null, None).await;
+    let logs = &doc["paths"]["/api/deployments/{id}/logs"]["get"]["parameters"];
+    let tail = logs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "tail")
+        .unwrap();
+    assert_eq!(tail["in"], "query", "{tail}");
+    let details = &doc["components"]["schemas"]["ErrorDetail"]["properties"]["details"];
+    assert!(
+        details.to_string().contains("null"),
+        "details nullable: {details}"
+    );
+    let events =
+        &doc["paths"]["/api/deployments/{id}/events"]["get"]["responses"]["200"]["content"];
+    assert!(events.get("text/event-stream").is_some(), "{events}");
+    for p in [
+        "/api/orphans",
+        "/api/orphans/{id}",
+        "/api/deployments/{id}/reseed",
+    ] {
+        assert!(
+            doc["paths"].get(p).is_some(),
+            "{p} missing from the document"
+        );
+    }
+}

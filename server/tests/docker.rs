@@ -343,10 +343,30 @@ async fn killed_during_provisioning_converges_after_restart() {
     let v = wait_running(&server, &id, 2, &mut t).await;
     wait_spares(&server, &id, 1, &mut t).await;
     assert_eq!(all_labelled(&label), (4, 4, 1));
+    // the orphan is kept and listed; removed only on request
+    assert_eq!(
+        labelled("volume", &orphan_label).len(),
+        1,
+        "an orphan's volume is never removed on the server's own initiative: {}",
+        server.logs()
+    );
+    let (s, listed, raw) = server.call("GET", "/api/orphans", None, false).await;
+    assert_eq!(s, 200, "{raw}");
+    assert!(
+        listed.to_string().contains(&orphan) && !listed.to_string().contains("dforeign"),
+        "{raw}"
+    );
+    let (s, _, raw) = server
+        .call("DELETE", &format!("/api/orphans/{orphan}"), None, true)
+        .await;
+    assert_eq!(s, 200, "{raw}");
+    let (s, _, raw) = server
+        .call("DELETE", &format!("/api/orphans/{id}"), None, true)
+        .await;
+    assert_eq!(s, 409, "a deployment with a record is not an orphan: {raw}");
     assert!(
         labelled("volume", &orphan_label).is_empty(),
-        "orphan not removed: {}",
-        server.logs()
+        "orphan not removed"
     );
     assert_eq!(
         labelled("volume", "org.specstudio.deployment=dforeign0000").len(),
@@ -406,13 +426,31 @@ async fn a_container_that_cannot_start_fails_the_deployment_quickly() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
     let mut t = Transcript::default();
+    // `mysqlUsername: root` used to get this far; it is refused up front now
     let mut p = params(1);
-    p["mysqlUsername"] = json!("root"); // the entrypoint refuses MYSQL_USER=root
+    p["mysqlUsername"] = json!("root");
     let (s, v, raw) = server
         .call(
             "POST",
             "/api/deployments",
             Some(json!({"spec": SEED, "params": p})),
+            true,
+        )
+        .await;
+    assert_eq!(s, 422, "{raw}");
+    assert_eq!(v["error"]["code"], "invalid_params", "{raw}");
+    // a container whose entrypoint fails: a `_FILE` variable naming no file
+    let line = "      - MYSQL_ROOT_PASSWORD=$parameterGroup.var.mysqlRootPassword\n";
+    assert_eq!(SEED.matches(line).count(), 1);
+    let spec = SEED.replace(
+        line,
+        &format!("{line}      - MYSQL_DATABASE_FILE=/nonexistent/db-name\n"),
+    );
+    let (s, v, raw) = server
+        .call(
+            "POST",
+            "/api/deployments",
+            Some(json!({"spec": spec, "params": params(1)})),
             true,
         )
         .await;
@@ -429,7 +467,7 @@ async fn a_container_that_cannot_start_fails_the_deployment_quickly() {
         if v["status"] == "failed" {
             let message = v["message"].as_str().unwrap();
             assert!(
-                message.contains("MYSQL_USER=root is not allowed"),
+                message.contains("MYSQL_DATABASE_FILE points to"),
                 "{message}"
             );
             break;

@@ -9,11 +9,14 @@
 //! assert_eq!(analysis.summary().errors, 0);
 //! ```
 
+pub mod compose_keys;
 pub mod config;
 pub mod diagnostic;
+pub mod exposed;
 pub mod external;
 pub mod graph;
 pub mod ide;
+pub mod image_ref;
 pub mod images;
 pub mod instance_types;
 pub mod interpolation;

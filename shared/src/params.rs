@@ -11,6 +11,12 @@ use crate::model::{ApiParam, ParamType, Spec};
 
 /// Check one value, written as text, against a parameter's type, limits and options.
 pub fn check_value(param: &ApiParam, value: &str) -> Result<(), String> {
+    // a line break or NUL in a name, a password or an instance type passes
+    // every type check and breaks the container (or its SQL) later
+    let json = param.param_type == Some(ParamType::Json);
+    if !json && value.chars().any(char::is_control) {
+        return Err("contains a line break or another control character".into());
+    }
     if let Some(ty) = param.param_type {
         check_type(ty, value)?;
     }
@@ -262,7 +268,9 @@ pub fn resolve(
                 },
             };
             if source != Source::Generated && !(source == Source::Default && value.is_empty()) {
-                if let Err(message) = check_value(param, &value) {
+                let checked =
+                    check_value(param, &value).and_then(|()| check_usage(spec, key, &value));
+                if let Err(message) = checked {
                     let message = if param.is_secret() {
                         redact_message(&message, &value)
                     } else {
@@ -287,6 +295,85 @@ pub fn resolve(
     } else {
         Err(issues)
     }
+}
+
+/// How a parameter's value is used by the MySQL images: which environment
+/// variables it flows into (through `$var.KEY` or `$Resource.var.KEY`).
+fn env_uses<'a>(spec: &'a Spec, key: &str) -> impl Iterator<Item = &'a str> {
+    let needle = format!("var.{key}");
+    spec.services.iter().flat_map(move |s| {
+        let needle = needle.clone();
+        s.environment.iter().filter_map(move |v| {
+            let value = &v.value.as_ref()?.value;
+            let used = value.match_indices(&needle).any(|(i, _)| {
+                value[i + needle.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+            });
+            used.then_some(v.name.value.as_str())
+        })
+    })
+}
+
+/// Checks a value needs because of where it goes: a MySQL user name, a
+/// database name, a password (the same constraints the MySQL rules apply to
+/// literal values). Run before Docker is touched, by the server and the form.
+pub fn check_usage(spec: &Spec, key: &str, value: &str) -> Result<(), String> {
+    for env in env_uses(spec, key) {
+        let env = env.to_ascii_uppercase();
+        let is_user =
+            env.ends_with("_USER") && (env.starts_with("MYSQL_") || env.starts_with("MARIADB_"));
+        let is_database = env == "MYSQL_DATABASE" || env == "MARIADB_DATABASE";
+        let is_password = env.ends_with("_PASSWORD")
+            && (env.starts_with("MYSQL_") || env.starts_with("MARIADB_"));
+        if is_user {
+            if value.is_empty() {
+                return Err(format!("is used as {env} and cannot be empty"));
+            }
+            if (env == "MYSQL_USER" || env == "MARIADB_USER") && value.eq_ignore_ascii_case("root")
+            {
+                return Err(format!(
+                    "is used as {env} and cannot be `root`: the image creates `root` itself; pick another user name"
+                ));
+            }
+            if value.chars().count() > 32 {
+                return Err(format!(
+                    "is used as {env}: MySQL user names have at most 32 characters"
+                ));
+            }
+            if !value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            {
+                return Err(format!(
+                    "is used as {env}: a user name here is letters, digits, `_`, `-` and `.`"
+                ));
+            }
+        }
+        if is_database {
+            if value.is_empty() {
+                return Err(format!("is used as {env} and cannot be empty"));
+            }
+            if value.chars().count() > 64 {
+                return Err(format!(
+                    "is used as {env}: MySQL database names have at most 64 characters"
+                ));
+            }
+            if !value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '$'))
+            {
+                return Err(format!(
+                    "is used as {env}: a database name here is letters, digits, `_`, `-` and `$`"
+                ));
+            }
+        }
+        if is_password && value.is_empty() {
+            return Err(format!("is used as {env} and cannot be empty"));
+        }
+    }
+    Ok(())
 }
 
 /// Whether a key names a password-like value (`mysqlRootPassword`, `DB_PASS`).

@@ -3,7 +3,9 @@
 //! Stored specs are public and share links travel in the clear, so a spec that
 //! holds literal passwords is shown with those values masked: every value the
 //! `S001` rule flags (a password-like environment variable with a literal
-//! value) and the `defaultValue` of every secret api-param.
+//! value), the secrets `S003`–`S005` find (command flags, URLs with
+//! credentials, password-named labels) and the `defaultValue` of every
+//! secret api-param.
 
 use crate::span::Span;
 
@@ -16,7 +18,10 @@ pub fn literal_secret_spans(text: &str) -> Vec<Span> {
     let mut spans: Vec<Span> = analysis
         .diagnostics
         .iter()
-        .filter(|d| d.code == crate::rules::secrets::LiteralPassword::META.code)
+        .filter(|d| {
+            d.code == crate::rules::secrets::LiteralPassword::META.code
+                || crate::rules::exposed::CODES.contains(&d.code)
+        })
         .map(|d| d.span)
         .collect();
     for service in &analysis.spec.services {
@@ -39,7 +44,23 @@ pub fn mask_literal_secrets(text: &str) -> String {
     for span in literal_secret_spans(text).into_iter().rev() {
         // Overlapping spans cannot be replaced twice.
         if span.end <= last_start {
-            out.replace_range(span.start..span.end, MASK);
+            // a plain scalar cannot start with `*` (an alias): quote the
+            // mask when it would start one
+            let raw = &text[..span.start];
+            let before = raw.trim_end_matches([' ', '\t']);
+            let spaced = before.len() < raw.len();
+            let starts_scalar = before.is_empty()
+                || before.ends_with(['[', ',', '{', '\n'])
+                || (spaced && before.ends_with([':', '-', '?']));
+            let unquoted = !matches!(
+                text.as_bytes().get(span.start.wrapping_sub(1)),
+                Some(b'"' | b'\'')
+            );
+            if starts_scalar && unquoted {
+                out.replace_range(span.start..span.end, &format!("\"{MASK}\""));
+            } else {
+                out.replace_range(span.start..span.end, MASK);
+            }
             last_start = span.start;
         }
     }
@@ -66,5 +87,27 @@ mod tests {
         let masked = mask_literal_secrets(seed);
         assert!(!masked.contains("xFAwjmUcECktqL"));
         assert!(!crate::analyze(&masked).has_errors());
+    }
+
+    #[test]
+    fn masked_specs_stay_valid_yaml() {
+        let text = "services:
+  App:
+    image: app:1
+    command: mysqladmin -phunter2x
+    environment:
+      MYSQL_ROOT_PASSWORD: hunter22
+    labels:
+      com.example.db-password: hunter23
+";
+        let masked = mask_literal_secrets(text);
+        for s in ["hunter2x", "hunter22", "hunter23"] {
+            assert!(!masked.contains(s), "{masked}");
+        }
+        let a = crate::analyze(&masked);
+        assert!(
+            a.diagnostics.iter().all(|d| !d.code.starts_with('Y')),
+            "{masked}"
+        );
     }
 }

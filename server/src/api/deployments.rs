@@ -243,8 +243,17 @@ fn plan_issues(issues: Vec<deploy::PlanIssue>) -> AppError {
     AppError::unprocessable(code, messages.join("; "), json!({ "issues": issues }))
 }
 
-fn check_spec(text: &str) -> Result<shared::Analysis, AppError> {
-    let analysis = shared::analyze(text);
+async fn check_spec(state: &AppState, text: &str) -> Result<shared::Analysis, AppError> {
+    let mut analysis = state.linter.analyze(std::sync::Arc::from(text)).await?;
+    // host-escaping keys the operator allowed are not errors here
+    let allowed = &state.ctl.settings.allowed_host_keys;
+    analysis.diagnostics.retain(|d| {
+        !(d.code == "C101"
+            && d.path
+                .rsplit('/')
+                .next()
+                .is_some_and(|k| allowed.contains(k)))
+    });
     if analysis.has_errors() {
         return Err(AppError::InvalidSpec {
             count: analysis.summary().errors,
@@ -273,7 +282,7 @@ async fn check_images(state: &AppState, stack: &DesiredStack) -> Result<(), AppE
                     ));
                 }
             }
-            Err(e) => return Err(AppError::Unavailable(format!("docker: {e}"))),
+            Err(e) => return Err(AppError::Unavailable(e.to_string())),
         }
     }
     Ok(())
@@ -313,7 +322,7 @@ pub async fn create(
     if text.len() > super::BODY_LIMIT {
         return Err(AppError::PayloadTooLarge);
     }
-    let analysis = check_spec(&text)?;
+    let analysis = check_spec(&state, &text).await?;
     if analysis.spec.services.iter().all(|s| s.is_passive()) {
         return Err(AppError::unprocessable(
             "nothing_to_deploy",
@@ -331,14 +340,10 @@ pub async fn create(
         .map(|p| (p.key.clone(), p.value.clone()))
         .collect();
     let id = format!("d{}", random_hex(5));
-    let stack = deploy::plan(
-        &analysis,
-        &params,
-        &id,
-        &state.ctl.images,
-        state.ctl.host_cpus,
-    )
-    .map_err(plan_issues)?;
+    let stack = state
+        .ctl
+        .plan_request(&analysis, &params, &id)
+        .map_err(plan_issues)?;
     if state.ctl.engine().is_none() {
         return Err(AppError::Unavailable(
             "docker is not reachable from this server; start dockerd (the server connects within seconds)".into(),
@@ -650,7 +655,10 @@ pub async fn patch(
         .store()
         .get_spec(&rec.spec_id)?
         .ok_or_else(|| AppError::Internal(format!("spec {} missing", rec.spec_id)))?;
-    let analysis = shared::analyze(&text);
+    let analysis = state
+        .linter
+        .analyze(std::sync::Arc::from(text.as_str()))
+        .await?;
     let spec = &analysis.spec;
     let mut issues = Vec::new();
     for (key, value) in &req.params {
@@ -677,14 +685,24 @@ pub async fn patch(
             )));
             continue;
         }
-        let current = rec
-            .params
-            .params
-            .iter()
-            .find(|p| &p.key == key)
-            .map(|p| p.value.clone());
+        let stored = rec.params.params.iter().find(|p| &p.key == key);
+        let secret = stored.is_some_and(|p| p.secret);
         let new = shared::params::value_text(value);
-        let changed = new.is_none() || new != current;
+        // a secret is never compared in a way that tells its value: a
+        // non-modifiable one is refused whatever was sent, a modifiable one
+        // compared in constant time
+        let changed = match (stored, &new) {
+            (_, None) | (None, _) => true,
+            (Some(_), Some(_)) if secret => {
+                let refuse = declared.iter().any(|(_, p)| !p.is_modifiable());
+                refuse
+                    || !super::constant_time_eq(
+                        new.as_deref().unwrap_or("").as_bytes(),
+                        stored.map_or(&b""[..], |p| p.value.as_bytes()),
+                    )
+            }
+            (Some(p), Some(n)) => *n != p.value,
+        };
         if changed {
             if let Some((s, _)) = declared.iter().find(|(_, p)| !p.is_modifiable()) {
                 issues.push(shared::params::ParamIssue {
@@ -722,14 +740,10 @@ pub async fn patch(
             }
         }
     }
-    let stack = deploy::plan(
-        &analysis,
-        &params,
-        &id,
-        &state.ctl.images,
-        state.ctl.host_cpus,
-    )
-    .map_err(plan_issues)?;
+    let stack = state
+        .ctl
+        .plan_request(&analysis, &params, &id)
+        .map_err(plan_issues)?;
     check_images(&state, &stack).await?;
     state.store().set_params(&id, &params)?;
     // an explicit replica count replaces the autoscaler's
@@ -891,6 +905,7 @@ pub async fn events(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogsQuery {
     /// How many of the newest lines (default 200, at most 5000).
     pub tail: Option<usize>,

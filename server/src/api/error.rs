@@ -11,6 +11,11 @@ pub enum AppError {
     BadRequest(String),
     #[error("missing or wrong bearer token")]
     Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    /// A `Host` this server does not answer to.
+    #[error("{0}")]
+    MisdirectedHost(String),
     #[error("{0} not found")]
     NotFound(String),
     #[error("request body larger than 5 MiB")]
@@ -31,6 +36,13 @@ pub enum AppError {
     },
     #[error("{0}")]
     Unavailable(String),
+    /// Rate limited; retry after this many seconds.
+    #[error("too many specs stored from this client; retry in {0} s")]
+    TooManyRequests(u64),
+    #[error("the request body was not received in time")]
+    RequestTimeout,
+    #[error("spec storage is full and every stored spec is used by a deployment")]
+    StorageFull,
     /// Anything else: logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -45,7 +57,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
-    #[schema(value_type = Object)]
+    /// More about the error (e.g. the lint report of an invalid spec), or null.
+    #[schema(value_type = Option<Object>)]
     pub details: Value,
 }
 
@@ -54,6 +67,8 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::MisdirectedHost(_) => StatusCode::MISDIRECTED_REQUEST,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -62,6 +77,9 @@ impl AppError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
+            AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -70,6 +88,8 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => "bad_request",
             AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::MisdirectedHost(_) => "unknown_host",
             AppError::NotFound(_) => "not_found",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::MethodNotAllowed => "method_not_allowed",
@@ -77,6 +97,9 @@ impl AppError {
             AppError::InvalidSpec { .. } => "invalid_spec",
             AppError::Unprocessable { code, .. } => code,
             AppError::Unavailable(_) => "unavailable",
+            AppError::TooManyRequests(_) => "rate_limited",
+            AppError::StorageFull => "storage_full",
+            AppError::RequestTimeout => "request_timeout",
             AppError::Internal(_) => "internal",
         }
     }
@@ -90,9 +113,23 @@ impl AppError {
     }
 }
 
+impl From<crate::lint::LintError> for AppError {
+    fn from(e: crate::lint::LintError) -> Self {
+        match e {
+            crate::lint::LintError::Busy => AppError::Unavailable(e.to_string()),
+            crate::lint::LintError::Worker(_) => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
 impl From<crate::store::StoreError> for AppError {
     fn from(e: crate::store::StoreError) -> Self {
-        AppError::Internal(e.to_string())
+        match e {
+            // loud and explicit: the operator must act (no internals: the
+            // message names only the data dir's file)
+            crate::store::StoreError::Lost(_) => AppError::Unavailable(e.to_string()),
+            crate::store::StoreError::Sql(_) => AppError::Internal(e.to_string()),
+        }
     }
 }
 
@@ -114,6 +151,12 @@ impl IntoResponse for AppError {
         };
         let body = json!({"error": {"code": self.code(), "message": message, "details": details}});
         let mut resp = (status, axum::Json(body)).into_response();
+        if let AppError::TooManyRequests(secs) = self {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs),
+            );
+        }
         if matches!(self, AppError::Unauthorized) {
             resp.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

@@ -3,8 +3,11 @@
 pub mod assets;
 pub mod deployments;
 pub mod error;
+pub mod guard;
 pub mod metrics;
 pub mod openapi;
+pub mod quota;
+pub mod recovery;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -32,6 +35,9 @@ pub use error::AppError;
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 5 * 1024 * 1024;
 
+/// How long a client has to send a request body.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 #[derive(Default)]
 pub struct HttpMetrics {
     /// (method, route, status) → count
@@ -48,6 +54,14 @@ pub struct AppState {
     /// Flips to `true` on shutdown: open event streams end so that the
     /// graceful shutdown does not wait for them.
     pub shutdown: tokio::sync::watch::Sender<bool>,
+    /// Bounded linting (off the async workers, limited concurrency).
+    pub linter: crate::lint::Linter,
+    /// Host names served (`Host` allow-list and same-origin check).
+    pub hosts: Arc<guard::HostPolicy>,
+    /// Anonymous spec storage limits.
+    pub specs: Arc<quota::SpecQuota>,
+    /// How long a client has to send a request body (`408` after).
+    pub body_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -58,6 +72,10 @@ impl AppState {
             dist_dir,
             http: Default::default(),
             shutdown: tokio::sync::watch::channel(false).0,
+            linter: Default::default(),
+            hosts: Default::default(),
+            specs: Default::default(),
+            body_timeout: BODY_TIMEOUT,
         }
     }
 
@@ -73,17 +91,7 @@ impl FromRequestParts<AppState> for Authed {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let given = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .unwrap_or("");
-        if constant_time_eq(given.as_bytes(), state.token.as_bytes()) && !given.is_empty() {
+        if authorized(&parts.headers, &state.token) {
             Ok(Authed)
         } else {
             Err(AppError::Unauthorized)
@@ -91,21 +99,46 @@ impl FromRequestParts<AppState> for Authed {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
+/// Whether `headers` carry `Authorization: Bearer <token>`.
+pub fn authorized(headers: &axum::http::HeaderMap, token: &str) -> bool {
+    {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                // the scheme is case-insensitive (RFC 9110)
+                let (scheme, rest) = v.trim_start().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then_some(rest)
+            })
+            .map(str::trim)
+            .unwrap_or("");
+        constant_time_eq(given.as_bytes(), token.as_bytes()) && !given.is_empty()
     }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Equality that takes the same time whatever the contents, and leaks no
+/// more than the longer length: both inputs are hashed first (SHA-256), and
+/// the digests compared byte by byte without an early exit.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let (da, db) = (Sha256::digest(a), Sha256::digest(b));
+    da.iter()
+        .zip(db.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 /// The raw body, with a JSON 413 past [`BODY_LIMIT`].
 pub struct Body(pub Bytes);
 
-impl<S: Send + Sync> FromRequest<S> for Body {
+impl FromRequest<AppState> for Body {
     type Rejection = AppError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        match Bytes::from_request(req, state).await {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, AppError> {
+        // a body trickled byte by byte must not hold a connection forever
+        let read = tokio::time::timeout(state.body_timeout, Bytes::from_request(req, state))
+            .await
+            .map_err(|_| AppError::RequestTimeout)?;
+        match read {
             Ok(b) => Ok(Body(b)),
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::PayloadTooLarge),
             Err(e) => Err(AppError::BadRequest(format!(
@@ -147,6 +180,11 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/deployments/{id}/events", get(deployments::events))
         .route("/api/deployments/{id}/logs", get(deployments::logs))
+        .route("/api/deployments/{id}/reseed", post(recovery::reseed))
+        .route("/api/orphans", get(recovery::list))
+        .route("/api/orphans/{id}", axum::routing::delete(recovery::remove))
+        .route("/api", axum::routing::any(api_not_found))
+        .route("/api/", axum::routing::any(api_not_found))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .method_not_allowed_fallback(method_not_allowed);
     let router = match &state.dist_dir {
@@ -158,6 +196,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             observe_request,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
@@ -165,7 +204,9 @@ pub fn app(state: AppState) -> Router {
 /// Counts requests, logs them in a span, and turns the framework's non-JSON
 /// error responses (e.g. 413 from a body limit) into JSON errors.
 async fn observe_request(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let method = req.method().to_string();
+    // label values from fixed sets: an invented method is `other`, a route
+    // its template (or `/api/*` / `static`), never the raw path
+    let method = metric_method(req.method()).to_owned();
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -198,7 +239,65 @@ async fn observe_request(State(state): State<AppState>, req: Request, next: Next
     if status == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
         return AppError::PayloadTooLarge.into_response();
     }
+    // every other error the framework answers in text (a path that does not
+    // decode, a query it cannot parse…) becomes a JSON error too
+    let is_sse = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    if (status.is_client_error() || status.is_server_error()) && !is_json && !is_sse {
+        return json_error_from(resp).await;
+    }
     resp
+}
+
+/// The `method` label of a request: one of a fixed set.
+fn metric_method(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// A framework's plain-text error response as our JSON error (same status;
+/// the text, bounded, as the message on 4xx; hidden on 5xx).
+async fn json_error_from(resp: Response) -> Response {
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let text = axum::body::to_bytes(resp.into_body(), 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => "internal",
+        _ => "error",
+    };
+    let message = if status.is_server_error() || text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    let body = serde_json::json!({"error": {"code": code, "message": message, "details": null}});
+    let mut out = (status, Json(body)).into_response();
+    for name in [header::ALLOW, header::WWW_AUTHENTICATE, header::RETRY_AFTER] {
+        if let Some(v) = headers.get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
 }
 
 async fn api_not_found() -> AppError {
@@ -225,17 +324,29 @@ async fn no_ui() -> Response {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
+    /// `ok`, or `database_lost` (503) when the database file vanished or was
+    /// replaced under the running server.
     pub status: &'static str,
     pub docker: bool,
 }
 
-/// Liveness: the server answers; `docker` tells whether the engine is reachable.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
-pub async fn healthz(State(state): State<AppState>) -> Json<Health> {
+/// Liveness: the server answers; `docker` tells whether the engine is
+/// reachable. `503` when the database file vanished or was replaced.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    let docker = state.ctl.engine().is_some();
+    if state.store().is_lost() {
+        let body = Health {
+            status: "database_lost",
+            docker,
+        };
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    }
     Json(Health {
         status: "ok",
-        docker: state.ctl.engine().is_some(),
+        docker,
     })
+    .into_response()
 }
 
 /// Prometheus text exposition.
@@ -339,10 +450,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 #[utoipa::path(post, path = "/api/validate",
     request_body(content = String, content_type = "text/plain", description = "spec YAML"),
     responses((status = 200, description = "lint report", body = Object), (status = 413, body = error::ErrorBody)))]
-pub async fn validate(body: Body) -> Result<Response, AppError> {
-    let text = body.text()?;
-    let analysis = shared::analyze(text);
-    let report = shared::output::json_report_string("spec.yaml", text, &analysis.diagnostics);
+pub async fn validate(State(state): State<AppState>, body: Body) -> Result<Response, AppError> {
+    let text: Arc<str> = Arc::from(body.text()?);
+    let report = state.linter.report(text).await?;
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -366,14 +476,47 @@ pub struct SpecCreated {
 /// Store a spec (content-addressed) for share links and deploy buttons.
 #[utoipa::path(post, path = "/api/specs",
     request_body(content = String, content_type = "text/plain", description = "spec YAML"),
-    responses((status = 201, body = SpecCreated), (status = 400, body = error::ErrorBody), (status = 413, body = error::ErrorBody)))]
-pub async fn create_spec(State(state): State<AppState>, body: Body) -> Result<Response, AppError> {
+    responses((status = 201, body = SpecCreated), (status = 400, body = error::ErrorBody),
+        (status = 401, description = "anonymous spec storage is off (`--no-anonymous-specs`) and no token was sent", body = error::ErrorBody),
+        (status = 413, body = error::ErrorBody),
+        (status = 429, description = "this client stored too many specs recently", body = error::ErrorBody),
+        (status = 507, description = "spec storage is full of specs that deployments use", body = error::ErrorBody)))]
+pub async fn create_spec(
+    State(state): State<AppState>,
+    quota::ClientIp(client): quota::ClientIp,
+    headers: axum::http::HeaderMap,
+    body: Body,
+) -> Result<Response, AppError> {
+    let authed = authorized(&headers, &state.token);
+    if !state.specs.anonymous && !authed {
+        return Err(AppError::Unauthorized);
+    }
     let text = body.text()?;
     if text.trim().is_empty() {
         return Err(AppError::BadRequest("the spec is empty".into()));
     }
+    if !authed {
+        if let Err(wait) = state.specs.take(client) {
+            return Err(AppError::TooManyRequests(wait.as_secs().max(1)));
+        }
+    }
     let id = spec_id(text);
-    state.store().put_spec(&id, text)?;
+    match state
+        .store()
+        .put_spec_bounded(&id, text, state.specs.max_total_bytes)
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            evicted = n,
+            "old unreferenced specs evicted to store a new one"
+        ),
+        Err(Some(e)) => return Err(e.into()),
+        Err(None) => return Err(AppError::StorageFull),
+    }
+    // the public text (secrets masked) and its report, computed once
+    if let Ok(Some(None)) = state.store().get_public_spec(&id) {
+        public_spec(&state, &id, text.to_owned()).await?;
+    }
     Ok((
         StatusCode::CREATED,
         Json(SpecCreated {
@@ -402,20 +545,49 @@ pub async fn get_spec(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<StoredSpec>, AppError> {
-    let text = state
+    let stored = state
         .store()
-        .get_spec(&id)?
+        .get_public_spec(&id)?
         .ok_or_else(|| AppError::NotFound(format!("spec `{id}`")))?;
     // Stored specs are public: literal passwords are shown masked (the stored
     // text, used for deployments, keeps them).
-    let text = shared::redact::mask_literal_secrets(&text);
-    let report = lint_report(&text, &shared::check(&text));
+    let (text, report) = match stored {
+        Some(s) => s,
+        None => {
+            // stored before public texts were kept: computed once, now
+            let raw = state
+                .store()
+                .get_spec(&id)?
+                .ok_or_else(|| AppError::NotFound(format!("spec `{id}`")))?;
+            public_spec(&state, &id, raw).await?
+        }
+    };
+    let report: Value = serde_json::from_str(&report).unwrap_or(Value::Null);
     Ok(Json(StoredSpec {
         id,
         text,
         diagnostics: report["files"][0]["diagnostics"].clone(),
         summary: report["summary"].clone(),
     }))
+}
+
+/// Mask a spec's secrets and lint the result (bounded, off the async
+/// workers), and store both: `(public text, report)`.
+async fn public_spec(
+    state: &AppState,
+    id: &str,
+    text: String,
+) -> Result<(String, String), AppError> {
+    let (public, report) = state
+        .linter
+        .run_sized(text.len(), move || {
+            let public = shared::redact::mask_literal_secrets(&text);
+            let report = crate::lint::report_string(&public);
+            (public, report)
+        })
+        .await?;
+    state.store().set_spec_report(id, &public, &report)?;
+    Ok((public, report))
 }
 
 /// The lint report of an analysed spec, as JSON (the shape of `/api/validate`).

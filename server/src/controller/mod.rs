@@ -18,6 +18,9 @@ use tokio::sync::broadcast;
 use tracing::{info, info_span, warn, Instrument};
 
 mod autoscaling;
+pub mod orphans;
+mod reseed;
+pub use reseed::ReseedError;
 mod serverless;
 
 use crate::autoscale::Window;
@@ -45,6 +48,10 @@ pub struct RuntimeSettings {
     pub bind_address: String,
     /// Where kept logs go (`<data-dir>/logs`); `None`: logs are only streamed.
     pub logs_dir: Option<std::path::PathBuf>,
+    /// Remove orphaned labelled objects at start-up (default: keep them).
+    pub prune_orphans: bool,
+    /// Host-escaping compose keys the operator allowed.
+    pub allowed_host_keys: BTreeSet<String>,
 }
 
 impl Default for RuntimeSettings {
@@ -57,6 +64,8 @@ impl Default for RuntimeSettings {
             wake_timeout: Duration::from_secs(120),
             bind_address: "127.0.0.1".into(),
             logs_dir: None,
+            prune_orphans: false,
+            allowed_host_keys: BTreeSet::new(),
         }
     }
 }
@@ -105,6 +114,12 @@ impl EventHub {
         let mut v: Vec<String> = values
             .into_iter()
             .filter(|s| s.len() >= 3)
+            // also their common encodings (base64 at each alignment, URL)
+            .flat_map(|s| {
+                let mut all = crate::redaction::encodings(&s);
+                all.push(s);
+                all
+            })
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -133,6 +148,18 @@ impl EventHub {
             }
         }
         out
+    }
+
+    /// [`EventHub::redact`] for one line of a stream (a container log): also
+    /// masks the start of a secret at the end of the line and the rest of
+    /// one at its start, so a secret split over two lines shows in neither.
+    pub fn redact_line(&self, deployment: &str, line: &str) -> String {
+        let out = self.redact(deployment, line);
+        let secrets = self.secrets.lock().unwrap_or_else(|e| e.into_inner());
+        match secrets.get(deployment) {
+            Some(values) => crate::redaction::mask_line_edges(&out, values),
+            None => out,
+        }
     }
 
     pub fn emit(&self, deployment: &str, kind: &str, message: &str) {
@@ -194,6 +221,9 @@ pub struct Controller {
     /// (deployment, service) → the scale-up under way.
     scale_started: Mutex<HashMap<(String, String), ScaleUp>>,
     windows: Mutex<HashMap<(String, String), Window>>,
+    /// Deployments with a lost data volume: (container, volume) pairs that
+    /// are not re-created empty until a re-seed.
+    data_lost: Mutex<HashMap<String, Vec<(String, String)>>>,
 }
 
 /// A scale-up under way: when it was decided, since when utilisation was
@@ -263,6 +293,7 @@ impl Controller {
             wake_started: Mutex::new(HashMap::new()),
             scale_started: Mutex::new(HashMap::new()),
             windows: Mutex::new(HashMap::new()),
+            data_lost: Mutex::new(HashMap::new()),
             store,
             engine: std::sync::RwLock::new(engine),
             hub,
@@ -359,6 +390,7 @@ impl Controller {
                 host_cpus: self.host_cpus,
                 zones: &self.settings.zones,
                 replica_overrides: Some(&overrides),
+                allowed_host_keys: Some(&self.settings.allowed_host_keys),
             },
         )
         .map_err(|issues| {
@@ -368,6 +400,27 @@ impl Controller {
                 .collect::<Vec<_>>()
                 .join("; ")
         })
+    }
+
+    /// Plan a request's stack (the API's create and patch) with this
+    /// server's image map, CPUs and allowed host keys.
+    pub fn plan_request(
+        &self,
+        analysis: &shared::Analysis,
+        params: &shared::params::ResolvedParams,
+        id: &str,
+    ) -> Result<DesiredStack, Vec<deploy::PlanIssue>> {
+        deploy::plan_with(
+            analysis,
+            params,
+            id,
+            &PlanContext {
+                images: Some(&self.images),
+                host_cpus: self.host_cpus,
+                allowed_host_keys: Some(&self.settings.allowed_host_keys),
+                ..PlanContext::default()
+            },
+        )
     }
 
     pub fn register_secrets(&self, rec: &DeploymentRecord, stack: Option<&DesiredStack>) {
@@ -473,6 +526,8 @@ impl Controller {
 
     async fn reconcile_inner(self: &Arc<Self>, id: &str, gen: u64) -> StepResult<Option<Status>> {
         let store_err = |e: crate::store::StoreError| e.to_string();
+        // never act on records read from a database file that is gone
+        self.store.check_file().map_err(store_err)?;
         let Some(rec) = self.store.get_deployment(id).map_err(store_err)? else {
             return Ok(None);
         };
@@ -533,10 +588,18 @@ impl Controller {
         if matches!(net.power(), Power::Asleep | Power::Stopping) {
             net.set_power(Power::Waking);
         }
-        let observed = engine
+        let mut observed = engine
             .observe(id)
             .await
             .map_err(|e| docker_err("listing the deployment's objects", e))?;
+        let network_missing = !observed.networks.contains(&stack.network);
+        if network_missing {
+            self.replace_network(id, engine, &stack, &observed).await?;
+            observed = engine
+                .observe(id)
+                .await
+                .map_err(|e| docker_err("listing the deployment's objects", e))?;
+        }
         let desired_names: BTreeSet<&str> =
             stack.containers.iter().map(|c| c.name.as_str()).collect();
         let extra: Vec<_> = observed
@@ -556,7 +619,9 @@ impl Controller {
                 Some(_) => {}
             }
         }
-        let network_missing = !observed.networks.contains(&stack.network);
+        if let Some(status) = self.hold_lost_data(id, &todo, &observed)? {
+            return Ok(Some(status));
+        }
         let changes = !extra.is_empty() || !todo.is_empty() || network_missing;
         if (changes || rec.status != Status::Running)
             && !matches!(rec.status, Status::Provisioning | Status::Waking)
@@ -620,6 +685,7 @@ impl Controller {
                     .remove_volume(v)
                     .await
                     .map_err(|e| docker_err("removing a volume", e))?;
+                self.store.forget_data_volume(id, v).map_err(store_err)?;
                 self.hub.emit(id, "step", &format!("volume {v} removed"));
             }
         }
@@ -707,6 +773,11 @@ impl Controller {
                     let host = host.clone();
                     async move {
                         let host_port = self.wait_ready(id, gen, engine, c, &host).await?;
+                        // its volumes hold data now: never re-created empty
+                        let names: Vec<&str> = c.volumes.iter().map(|v| v.name.as_str()).collect();
+                        self.store
+                            .add_data_volumes(id, &names)
+                            .map_err(|e| e.to_string())?;
                         if matches!(c.probe, Probe::Mysql { replica: true, .. }) {
                             self.wait_replication(id, gen, engine, c, &host).await?;
                             // new (or restarted) replicas catch up before they
@@ -760,6 +831,50 @@ impl Controller {
         self.keep_spares_warm(id, gen, engine, &stack, &observed, &net)
             .await;
         Ok(Some(Status::Running))
+    }
+
+    /// The deployment's network is missing (removed behind our back): create
+    /// it again and remove the containers that were attached to the old one
+    /// (Docker cannot start them: "network … not found"). Their named volumes
+    /// stay, so the reconcile step re-creates them with their data.
+    async fn replace_network(
+        &self,
+        id: &str,
+        engine: &Engine,
+        stack: &DesiredStack,
+        observed: &Observed,
+    ) -> StepResult<()> {
+        let docker_err = |what: &str, e: crate::provision::EngineError| format!("{what}: {e}");
+        if engine
+            .ensure_network(stack)
+            .await
+            .map_err(|e| docker_err("creating the network", e))?
+        {
+            let how = if observed.containers.is_empty() {
+                "created"
+            } else {
+                "was missing: created again"
+            };
+            self.hub
+                .emit(id, "step", &format!("network {} {how}", stack.network));
+        }
+        let net = self.endpoints.net(id);
+        for o in &observed.containers {
+            net.set_routable(&o.name, false);
+            engine
+                .remove_container(&o.id)
+                .await
+                .map_err(|e| docker_err("removing a container of the missing network", e))?;
+            self.hub.emit(
+                id,
+                "step",
+                &format!(
+                    "container {} removed: it was attached to the missing network (re-created, volumes kept)",
+                    o.name
+                ),
+            );
+        }
+        Ok(())
     }
 
     async fn apply_one(
@@ -860,9 +975,8 @@ impl Controller {
                     let line: String = partial.drain(..=pos).collect();
                     let line = line.trim_end();
                     if !line.is_empty() {
-                        let line = this
-                            .hub
-                            .redact(&deployment, &format!("[{container}] {line}"));
+                        let line =
+                            format!("[{container}] {}", this.hub.redact_line(&deployment, line));
                         if let (true, Some(logs)) = (keep, &this.logs) {
                             if let Err(e) = logs.append(&deployment, crate::store::now_ms(), &line)
                             {
@@ -1122,7 +1236,8 @@ impl Controller {
         .map_err(|e| e.to_string())
     }
 
-    /// On start: remove labelled objects no record owns, then reconcile every
+    /// On start: keep labelled objects no record owns as orphans (removed only
+    /// with `--prune-orphans`), then reconcile every
     /// record (repairing vanished containers, finishing interrupted work).
     pub async fn startup(self: &Arc<Self>) {
         let records = match self.store.list_deployments() {
@@ -1133,27 +1248,7 @@ impl Controller {
             }
         };
         if let Some(engine) = &self.engine() {
-            match engine.observe_all().await {
-                Ok(all) => {
-                    let known: BTreeSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
-                    for (dep, objects) in all {
-                        if known.contains(dep.as_str()) {
-                            continue;
-                        }
-                        info!(
-                            deployment = %dep,
-                            containers = objects.containers.len(),
-                            volumes = objects.volumes.len(),
-                            networks = objects.networks.len(),
-                            "removing labelled objects that no deployment record owns"
-                        );
-                        if let Err(e) = engine.teardown(&dep).await {
-                            warn!(deployment = %dep, "removing orphans failed: {e}");
-                        }
-                    }
-                }
-                Err(e) => warn!("listing labelled objects failed: {e}"),
-            }
+            self.adopt_orphans(engine).await;
         }
         for rec in records {
             self.register_secrets(&rec, self.plan_record(&rec).ok().as_ref());
@@ -1177,7 +1272,7 @@ impl Controller {
                 for rec in records {
                     if rec.desired != Desired::Running
                         || !matches!(rec.status, Status::Running | Status::Degraded)
-                        || this.busy(&rec.id)
+                        || this.has_lost_data(&rec.id)
                     {
                         continue;
                     }
@@ -1187,7 +1282,7 @@ impl Controller {
                     let Some(observed) = this.observe(&rec.id).await else {
                         continue;
                     };
-                    let broken: Vec<&str> = stack
+                    let broken: Vec<&DesiredContainer> = stack
                         .active()
                         .filter(|c| {
                             !observed
@@ -1195,8 +1290,13 @@ impl Controller {
                                 .iter()
                                 .any(|o| o.name == c.name && o.running())
                         })
-                        .map(|c| c.name.as_str())
                         .collect();
+                    // a running step is left alone, unless data vanished
+                    // under it (its waits would never end)
+                    if this.busy(&rec.id) && !this.volume_vanished(&rec.id, &broken, &observed) {
+                        continue;
+                    }
+                    let broken: Vec<&str> = broken.iter().map(|c| c.name.as_str()).collect();
                     if !broken.is_empty() {
                         this.hub.emit(
                             &rec.id,

@@ -56,6 +56,10 @@ impl Controller {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|(d, _), _| d != id);
+        self.data_lost
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
     }
 
     /// A ready container takes connections from now on.

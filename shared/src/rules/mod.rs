@@ -7,8 +7,10 @@
 
 pub mod compose;
 pub mod config;
+pub mod exposed;
 pub mod mysql;
 pub mod omnistrate;
+pub mod runtime;
 pub mod secrets;
 pub mod templates;
 pub mod yaml;
@@ -241,6 +243,8 @@ pub fn all() -> impl Iterator<Item = &'static dyn Rule> {
         .chain(mysql::RULES)
         .chain(secrets::RULES)
         .chain(config::RULES)
+        .chain(runtime::RULES)
+        .chain(exposed::RULES)
         .copied()
 }
 

@@ -1,0 +1,67 @@
+use crate::compose_keys::{verdict, Verdict};
+use crate::declare_rule;
+use crate::rules::{Context, Rule, Sink};
+use crate::syntax::Shape;
+
+declare_rule! {
+    /// ## What
+    /// A compose service key the specstudio server refuses to deploy: keys
+    /// that let a container escape to the host (`privileged`,
+    /// `network_mode`, `pid: host`, `cap_add`, `devices`, …) and keys it
+    /// cannot honour (`build`, `secrets`, `configs`, `env_file`, …). The
+    /// verdicts come from one table, `shared::compose_keys`, which the server
+    /// also applies; the server README lists it.
+    ///
+    /// ## Why
+    /// A key that is silently dropped is a setting the user believes holds.
+    /// The server answers `422` naming the key and the reason (an operator
+    /// may allow a host-escaping key with `--allow-host-key`).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// services:
+    ///   Web:
+    ///     image: nginx
+    ///     privileged: true    # refused: a privileged container controls the host
+    /// ```
+    pub struct RefusedComposeKey {
+        code: "C101",
+        name: "refused-compose-key",
+        severity: Error,
+        layer: Compose,
+        summary: "The server refuses this compose key",
+        help: "Remove the key; the message says why it is refused and what to use instead.",
+        fixable: false,
+    }
+}
+
+impl Rule for RefusedComposeKey {
+    fn check(&self, ctx: &Context, sink: &mut Sink) {
+        let tree = ctx.tree;
+        for service in &ctx.spec.services {
+            if tree.shape(service.node) != Shape::Mapping {
+                continue;
+            }
+            for e in tree.entries(service.node) {
+                let Some(key) = tree.str(e.key) else { continue };
+                let Some(v) = verdict(key) else { continue };
+                if !v.refused() || tree.shape(e.value) == Shape::Null {
+                    continue;
+                }
+                let what = match v {
+                    Verdict::HostEscaping(_) => "refused (host-escaping)",
+                    _ => "not supported by the specstudio server",
+                };
+                sink.at_span(
+                    tree.span(e.key),
+                    Some(e.value),
+                    format!(
+                        "`{key}` of service `{}` is {what}: {}",
+                        service.name.value,
+                        v.reason()
+                    ),
+                );
+            }
+        }
+    }
+}
