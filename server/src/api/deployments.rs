@@ -803,7 +803,7 @@ pub async fn delete(
 }
 
 /// `202 {id, url}`: the change is recorded and the controller is on it.
-fn accepted(id: String) -> Response {
+pub(super) fn accepted(id: String) -> Response {
     accepted_with(id, BTreeMap::new())
 }
 

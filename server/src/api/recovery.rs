@@ -71,12 +71,5 @@ pub async fn reseed(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     state.ctl.reseed(&id).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(super::deployments::Accepted {
-            url: format!("/api/deployments/{id}"),
-            id,
-        }),
-    )
-        .into_response())
+    Ok(super::deployments::accepted(id))
 }
