@@ -51,8 +51,9 @@ pub struct VarsArgs {
 
 impl VarsArgs {
     /// The options for one spec: `--env` first, then `--env-file`s, else the
-    /// `.env` beside the spec (not for stdin).
-    fn options_for(&self, spec: &Path, text: &str) -> Result<shared::Options, String> {
+    /// `.env` beside the spec (not for stdin). The language server calls it
+    /// too, with no flags, so an editor sees what `specstudio lint` sees.
+    pub fn options_for(&self, spec: &Path, text: &str) -> Result<shared::Options, String> {
         let mut vars = shared::interpolation::Vars::unknown();
         if self.process_env {
             vars.add_missing(std::env::vars());

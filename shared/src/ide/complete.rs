@@ -10,7 +10,6 @@ use super::hover::{describe_param, PARAM_REF_KEYS};
 use crate::model::keys;
 use crate::model::Service;
 use crate::span::{LineIndex, Span};
-use crate::template;
 use crate::Analysis;
 
 /// What a completion item is (editors map it to their own kinds).
@@ -224,14 +223,14 @@ fn complete_template(
         span: at(from),
     };
     let sys_items = |from: usize, owner: &str| -> Vec<Completion> {
-        template::SYSTEM_PARAMETERS
+        crate::system_parameters::ALL
             .iter()
-            .map(|(p, ty)| {
+            .map(|p| {
                 item(
-                    p.replace("[i]", "[0]"),
+                    p.path.replace("[i]", "[0]"),
                     ItemKind::Reference,
-                    Some((*ty).to_owned()),
-                    Some(format!("System parameter of {owner}")),
+                    Some(p.ty.to_owned()),
+                    Some(format!("{} (system parameter of {owner})", p.doc)),
                     from,
                 )
             })

@@ -5,7 +5,7 @@ use super::context::{is_key, node_at, schema_at, tree_path, PathSeg};
 use crate::model::{ApiParam, Service, TemplateUse};
 use crate::span::Span;
 use crate::syntax::Seg;
-use crate::template::{self, RefKind, RefScope};
+use crate::template::{RefKind, RefScope};
 use crate::Analysis;
 
 /// Markdown for a position and the span it describes.
@@ -210,10 +210,10 @@ fn describe_reference(analysis: &Analysis, usage: &TemplateUse) -> String {
                 r.path
             ),
         },
-        RefKind::Sys => match template::system_parameter(&r.path) {
-            Some(ty) => format!(
-                "**`{written}`** → system parameter `{}` ({ty}) of service `{svc}`",
-                r.path
+        RefKind::Sys => match crate::system_parameters::lookup(&r.path) {
+            Some(param) => format!(
+                "**`{written}`** → system parameter `{}` ({}) of service `{svc}`\n\n{}",
+                r.path, param.ty, param.doc
             ),
             None => format!("**`{written}`**\n\nNot a known system parameter."),
         },
