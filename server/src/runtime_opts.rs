@@ -1,11 +1,11 @@
 //! The compose keys the server applies to Docker (verdicts:
-//! `shared::compose_keys`), read from a service's YAML into the settings a
+//! `shared::docker_verdicts`), read from a service's YAML into the settings a
 //! container is created with. Refused keys and values Docker cannot take are
 //! issues (`422`) before any Docker call.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use shared::compose_keys::{verdict, Verdict, RESERVED_LABEL_PREFIX};
+use shared::docker_verdicts::{verdict, Verdict, RESERVED_LABEL_PREFIX};
 use shared::syntax::{NodeId, Shape, Tree};
 
 /// Memory for a container without an instance type or `mem_limit`.

@@ -9,9 +9,9 @@
 //! assert_eq!(analysis.summary().errors, 0);
 //! ```
 
-pub mod compose_keys;
 pub mod config;
 pub mod diagnostic;
+pub mod docker_verdicts;
 pub mod exposed;
 pub mod external;
 pub mod graph;

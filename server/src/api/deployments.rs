@@ -254,6 +254,14 @@ async fn check_spec(state: &AppState, text: &str) -> Result<shared::Analysis, Ap
                 .next()
                 .is_some_and(|k| allowed.contains(k)))
     });
+    // The editor shows this server's refusals (C101 keys, C102 reserved
+    // labels) as warnings, since the file is valid compose; for a deploy
+    // here they are errors.
+    for d in &mut analysis.diagnostics {
+        if matches!(d.code, "C101" | "C102") {
+            d.severity = shared::Severity::Error;
+        }
+    }
     if analysis.has_errors() {
         return Err(AppError::InvalidSpec {
             count: analysis.summary().errors,

@@ -1,5 +1,5 @@
-use crate::compose_keys::{verdict, Verdict};
 use crate::declare_rule;
+use crate::docker_verdicts::{verdict, Verdict};
 use crate::rules::{Context, Rule, Sink};
 use crate::syntax::Shape;
 
@@ -9,13 +9,15 @@ declare_rule! {
     /// that let a container escape to the host (`privileged`,
     /// `network_mode`, `pid: host`, `cap_add`, `devices`, …) and keys it
     /// cannot honour (`build`, `secrets`, `configs`, `env_file`, …). The
-    /// verdicts come from one table, `shared::compose_keys`, which the server
+    /// verdicts come from one table, `shared::docker_verdicts`, which the server
     /// also applies; the server README lists it.
     ///
     /// ## Why
     /// A key that is silently dropped is a setting the user believes holds.
     /// The server answers `422` naming the key and the reason (an operator
-    /// may allow a host-escaping key with `--allow-host-key`).
+    /// may allow a host-escaping key with `--allow-host-key`). The finding is
+    /// a warning, not an error: the file is valid compose (and may deploy
+    /// elsewhere); it is this server that will not run it.
     ///
     /// ## Example
     /// ```yaml
@@ -27,7 +29,7 @@ declare_rule! {
     pub struct RefusedComposeKey {
         code: "C101",
         name: "refused-compose-key",
-        severity: Error,
+        severity: Warning,
         layer: Compose,
         summary: "The server refuses this compose key",
         help: "Remove the key; the message says why it is refused and what to use instead.",

@@ -1,5 +1,5 @@
-use crate::compose_keys::RESERVED_LABEL_PREFIX;
 use crate::declare_rule;
+use crate::docker_verdicts::RESERVED_LABEL_PREFIX;
 use crate::rules::{Context, Rule, Sink};
 use crate::syntax::Shape;
 
@@ -11,6 +11,8 @@ declare_rule! {
     /// The server marks every Docker object it owns with these labels (which
     /// deployment, which data dir, which config); a spec that set them could
     /// make the server adopt, repair or delete objects that are not its own.
+    /// The server refuses such a spec (`422`); the editor warns (the file is
+    /// valid compose).
     ///
     /// ## Example
     /// ```yaml
@@ -23,7 +25,7 @@ declare_rule! {
     pub struct ReservedLabel {
         code: "C102",
         name: "reserved-label",
-        severity: Error,
+        severity: Warning,
         layer: Compose,
         summary: "A label uses the server's `org.specstudio.` namespace",
         help: "Use your own namespace, e.g. `com.example.team`.",

@@ -123,6 +123,12 @@ pub const SERVICE_KEYS: &[(&str, Verdict)] = &[
     ("develop", Unsupported("development watch settings do not apply to deployments")),
     ("attach", Unsupported("logs are always followed")),
     ("annotations", Unsupported("annotations are not applied")),
+    ("cpu_rt_period", Unsupported("real-time CPU scheduling needs the daemon's own real-time budget: use `cpus` or an instance type")),
+    ("cpu_rt_runtime", Unsupported("real-time CPU scheduling needs the daemon's own real-time budget: use `cpus` or an instance type")),
+    ("use_api_socket", HostEscaping("mounts the Docker API socket: the container would control the host")),
+    ("pull_refresh_after", Unsupported("images are pulled when missing")),
+    ("models", Unsupported("AI models are not provided by this server")),
+    ("provider", Unsupported("provider services are not run by this server")),
 ];
 
 /// The verdict on a compose service key (`None`: not a compose key, e.g. an
@@ -152,5 +158,30 @@ mod tests {
         assert_eq!(verdict("privileged").map(Verdict::refused), Some(true));
         assert_eq!(verdict("healthcheck").map(Verdict::refused), Some(false));
         assert_eq!(verdict("x-omnistrate-compute"), None);
+    }
+
+    /// The verdicts and the key table the validator reads
+    /// (`model::keys::SERVICE`) name the same compose keys: a key the
+    /// validator knows is never silently dropped by the server.
+    #[test]
+    fn every_known_service_key_has_a_verdict() {
+        let known: Vec<&str> = crate::model::keys::SERVICE
+            .fields
+            .iter()
+            .filter(|f| f.deprecated_by.is_none())
+            .map(|f| f.key)
+            .filter(|k| !k.starts_with("x-"))
+            .collect();
+        let missing: Vec<&&str> = known.iter().filter(|k| verdict(k).is_none()).collect();
+        assert!(missing.is_empty(), "keys without a verdict: {missing:?}");
+        let unknown: Vec<&str> = SERVICE_KEYS
+            .iter()
+            .map(|(k, _)| *k)
+            .filter(|k| !known.contains(k))
+            .collect();
+        assert!(
+            unknown.is_empty(),
+            "verdicts for keys the validator does not know: {unknown:?}"
+        );
     }
 }
