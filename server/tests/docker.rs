@@ -537,9 +537,14 @@ async fn depends_on_orders_starts_and_command_entrypoint_apply() {
             true,
         )
         .await;
-    t.add(&raw);
     assert_eq!(s, 202, "{raw}");
-    t.learn_secrets(&server);
+    let generated = record_accepted(&server, v.clone(), &mut t);
+    assert!(
+        generated["rootPassword"]
+            .as_str()
+            .is_some_and(|p| p.len() >= 16),
+        "the generated root password is returned once: {generated}"
+    );
     let id = v["id"].as_str().unwrap().to_owned();
     let _cleanup = Cleanup(format!("org.specstudio.deployment={id}"));
     let deadline = Instant::now() + Duration::from_secs(240);

@@ -338,19 +338,11 @@ pub async fn deploy_spec(server: &Server, spec: &str, replicas: u32, t: &mut Tra
         )
         .await;
     assert_eq!(s, 202, "{raw}");
-    // The 202 is the one answer that carries the generated secrets (shown
-    // once to the person deploying); it stays out of the no-secrets transcript.
-    let mut v = v;
-    let generated = v
-        .as_object_mut()
-        .and_then(|o| o.remove("generated"))
-        .unwrap_or_default();
+    let generated = record_accepted(server, v.clone(), t);
     assert!(
         generated.get("mysqlPassword").is_none(),
         "given values are not echoed"
     );
-    t.add(&v.to_string());
-    t.learn_secrets(server);
     if spec.contains("key: mysqlRootPassword") {
         let root = generated["mysqlRootPassword"].as_str().unwrap_or_default();
         assert!(
@@ -358,6 +350,20 @@ pub async fn deploy_spec(server: &Server, spec: &str, replicas: u32, t: &mut Tra
             "the generated root password is returned once: {generated}"
         );
     }
+    v["id"].as_str().unwrap().to_owned()
+}
+
+/// Record a `202` deployment answer in the transcript. It is the one answer
+/// that carries the generated secrets (shown once to the person deploying),
+/// so they are taken out first, checked to be the values the server stored,
+/// and returned.
+pub fn record_accepted(server: &Server, mut v: Value, t: &mut Transcript) -> Value {
+    let generated = v
+        .as_object_mut()
+        .and_then(|o| o.remove("generated"))
+        .unwrap_or_default();
+    t.add(&v.to_string());
+    t.learn_secrets(server);
     for (key, value) in generated.as_object().into_iter().flatten() {
         let value = value.as_str().unwrap_or_default();
         assert!(
@@ -365,7 +371,7 @@ pub async fn deploy_spec(server: &Server, spec: &str, replicas: u32, t: &mut Tra
             "{key}: the returned value is the one deployed"
         );
     }
-    v["id"].as_str().unwrap().to_owned()
+    generated
 }
 
 /// Poll until the deployment is `running` with `replicas` healthy replicas.
