@@ -215,6 +215,8 @@ pub struct Deployment {
     /// Warm spares of autoscaled services (detail view only).
     pub spares: Vec<Instance>,
     pub serverless: Option<Serverless>,
+    /// A master's data volume vanished; the server waits for a re-seed.
+    pub needs_reseed: bool,
 }
 
 /// One container of a deployment, as the status line shows it.
@@ -327,6 +329,10 @@ fn deployment(value: &Value) -> Deployment {
         containers: instances(value, "containers"),
         spares: instances(value, "spares"),
         serverless: serverless(value),
+        needs_reseed: value
+            .get("needsReseed")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     }
 }
 
@@ -380,6 +386,19 @@ pub async fn delete_deployment(id: &str, token: &str) -> ApiResult<()> {
     call(
         "DELETE",
         &format!("/api/deployments/{}", encode(id)),
+        Body::None,
+        Some(token),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// `POST /api/deployments/{id}/reseed`: re-make a lost master volume from
+/// the most advanced replica.
+pub async fn reseed_deployment(id: &str, token: &str) -> ApiResult<()> {
+    call(
+        "POST",
+        &format!("/api/deployments/{}/reseed", encode(id)),
         Body::None,
         Some(token),
     )

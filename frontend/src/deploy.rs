@@ -699,6 +699,22 @@ fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl IntoView {
                                         });
                                     }>"Scale"</button>
                                 })}
+                                {d.needs_reseed.then(|| {
+                                    let id = id.clone();
+                                    view! {
+                                        <button data-testid="reseed-button" title="The master's data volume vanished; copy the most advanced replica's data into a new master volume"
+                                            on:click=move |_| {
+                                                let Some(tok) = token_or_ask() else { return };
+                                                let id = id.clone();
+                                                spawn_local(async move {
+                                                    message.set(Some(match api::reseed_deployment(&id, &tok).await {
+                                                        Ok(()) => "re-seeding the master from the most advanced replica…".into(),
+                                                        Err(e) => { on_auth_error(&e); e.to_string() }
+                                                    }));
+                                                });
+                                            }>"Re-seed master"</button>
+                                    }
+                                })}
                                 <button class="danger" data-testid="delete-button" on:click=move |_| confirming.set(true)>"Delete"</button>
                                 {move || message.get().map(|m| view! { <span class="muted" role="status">{m}</span> })}
                             </div>

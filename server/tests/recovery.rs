@@ -191,6 +191,15 @@ async fn lost_master_volume_degrades_and_reseed_restores_from_a_replica() {
     )
     .await;
     assert!(v["message"].as_str().unwrap().contains(&volume), "{v}");
+    assert_eq!(v["needsReseed"], true, "the view offers the re-seed: {v}");
+    let (_, list, _) = server.call("GET", "/api/deployments", None, false).await;
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["id"] == id.as_str() && d["needsReseed"] == true),
+        "the list offers the re-seed: {list}"
+    );
     // not re-created empty, not even after a watch period
     tokio::time::sleep(Duration::from_secs(12)).await;
     assert!(
@@ -227,6 +236,7 @@ async fn lost_master_volume_degrades_and_reseed_restores_from_a_replica() {
     t.add(&raw);
     assert_eq!(s, 202, "{raw}\n{}", server.logs());
     let v = wait_running(&server, &id, 1, &mut t).await;
+    assert_eq!(v["needsReseed"], false, "{v}");
     let mut c = app_conn(service_endpoint(&v, "Master")).await;
     assert_eq!(
         count_rows(&mut c).await,

@@ -153,6 +153,10 @@ pub struct DeploymentView {
     pub created_at: i64,
     #[serde(rename = "updatedAt")]
     pub updated_at: i64,
+    /// A master's data volume vanished: the deployment waits for an explicit
+    /// `POST /api/deployments/{id}/reseed`.
+    #[serde(rename = "needsReseed")]
+    pub needs_reseed: bool,
     pub containers: Vec<ContainerView>,
     /// Warm spares of autoscaled services (`minimumNodesInPool`): created,
     /// initialised and stopped until a scale-up starts one.
@@ -177,6 +181,10 @@ pub struct DeploymentSummary {
     pub spec_id: String,
     #[serde(rename = "createdAt")]
     pub created_at: i64,
+    /// A master's data volume vanished and the deployment waits for an
+    /// explicit `POST /api/deployments/{id}/reseed`.
+    #[serde(rename = "needsReseed")]
+    pub needs_reseed: bool,
 }
 
 fn visible_params(p: &ResolvedParams) -> BTreeMap<String, String> {
@@ -404,6 +412,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<DeploymentSu
         records
             .into_iter()
             .map(|r| DeploymentSummary {
+                needs_reseed: state.ctl.has_lost_data(&r.id),
                 id: r.id,
                 status: r.status,
                 message: r.message,
@@ -610,6 +619,7 @@ pub async fn get_one(
         })
         .unwrap_or_default();
     Ok(Json(DeploymentView {
+        needs_reseed: state.ctl.has_lost_data(&rec.id),
         serverless,
         autoscaling,
         id: rec.id.clone(),
