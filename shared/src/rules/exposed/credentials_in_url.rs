@@ -1,6 +1,5 @@
 use super::{labels_of, strings_of};
 use crate::declare_rule;
-use crate::diagnostic::Fix;
 use crate::exposed::url_passwords;
 use crate::rules::{Context, Rule, Sink};
 
@@ -64,22 +63,16 @@ impl Rule for CredentialsInUrl {
                     .map_or(0, |raw| raw.len().saturating_sub(text.len()));
                 for (a, b) in url_passwords(&text) {
                     let span = tree.sub_span(node, a + shift, b + shift);
-                    let exact = span.end - span.start == b - a;
-                    let d = sink.at_span(
+                    super::report_clear_secret(
+                        sink,
                         span,
-                        Some(node),
+                        b - a,
+                        node,
                         format!(
                             "a URL in `{what}` of service `{}` holds a password in clear",
                             service.name.value
                         ),
                     );
-                    if exact {
-                        d.fix(Fix::replace(
-                            "Reference a secret api-param instead",
-                            span,
-                            "$var.password",
-                        ));
-                    }
                 }
             }
         }

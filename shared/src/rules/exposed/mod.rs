@@ -5,8 +5,10 @@ mod credentials_in_url;
 mod password_in_command;
 mod secret_label;
 
-use super::Rule;
+use super::{Rule, Sink};
+use crate::diagnostic::Fix;
 use crate::model::Service;
+use crate::span::Span;
 use crate::syntax::{NodeId, Shape, Tree};
 
 pub use credentials_in_url::CredentialsInUrl;
@@ -57,5 +59,26 @@ pub(crate) fn labels_of(tree: &Tree, service: &Service) -> Vec<(String, NodeId, 
             })
             .collect(),
         _ => Vec::new(),
+    }
+}
+
+/// Report a secret written in clear at `span` (`len` bytes of the value as
+/// read). The fix replaces it with a secret api-param reference, offered only
+/// when the span covers exactly those bytes (no escapes in between).
+pub(crate) fn report_clear_secret(
+    sink: &mut Sink,
+    span: Span,
+    len: usize,
+    node: NodeId,
+    message: String,
+) {
+    let exact = span.end - span.start == len;
+    let d = sink.at_span(span, Some(node), message);
+    if exact {
+        d.fix(Fix::replace(
+            "Reference a secret api-param instead",
+            span,
+            "$var.password",
+        ));
     }
 }

@@ -1,6 +1,5 @@
 use super::strings_of;
 use crate::declare_rule;
-use crate::diagnostic::Fix;
 use crate::exposed::{flag_passwords, words};
 use crate::rules::{Context, Rule, Sink};
 
@@ -60,22 +59,16 @@ impl Rule for PasswordInCommand {
                         continue;
                     };
                     let span = tree.sub_span(*node, a, b);
-                    let exact = span.end - span.start == b - a;
-                    let d = sink.at_span(
+                    super::report_clear_secret(
+                        sink,
                         span,
-                        Some(*node),
+                        b - a,
+                        *node,
                         format!(
                             "`{field}` of service `{}` passes a secret in clear on the command line",
                             service.name.value
                         ),
                     );
-                    if exact {
-                        d.fix(Fix::replace(
-                            "Reference a secret api-param instead",
-                            span,
-                            "$var.password",
-                        ));
-                    }
                 }
             }
         }

@@ -1,6 +1,5 @@
 use super::labels_of;
 use crate::declare_rule;
-use crate::diagnostic::Fix;
 use crate::exposed::is_template;
 use crate::params::looks_like_password;
 use crate::rules::{Context, Rule, Sink};
@@ -48,22 +47,16 @@ impl Rule for SecretLabel {
                     continue;
                 }
                 let span = tree.sub_span(node, from, raw.len());
-                let exact = span.end - span.start == raw.len() - from;
-                let d = sink.at_span(
+                super::report_clear_secret(
+                    sink,
                     span,
-                    Some(node),
+                    raw.len() - from,
+                    node,
                     format!(
                         "label `{key}` of service `{}` holds a secret in clear",
                         service.name.value
                     ),
                 );
-                if exact {
-                    d.fix(Fix::replace(
-                        "Reference a secret api-param instead",
-                        span,
-                        "$var.password",
-                    ));
-                }
             }
         }
     }
