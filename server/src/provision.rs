@@ -441,7 +441,7 @@ impl Engine {
                 }]),
             );
         }
-        let mounts = c
+        let mut mounts: Vec<Mount> = c
             .volumes
             .iter()
             .map(|v| Mount {
@@ -451,6 +451,9 @@ impl Engine {
                 ..Default::default()
             })
             .collect();
+        if let Some(mount) = shared_socket_mount(c) {
+            mounts.push(mount);
+        }
         let mut endpoints = HashMap::new();
         endpoints.insert(
             stack.network.clone(),
@@ -612,6 +615,9 @@ impl Engine {
                 ),
             )
             .await;
+        if result.is_ok() {
+            remove_socket_dir(name_or_id);
+        }
         ignore_not_found(result)
     }
 
@@ -640,6 +646,9 @@ impl Engine {
             .map(|c| self.remove_container(&c.id));
         for r in futures_util::future::join_all(removals).await {
             r?;
+        }
+        for c in &observed.containers {
+            remove_socket_dir(&c.name);
         }
         for v in &observed.volumes {
             self.remove_volume(v).await?;
@@ -751,6 +760,65 @@ impl Engine {
 }
 
 /// Removal is idempotent: an object that is already gone is success.
+/// Host directory under which each `specstudio/mysql` container's
+/// `/run/mysqld` is bind-mounted, so the endpoints reach `mysqld` over its
+/// Unix socket (no loopback TCP, no docker-proxy). Root-only `/run`: a server
+/// that cannot create it (not root) keeps the TCP path.
+pub const SOCKET_ROOT: &str = "/run/specstudio/sockets";
+
+/// The image's socket directory (`images/mysql/entrypoint.sh`).
+const IMAGE_RUN_DIR: &str = "/run/mysqld";
+
+/// The host directory shared with `container` as its `/run/mysqld`.
+pub fn socket_dir(container: &str) -> std::path::PathBuf {
+    std::path::Path::new(SOCKET_ROOT).join(container)
+}
+
+/// The socket of `container`'s `mysqld` when the container shares its socket
+/// directory and the server is up (the socket exists).
+pub fn shared_socket(container: &str) -> Option<std::path::PathBuf> {
+    if container.is_empty() || container.contains(['/', '.']) {
+        return None;
+    }
+    let socket = socket_dir(container).join("mysqld.sock");
+    socket.exists().then_some(socket)
+}
+
+/// The bind mount sharing a `specstudio/mysql` container's socket directory
+/// with the host; `None` for other images, a local Docker host we cannot
+/// write to, or a name that is not a plain file name.
+fn shared_socket_mount(c: &DesiredContainer) -> Option<Mount> {
+    if !c.image.starts_with("specstudio/mysql") || c.name.is_empty() || c.name.contains(['/', '.'])
+    {
+        return None;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let root = std::path::Path::new(SOCKET_ROOT);
+    let dir = socket_dir(&c.name);
+    let made = std::fs::create_dir_all(&dir)
+        // others may pass through (the endpoints connect as `nobody`), not list
+        .and_then(|_| std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o711)))
+        // mysqld runs as the image's own `mysql` user
+        .and_then(|_| std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)));
+    if let Err(e) = made {
+        tracing::debug!(container = %c.name, "no shared socket directory ({e}); endpoints use TCP");
+        return None;
+    }
+    Some(Mount {
+        target: Some(IMAGE_RUN_DIR.into()),
+        source: Some(dir.to_string_lossy().into_owned()),
+        typ: Some(MountTypeEnum::BIND),
+        ..Default::default()
+    })
+}
+
+/// Forget a removed container's shared socket directory (best effort).
+pub fn remove_socket_dir(container: &str) {
+    if !container.is_empty() && !container.contains(['/', '.']) {
+        let _ = std::fs::remove_dir_all(socket_dir(container));
+    }
+}
+
 fn ignore_not_found(result: Result<(), DockerError>) -> Result<(), EngineError> {
     match result.map_err(EngineError::from) {
         Err(e) if e.is_not_found() => Ok(()),
