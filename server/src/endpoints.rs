@@ -795,7 +795,8 @@ impl Upstream {
     }
 }
 
-/// The uid and gid the socket connector runs as (Debian's `nobody`).
+/// The uid the socket connector runs as (Debian's `nobody`); its group is
+/// [`crate::provision::SOCKET_GROUP`], the only one let into the sockets.
 const NOBODY: libc::uid_t = 65534;
 
 type ConnectRequest = (
@@ -838,10 +839,11 @@ fn socket_connector() -> Option<&'static std::sync::mpsc::Sender<ConnectRequest>
             std::thread::Builder::new()
                 .name("endpoint-socket-connector".into())
                 .spawn(move || {
+                    const GROUP: libc::gid_t = crate::provision::SOCKET_GROUP;
                     // SAFETY: plain syscalls on this thread's own credentials
                     let dropped = unsafe {
                         libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()) == 0
-                            && libc::syscall(libc::SYS_setresgid, NOBODY, NOBODY, NOBODY) == 0
+                            && libc::syscall(libc::SYS_setresgid, GROUP, GROUP, GROUP) == 0
                             && libc::syscall(libc::SYS_setresuid, NOBODY, NOBODY, NOBODY) == 0
                             && libc::syscall(libc::SYS_geteuid) == NOBODY as libc::c_long
                     };

@@ -595,6 +595,17 @@ impl Engine {
     }
 
     pub async fn remove_container(&self, name_or_id: &str) -> Result<(), EngineError> {
+        // its name keys the shared socket directory (callers may pass an id)
+        let name = self
+            .docker
+            .inspect_container(
+                name_or_id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await
+            .ok()
+            .and_then(|i| i.name)
+            .map(|n| n.trim_start_matches('/').to_owned());
         // a short stop timeout: MariaDB shuts down cleanly within a second
         let _ = self
             .docker
@@ -615,8 +626,8 @@ impl Engine {
                 ),
             )
             .await;
-        if result.is_ok() {
-            remove_socket_dir(name_or_id);
+        if let (Ok(()), Some(name)) = (&result, &name) {
+            remove_socket_dir(name);
         }
         ignore_not_found(result)
     }
@@ -646,9 +657,6 @@ impl Engine {
             .map(|c| self.remove_container(&c.id));
         for r in futures_util::future::join_all(removals).await {
             r?;
-        }
-        for c in &observed.containers {
-            remove_socket_dir(&c.name);
         }
         for v in &observed.volumes {
             self.remove_volume(v).await?;
@@ -766,6 +774,10 @@ impl Engine {
 /// that cannot create it (not root) keeps the TCP path.
 pub const SOCKET_ROOT: &str = "/run/specstudio/sockets";
 
+/// The group that may pass through [`SOCKET_ROOT`]: Debian's `nogroup`, the
+/// group the endpoints' socket connector runs as.
+pub const SOCKET_GROUP: u32 = 65534;
+
 /// The image's socket directory (`images/mysql/entrypoint.sh`).
 const IMAGE_RUN_DIR: &str = "/run/mysqld";
 
@@ -796,8 +808,11 @@ fn shared_socket_mount(c: &DesiredContainer) -> Option<Mount> {
     let root = std::path::Path::new(SOCKET_ROOT);
     let dir = socket_dir(&c.name);
     let made = std::fs::create_dir_all(&dir)
-        // others may pass through (the endpoints connect as `nobody`), not list
-        .and_then(|_| std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o711)))
+        // only root and the endpoints' connector (group `nogroup`) pass
+        // through: a host process whose uid happens to be the container's
+        // `mysql` uid must not reach the socket (its peer-uid account)
+        .and_then(|_| std::os::unix::fs::chown(root, Some(0), Some(SOCKET_GROUP)))
+        .and_then(|_| std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o710)))
         // mysqld runs as the image's own `mysql` user
         .and_then(|_| std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)));
     if let Err(e) = made {

@@ -93,6 +93,16 @@ async fn endpoint_reaches_mysqld_over_its_socket_and_passwords_hold() {
         socket_dir.display()
     );
 
+    // only root and the connector's group pass through the socket root
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata("/run/specstudio/sockets").unwrap();
+        assert_eq!(
+            (meta.mode() & 0o777, meta.uid(), meta.gid()),
+            (0o710, 0, 65534)
+        );
+    }
+
     let blocking = move || {
         // the app user and root, through the endpoint, over the socket
         let (ok, out) = mysql_as(master, "appuser", Some(APP_PASSWORD), "SELECT USER()");
@@ -164,5 +174,13 @@ async fn endpoint_reaches_mysqld_over_its_socket_and_passwords_hold() {
         "the socket directory {} outlived the deployment",
         socket_dir.display()
     );
+    // the replica's and the warm spare's too (removed by id, not by name)
+    let prefix = format!("ss-{id}-");
+    let left: Vec<String> = std::fs::read_dir("/run/specstudio/sockets")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with(&prefix))
+        .collect();
+    assert!(left.is_empty(), "socket directories left: {left:?}");
     assert_no_secrets("the server log", &server.logs(), &t.1);
 }
