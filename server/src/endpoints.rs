@@ -829,6 +829,41 @@ async fn connect_as_nobody(path: std::path::PathBuf) -> std::io::Result<tokio::n
     tokio::net::UnixStream::from_std(stream)
 }
 
+/// A non-blocking `connect(2)` to a Unix socket: a server whose backlog is
+/// full (or frozen) answers `EAGAIN` at once instead of stalling the
+/// connector thread for every other endpoint.
+fn connect_nonblocking(path: &std::path::Path) -> std::io::Result<std::os::unix::net::UnixStream> {
+    use std::os::fd::FromRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    // SAFETY: a zeroed sockaddr_un is valid; the path is bounds-checked
+    // before it is copied in, and the fd is owned by the returned stream.
+    unsafe {
+        let mut addr: libc::sockaddr_un = std::mem::zeroed();
+        if bytes.len() >= addr.sun_path.len() || bytes.contains(&0) {
+            return Err(std::io::Error::other("socket path too long"));
+        }
+        addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+        for (d, s) in addr.sun_path.iter_mut().zip(bytes) {
+            *d = *s as libc::c_char;
+        }
+        let fd = libc::socket(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        );
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let stream = std::os::unix::net::UnixStream::from_raw_fd(fd);
+        let len = (std::mem::size_of::<libc::sa_family_t>() + bytes.len()) as libc::socklen_t;
+        if libc::connect(fd, (&raw const addr).cast::<libc::sockaddr>(), len) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(stream)
+    }
+}
+
 fn socket_connector() -> Option<&'static std::sync::mpsc::Sender<ConnectRequest>> {
     static CONNECTOR: std::sync::OnceLock<Option<std::sync::mpsc::Sender<ConnectRequest>>> =
         std::sync::OnceLock::new();
@@ -852,11 +887,7 @@ fn socket_connector() -> Option<&'static std::sync::mpsc::Sender<ConnectRequest>
                         return;
                     }
                     for (path, reply) in rx {
-                        let stream = std::os::unix::net::UnixStream::connect(&path).and_then(|s| {
-                            s.set_nonblocking(true)?;
-                            Ok(s)
-                        });
-                        let _ = reply.send(stream);
+                        let _ = reply.send(connect_nonblocking(&path));
                     }
                 })
                 .ok()?;
@@ -983,6 +1014,27 @@ mod tests {
             String::from_utf8_lossy(&buf),
             String::from_utf8_lossy(&echo)
         )
+    }
+
+    #[test]
+    fn unix_connect_is_non_blocking_and_checked() {
+        use std::io::{Read, Write};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mysqld.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let mut client = connect_nonblocking(&path).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        server.write_all(b"hi").unwrap();
+        client.set_nonblocking(false).unwrap();
+        let mut buf = [0u8; 2];
+        client.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"hi");
+        // nobody listens: refused at once, not hung
+        drop(listener);
+        assert!(connect_nonblocking(&path).is_err());
+        assert!(connect_nonblocking(&dir.path().join("missing.sock")).is_err());
+        let long = dir.path().join("x".repeat(200));
+        assert!(connect_nonblocking(&long).is_err());
     }
 
     #[tokio::test]
