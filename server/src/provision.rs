@@ -441,7 +441,7 @@ impl Engine {
                 }]),
             );
         }
-        let mut mounts: Vec<Mount> = c
+        let mounts = c
             .volumes
             .iter()
             .map(|v| Mount {
@@ -451,9 +451,6 @@ impl Engine {
                 ..Default::default()
             })
             .collect();
-        if let Some(mount) = shared_socket_mount(c) {
-            mounts.push(mount);
-        }
         let mut endpoints = HashMap::new();
         endpoints.insert(
             stack.network.clone(),
@@ -476,6 +473,7 @@ impl Engine {
             host_config: Some(HostConfig {
                 port_bindings: Some(bindings),
                 mounts: Some(mounts),
+                binds: shared_socket_bind(c).map(|b| vec![b]),
                 nano_cpus: c.nano_cpus,
                 memory: c.memory,
                 network_mode: Some(stack.network.clone()),
@@ -767,7 +765,6 @@ impl Engine {
     }
 }
 
-/// Removal is idempotent: an object that is already gone is success.
 /// Host directory under which each `specstudio/mysql` container's
 /// `/run/mysqld` is bind-mounted, so the endpoints reach `mysqld` over its
 /// Unix socket (no loopback TCP, no docker-proxy). Root-only `/run`: a server
@@ -796,10 +793,12 @@ pub fn shared_socket(container: &str) -> Option<std::path::PathBuf> {
     socket.exists().then_some(socket)
 }
 
-/// The bind mount sharing a `specstudio/mysql` container's socket directory
-/// with the host; `None` for other images, a local Docker host we cannot
-/// write to, or a name that is not a plain file name.
-fn shared_socket_mount(c: &DesiredContainer) -> Option<Mount> {
+/// The bind (`host:container`) sharing a `specstudio/mysql` container's
+/// socket directory with the host; `None` for other images, a server that
+/// cannot make the directory (not root), or a name that is not a plain file
+/// name. A bind, not a mount: a remote Docker host creates the missing source
+/// itself, and the endpoints, finding no socket here, use TCP.
+fn shared_socket_bind(c: &DesiredContainer) -> Option<String> {
     if !c.image.starts_with("specstudio/mysql") || c.name.is_empty() || c.name.contains(['/', '.'])
     {
         return None;
@@ -819,12 +818,7 @@ fn shared_socket_mount(c: &DesiredContainer) -> Option<Mount> {
         tracing::debug!(container = %c.name, "no shared socket directory ({e}); endpoints use TCP");
         return None;
     }
-    Some(Mount {
-        target: Some(IMAGE_RUN_DIR.into()),
-        source: Some(dir.to_string_lossy().into_owned()),
-        typ: Some(MountTypeEnum::BIND),
-        ..Default::default()
-    })
+    Some(format!("{}:{IMAGE_RUN_DIR}", dir.to_str()?))
 }
 
 /// Forget a removed container's shared socket directory (best effort).
@@ -834,6 +828,7 @@ pub fn remove_socket_dir(container: &str) {
     }
 }
 
+/// Removal is idempotent: an object that is already gone is success.
 fn ignore_not_found(result: Result<(), DockerError>) -> Result<(), EngineError> {
     match result.map_err(EngineError::from) {
         Err(e) if e.is_not_found() => Ok(()),
