@@ -336,6 +336,37 @@ def sysbench_base(cfg, port, args):
             f"--table-size={args.table_size}"]
 
 
+PING_LUA = """-- one `SELECT 1` round trip per event (bench-serverless.py ping-pong latency)
+function thread_init()
+  drv = sysbench.sql.driver()
+  con = drv:connect()
+end
+function event()
+  con:query("SELECT 1")
+end
+function thread_done()
+  con:disconnect()
+end
+"""
+
+
+def ping_run(cfg, lua, port, secs):
+    """Mean and median microseconds of one `SELECT 1` round trip, one client thread."""
+    cmd = ["sysbench", f"--config-file={cfg}", str(lua), "--db-driver=mysql", "--mysql-host=127.0.0.1",
+           f"--mysql-port={port}", f"--mysql-user={USER}", f"--mysql-db={DB}", "--threads=1", f"--time={secs}",
+           "--events=0", "--percentile=50", "--histogram=off", "run"]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 60, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"sysbench ping on port {port} did not finish") from None
+    m_ev = re.search(r"total number of events:\s+(\d+)", r.stdout)
+    m_time = re.search(r"total time:\s+([\d.]+)s", r.stdout)
+    m_p50 = re.search(r"50th percentile:\s+([\d.]+)", r.stdout)
+    if r.returncode != 0 or not m_ev or not m_time or not m_p50:
+        raise BenchError(f"sysbench ping on port {port} exited {r.returncode}:\n{r.stdout[-1500:]}\n{r.stderr[-1500:]}")
+    return float(m_time.group(1)) / max(1, int(m_ev.group(1))) * 1e6, float(m_p50.group(1)) * 1000.0
+
+
 def sysbench_run(cfg, port, args, secs):
     cmd = sysbench_base(cfg, port, args) + [f"--threads={args.threads}", f"--time={secs}", "--events=0",
                                             "--percentile=99", "--histogram=off", "run"]
@@ -620,6 +651,17 @@ def bench_throughput(ctx):
                     ctx.note(f"sysbench {name} rep {rep + 1}: {errs} ignored errors")
                 res[name].append((tps, p99))
                 log(f"[throughput] rep {rep + 1}/{a.sysbench_reps} {name:6}: {tps:8.1f} tps, p99 {p99:6.2f} ms")
+        ping = {"proxy": [], "direct": []}
+        if a.ping_secs > 0:
+            lua = ctx.workdir / "select1.lua"
+            lua.write_text(PING_LUA)
+            for rep in range(a.sysbench_reps):
+                order = ["proxy", "direct"] if rep % 2 == 0 else ["direct", "proxy"]
+                for name in order:
+                    mean_us, p50_us = ping_run(cfg, lua, targets[name], a.ping_secs)
+                    ping[name].append((mean_us, p50_us))
+                    log(f"[throughput] ping rep {rep + 1}/{a.sysbench_reps} {name:6}: SELECT 1 mean {mean_us:6.1f} µs, "
+                        f"median {p50_us:6.1f} µs")
         st = srv.status(dep)[0]
         if st != "running":
             ctx.note(f"throughput deployment is `{st}` after the benchmark (expected running)")
@@ -628,6 +670,11 @@ def bench_throughput(ctx):
             out[name] = {"tps": stats([x[0] for x in res[name]]), "p99": stats([x[1] for x in res[name]])}
         out["ratio_tps"] = out["proxy"]["tps"]["median"] / out["direct"]["tps"]["median"]
         out["ratio_p99"] = out["proxy"]["p99"]["median"] / out["direct"]["p99"]["median"]
+        if ping["proxy"]:
+            for name in ("proxy", "direct"):
+                out["ping_" + name] = {"mean": stats([x[0] for x in ping[name]]),
+                                       "p50": stats([x[1] for x in ping[name]])}
+            out["ping_added_us"] = out["ping_proxy"]["mean"]["median"] - out["ping_direct"]["mean"]["median"]
         return out
     finally:
         try:
@@ -804,7 +851,19 @@ def report(ctx, results, started):
             x = t[name]
             p(f"| {label} | {x['tps']['median']:.0f} ({x['tps']['min']:.0f}–{x['tps']['max']:.0f}) | "
               f"{x['p99']['median']:.2f} ms ({x['p99']['min']:.2f}–{x['p99']['max']:.2f}) |")
-        p(f"| proxy / direct | **{t['ratio_tps']:.2f}×** (goal ≥ 0.9) | {t['ratio_p99']:.2f}× |")
+        p(f"| proxy / direct | **{t['ratio_tps']:.2f}×** (goal ≥ 0.95) | {t['ratio_p99']:.2f}× (goal ≤ 1.1) |")
+        if "ping_proxy" in t:
+            p("")
+            p(f"`SELECT 1` ping-pong, one client, {a.sysbench_reps} × {a.ping_secs} s each path, alternating "
+              f"(sysbench `select1.lua`; mean = run time / round trips; median in sysbench's 10 µs buckets).")
+            p("")
+            p("| path | mean round trip | median |")
+            p("|---|---:|---:|")
+            for name, label in (("ping_proxy", "Master endpoint (proxy)"), ("ping_direct", "master `hostPort` (direct)")):
+                x = t[name]
+                p(f"| {label} | {x['mean']['median']:.1f} µs ({x['mean']['min']:.1f}–{x['mean']['max']:.1f}) | "
+                  f"{x['p50']['median']:.0f} µs |")
+            p(f"| added by the endpoint | **{t['ping_added_us']:+.1f} µs** (goal ≤ 25) | |")
     s = results.get("autoscale")
     if s:
         p("")
@@ -845,6 +904,7 @@ def main():
     ap.add_argument("--sysbench-reps", type=int, default=3)
     ap.add_argument("--sysbench-warmup", type=int, default=3, help="unrecorded seconds per path first (0: none)")
     ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--ping-secs", type=int, default=5, help="seconds per `SELECT 1` ping-pong run (0: none)")
     ap.add_argument("--workload", default="oltp_read_only",
                     help="sysbench OLTP script for the throughput part (oltp_read_only, oltp_read_write, oltp_point_select…)")
     ap.add_argument("--tables", type=int, default=2)

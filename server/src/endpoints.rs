@@ -346,6 +346,10 @@ pub struct EndpointSettings {
     pub hold: Duration,
     /// How long to wait for a backend's TCP connect.
     pub connect: Duration,
+    /// Reach a container over its shared `mysqld` socket when it has one
+    /// ([`crate::provision::shared_socket`]); `false` (or
+    /// `SPECSTUDIO_ENDPOINT_BACKEND=tcp`, for comparisons): its published port.
+    pub unix_backend: bool,
 }
 
 impl Default for EndpointSettings {
@@ -353,6 +357,7 @@ impl Default for EndpointSettings {
         EndpointSettings {
             hold: Duration::from_secs(120),
             connect: Duration::from_secs(3),
+            unix_backend: std::env::var("SPECSTUDIO_ENDPOINT_BACKEND").as_deref() != Ok("tcp"),
         }
     }
 }
@@ -650,17 +655,13 @@ impl Connection {
         loop {
             changes.borrow_and_update();
             if let Some((container, port, active)) = net.pick(&self.listener, &tried) {
-                let connect = tokio::time::timeout(
-                    settings.connect,
-                    TcpStream::connect((backend_host, port)),
-                )
-                .await;
-                let Ok(Ok(mut server)) = connect else {
+                let Some(mut server) =
+                    Upstream::connect(&container, backend_host, port, settings).await
+                else {
                     tried.insert(container.clone());
                     hooks.recheck(&net.id, &container);
                     continue;
                 };
-                let _ = server.set_nodelay(true);
                 // The first bytes decide whether the backend really took the
                 // connection (a published port accepts, then drops, while the
                 // container restarts). A client that speaks first goes through.
@@ -753,11 +754,179 @@ async fn client_gone(client: &TcpStream) {
     }
 }
 
+/// The connection to a container: its `mysqld` socket when shared (no
+/// loopback TCP, no docker-proxy between us and the server), else its port
+/// published on the loopback address.
+enum Upstream {
+    Unix(tokio::net::UnixStream),
+    Tcp(TcpStream),
+}
+
+impl Upstream {
+    async fn connect(
+        container: &str,
+        backend_host: &str,
+        port: u16,
+        settings: EndpointSettings,
+    ) -> Option<Upstream> {
+        if settings.unix_backend {
+            if let Some(path) = crate::provision::shared_socket(container) {
+                let unix = tokio::time::timeout(settings.connect, connect_as_nobody(path)).await;
+                match unix {
+                    Ok(Ok(s)) => return Some(Upstream::Unix(s)),
+                    // a stale socket (killed server), or no connector: the
+                    // published port decides
+                    other => debug!(%container, "shared socket refused ({other:?}); using TCP"),
+                }
+            }
+        }
+        let tcp =
+            tokio::time::timeout(settings.connect, TcpStream::connect((backend_host, port))).await;
+        let server = tcp.ok()?.ok()?;
+        let _ = server.set_nodelay(true);
+        Some(Upstream::Tcp(server))
+    }
+
+    async fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Upstream::Unix(s) => s.read(buf).await,
+            Upstream::Tcp(s) => s.read(buf).await,
+        }
+    }
+}
+
+/// The uid the socket connector runs as (Debian's `nobody`); its group is
+/// [`crate::provision::SOCKET_GROUP`], the only one let into the sockets.
+const NOBODY: libc::uid_t = 65534;
+
+type ConnectRequest = (
+    std::path::PathBuf,
+    tokio::sync::oneshot::Sender<std::io::Result<std::os::unix::net::UnixStream>>,
+);
+
+/// Connect to a shared `mysqld` socket from a thread running as `nobody`.
+///
+/// MariaDB's `unix_socket` plugin logs a client in by the uid of the process
+/// on the other end of the socket (`root@localhost` has it), and the server
+/// runs as root: a socket connected from an ordinary thread would let every
+/// proxied client in as root without a password. The connector thread drops
+/// its own credentials for good (raw `setresgid`/`setresuid` act on the
+/// calling thread only; glibc's wrappers would change the whole process), so
+/// the peer is `nobody`, which no account names: passwords hold on the socket
+/// exactly as on TCP. Without that thread (not root, the drop failed) the
+/// endpoints use TCP.
+async fn connect_as_nobody(path: std::path::PathBuf) -> std::io::Result<tokio::net::UnixStream> {
+    let Some(connector) = socket_connector() else {
+        return Err(std::io::Error::other("no socket connector"));
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    connector
+        .send((path, tx))
+        .map_err(|_| std::io::Error::other("the socket connector ended"))?;
+    let stream = rx
+        .await
+        .map_err(|_| std::io::Error::other("the socket connector ended"))??;
+    tokio::net::UnixStream::from_std(stream)
+}
+
+/// A non-blocking `connect(2)` to a Unix socket: a server whose backlog is
+/// full (or frozen) answers `EAGAIN` at once instead of stalling the
+/// connector thread for every other endpoint.
+fn connect_nonblocking(path: &std::path::Path) -> std::io::Result<std::os::unix::net::UnixStream> {
+    use std::os::fd::FromRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    // SAFETY: a zeroed sockaddr_un is valid; the path is bounds-checked
+    // before it is copied in, and the fd is owned by the returned stream.
+    unsafe {
+        let mut addr: libc::sockaddr_un = std::mem::zeroed();
+        if bytes.len() >= addr.sun_path.len() || bytes.contains(&0) {
+            return Err(std::io::Error::other("socket path too long"));
+        }
+        addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+        for (d, s) in addr.sun_path.iter_mut().zip(bytes) {
+            *d = *s as libc::c_char;
+        }
+        let fd = libc::socket(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        );
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let stream = std::os::unix::net::UnixStream::from_raw_fd(fd);
+        let len = (std::mem::size_of::<libc::sa_family_t>() + bytes.len()) as libc::socklen_t;
+        if libc::connect(fd, (&raw const addr).cast::<libc::sockaddr>(), len) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(stream)
+    }
+}
+
+fn socket_connector() -> Option<&'static std::sync::mpsc::Sender<ConnectRequest>> {
+    static CONNECTOR: std::sync::OnceLock<Option<std::sync::mpsc::Sender<ConnectRequest>>> =
+        std::sync::OnceLock::new();
+    CONNECTOR
+        .get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel::<ConnectRequest>();
+            let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+            std::thread::Builder::new()
+                .name("endpoint-socket-connector".into())
+                .spawn(move || {
+                    const GROUP: libc::gid_t = crate::provision::SOCKET_GROUP;
+                    // SAFETY: plain syscalls on this thread's own credentials
+                    let dropped = unsafe {
+                        libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()) == 0
+                            && libc::syscall(libc::SYS_setresgid, GROUP, GROUP, GROUP) == 0
+                            && libc::syscall(libc::SYS_setresuid, NOBODY, NOBODY, NOBODY) == 0
+                            && libc::syscall(libc::SYS_geteuid) == NOBODY as libc::c_long
+                    };
+                    let _ = ready_tx.send(dropped);
+                    if !dropped {
+                        return;
+                    }
+                    for (path, reply) in rx {
+                        let _ = reply.send(connect_nonblocking(&path));
+                    }
+                })
+                .ok()?;
+            match ready_rx.recv() {
+                Ok(true) => Some(tx),
+                _ => {
+                    warn!("cannot connect to container sockets as nobody; endpoints use TCP");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
 /// Copy both ways until both sides are done, counting bytes. When one side
 /// ends, the other's write half is shut down so the peer sees the close.
-async fn splice(client: TcpStream, server: TcpStream, listener: &Listener) {
+async fn splice(client: TcpStream, server: Upstream, listener: &Listener) {
+    match server {
+        Upstream::Unix(s) => {
+            let (r, w) = s.into_split();
+            splice_halves(client, r, w, listener).await
+        }
+        Upstream::Tcp(s) => {
+            let (r, w) = s.into_split();
+            splice_halves(client, r, w, listener).await
+        }
+    }
+}
+
+async fn splice_halves<R, W>(
+    client: TcpStream,
+    mut server_read: R,
+    mut server_write: W,
+    listener: &Listener,
+) where
+    R: tokio::io::AsyncRead + Unpin,
+    W: tokio::io::AsyncWrite + Unpin,
+{
     let (mut client_read, mut client_write) = client.into_split();
-    let (mut server_read, mut server_write) = server.into_split();
     let up = copy_counting(&mut client_read, &mut server_write, &listener.bytes_in);
     let down = copy_counting(&mut server_read, &mut client_write, &listener.bytes_out);
     tokio::join!(up, down);
@@ -845,6 +1014,27 @@ mod tests {
             String::from_utf8_lossy(&buf),
             String::from_utf8_lossy(&echo)
         )
+    }
+
+    #[test]
+    fn unix_connect_is_non_blocking_and_checked() {
+        use std::io::{Read, Write};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mysqld.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let mut client = connect_nonblocking(&path).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        server.write_all(b"hi").unwrap();
+        client.set_nonblocking(false).unwrap();
+        let mut buf = [0u8; 2];
+        client.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"hi");
+        // nobody listens: refused at once, not hung
+        drop(listener);
+        assert!(connect_nonblocking(&path).is_err());
+        assert!(connect_nonblocking(&dir.path().join("missing.sock")).is_err());
+        let long = dir.path().join("x".repeat(200));
+        assert!(connect_nonblocking(&long).is_err());
     }
 
     #[tokio::test]
