@@ -29,12 +29,41 @@ pub fn schema_at(path: &[PathSeg]) -> Option<&'static ObjectSchema> {
     if n == 0 {
         return Some(&keys::ROOT);
     }
-    if !is_key(path.first(), "services") {
+    let at = |i: usize, name: &str| is_key(path.get(i), name);
+    if at(0, "x-omnistrate-service-plan") {
+        return match n {
+            1 => Some(&keys::SERVICE_PLAN),
+            2 if at(1, "deployment") => Some(&keys::DEPLOYMENT),
+            3 if at(1, "deployment") => Some(&keys::DEPLOYMENT_ACCOUNT),
+            _ => None,
+        };
+    }
+    if at(0, "x-omnistrate-image-registry-attributes") {
+        return match n {
+            2 => Some(&keys::IMAGE_REGISTRY),
+            3 if at(2, "auth") => Some(&keys::REGISTRY_AUTH),
+            _ => None,
+        };
+    }
+    if !at(0, "services") {
         return None;
     }
-    let at = |i: usize, name: &str| is_key(path.get(i), name);
+    // `x-omnistrate-storage` on the service or on a long-syntax volume.
+    let storage_at = if at(2, "volumes") && path.get(3) == Some(&Index) {
+        5
+    } else {
+        3
+    };
+    if at(storage_at - 1, "x-omnistrate-storage") {
+        return match n - storage_at {
+            0 => Some(&keys::STORAGE),
+            1 => Some(&keys::CLOUD_STORAGE),
+            _ => None,
+        };
+    }
     match n {
         2 => Some(&keys::SERVICE),
+        3 if at(2, "x-omnistrate-job-config") => Some(&keys::JOB_CONFIG),
         3 if at(2, "x-omnistrate-compute") => Some(&keys::COMPUTE),
         3 if at(2, "x-omnistrate-capabilities") => Some(&keys::CAPABILITIES),
         4 if at(2, "x-omnistrate-api-params") && path[3] == Index => Some(&keys::API_PARAM),

@@ -396,3 +396,33 @@ fn formatter_is_idempotent_on_every_fixture_and_example() {
     }
     assert!(formatted > 50, "only {formatted} files formatted");
 }
+
+#[test]
+fn completes_and_hovers_storage_job_plan_and_registry_fields() {
+    let spec = "x-omnistrate-service-plan:\n  name: Pro\n  te\n  deployment:\n    byoaDeployment:\n      awsAccountId: \"1\"\n      gcpP\nx-omnistrate-image-registry-attributes:\n  ghcr.io:\n    auth:\n      username: u\n      pa\nservices:\n  db:\n    image: postgres\n    volumes:\n      - source: ./data\n        target: /data\n        type: bind\n        x-omnistrate-storage:\n          aws:\n            instanceStorageType: AWS::EBS_GP3\n            instanceStorageS\n  job:\n    image: flyway/flyway\n    x-omnistrate-storage:\n      gc\n    x-omnistrate-job-config:\n      backoffLimit: 0\n      act\n";
+    let cases = [
+        ("  te\n", 4, "tenancyType"),
+        ("      gcpP\n", 10, "gcpProjectNumber"),
+        ("      pa\n", 8, "password"),
+        (
+            "            instanceStorageS\n",
+            28,
+            "instanceStorageSizeGi",
+        ),
+        ("      gc\n", 8, "gcp"),
+        ("      act\n", 9, "activeDeadlineSeconds"),
+    ];
+    for (needle, plus, want) in cases {
+        let l = labels(spec, at(spec, needle, plus));
+        assert!(l.contains(&want.into()), "{want} not offered: {l:?}");
+    }
+    // Present keys are not offered again.
+    let l = labels(spec, at(spec, "      act\n", 9));
+    assert!(!l.contains(&"backoffLimit".into()), "{l:?}");
+    let valid = include_str!("../../tests/fixtures/O003/valid-storage-plan-job-registry.yaml");
+    let a = crate::analyze(valid);
+    let h = hover(&a, at(valid, "instanceStorageType", 3)).unwrap();
+    assert!(h.markdown.contains("Disk type"), "{}", h.markdown);
+    let h = hover(&a, at(valid, "byoaDeployment", 3)).unwrap();
+    assert!(h.markdown.contains("customer's accounts"), "{}", h.markdown);
+}

@@ -511,6 +511,196 @@ pub const TCP_ROUTE: ObjectSchema = ObjectSchema {
     ],
 };
 
+pub const STORAGE: ObjectSchema = ObjectSchema {
+    name: "x-omnistrate-storage",
+    fields: &[
+        f(
+            "aws",
+            Any,
+            "AWS storage: `instanceStorageType` (`AWS::EBS_GP3`…), size, IOPS, throughput.",
+        ),
+        f(
+            "gcp",
+            Any,
+            "GCP storage: `instanceStorageType` (`GCP::PD_BALANCED`…) and size.",
+        ),
+        f(
+            "azure",
+            Any,
+            "Azure storage: `instanceStorageType` (`AZURE::PREMIUM_SSD`…) and size.",
+        ),
+    ],
+};
+
+pub const CLOUD_STORAGE: ObjectSchema = ObjectSchema {
+    name: "cloud storage entry",
+    fields: &[
+        f("instanceStorageType", String, "Disk type: `AWS::EBS_GP3|EBS_GP2|EBS_IO1`, `GCP::PD_BALANCED|PD_SSD|PD_STANDARD`, `AZURE::STANDARD_SSD|PREMIUM_SSD`."),
+        f("instanceStorageTypeAPIParam", String, "API param key whose value is the disk type."),
+        f("instanceStorageSizeGi", Int, "Disk size in GiB."),
+        f("instanceStorageSizeGiAPIParam", String, "API param key whose value is the disk size in GiB."),
+        f("instanceStorageIOPS", Int, "Provisioned IOPS of the disk."),
+        f("instanceStorageIOPSAPIParam", String, "API param key whose value is the IOPS."),
+        f("instanceStorageThroughputMiBps", Int, "Provisioned throughput in MiB/s."),
+        f("instanceStorageThroughputAPIParam", String, "API param key whose value is the throughput (the spelling published specs use)."),
+        f("instanceStorageThroughputMiBpsAPIParam", String, "API param key whose value is the throughput (the reference's spelling)."),
+        f("clusterStorageType", String, "Shared storage type: `AWS::EFS`, `AWS::S3`, `GCP::GCS`."),
+        f("clusterStorageTypeAPIParam", String, "API param key whose value is the shared storage type."),
+        f("storageResourceName", String, "Name of an existing storage resource to use."),
+        f("disableBackup", Bool, "Leave this volume out of backups."),
+    ],
+};
+
+pub const JOB_CONFIG: ObjectSchema = ObjectSchema {
+    name: "x-omnistrate-job-config",
+    fields: &[
+        f(
+            "backoffLimit",
+            Int,
+            "Retries before the job counts as failed (`0`: no retry).",
+        ),
+        f(
+            "activeDeadlineSeconds",
+            Int,
+            "Seconds the job may run before it is stopped.",
+        ),
+        f("scheduleConfig", Any, "When the job runs on a schedule."),
+    ],
+};
+
+pub const SERVICE_PLAN: ObjectSchema = ObjectSchema {
+    name: "x-omnistrate-service-plan",
+    fields: &[
+        f("name", String, "Name of the plan shown to customers."),
+        f("tenancyType", String, "`OMNISTRATE_DEDICATED_TENANCY`, `OMNISTRATE_MULTI_TENANCY` (or `CUSTOM_TENANCY`)."),
+        f("deployment", Map, "Where it runs: `hostedDeployment`, `byoaDeployment`, `onPremDeployment` or `onPremCopilotDeployment` (omitted: Omnistrate hosts)."),
+        f("features", Any, "Plan features such as `CUSTOM_NETWORKS` or `CUSTOM_DEPLOYMENT_CELL_PLACEMENT`."),
+        f("pricing", List, "Prices: `{dimension, unit, timeUnit, price}`."),
+        f("metering", Map, "Usage export: `s3BucketARN`, `s3BucketRegion`, `gcsBucketName`."),
+        f("billingProviders", List, "Billing providers: `{name, isDefault, externalProductID, …}`."),
+        f("maxNumberOfInstancesAllowed", Int, "Most instances a customer may create (`-1`: unlimited)."),
+        f("validPaymentMethodRequired", Bool, "Customers need a valid payment method."),
+        f("enableDeletionProtection", Bool, "Protect instances from deletion."),
+        f("billingProductID", String, "Product id in the billing provider."),
+    ],
+};
+
+pub const DEPLOYMENT: ObjectSchema = ObjectSchema {
+    name: "deployment",
+    fields: &[
+        f(
+            "hostedDeployment",
+            Map,
+            "Hosted in the provider's accounts (account ids per cloud).",
+        ),
+        f(
+            "byoaDeployment",
+            Map,
+            "Bring your own account: runs in the customer's accounts.",
+        ),
+        f("onPremDeployment", Map, "On-premises deployment."),
+        f(
+            "onPremCopilotDeployment",
+            Map,
+            "On-premises deployment with copilot.",
+        ),
+    ],
+};
+
+/// Account fields of a deployment kind; the docs write lowerCamel, the CLI's
+/// tests UpperCamel, and the parser accepts both, so both are listed.
+pub const DEPLOYMENT_ACCOUNT: ObjectSchema = ObjectSchema {
+    name: "deployment account",
+    fields: &[
+        f("awsAccountId", String, "AWS account id."),
+        f(
+            "awsBootstrapRoleAccountArn",
+            String,
+            "ARN of the AWS bootstrap role.",
+        ),
+        f("gcpProjectId", String, "GCP project id."),
+        f("gcpProjectNumber", String, "GCP project number."),
+        f(
+            "gcpServiceAccountEmail",
+            String,
+            "GCP bootstrap service account.",
+        ),
+        f("azureSubscriptionId", String, "Azure subscription id."),
+        f("azureTenantId", String, "Azure tenant id."),
+        f("nebiusTenantId", String, "Nebius tenant id."),
+        f("ociTenancyId", String, "OCI tenancy id."),
+        f("ociDomainId", String, "OCI domain id."),
+        f(
+            "AwsAccountId",
+            String,
+            "AWS account id (UpperCamel spelling).",
+        ),
+        f(
+            "AwsBootstrapRoleAccountArn",
+            String,
+            "ARN of the AWS bootstrap role (UpperCamel spelling).",
+        ),
+        f(
+            "GcpProjectId",
+            String,
+            "GCP project id (UpperCamel spelling).",
+        ),
+        f(
+            "GcpProjectNumber",
+            String,
+            "GCP project number (UpperCamel spelling).",
+        ),
+        f(
+            "GcpServiceAccountEmail",
+            String,
+            "GCP bootstrap service account (UpperCamel spelling).",
+        ),
+        f(
+            "AzureSubscriptionId",
+            String,
+            "Azure subscription id (UpperCamel spelling).",
+        ),
+        f(
+            "AzureTenantId",
+            String,
+            "Azure tenant id (UpperCamel spelling).",
+        ),
+        f(
+            "NebiusTenantId",
+            String,
+            "Nebius tenant id (UpperCamel spelling).",
+        ),
+        f(
+            "OciTenancyId",
+            String,
+            "OCI tenancy id (UpperCamel spelling).",
+        ),
+        f(
+            "OciDomainId",
+            String,
+            "OCI domain id (UpperCamel spelling).",
+        ),
+    ],
+};
+
+/// One entry of `x-omnistrate-image-registry-attributes`, keyed by host.
+pub const IMAGE_REGISTRY: ObjectSchema = ObjectSchema {
+    name: "image registry",
+    fields: &[f("auth", Map, "Credentials: `username` and `password`.")],
+};
+
+pub const REGISTRY_AUTH: ObjectSchema = ObjectSchema {
+    name: "registry auth object",
+    fields: &[
+        f("username", String, "User name at the registry."),
+        f(
+            "password",
+            String,
+            "Password or token (keep it out of the file: a placeholder your CI fills).",
+        ),
+    ],
+};
+
 pub const ALL: &[&ObjectSchema] = &[
     &ROOT,
     &SERVICE,
@@ -527,6 +717,14 @@ pub const ALL: &[&ObjectSchema] = &[
     &HTTPS_ROUTE,
     &TCP_LOAD_BALANCER,
     &TCP_ROUTE,
+    &STORAGE,
+    &CLOUD_STORAGE,
+    &JOB_CONFIG,
+    &SERVICE_PLAN,
+    &DEPLOYMENT,
+    &DEPLOYMENT_ACCOUNT,
+    &IMAGE_REGISTRY,
+    &REGISTRY_AUTH,
 ];
 
 /// Known `x-omnistrate-*` keys at any level (for the unknown-extension rule).

@@ -10,8 +10,10 @@ use super::support::{is_quoted, objects, replace_plain, shorten};
 declare_rule! {
     /// ## What
     /// A known field of an API parameter, `limits`, `x-omnistrate-compute`,
-    /// an instance type, `x-omnistrate-capabilities`, `autoscaling` or
-    /// `serverlessConfiguration` whose value has the wrong shape:
+    /// an instance type, `x-omnistrate-capabilities`, `autoscaling`,
+    /// `serverlessConfiguration`, storage, job config, service plan or
+    /// registry credentials (every object O003 walks) whose value has the
+    /// wrong shape:
     /// `required: "yes"`, `minReplicas: many`, `instanceTypes: aws`.
     ///
     /// Booleans must be YAML booleans (`true`/`false`), and numbers YAML

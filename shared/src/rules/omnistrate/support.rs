@@ -17,7 +17,12 @@ pub(super) struct Object {
 /// Every `x-omnistrate-*` object the schema tables below the service level
 /// describe: API-param items and their `limits`, `x-omnistrate-compute` and
 /// its `instanceTypes[]` items, `x-omnistrate-capabilities` with its
-/// `autoscaling` and `serverlessConfiguration`.
+/// `autoscaling` and `serverlessConfiguration`, `x-omnistrate-storage` (on a
+/// service or a long-syntax volume) and its per-cloud entries,
+/// `x-omnistrate-job-config`, action hooks; at the top level the load
+/// balancer, `x-omnistrate-service-plan` with its `deployment` kinds and their
+/// accounts, and each registry of `x-omnistrate-image-registry-attributes`
+/// with its `auth`.
 pub(super) fn objects(ctx: &Context) -> Vec<Object> {
     let tree = ctx.tree;
     let mut out = Vec::new();
@@ -57,11 +62,50 @@ pub(super) fn objects(ctx: &Context) -> Vec<Object> {
                 tree.get_value(caps, "serverlessConfiguration"),
             );
         }
+        // Storage on the service or on a long-syntax volume.
+        let volumes = tree
+            .get_value(service.node, "volumes")
+            .map_or(&[][..], |l| tree.items(l));
+        let storages = std::iter::once(service.node)
+            .chain(volumes.iter().copied())
+            .filter(|n| tree.shape(*n) == Shape::Mapping)
+            .filter_map(|n| tree.get_value(n, "x-omnistrate-storage"));
+        for storage in storages.collect::<Vec<_>>() {
+            if push(&keys::STORAGE, Some(storage)).is_some() {
+                for cloud in keys::STORAGE.fields {
+                    push(&keys::CLOUD_STORAGE, tree.get_value(storage, cloud.key));
+                }
+            }
+        }
+        push(
+            &keys::JOB_CONFIG,
+            tree.get_value(service.node, "x-omnistrate-job-config"),
+        );
         for key in ["x-omnistrate-actionhooks", "x-omnistrate-action-hooks"] {
             if let Some(hooks) = tree.get_value(service.node, key) {
                 for item in tree.items(hooks) {
                     push(&keys::ACTION_HOOK, Some(*item));
                 }
+            }
+        }
+    }
+    let root_value = |key: &str| ctx.spec.root.and_then(|r| tree.get_value(r, key));
+    if let Some(plan) = push(&keys::SERVICE_PLAN, root_value("x-omnistrate-service-plan")) {
+        if let Some(deployment) = push(&keys::DEPLOYMENT, tree.get_value(plan, "deployment")) {
+            for kind in keys::DEPLOYMENT.fields {
+                push(
+                    &keys::DEPLOYMENT_ACCOUNT,
+                    tree.get_value(deployment, kind.key),
+                );
+            }
+        }
+    }
+    if let Some(registries) = root_value("x-omnistrate-image-registry-attributes")
+        .filter(|n| tree.shape(*n) == Shape::Mapping)
+    {
+        for entry in tree.entries(registries) {
+            if let Some(registry) = push(&keys::IMAGE_REGISTRY, Some(entry.value)) {
+                push(&keys::REGISTRY_AUTH, tree.get_value(registry, "auth"));
             }
         }
     }
@@ -97,7 +141,13 @@ pub(super) fn objects(ctx: &Context) -> Vec<Object> {
 /// How messages name an object: `` `limits` `` or "an API parameter".
 pub(super) fn object_label(schema: &ObjectSchema) -> String {
     if schema.name.contains(' ') {
-        format!("an {}", schema.name)
+        // `an HTTPS route`, `a cloud storage`.
+        let article = if schema.name.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'H']) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {}", schema.name)
     } else {
         format!("`{}`", schema.name)
     }

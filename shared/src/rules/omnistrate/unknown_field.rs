@@ -10,8 +10,12 @@ declare_rule! {
     /// A key the schema does not know inside an API parameter, its `limits`,
     /// `x-omnistrate-compute`, an `instanceTypes[]` item,
     /// `x-omnistrate-capabilities`, `autoscaling`, `serverlessConfiguration`,
-    /// an action hook, or `x-omnistrate-load-balancer` (its HTTPS and TCP
-    /// balancers and their routes).
+    /// an action hook, `x-omnistrate-load-balancer` (its HTTPS and TCP
+    /// balancers and their routes), `x-omnistrate-storage` and its per-cloud
+    /// entries, `x-omnistrate-job-config`, `x-omnistrate-service-plan` (its
+    /// `deployment` kinds and their account fields, in both spellings the
+    /// parser accepts), or a registry of
+    /// `x-omnistrate-image-registry-attributes` and its `auth`.
     ///
     /// ## Why
     /// These objects are closed (`additionalProperties: false` in the plan
