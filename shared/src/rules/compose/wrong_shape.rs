@@ -2,6 +2,7 @@ use std::collections::HashSet;
 
 use super::support;
 use crate::declare_rule;
+use crate::model::compose_keys::BUILD;
 use crate::model::keys::{FieldType, ObjectSchema, ROOT, SERVICE};
 use crate::rules::{Context, Rule, Sink};
 use crate::syntax::{Entry, NodeId, ScalarValue, Shape, Tree};
@@ -11,7 +12,8 @@ declare_rule! {
     /// A value of the wrong shape: `services` or a service that is not a
     /// mapping, a list where a string belongs (`image: [mysql]`), a scalar
     /// where a list belongs (`ports: 3306`), a boolean written as `1`, or an
-    /// entry inside `environment`, `volumes`, `ports`… that cannot be read.
+    /// entry inside `environment`, `volumes`, `ports`… that cannot be read,
+    /// or an empty `build.ssh:` (the reference implementation rejects it).
     ///
     /// ## Why
     /// Compose and Omnistrate read these fields with a fixed shape and reject
@@ -111,7 +113,11 @@ fn check_fields(
         let Some(field) = schema.field(key) else {
             continue;
         };
-        if reported.contains(&entry.value) || fits(tree, entry.value, field.ty) {
+        // compose-go rejects an empty `build.ssh:` ("must be a mapping") while
+        // it reads other list-or-mapping keys left empty as absent.
+        let empty_ssh =
+            schema.name == BUILD.name && key == "ssh" && tree.shape(entry.value) == Shape::Null;
+        if reported.contains(&entry.value) || (!empty_ssh && fits(tree, entry.value, field.ty)) {
             continue;
         }
         // An empty `image:` is a missing image (C004).
@@ -123,6 +129,11 @@ fn check_fields(
             (
                 format!("`services` must be a mapping of service names to services, not {got}"),
                 "Write each service as a key under `services:`, e.g. `services: {Web: {image: nginx}}`.".to_owned(),
+            )
+        } else if empty_ssh {
+            (
+                "`ssh` must be a list or a mapping, not null".to_owned(),
+                "Write `ssh: [default]` to forward the SSH agent, or remove `ssh:`.".to_owned(),
             )
         } else {
             (
