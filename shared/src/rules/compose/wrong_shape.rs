@@ -13,7 +13,9 @@ declare_rule! {
     /// mapping, a list where a string belongs (`image: [mysql]`), a scalar
     /// where a list belongs (`ports: 3306`), a boolean written as `1`, or an
     /// entry inside `environment`, `volumes`, `ports`… that cannot be read,
-    /// or an empty `build.ssh:` (the reference implementation rejects it).
+    /// an empty `build.ssh:`, or a top-level network or volume that is not a
+    /// mapping (`networks: {default: bridge}`): the reference implementation
+    /// rejects these two.
     ///
     /// ## Why
     /// Compose and Omnistrate read these fields with a fixed shape and reject
@@ -187,6 +189,32 @@ impl Rule for WrongShape {
                         "Indent the service's keys under `{name}:`, e.g. `image: mysql:8` on the next line."
                     ));
                 }
+            }
+        }
+        // compose-go (`TestNonMappingObject`): `networks: {default: bridge}`
+        // fails with "networks.default must be a mapping"; empty is fine.
+        for (key, what) in [("networks", "network"), ("volumes", "volume")] {
+            let Some(defs) = tree.get_value(root, key) else {
+                continue;
+            };
+            for entry in tree.entries(defs) {
+                let name = tree.str(entry.key).unwrap_or_default();
+                if name.starts_with("x-")
+                    || matches!(tree.shape(entry.value), Shape::Mapping | Shape::Null)
+                    || !reported.insert(entry.value)
+                {
+                    continue;
+                }
+                let got = support::describe(tree, entry.value);
+                let span = support::first_line(ctx.text, support::token_span(tree, entry.value));
+                sink.at_span(
+                    span,
+                    Some(entry.value),
+                    format!("{what} `{name}` must be a mapping (or empty), not {got}"),
+                )
+                .help(format!(
+                    "Write its options indented under `{name}:` (e.g. `driver: local`), or leave `{name}:` empty."
+                ));
             }
         }
         // The compose objects below (deploy, healthcheck, long-syntax mounts…).
