@@ -257,8 +257,53 @@ fn extends_spec() -> impl Strategy<Value = String> {
     })
 }
 
+/// A valid service split in two: the keys chosen go to a base service, the
+/// rest stay on a child that `extends` it (each is a valid service alone, as
+/// compose requires of a same-file base).
+fn split_spec() -> impl Strategy<Value = String> {
+    const PARTS: [&str; 7] = [
+        "    ports:\n      - \"${PORT:-8080}:80\"\n",
+        "    environment:\n      MODE: prod\n      LEVEL: \"3\"\n",
+        "    volumes:\n      - data:/var/lib/app\n",
+        "    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 30s\n",
+        "    deploy:\n      resources:\n        limits:\n          memory: 512m\n",
+        "    depends_on:\n      - cache\n",
+        "    restart: unless-stopped\n",
+    ];
+    (
+        prop::collection::vec(any::<bool>(), PARTS.len()),
+        any::<bool>(),
+        prop::sample::select(vec!["nginx:1.27", "mysql:8.0", "bitnami/mysql:8.0"]),
+    )
+        .prop_map(|(to_base, mapping_form, image)| {
+            let mut base = format!("  app-base:\n    image: {image}\n");
+            let mut child = String::from(if mapping_form {
+                "  app:\n    extends:\n      service: app-base\n"
+            } else {
+                "  app:\n    extends: app-base\n"
+            });
+            if image.contains("mysql") {
+                base.push_str("    env_file: [mysql.env]\n");
+            }
+            for (part, in_base) in PARTS.iter().zip(to_base) {
+                if in_base {
+                    base.push_str(part);
+                } else {
+                    child.push_str(part);
+                }
+            }
+            format!("services:\n  cache:\n    image: redis:7\n{base}{child}volumes:\n  data:\n")
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    #[test]
+    fn splitting_a_service_with_extends_never_makes_a_false_error(text in split_spec()) {
+        let errors: Vec<_> = shared::check(&text).into_iter().filter(|d| d.is_error()).collect();
+        prop_assert!(errors.is_empty(), "{text}\n{errors:#?}");
+    }
 
     #[test]
     fn interpolation_never_makes_a_false_error((text, env, complete) in interpolated_spec(), known in any::<bool>()) {
