@@ -8,7 +8,7 @@ declare_rule! {
     /// A top-level network or volume marked `external` that also sets how to
     /// create it (`driver`, `driver_opts`, `ipam`, `internal`, `attachable`,
     /// `enable_ipv6`, `labels`), or whose `name` differs from the legacy
-    /// `external.name`.
+    /// `external.name` (also for secrets).
     ///
     /// ## Why
     /// An external resource already exists and is only looked up by name:
@@ -49,7 +49,13 @@ impl Rule for ExternalResourceConflict {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let tree = ctx.tree;
         let Some(root) = ctx.spec.root else { return };
-        for (section, creation) in [("networks", NETWORK_CREATION), ("volumes", VOLUME_CREATION)] {
+        // Secrets: only the two names (compose-go's
+        // TestLoadSecretInvalidExternalNameAndNameCombination).
+        for (section, creation) in [
+            ("networks", NETWORK_CREATION),
+            ("volumes", VOLUME_CREATION),
+            ("secrets", &[][..]),
+        ] {
             let Some(defs) = tree.get_value(root, section) else {
                 continue;
             };
