@@ -440,8 +440,8 @@ fn locations(model: &Model, ranges: Vec<MonacoRange>) -> JsValue {
     out.into()
 }
 
-/// Register go-to-definition (F12, Ctrl+click) for YAML.
-pub fn on_definition(provide: Box<LocateFn>) -> Disposable {
+/// A provider object whose `method` answers locations for a position.
+fn locating_provider(method: &str, provide: Box<LocateFn>) -> Object {
     let provider = Object::new();
     let closure =
         Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(move |model: JsValue, pos: JsValue| {
@@ -449,21 +449,17 @@ pub fn on_definition(provide: Box<LocateFn>) -> Disposable {
             let (line, column) = position(&pos);
             locations(&model, provide(&model.text(), line, column))
         });
-    set(&provider, "provideDefinition", closure.as_ref());
+    set(&provider, method, closure.as_ref());
     closure.forget();
-    register_definition_provider("yaml", &provider)
+    provider
+}
+
+/// Register go-to-definition (F12, Ctrl+click) for YAML.
+pub fn on_definition(provide: Box<LocateFn>) -> Disposable {
+    register_definition_provider("yaml", &locating_provider("provideDefinition", provide))
 }
 
 /// Register find-references (Shift+F12) for YAML.
 pub fn on_references(provide: Box<LocateFn>) -> Disposable {
-    let provider = Object::new();
-    let closure =
-        Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(move |model: JsValue, pos: JsValue| {
-            let model: Model = model.unchecked_into();
-            let (line, column) = position(&pos);
-            locations(&model, provide(&model.text(), line, column))
-        });
-    set(&provider, "provideReferences", closure.as_ref());
-    closure.forget();
-    register_reference_provider("yaml", &provider)
+    register_reference_provider("yaml", &locating_provider("provideReferences", provide))
 }
