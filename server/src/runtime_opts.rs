@@ -183,58 +183,20 @@ impl Reader<'_> {
     }
 }
 
-/// `10s`, `1m30s`, `1.5h`, `250ms` (compose durations) → nanoseconds; a bare
-/// number is seconds.
+/// A duration in nanoseconds: a bare number of seconds (`2`), else Go's
+/// form (`1m30s`, `shared::units`), not negative.
 pub fn parse_duration(s: &str) -> Option<i64> {
     let s = s.trim();
     if let Ok(secs) = s.parse::<f64>() {
         return (0.0..1e9).contains(&secs).then_some((secs * 1e9) as i64);
     }
-    let mut total = 0f64;
-    let mut rest = s;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let n: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "ns" => 1.0,
-            "us" | "µs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        rest = &rest[unit_len..];
-        total += n * scale;
-    }
-    (total < 1e18).then_some(total as i64)
+    shared::units::parse_duration(s).filter(|d| *d >= 0)
 }
 
-/// `512m`, `1g`, `1gb`, `100k`, `1024` → bytes.
+/// `512m`, `1g`, `1gb`, `100k`, `1024` → bytes (`shared::units`), not
+/// negative and below a terabyte (no limit here means that much).
 pub fn parse_bytes(s: &str) -> Option<i64> {
-    let s = s.trim().to_ascii_lowercase();
-    let digits = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let n: f64 = s[..digits].parse().ok()?;
-    let scale = match s[digits..].trim_end_matches('b') {
-        "" => 1.0,
-        "k" => 1024.0,
-        "m" => 1024.0 * 1024.0,
-        "g" => 1024.0 * 1024.0 * 1024.0,
-        _ => return None,
-    };
-    let v = n * scale;
-    (0.0..9e18).contains(&v).then_some(v as i64)
+    shared::units::parse_bytes(s.trim()).filter(|b| (0..1 << 40).contains(b))
 }
 
 /// Read a service's compose keys. `allowed` are the host-escaping keys the

@@ -30,6 +30,7 @@ pub mod span;
 pub mod syntax;
 pub mod system_parameters;
 pub mod template;
+pub mod units;
 
 pub use diagnostic::{Diagnostic, Fix, Severity, Summary, TextEdit};
 pub use graph::Graph;

@@ -217,94 +217,17 @@ fn is_pull_policy(s: &str) -> bool {
     ) || s.strip_prefix("every_").is_some_and(is_duration)
 }
 
-/// Go's `time.ParseDuration`: an optional sign, then one or more decimal
-/// numbers each with a unit; `0` alone needs none.
-pub(crate) fn is_duration(s: &str) -> bool {
-    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if s == "0" {
-        return true;
-    }
-    let mut rest = s;
-    if rest.is_empty() {
-        return false;
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let number = &rest[..digits];
-        if number.is_empty() || number == "." || number.matches('.').count() > 1 {
-            return false;
-        }
-        rest = &rest[digits..];
-        let Some(unit) = ["ns", "us", "µs", "μs", "ms", "s", "m", "h"]
-            .into_iter()
-            .filter(|u| rest.starts_with(u))
-            .max_by_key(|u| u.len())
-        else {
-            return false;
-        };
-        rest = &rest[unit.len()..];
-    }
-    true
+fn is_duration(s: &str) -> bool {
+    crate::units::parse_duration(s).is_some()
 }
 
-/// Docker's `RAMInBytes`: a number, an optional space, then `b`, `k`, `m`,
-/// `g`, `t` or `p` with an optional `i` and `b`; `-1` (unlimited swap) too.
 fn is_bytes(s: &str) -> bool {
-    if s == "-1" {
-        return true;
-    }
-    let digits = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (number, unit) = s.split_at(digits);
-    if number.is_empty() || number.starts_with('.') || number.ends_with('.') {
-        return false;
-    }
-    let unit = unit.strip_prefix(' ').unwrap_or(unit).to_ascii_lowercase();
-    let unit = unit.as_str();
-    let prefix = unit
-        .strip_prefix(['k', 'm', 'g', 't', 'p'])
-        .map(|r| r.strip_prefix('i').unwrap_or(r));
-    match prefix {
-        Some(r) => r.is_empty() || r == "b",
-        None => unit.is_empty() || unit == "b",
-    }
+    crate::units::parse_bytes(s).is_some()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_follow_go() {
-        for ok in [
-            "0",
-            "30s",
-            "1m30s",
-            "1.5h",
-            "500ms",
-            "10us",
-            "-1s",
-            "2h45m0.5s",
-        ] {
-            assert!(is_duration(ok), "{ok}");
-        }
-        for bad in ["", "10", "10 s", "s", "1.2.3s", "10sec", "1d", ".s"] {
-            assert!(!is_duration(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn sizes_follow_docker() {
-        for ok in ["512m", "1gb", "1GiB", "1024", "64 m", "0.5g", "-1", "10b"] {
-            assert!(is_bytes(ok), "{ok}");
-        }
-        for bad in ["", "m", "1x", "1 gigabyte", "1.g", "--1", "1kk"] {
-            assert!(!is_bytes(bad), "{bad}");
-        }
-    }
 
     #[test]
     fn restart_policies() {
