@@ -95,6 +95,7 @@ pub fn analyze_with(text: &str, options: &Options) -> Analysis {
         yaml_problems: &yaml_problems,
         vars: &options.vars,
         external: &external,
+        nested: Default::default(),
     };
     let mut diagnostics = rules::run(&ctx);
     if !blanked.is_empty() {

@@ -65,6 +65,14 @@ pub struct Context<'a> {
     pub vars: &'a crate::interpolation::Vars,
     /// What the files named in `include` / `extends.file` define, when given.
     pub external: &'a crate::external::External,
+    /// The nested compose objects with their tables, found once for the
+    /// rules that walk them (C011, C023, C024).
+    pub(crate) nested: std::cell::OnceCell<
+        Vec<(
+            &'static crate::model::keys::ObjectSchema,
+            crate::syntax::NodeId,
+        )>,
+    >,
 }
 
 impl Context<'_> {

@@ -128,7 +128,7 @@ impl Rule for InvalidComposeValue {
                 }
             }
         }
-        for (schema, node) in nested::objects(ctx) {
+        for &(schema, node) in nested::objects(ctx) {
             for &(object, key, form) in NESTED {
                 if schema.name == object {
                     judge(node, key, form);

@@ -7,8 +7,13 @@ use crate::model::keys::ObjectSchema;
 use crate::rules::Context;
 use crate::syntax::{NodeId, Shape, Tree};
 
-/// Every nested compose mapping with its schema, each node once.
-pub(super) fn objects(ctx: &Context) -> Vec<(&'static ObjectSchema, NodeId)> {
+/// Every nested compose mapping with its schema, each node once (found on
+/// the first call of an analysis, kept in the context).
+pub(super) fn objects<'c>(ctx: &'c Context) -> &'c [(&'static ObjectSchema, NodeId)] {
+    ctx.nested.get_or_init(|| find(ctx))
+}
+
+fn find(ctx: &Context) -> Vec<(&'static ObjectSchema, NodeId)> {
     let tree = ctx.tree;
     let mut out = Vec::new();
     let Some(root) = ctx.spec.root else {

@@ -40,7 +40,7 @@ declare_rule! {
 
 impl Rule for UnknownNestedKey {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
-        for (schema, node) in nested::objects(ctx) {
+        for &(schema, node) in nested::objects(ctx) {
             let mut suggester = support::schema_suggester(schema);
             support::report_unknown_keys(ctx, sink, node, schema, &mut suggester);
         }

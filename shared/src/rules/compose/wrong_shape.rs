@@ -218,7 +218,7 @@ impl Rule for WrongShape {
             }
         }
         // The compose objects below (deploy, healthcheck, long-syntax mounts…).
-        for (schema, node) in super::nested::objects(ctx) {
+        for &(schema, node) in super::nested::objects(ctx) {
             check_fields(ctx, sink, schema, &tree.entries(node), &mut reported);
         }
         // What the model noticed, unless the key check above said it already
