@@ -7,6 +7,7 @@
 #   --tests: also Docker, Chromium + ChromeDriver, debootstrap, a MySQL client,
 #            Neovim (the headless editor test of `specstudio lsp`)
 set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
 
 want=()
 need() { command -v "$1" >/dev/null 2>&1 || want+=("$2"); }
@@ -31,7 +32,30 @@ if ((${#want[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
 fi
-rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+# The compiler pinned by rust-toolchain.toml, with its wasm target and
+# components. rustup may not auto-install it (RUSTUP_AUTO_INSTALL=0, or no
+# route to static.rust-lang.org), so: when it is missing but the installed
+# `stable` is that very release, register that directory under the pinned name
+# (what a download would unpack, without the download); otherwise install it.
+pin=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$root/rust-toolchain.toml")
+toolchains="${RUSTUP_HOME:-$HOME/.rustup}/toolchains"
+host=$(cd / && rustc -vV | sed -n 's/^host: //p')
+if [[ ! -e "$toolchains/$pin-$host" ]]; then
+  if [[ "$(cd / && rustup run stable rustc -vV 2>/dev/null | sed -n 's/^release: //p')" == "$pin" ]]; then
+    echo "==> using the installed stable toolchain (rustc $pin) as the pinned $pin"
+    ln -s "$toolchains/stable-$host" "$toolchains/$pin-$host"
+  else
+    echo "==> rustup toolchain install $pin"
+    rustup toolchain install "$pin" --profile minimal --component clippy,rustfmt --target wasm32-unknown-unknown
+  fi
+fi
+rustup target list --installed --toolchain "$pin" | grep -qx wasm32-unknown-unknown ||
+  rustup target add --toolchain "$pin" wasm32-unknown-unknown
+for component in clippy rustfmt; do
+  rustup component list --installed --toolchain "$pin" | grep -q "^$component" ||
+    rustup component add --toolchain "$pin" "$component"
+done
 
 if [[ "${1:-}" == "--tests" ]] && ! docker info >/dev/null 2>&1; then
   echo "==> starting dockerd"
