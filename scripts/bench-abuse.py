@@ -5,7 +5,9 @@ lint-amplification and slow-client attacks (issue 15). Loopback only, bounded.
     scripts/bench-abuse.py [path/to/specstudio]   # default: target/release, else target/debug
 
 Prints one line per phase: peak RSS of the server (VmHWM) and the worst and
-median /healthz latency measured every 50 ms while the attack runs.
+median /healthz latency measured every 50 ms while the attack runs; for each
+amplification request alone, its peak RSS above the server's RSS before it
+(VmHWM reset through /proc/PID/clear_refs) and the server's CPU seconds.
 """
 import http.client
 import json
@@ -57,6 +59,33 @@ def status_kb(pid, field):
     return 0
 
 
+def reset_peak(pid):
+    """Reset the process's peak RSS (VmHWM) to its current RSS (Linux >= 4.0)."""
+    with open(f"/proc/{pid}/clear_refs", "w") as f:
+        f.write("5")
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(proc, what, fn):
+    """Run fn() alone; print its peak RSS above the RSS before it and the
+    server's CPU seconds."""
+    time.sleep(0.3)
+    reset_peak(proc.pid)
+    base = status_kb(proc.pid, "VmRSS")
+    c0 = cpu_seconds(proc.pid)
+    t0 = time.monotonic()
+    out = fn()
+    wall = time.monotonic() - t0
+    peak = status_kb(proc.pid, "VmHWM") - base
+    print(f"  {what}: {out}; {wall:.2f} s, peak +{peak / 1024:.1f} MiB over {base / 1024:.0f} MiB, "
+          f"server CPU {cpu_seconds(proc.pid) - c0:.2f} s")
+    return out
+
+
 def request(host, port, method, path, body=None, timeout=120):
     c = http.client.HTTPConnection(host, port, timeout=timeout)
     c.request(method, path, body=body, headers={"Host": "127.0.0.1", "Content-Type": "text/plain"})
@@ -102,38 +131,58 @@ class Prober:
                 f"{len(self.lat)} probes, {self.fail} non-200")
 
 
-def amplification(proc, host, port):
-    # 5 MiB of one-line mappings: one diagnostic per key
+def one_line_mappings(target_bytes):
     lines, size, i = [], 0, 0
-    while size < 5 * 1024 * 1024 - 32:
+    while size < target_bytes - 32:
         line = f"k{i:06d}: {{}}\n"
         lines.append(line)
         size += len(line)
         i += 1
-    spec = "".join(lines).encode()
+    return "".join(lines).encode(), i
+
+
+def amplification(proc, host, port):
+    # 5 MiB of one-line mappings: one diagnostic per key
+    spec, keys = one_line_mappings(5 * 1024 * 1024)
+    # the largest such spec the server still checks and stores: its work
+    # budget (lint::MAX_WORK) is 150,000 units = 50,000 keys of 3 units
+    stored, stored_keys = one_line_mappings(49_900 * 12)
+    print(f"amplification: {keys} keys ({len(spec) / 1048576:.1f} MiB); stored spec {stored_keys} keys "
+          f"({len(stored) / 1048576:.2f} MiB)")
     with Prober(host, port) as p:
-        t0 = time.monotonic()
-        s, report = request(host, port, "POST", "/api/validate", spec)
-        validate_s = time.monotonic() - t0
-        s2, created = request(host, port, "POST", "/api/specs", spec)
-        sid = json.loads(created)["id"]
+        def validate():
+            s, report = request(host, port, "POST", "/api/validate", spec)
+            return f"{s}, report {len(report) / 1024:.1f} KiB"
+
+        def store(body):
+            def run():
+                s, created = request(host, port, "POST", "/api/specs", body)
+                run.id = json.loads(created).get("id")
+                return f"{s} {created[:90].decode(errors='replace')}"
+            return run
+
+        measured(proc, "POST /api/validate 5 MiB", validate)
+        measured(proc, "POST /api/specs 5 MiB", store(spec))
+        run = store(stored)
+        measured(proc, f"POST /api/specs {stored_keys} keys", run)
+        sid = run.id
         sizes = []
 
         def get():
             st, body = request(host, port, "GET", f"/api/specs/{sid}")
             sizes.append((st, len(body)))
 
-        threads = [threading.Thread(target=get) for _ in range(3)]
-        t1 = time.monotonic()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        gets_s = time.monotonic() - t1
-    print(f"amplification: {i} keys ({len(spec) / 1048576:.1f} MiB): validate {s} in {validate_s:.2f} s, "
-          f"report {len(report) / 1024:.0f} KiB; store {s2}; 3 concurrent GETs {[x[0] for x in sizes]} "
-          f"in {gets_s:.2f} s ({max(x[1] for x in sizes) / 1048576:.1f} MiB each)")
-    print(f"  peak RSS {status_kb(proc.pid, 'VmHWM') / 1024:.0f} MiB, now {status_kb(proc.pid, 'VmRSS') / 1024:.0f} MiB; {p.summary()}")
+        def gets():
+            threads = [threading.Thread(target=get) for _ in range(3)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            return f"{[x[0] for x in sizes]} ({max(x[1] for x in sizes) / 1048576:.2f} MiB each)"
+
+        measured(proc, "3 concurrent GET /api/specs/{id}", gets)
+    print(f"  peak RSS {status_kb(proc.pid, 'VmHWM') / 1024:.0f} MiB (since the last request), "
+          f"now {status_kb(proc.pid, 'VmRSS') / 1024:.0f} MiB; {p.summary()}")
 
 
 def slow_clients(proc, host, port, n=600, hold=12):

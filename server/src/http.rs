@@ -4,7 +4,9 @@
 //! the next request), a body within `body_timeout` (the API's body
 //! extractor), and at most `max_connections` connections are served at once
 //! — past that a connection gets a short JSON `503` and is closed, with a
-//! log line, so slow clients cannot exhaust the file descriptors.
+//! log line, so slow clients cannot exhaust the file descriptors. A
+//! `GET /healthz` past the limit is still answered from a few spare slots,
+//! so a probe sees a server under attack as alive.
 
 use std::future::Future;
 use std::pin::pin;
@@ -64,6 +66,70 @@ fn busy_response() -> Vec<u8> {
     .into_bytes()
 }
 
+/// Connections past the limit that may still be served, if they ask for
+/// `/healthz`.
+const SPARE_SLOTS: usize = 16;
+/// How long such a connection has to send its request line and headers.
+const SPARE_DEADLINE: Duration = Duration::from_millis(500);
+
+/// Whether the first bytes of `stream` (peeked, not consumed) are a
+/// `GET /healthz` request line, waiting at most `deadline` for them.
+async fn asks_for_health(stream: &tokio::net::TcpStream, deadline: Duration) -> bool {
+    const LINE: &[u8] = b"GET /healthz";
+    let look = async {
+        let mut buf = [0u8; LINE.len() + 1];
+        loop {
+            let n = match stream.peek(&mut buf).await {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => n,
+            };
+            if n == buf.len() {
+                return buf.starts_with(LINE) && matches!(buf[LINE.len()], b' ' | b'?');
+            }
+            if !LINE.starts_with(&buf[..n.min(LINE.len())]) {
+                return false;
+            }
+            // a prefix so far: wait for the rest
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(deadline, look).await.unwrap_or(false)
+}
+
+/// Serve one connection with `app` until it closes, or gracefully once
+/// `stop` turns true.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    addr: std::net::SocketAddr,
+    app: Router,
+    header_timeout: Duration,
+    keep_alive: bool,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let svc = app.map_request(move |mut req: axum::http::Request<Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(addr));
+        req.map(axum::body::Body::new)
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .keep_alive(keep_alive);
+    let conn = builder
+        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc))
+        .with_upgrades();
+    let mut conn = pin!(conn);
+    let stopping = tokio::select! {
+        _ = conn.as_mut() => false,
+        r = stop.wait_for(|s| *s) => r.is_ok(),
+    };
+    if stopping {
+        conn.as_mut().graceful_shutdown();
+        let _ = conn.await;
+    }
+}
+
 /// Serve `app` on `listener` until `shutdown` resolves, then finish the
 /// open requests (at most 10 s).
 pub async fn serve(
@@ -73,6 +139,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let spares = Arc::new(Semaphore::new(SPARE_SLOTS));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let refused = Arc::new(AtomicU64::new(0));
     let mut last_log: Option<Instant> = None;
@@ -96,6 +163,7 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
+            let spare = spares.clone().try_acquire_owned().ok();
             let n = refused.fetch_add(1, Ordering::Relaxed) + 1;
             if last_log.is_none_or(|t| t.elapsed() > Duration::from_secs(5)) {
                 last_log = Some(Instant::now());
@@ -105,8 +173,21 @@ pub async fn serve(
                     "connection limit reached: refusing new connections with 503 until open ones finish"
                 );
             }
+            let app = app.clone();
+            let stop = stop_rx.clone();
             tokio::spawn(async move {
                 let mut stream = stream;
+                // Past the limit, a health probe is still answered (on a
+                // spare slot, one request, a short header deadline): the
+                // connections that fill the server are the attack a probe
+                // must see through.
+                if let Some(spare) = spare {
+                    if asks_for_health(&stream, SPARE_DEADLINE).await {
+                        serve_connection(stream, addr, app, SPARE_DEADLINE, false, stop).await;
+                        drop(spare);
+                        return;
+                    }
+                }
                 let _ = tokio::time::timeout(
                     Duration::from_secs(1),
                     stream.write_all(&busy_response()),
@@ -115,34 +196,12 @@ pub async fn serve(
             });
             continue;
         };
-        let _ = stream.set_nodelay(true);
-        let svc = app
-            .clone()
-            .map_request(move |mut req: axum::http::Request<Incoming>| {
-                req.extensions_mut().insert(ConnectInfo(addr));
-                req.map(axum::body::Body::new)
-            });
-        let mut stop = stop_rx.clone();
+        let app = app.clone();
+        let stop = stop_rx.clone();
         let header_timeout = limits.header_timeout;
         tokio::spawn(async move {
             let _slot = slot;
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout)
-                .keep_alive(true);
-            let conn = builder
-                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc))
-                .with_upgrades();
-            let mut conn = pin!(conn);
-            let stopping = tokio::select! {
-                _ = conn.as_mut() => false,
-                r = stop.wait_for(|s| *s) => r.is_ok(),
-            };
-            if stopping {
-                conn.as_mut().graceful_shutdown();
-                let _ = conn.await;
-            }
+            serve_connection(stream, addr, app, header_timeout, true, stop).await;
         });
     }
     let _ = stop_tx.send(true);

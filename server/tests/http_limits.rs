@@ -104,6 +104,13 @@ fn incomplete_headers_are_cut_off_and_connections_are_limited() {
     let v: serde_json::Value = serde_json::from_str(body.trim()).unwrap();
     assert_eq!(v["error"]["code"], "unavailable");
     assert!(log(server.dir.path()).contains("connection limit reached"));
+    // at the limit, a health probe is still answered; other requests are not
+    let (status, body) = call(&server.addr, "GET", "/healthz", b"");
+    assert!(status.contains(" 200 "), "{status} {body}");
+    let (status, _) = call(&server.addr, "GET", "/api/openapi.json", b"");
+    assert!(status.contains(" 503 "), "{status}");
+    let (status, _) = call(&server.addr, "GET", "/healthzz", b"");
+    assert!(status.contains(" 503 "), "{status}");
     // the silent ones time out, and everyone is served again
     std::thread::sleep(Duration::from_millis(1800));
     assert!(healthz(&server.addr).starts_with("HTTP/1.1 200"));
@@ -152,4 +159,71 @@ fn an_event_stream_outlives_the_header_timeout() {
     let (resp, closed) = read_all(&mut s, Duration::from_secs(4));
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
     assert!(!closed, "the event stream was cut: {resp}");
+}
+
+/// One request with a body on its own connection: (status line, body).
+fn call(addr: &str, method: &str, path: &str, body: &[u8]) -> (String, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    let (resp, _) = read_all(&mut s, Duration::from_secs(120));
+    let (head, body) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
+    (
+        head.lines().next().unwrap_or("").to_owned(),
+        body.to_owned(),
+    )
+}
+
+/// The server's peak resident memory so far, in KiB (Linux).
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Issue 15's amplification: 5 MiB of one-line mappings (436 k keys, one
+/// diagnostic each) validated and stored. Unbounded, each request held the
+/// whole tree and every diagnostic: ~360 MiB and seconds of CPU.
+#[test]
+fn a_huge_spec_costs_bounded_memory_and_gets_located_answers() {
+    let server = start(&[]);
+    let spec: String = (0..436_904).map(|i| format!("k{i:06}: {{}}\n")).collect();
+    let (status, body) = call(&server.addr, "POST", "/api/validate", spec.as_bytes());
+    assert!(status.contains(" 200 "), "{status} {body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let list = v["files"][0]["diagnostics"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{body:.2000}");
+    assert_eq!(list[0]["code"], shared::limits::BUDGET_CODE);
+    assert_eq!(list[0]["severity"], "error");
+    // located where the budget ran out, not at the top
+    let line = list[0]["range"]["start"]["line"]
+        .as_u64()
+        .or_else(|| list[0]["line"].as_u64())
+        .unwrap_or_else(|| panic!("no line in {}", list[0]));
+    assert!(line > 1_000, "{}", list[0]);
+    // storing it is refused: its secrets could not be found to mask them
+    let (status, body) = call(&server.addr, "POST", "/api/specs", spec.as_bytes());
+    assert!(status.contains(" 422 "), "{status} {body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["error"]["code"], "spec_too_large");
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("reached on line"));
+    // within the budget: checked, the list capped inside the core
+    let spec: String = (0..60_000).map(|i| format!("k{i:05}: 1\n")).collect();
+    let (status, body) = call(&server.addr, "POST", "/api/specs", spec.as_bytes());
+    assert!(status.contains(" 201 "), "{status} {body}");
+    let peak = peak_rss_kib(server.child.id());
+    assert!(
+        peak < 120 * 1024,
+        "peak RSS {} MiB for bounded requests",
+        peak / 1024
+    );
+    assert!(healthz(&server.addr).starts_with("HTTP/1.1 200"));
 }

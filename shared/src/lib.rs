@@ -20,6 +20,7 @@ pub mod image_ref;
 pub mod images;
 pub mod instance_types;
 pub mod interpolation;
+pub mod limits;
 pub mod model;
 pub mod output;
 pub mod params;
@@ -77,6 +78,27 @@ pub fn analyze(text: &str) -> Analysis {
 
 /// [`analyze`] with interpolation variables and project settings.
 pub fn analyze_with(text: &str, options: &Options) -> Analysis {
+    analyze_limited(text, options, &limits::Limits::NONE)
+}
+
+/// [`analyze_with`] within `limits` (the server's bounds on untrusted
+/// input): a spec over the work budget is not parsed and gets one located
+/// error; past the diagnostics cap the rest are counted into one summary.
+pub fn analyze_limited(text: &str, options: &Options, limits: &limits::Limits) -> Analysis {
+    if let Some(at) = limits
+        .max_work
+        .and_then(|max| limits::over_budget(text, max).map(|at| (at, max)))
+    {
+        let tree = syntax::Tree::default();
+        let spec = Spec::read_with(&tree, &options.vars);
+        return Analysis {
+            graph: Graph::build(&spec),
+            tree,
+            parsed: false,
+            spec,
+            diagnostics: vec![limits::too_much_work(text, at.0, at.1)],
+        };
+    }
     let syntax::Parsed {
         tree,
         problems: yaml_problems,
@@ -97,13 +119,16 @@ pub fn analyze_with(text: &str, options: &Options) -> Analysis {
         external: &external,
         nested: Default::default(),
     };
-    let mut diagnostics = rules::run(&ctx);
+    let (mut diagnostics, overflow) = rules::run_limited(&ctx, limits);
     if !blanked.is_empty() {
         // Blocks left out after a syntax error would make references to what
         // they defined look wrong: keep only findings that stand on their own.
         diagnostics.retain(|d| !CROSS_REFERENCE_RULES.contains(&d.code));
     }
     config::apply(text, &options.config, &mut diagnostics);
+    if let Some(more) = overflow.and_then(|o| o.summary()) {
+        diagnostics.push(more);
+    }
     Analysis {
         tree,
         parsed,

@@ -118,6 +118,9 @@ impl From<crate::lint::LintError> for AppError {
         match e {
             crate::lint::LintError::Busy => AppError::Unavailable(e.to_string()),
             crate::lint::LintError::Worker(_) => AppError::Internal(e.to_string()),
+            crate::lint::LintError::TooLarge(message) => {
+                AppError::unprocessable("spec_too_large", message, Value::Null)
+            }
         }
     }
 }

@@ -386,6 +386,7 @@ pub struct SpecCreated {
     responses((status = 201, body = SpecCreated), (status = 400, body = error::ErrorBody),
         (status = 401, description = "anonymous spec storage is off (`--no-anonymous-specs`) and no token was sent", body = error::ErrorBody),
         (status = 413, body = error::ErrorBody),
+        (status = 422, description = "the spec is too large to check and mask (`spec_too_large`)", body = error::ErrorBody),
         (status = 429, description = "this client stored too many specs recently", body = error::ErrorBody),
         (status = 507, description = "spec storage is full of specs that deployments use", body = error::ErrorBody)))]
 pub async fn create_spec(
@@ -402,6 +403,7 @@ pub async fn create_spec(
     if text.trim().is_empty() {
         return Err(AppError::BadRequest("the spec is empty".into()));
     }
+    crate::lint::check_size(text)?;
     if !authed {
         if let Err(wait) = state.specs.take(client) {
             return Err(AppError::TooManyRequests(wait.as_secs().max(1)));

@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, Fix, Related, Severity};
 use crate::graph::Graph;
+use crate::limits::{Admit, Limits, Overflow};
 use crate::model::Spec;
 use crate::span::Span;
 use crate::syntax::{NodeId, Tree, YamlProblem};
@@ -141,11 +142,34 @@ pub struct Sink<'a> {
     meta: &'static RuleMeta,
     tree: &'a Tree,
     out: &'a mut Vec<Diagnostic>,
+    /// Once `out` is full, diagnostics are only counted here.
+    overflow: Option<&'a mut Overflow>,
 }
 
 impl<'a> Sink<'a> {
     pub fn new(meta: &'static RuleMeta, tree: &'a Tree, out: &'a mut Vec<Diagnostic>) -> Self {
-        Sink { meta, tree, out }
+        Sink {
+            meta,
+            tree,
+            out,
+            overflow: None,
+        }
+    }
+
+    /// A sink that keeps diagnostics while `out` has room under the cap and
+    /// counts the rest in `overflow`.
+    pub fn capped(
+        meta: &'static RuleMeta,
+        tree: &'a Tree,
+        out: &'a mut Vec<Diagnostic>,
+        overflow: &'a mut Overflow,
+    ) -> Self {
+        Sink {
+            meta,
+            tree,
+            out,
+            overflow: Some(overflow),
+        }
     }
 
     /// Report on a node: its value span (the text itself, inside quotes).
@@ -161,18 +185,43 @@ impl<'a> Sink<'a> {
         node: Option<NodeId>,
         message: impl Into<String>,
     ) -> &mut Diagnostic {
-        let path = node.map(|n| self.tree.path(n)).unwrap_or_default();
-        self.out.push(Diagnostic {
+        let tree = self.tree;
+        let path_of = |node: Option<NodeId>| node.map(|n| tree.path(n)).unwrap_or_default();
+        let admit = match self.overflow.as_deref_mut() {
+            Some(overflow) => overflow.admit(self.out, self.meta.code, span),
+            None => Admit::Push,
+        };
+        if admit == Admit::LeaveOut {
+            let overflow = self
+                .overflow
+                .as_deref_mut()
+                .expect("only a capped sink leaves out");
+            let path = overflow.is_first(span).then(|| path_of(node));
+            let d = overflow.leave_out(self.meta.code, self.meta.severity, span, path);
+            d.message = message.into();
+            return d;
+        }
+        let diagnostic = Diagnostic {
             code: self.meta.code,
             severity: self.meta.severity,
             message: message.into(),
             help: (!self.meta.help.is_empty()).then(|| self.meta.help.to_owned()),
             span,
-            path,
+            path: path_of(node),
             fix: None,
             related: Vec::new(),
-        });
-        self.out.last_mut().expect("just pushed")
+        };
+        match (admit, self.overflow.as_deref_mut()) {
+            (Admit::Replace(i), Some(overflow)) => {
+                let old = std::mem::replace(&mut self.out[i], diagnostic);
+                overflow.count(old.severity, old.span, Some(old.path));
+                &mut self.out[i]
+            }
+            _ => {
+                self.out.push(diagnostic);
+                self.out.last_mut().expect("just pushed")
+            }
+        }
     }
 }
 
@@ -272,14 +321,32 @@ pub fn docs_markdown(meta: &RuleMeta) -> String {
 
 /// Run every rule.
 pub fn run(ctx: &Context) -> Vec<Diagnostic> {
+    run_limited(ctx, &Limits::NONE).0
+}
+
+/// Run every rule within `limits`: the diagnostics kept, what the cap left
+/// out, and whether [`Limits::stop`] cut the run short (its error included).
+pub fn run_limited(ctx: &Context, limits: &Limits) -> (Vec<Diagnostic>, Option<Overflow>) {
     let mut out = Vec::new();
+    let mut overflow = limits.max_diagnostics.map(Overflow::new);
     for rule in all() {
-        let mut sink = Sink::new(rule.meta(), ctx.tree, &mut out);
+        if limits.stop.is_some_and(|stop| stop()) {
+            out.push(crate::limits::stopped_before(rule.meta().code));
+            break;
+        }
+        let mut sink = match overflow.as_mut() {
+            Some(o) => Sink::capped(rule.meta(), ctx.tree, &mut out, o),
+            None => Sink::new(rule.meta(), ctx.tree, &mut out),
+        };
         rule.check(ctx, &mut sink);
     }
+    sort_and_dedup(&mut out);
+    (out, overflow)
+}
+
+fn sort_and_dedup(out: &mut Vec<Diagnostic>) {
     out.sort_by(|a, b| (a.span.start, a.span.end, a.code).cmp(&(b.span.start, b.span.end, b.code)));
     out.dedup_by(|a, b| a.code == b.code && a.span == b.span && a.message == b.message);
-    out
 }
 
 #[cfg(test)]

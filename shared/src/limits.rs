@@ -1,0 +1,323 @@
+//! Bounds on one analysis of untrusted text: how many diagnostics it keeps,
+//! how much work it starts, and when it stops between rules.
+//!
+//! Why: the server lints specs posted by anonymous clients. A 5 MiB file of
+//! one-line mappings yields ~440 k diagnostics and a tree of ~900 k nodes;
+//! held in full, one request cost hundreds of megabytes before the API could
+//! trim the report. The editor, the CLI and the language server pass
+//! [`Limits::NONE`] and see everything.
+//!
+//! ```
+//! let text: String = (0..1000).map(|i| format!("k{i}: 1\n")).collect();
+//! let limits = shared::limits::Limits { max_diagnostics: Some(10), ..Default::default() };
+//! let a = shared::analyze_limited(&text, &Default::default(), &limits);
+//! assert_eq!(a.diagnostics.len(), 11);
+//! assert_eq!(a.diagnostics.last().unwrap().code, shared::limits::MORE_CODE);
+//! ```
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::span::Span;
+
+/// The code of the summary that stands for the diagnostics left out.
+pub const MORE_CODE: &str = "Y999";
+/// The code of the diagnostic that says the spec was not checked fully.
+pub const BUDGET_CODE: &str = "Y998";
+
+/// What one analysis may cost. `Default` is [`Limits::NONE`].
+#[derive(Clone, Copy, Default)]
+pub struct Limits<'a> {
+    /// Diagnostics kept before one "and N more" summary ([`MORE_CODE`]).
+    pub max_diagnostics: Option<usize>,
+    /// Work units (see [`work_units`]) a spec may need; a larger spec is
+    /// not parsed and gets one [`BUDGET_CODE`] error where the budget ran out.
+    pub max_work: Option<usize>,
+    /// Asked between rules; `true` stops the analysis there with one
+    /// [`BUDGET_CODE`] error (the caller's clock: `shared` has none).
+    pub stop: Option<&'a (dyn Fn() -> bool + Sync)>,
+}
+
+impl std::fmt::Debug for Limits<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limits")
+            .field("max_diagnostics", &self.max_diagnostics)
+            .field("max_work", &self.max_work)
+            .field("stop", &self.stop.is_some())
+            .finish()
+    }
+}
+
+impl Limits<'_> {
+    /// No bound: the editor, the CLI and the language server.
+    pub const NONE: Limits<'static> = Limits {
+        max_diagnostics: None,
+        max_work: None,
+        stop: None,
+    };
+}
+
+/// Bytes that can start a YAML node or separate two: a line break, flow
+/// punctuation, `key:`, `- item`, anchors, aliases, tags, explicit keys.
+fn is_work(b: u8) -> bool {
+    matches!(
+        b,
+        b'\n' | b',' | b'[' | b'{' | b':' | b'-' | b'*' | b'&' | b'!' | b'?'
+    )
+}
+
+/// An upper estimate of the parse and rule work `text` needs: the bytes
+/// that can start or separate YAML nodes (every node needs at least one,
+/// except a scalar right after its `key:` or `-`; hence the factor in the
+/// budget, not here). Linear, allocation-free.
+pub fn work_units(text: &str) -> usize {
+    text.bytes().filter(|b| is_work(*b)).count()
+}
+
+/// Where `text` first needs more than `max` work units: the line on which
+/// the budget runs out, or `None` when it fits.
+pub fn over_budget(text: &str, max: usize) -> Option<Span> {
+    let mut units = 0usize;
+    for (i, b) in text.bytes().enumerate() {
+        if is_work(b) {
+            units += 1;
+            if units > max {
+                let start = text[..i].rfind('\n').map_or(0, |n| n + 1);
+                let end = text[i..].find('\n').map_or(text.len(), |n| i + n);
+                return Some(Span::new(start, end));
+            }
+        }
+    }
+    None
+}
+
+/// The error for a spec over the work budget, on the line where it ran out.
+pub fn too_much_work(text: &str, at: Span, max: usize) -> Diagnostic {
+    budget_diagnostic(
+        at,
+        format!(
+            "the spec is too large to check here: it needs about {} units of work (YAML keys, items and separators) and this check allows {max}; nothing was checked",
+            work_units(text)
+        ),
+    )
+}
+
+/// The error for an analysis stopped by [`Limits::stop`] before `rule`.
+pub fn stopped_before(rule: &str) -> Diagnostic {
+    budget_diagnostic(
+        Span::empty(0),
+        format!("the spec is too large to check fully in the time allowed: rules from {rule} on were not run"),
+    )
+}
+
+fn budget_diagnostic(span: Span, message: String) -> Diagnostic {
+    Diagnostic {
+        code: BUDGET_CODE,
+        severity: Severity::Error,
+        message,
+        help: Some(
+            "Split the spec or remove generated content; `specstudio lint` checks it without this limit."
+                .to_owned(),
+        ),
+        span,
+        path: String::new(),
+        fix: None,
+        related: Vec::new(),
+    }
+}
+
+/// What the cap does with a new diagnostic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Admit {
+    /// There is room: keep it.
+    Push,
+    /// It comes before the latest kept one (kept at this index), which
+    /// makes room for it.
+    Replace(usize),
+    /// It comes after every kept one: count it only.
+    LeaveOut,
+}
+
+/// The diagnostics a capped analysis left out: counted, never held. The
+/// kept ones are the earliest in the text (what a reader fixes first),
+/// whatever rule found them.
+#[derive(Debug)]
+pub struct Overflow {
+    max: usize,
+    counts: [usize; 3],
+    /// The earliest place among those left out, with its JSON path.
+    first: Option<(Span, String)>,
+    /// Index of the latest kept diagnostic, while known.
+    latest: Option<usize>,
+    /// What a rule writes into once the cap is reached (overwritten each time).
+    pub(crate) scratch: Diagnostic,
+}
+
+fn order(d: &Diagnostic) -> (usize, usize, &'static str) {
+    (d.span.start, d.span.end, d.code)
+}
+
+impl Overflow {
+    pub fn new(max: usize) -> Overflow {
+        Overflow {
+            max,
+            counts: [0; 3],
+            first: None,
+            latest: None,
+            scratch: budget_diagnostic(Span::empty(0), String::new()),
+        }
+    }
+
+    /// Where a diagnostic of `code` at `span` goes, given the kept `out`.
+    pub(crate) fn admit(&mut self, out: &[Diagnostic], code: &'static str, span: Span) -> Admit {
+        if out.len() < self.max {
+            self.latest = None;
+            return Admit::Push;
+        }
+        let Some(latest) = self
+            .latest
+            .filter(|i| *i < out.len())
+            .or_else(|| (0..out.len()).max_by_key(|i| order(&out[*i])))
+        else {
+            // a cap of zero keeps nothing
+            return Admit::LeaveOut;
+        };
+        self.latest = Some(latest);
+        if (span.start, span.end, code) < order(&out[latest]) {
+            self.latest = None;
+            Admit::Replace(latest)
+        } else {
+            Admit::LeaveOut
+        }
+    }
+
+    /// Whether a diagnostic at `span` would be the earliest left out (its
+    /// path is then worth computing).
+    pub(crate) fn is_first(&self, span: Span) -> bool {
+        self.first
+            .as_ref()
+            .is_none_or(|(s, _)| span.start < s.start)
+    }
+
+    /// Count one diagnostic that is not kept; `path` when [`Self::is_first`].
+    pub(crate) fn count(&mut self, severity: Severity, span: Span, path: Option<String>) {
+        self.counts[severity as usize] += 1;
+        if let Some(path) = path.filter(|_| self.is_first(span)) {
+            self.first = Some((span, path));
+        }
+    }
+
+    /// Count one diagnostic left out; returns the scratch for the rule's
+    /// builder calls.
+    pub(crate) fn leave_out(
+        &mut self,
+        code: &'static str,
+        severity: Severity,
+        span: Span,
+        path: Option<String>,
+    ) -> &mut Diagnostic {
+        self.count(severity, span, path);
+        let d = &mut self.scratch;
+        d.code = code;
+        d.severity = severity;
+        d.span = span;
+        d.help = None;
+        d.fix = None;
+        d.related.clear();
+        d
+    }
+
+    /// How many were left out.
+    pub fn dropped(&self) -> usize {
+        self.counts.iter().sum()
+    }
+
+    /// The "and N more" summary, when anything was left out: an error when an
+    /// error is among them, placed where the earliest one was.
+    pub fn summary(&self) -> Option<Diagnostic> {
+        let (span, path) = self.first.clone()?;
+        let [errors, warnings, infos] = self.counts;
+        let severity = if errors > 0 {
+            Severity::Error
+        } else if warnings > 0 {
+            Severity::Warning
+        } else {
+            Severity::Info
+        };
+        Some(Diagnostic {
+            code: MORE_CODE,
+            severity,
+            message: format!(
+                "and {} more diagnostic(s) not listed ({errors} error(s), {warnings} warning(s), {infos} info(s))",
+                self.dropped()
+            ),
+            help: Some(format!(
+                "This check lists at most {} diagnostics; fix these and check again, or run `specstudio lint` for the full list.",
+                self.max
+            )),
+            span,
+            path,
+            fix: None,
+            related: Vec::new(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn work_is_counted_and_located() {
+        assert_eq!(work_units("a: 1\nb: [1, 2]\n"), 6);
+        assert_eq!(over_budget("a: 1\nb: [1, 2]\n", 6), None);
+        // the 5th unit is the `,` on line 2
+        assert_eq!(over_budget("a: 1\nb: [1, 2]\n", 4), Some(Span::new(5, 14)));
+        assert_eq!(over_budget("", 0), None);
+    }
+
+    #[test]
+    fn the_cap_keeps_the_earliest_whatever_rule_found_them() {
+        let text: String = (0..300).map(|i| format!("k{i}: 1\n")).collect();
+        let all = crate::check(&text);
+        let limits = Limits {
+            max_diagnostics: Some(10),
+            ..Limits::NONE
+        };
+        let capped = crate::analyze_limited(&text, &Default::default(), &limits).diagnostics;
+        assert_eq!(capped.len(), 11);
+        assert_eq!(capped[..10], all[..10]);
+        let more = &capped[10];
+        assert_eq!((more.code, more.span), (MORE_CODE, all[10].span));
+        assert_eq!(more.path, all[10].path);
+        assert!(more
+            .message
+            .starts_with(&format!("and {} more", all.len() - 10)));
+        // no cap: the editor's view
+        let none = crate::analyze_limited(&text, &Default::default(), &Limits::NONE);
+        assert_eq!(none.diagnostics, all);
+    }
+
+    #[test]
+    fn a_stop_between_rules_ends_the_analysis_with_one_error() {
+        let asked = std::sync::atomic::AtomicUsize::new(0);
+        let stop = || asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= 2;
+        let limits = Limits {
+            stop: Some(&stop),
+            ..Limits::NONE
+        };
+        let a = crate::analyze_limited("k: 1\n", &Default::default(), &limits);
+        let budget: Vec<_> = a
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == BUDGET_CODE)
+            .collect();
+        assert_eq!(budget.len(), 1, "{:?}", a.diagnostics);
+        let third = crate::rules::all().nth(2).unwrap().meta().code;
+        assert!(
+            budget[0]
+                .message
+                .contains(&format!("rules from {third} on")),
+            "{}",
+            budget[0].message
+        );
+    }
+}
