@@ -96,6 +96,8 @@ pub fn analyze_with(text: &str, options: &Options) -> Analysis {
         vars: &options.vars,
         external: &external,
         nested: Default::default(),
+        secret_names: Default::default(),
+        mysql_services: Default::default(),
     };
     let mut diagnostics = rules::run(&ctx);
     if !blanked.is_empty() {

@@ -73,6 +73,23 @@ pub struct Context<'a> {
             crate::syntax::NodeId,
         )>,
     >,
+    /// Names already judged by [`crate::params::looks_like_password`]: specs
+    /// repeat the same environment and label names in every service.
+    pub(crate) secret_names: std::cell::RefCell<std::collections::HashMap<&'a str, bool>>,
+    /// Indexes of the services that run a MySQL-compatible server.
+    pub(crate) mysql_services: std::cell::OnceCell<Vec<usize>>,
+}
+
+impl<'a> Context<'a> {
+    /// [`crate::params::looks_like_password`], remembered per name for this analysis.
+    pub(crate) fn looks_like_password(&self, name: &'a str) -> bool {
+        if let Some(known) = self.secret_names.borrow().get(name) {
+            return *known;
+        }
+        let secret = crate::params::looks_like_password(name);
+        self.secret_names.borrow_mut().insert(name, secret);
+        secret
+    }
 }
 
 impl Context<'_> {

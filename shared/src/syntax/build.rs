@@ -410,9 +410,11 @@ impl Builder<'_> {
                         style,
                         exact,
                         tagged: tag.is_some(),
-                        pieces,
                     };
                     let id = self.add(NodeKind::Scalar(scalar), span, 1);
+                    if let Some(pieces) = pieces {
+                        self.tree.pieces.push((id, pieces));
+                    }
                     self.anchor(anchor, id);
                 }
                 Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {

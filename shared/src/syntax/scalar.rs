@@ -18,6 +18,16 @@ impl<'a> ScalarValue<'a> {
             return ScalarValue::Str(&scalar.value);
         }
         let text = scalar.value.as_str();
+        // Most plain scalars are words: only these bytes may start a null, a
+        // boolean or a number.
+        if !matches!(
+            text.as_bytes().first(),
+            None | Some(
+                b'0'..=b'9' | b'.' | b'+' | b'-' | b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F'
+            )
+        ) {
+            return ScalarValue::Str(text);
+        }
         match text {
             "" | "~" | "null" | "Null" | "NULL" => return ScalarValue::Null,
             "true" | "True" | "TRUE" => return ScalarValue::Bool(true),
