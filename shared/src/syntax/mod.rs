@@ -6,7 +6,7 @@
 //! costs nothing) and hard limits on size, depth and alias expansion.
 
 mod build;
-mod scalar;
+pub(crate) mod scalar;
 
 pub use build::{
     parse, parse_recovering, Parsed, YamlProblem, YamlProblemKind, MAX_ALIAS_EXPANSION, MAX_DEPTH,
