@@ -87,10 +87,12 @@ pub fn analyze_with(text: &str, options: &Options) -> Analysis {
     let spec = Spec::read_with(&tree, &options.vars);
     let graph = Graph::build(&spec);
     let external = external::External::read(&tree, &options.files);
+    // The rules judge each service with what it inherits through `extends`.
+    let merged = spec.with_extends_merged();
     let ctx = rules::Context {
         text,
         tree: &tree,
-        spec: &spec,
+        spec: merged.as_ref().unwrap_or(&spec),
         graph: &graph,
         yaml_problems: &yaml_problems,
         vars: &options.vars,
@@ -104,6 +106,14 @@ pub fn analyze_with(text: &str, options: &Options) -> Analysis {
         // Blocks left out after a syntax error would make references to what
         // they defined look wrong: keep only findings that stand on their own.
         diagnostics.retain(|d| !CROSS_REFERENCE_RULES.contains(&d.code));
+        // What sits on a rewritten line (tabs read as spaces) was read by a
+        // guess: only the YAML findings there stand.
+        diagnostics.retain(|d| {
+            d.code.starts_with('Y')
+                || !blanked
+                    .iter()
+                    .any(|b| b.start <= d.span.end && d.span.start <= b.end)
+        });
     }
     config::apply(text, &options.config, &mut diagnostics);
     Analysis {

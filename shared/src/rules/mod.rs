@@ -296,7 +296,48 @@ pub fn run(ctx: &Context) -> Vec<Diagnostic> {
     }
     out.sort_by(|a, b| (a.span.start, a.span.end, a.code).cmp(&(b.span.start, b.span.end, b.code)));
     out.dedup_by(|a, b| a.code == b.code && a.span == b.span && a.message == b.message);
+    if ctx.spec.extends_merged() {
+        once_per_token(ctx, &mut out);
+    }
     out
+}
+
+/// With `extends` merged, a base's token is judged for the base and again
+/// for each service that inherits it: keep one finding per rule and token,
+/// the one that names the service where the token is written.
+fn once_per_token(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    let mut kept: Vec<Diagnostic> = Vec::with_capacity(out.len());
+    let mut group: Vec<Diagnostic> = Vec::new();
+    let flush = |group: &mut Vec<Diagnostic>, kept: &mut Vec<Diagnostic>| {
+        if group.len() > 1 {
+            let span = group[0].span;
+            let owner = ctx.spec.services.iter().find(|s| {
+                let node = ctx.tree.span(ctx.tree.resolve(s.node));
+                node.start <= span.start && span.end <= node.end
+            });
+            let best = owner
+                .and_then(|s| {
+                    let named = format!("`{}`", s.name.value);
+                    group.iter().position(|d| d.message.contains(&named))
+                })
+                .unwrap_or(0);
+            kept.push(group.swap_remove(best));
+            group.clear();
+        } else {
+            kept.append(group);
+        }
+    };
+    for d in out.drain(..) {
+        if group
+            .first()
+            .is_some_and(|g| g.code != d.code || g.span != d.span)
+        {
+            flush(&mut group, &mut kept);
+        }
+        group.push(d);
+    }
+    flush(&mut group, &mut kept);
+    *out = kept;
 }
 
 #[cfg(test)]

@@ -115,7 +115,7 @@ pub(super) fn allows_empty_password(service: &Service) -> bool {
 
 /// `env_file:` can set any variable: absence checks must not guess.
 pub(super) fn has_env_file(ctx: &Context, service: &Service) -> bool {
-    ctx.tree.get_value(service.node, "env_file").is_some()
+    service.key_value(ctx.tree, "env_file").is_some()
 }
 
 /// Services in master mode.
