@@ -165,6 +165,21 @@ pub fn needs_interpolation(value: &str) -> bool {
     })
 }
 
+/// Whether a `$` is left once every `$$` (compose's escaped dollar) is
+/// taken out, without building that string.
+pub fn has_unescaped_dollar(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while let Some(at) = memchr_dollar(&b[i..]) {
+        let at = i + at;
+        if b.get(at + 1) != Some(&b'$') {
+            return true;
+        }
+        i = at + 2;
+    }
+    false
+}
+
 fn memchr_dollar(b: &[u8]) -> Option<usize> {
     b.iter().position(|&c| c == b'$')
 }

@@ -109,21 +109,33 @@ pub fn analyze_limited(text: &str, options: &Options, limits: &limits::Limits) -
     let spec = Spec::read_with(&tree, &options.vars);
     let graph = Graph::build(&spec);
     let external = external::External::read(&tree, &options.files);
+    // The rules judge each service with what it inherits through `extends`.
+    let merged = spec.with_extends_merged();
     let ctx = rules::Context {
         text,
         tree: &tree,
-        spec: &spec,
+        spec: merged.as_ref().unwrap_or(&spec),
         graph: &graph,
         yaml_problems: &yaml_problems,
         vars: &options.vars,
         external: &external,
         nested: Default::default(),
+        secret_names: Default::default(),
+        mysql_services: Default::default(),
     };
     let (mut diagnostics, overflow) = rules::run_limited(&ctx, limits);
     if !blanked.is_empty() {
         // Blocks left out after a syntax error would make references to what
         // they defined look wrong: keep only findings that stand on their own.
         diagnostics.retain(|d| !CROSS_REFERENCE_RULES.contains(&d.code));
+        // What sits on a rewritten line (tabs read as spaces) was read by a
+        // guess: only the YAML findings there stand.
+        diagnostics.retain(|d| {
+            d.code.starts_with('Y')
+                || !blanked
+                    .iter()
+                    .any(|b| b.start <= d.span.end && d.span.start <= b.end)
+        });
     }
     config::apply(text, &options.config, &mut diagnostics);
     if let Some(more) = overflow.and_then(|o| o.summary()) {

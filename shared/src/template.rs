@@ -68,7 +68,8 @@ pub fn resource_key(service: &str) -> String {
 /// Scan a value for references.
 pub fn scan(value: &str) -> Scan {
     let mut scan = Scan::default();
-    if !value.contains('$') && !value.contains("{{") {
+    // A byte scan: `contains("{{")` builds a substring searcher per call.
+    if !value.bytes().any(|b| b == b'$' || b == b'{') {
         return scan;
     }
     let bytes = value.as_bytes();

@@ -259,3 +259,41 @@ fn references_in_block_scalars_are_located_on_themselves() {
     assert_eq!(d.len(), 1);
     assert_eq!(&text[d[0].span.start..d[0].span.end], "${HOME%%/}");
 }
+
+/// compose-go refuses tab indentation (its loader's decode-error tests): we
+/// report each tabbed line (Y003) and read the tabs as spaces to go on, so
+/// what sits under a tabbed line is not taken for a top-level key (no false
+/// C001) and later problems are still found.
+#[test]
+fn tab_indentation_recovery_makes_no_false_findings() {
+    let cases = [
+        // a whole file indented with tabs
+        "services:\n\tfoo:\n\t\timage: busybox\n",
+        // one tabbed key inside a service, scanner noticing it a line early
+        "services:\n  web:\n    image: busybox\n\tbuild: .\n  db:\n    image: postgres\n",
+        // a tab before a list under a key
+        "services:\n  foo:\n    image: busybox\n    environment:\n\t  - FOO=bar\n  bar:\n    image: busybox\nvolumes:\n  data: {}\n",
+    ];
+    for text in cases {
+        let diagnostics = shared::check(text);
+        let codes: Vec<_> = diagnostics.iter().map(|d| d.code).collect();
+        assert!(codes.contains(&"Y003"), "{text}\n{diagnostics:#?}");
+        for d in &diagnostics {
+            assert!(
+                d.code == "Y003" || !d.is_error(),
+                "only the tab errors in\n{text}\n{diagnostics:#?}"
+            );
+            if d.code == "Y003" {
+                assert!(text[d.span.start..d.span.end].bytes().all(|b| b == b'\t'));
+            }
+        }
+    }
+    // Problems after the tabbed block are still reported.
+    let text =
+        "services:\n  tabbed:\n\t\timage: busybox\n  ok:\n    image: nginx\n    ports: ['99999']\n";
+    let codes: Vec<_> = shared::check(text).iter().map(|d| d.code).collect();
+    assert!(
+        codes.contains(&"Y003") && codes.contains(&"C005"),
+        "{codes:?}"
+    );
+}

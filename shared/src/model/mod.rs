@@ -4,12 +4,15 @@
 //! [`Problem`]s with spans for the rules to report, and keeps node ids so rules
 //! can point at keys and values.
 
+mod command;
 mod compose;
 pub mod compose_keys;
+mod extends;
 pub mod keys;
 mod omnistrate;
 mod ports;
 
+pub use command::Command;
 pub use compose::{DependsOn, EnvVar, Mount, MountKind};
 pub use omnistrate::{
     parses_as_number, ApiParam, Autoscaling, Capabilities, Compute, InstanceType, Integration,
@@ -62,6 +65,9 @@ pub struct Spec {
     pub configs: Vec<Spanned<String>>,
     /// `x-omnistrate-integrations` items.
     pub integrations: Vec<Integration>,
+    /// Keys of the top-level `x-customer-integrations` mapping (`logs`,
+    /// `metrics`).
+    pub customer_integrations: Vec<Spanned<String>>,
     /// Every template reference in a service, in source order.
     pub templates: Vec<TemplateUse>,
     /// `{{` openers with no `}}` in service values: (scalar node, span of `{{`).
@@ -73,6 +79,8 @@ pub struct Spec {
     by_name: HashMap<String, usize>,
     /// Resource key (`master`) → index.
     by_resource_key: HashMap<String, usize>,
+    /// Some service inherited items through `extends` (see `extends.rs`).
+    extends_merged: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -95,6 +103,13 @@ pub struct Service {
     pub problems: Vec<Problem>,
     /// `extends:` (string or mapping), when present.
     pub extends: Option<Extends>,
+    /// `command:` in either form (absent, null or malformed: `None`).
+    pub command: Option<Command>,
+    /// `entrypoint:` in either form.
+    pub entrypoint: Option<Command>,
+    /// The nodes of the same-file bases merged into this model, nearest
+    /// first (only in [`Spec::with_extends_merged`]'s model; empty otherwise).
+    pub merged_bases: Vec<NodeId>,
 }
 
 /// `extends: base` or `extends: {service: base, file: other.yaml}`.
@@ -108,6 +123,14 @@ pub struct Extends {
 }
 
 impl Service {
+    /// The value of one of the service's keys, or else of a merged base's
+    /// (for keys the model does not read itself, such as `env_file`).
+    pub fn key_value(&self, tree: &Tree, key: &str) -> Option<NodeId> {
+        std::iter::once(self.node)
+            .chain(self.merged_bases.iter().copied())
+            .find_map(|node| tree.get_value(node, key))
+    }
+
     /// Resource key used in templates (`Master` → `master`).
     pub fn resource_key(&self) -> String {
         template::resource_key(&self.name.value)
@@ -175,6 +198,16 @@ pub struct TemplateUse {
 }
 
 impl Spec {
+    /// Whether an integration is on: named in `x-omnistrate-integrations`
+    /// (`omnistrateLogging`) or a key of `x-customer-integrations` (`logs`).
+    pub fn integration_enabled(&self, omnistrate: &str, customer: &str) -> bool {
+        self.integrations.iter().any(|i| i.name.value == omnistrate)
+            || self
+                .customer_integrations
+                .iter()
+                .any(|i| i.value == customer)
+    }
+
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.service_index(name).map(|i| &self.services[i])
     }
@@ -205,11 +238,13 @@ impl Spec {
             secrets: Vec::new(),
             configs: Vec::new(),
             integrations: Vec::new(),
+            customer_integrations: Vec::new(),
             templates: Vec::new(),
             unclosed_braces: Vec::new(),
             include: None,
             by_name: HashMap::new(),
             by_resource_key: HashMap::new(),
+            extends_merged: false,
         };
         let Some(root) = tree.root.filter(|r| tree.shape(*r) == Shape::Mapping) else {
             return spec;
@@ -226,6 +261,8 @@ impl Spec {
         if let Some(node) = tree.get_value(root, "x-omnistrate-integrations") {
             spec.integrations = omnistrate::read_integrations(tree, node);
         }
+        spec.customer_integrations =
+            mapping_keys(tree, tree.get_value(root, "x-customer-integrations"));
         if let Some(services) = tree.get_value(root, "services") {
             spec.services_node = Some(services);
             for entry in tree.entries(services) {
@@ -273,6 +310,13 @@ fn read_service(tree: &Tree, name: Spanned<String>, node: NodeId, vars: &Vars) -
         extends: tree
             .get_value(node, "extends")
             .and_then(|n| read_extends(tree, n)),
+        merged_bases: Vec::new(),
+        command: tree
+            .get_value(node, "command")
+            .and_then(|n| command::read_command(tree, n)),
+        entrypoint: tree
+            .get_value(node, "entrypoint")
+            .and_then(|n| command::read_command(tree, n)),
     };
     let mut problems = Vec::new();
     if let Some(ports) = tree.get_value(node, "ports") {

@@ -74,6 +74,23 @@ pub struct Context<'a> {
             crate::syntax::NodeId,
         )>,
     >,
+    /// Names already judged by [`crate::params::looks_like_password`]: specs
+    /// repeat the same environment and label names in every service.
+    pub(crate) secret_names: std::cell::RefCell<std::collections::HashMap<&'a str, bool>>,
+    /// Indexes of the services that run a MySQL-compatible server.
+    pub(crate) mysql_services: std::cell::OnceCell<Vec<usize>>,
+}
+
+impl<'a> Context<'a> {
+    /// [`crate::params::looks_like_password`], remembered per name for this analysis.
+    pub(crate) fn looks_like_password(&self, name: &'a str) -> bool {
+        if let Some(known) = self.secret_names.borrow().get(name) {
+            return *known;
+        }
+        let secret = crate::params::looks_like_password(name);
+        self.secret_names.borrow_mut().insert(name, secret);
+        secret
+    }
 }
 
 impl Context<'_> {
@@ -341,12 +358,53 @@ pub fn run_limited(ctx: &Context, limits: &Limits) -> (Vec<Diagnostic>, Option<O
         rule.check(ctx, &mut sink);
     }
     sort_and_dedup(&mut out);
+    if ctx.spec.extends_merged() {
+        once_per_token(ctx, &mut out);
+    }
     (out, overflow)
 }
 
 fn sort_and_dedup(out: &mut Vec<Diagnostic>) {
     out.sort_by(|a, b| (a.span.start, a.span.end, a.code).cmp(&(b.span.start, b.span.end, b.code)));
     out.dedup_by(|a, b| a.code == b.code && a.span == b.span && a.message == b.message);
+}
+
+/// With `extends` merged, a base's token is judged for the base and again
+/// for each service that inherits it: keep one finding per rule and token,
+/// the one that names the service where the token is written.
+fn once_per_token(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    let mut kept: Vec<Diagnostic> = Vec::with_capacity(out.len());
+    let mut group: Vec<Diagnostic> = Vec::new();
+    let flush = |group: &mut Vec<Diagnostic>, kept: &mut Vec<Diagnostic>| {
+        if group.len() > 1 {
+            let span = group[0].span;
+            let owner = ctx.spec.services.iter().find(|s| {
+                let node = ctx.tree.span(ctx.tree.resolve(s.node));
+                node.start <= span.start && span.end <= node.end
+            });
+            let best = owner
+                .and_then(|s| {
+                    let named = format!("`{}`", s.name.value);
+                    group.iter().position(|d| d.message.contains(&named))
+                })
+                .unwrap_or(0);
+            kept.push(group.swap_remove(best));
+            group.clear();
+        } else {
+            kept.append(group);
+        }
+    };
+    for d in out.drain(..) {
+        if group
+            .first()
+            .is_some_and(|g| g.code != d.code || g.span != d.span)
+        {
+            flush(&mut group, &mut kept);
+        }
+        group.push(d);
+    }
+    flush(&mut group, &mut kept);
+    *out = kept;
 }
 
 #[cfg(test)]

@@ -115,7 +115,8 @@ pub struct Parsed {
     /// blocks blanked out (see `blanked`).
     pub tree: Option<Tree>,
     pub problems: Vec<YamlProblem>,
-    /// Source ranges left out after syntax errors (empty when the text is valid).
+    /// Source ranges left out after syntax errors, or whose tab indentation
+    /// was read as spaces (empty when the text is valid).
     pub blanked: Vec<Span>,
 }
 
@@ -147,6 +148,7 @@ pub fn parse_recovering(text: &str) -> Parsed {
     let mut kept: Vec<YamlProblem> = Vec::new();
     let mut blanked: Vec<Span> = Vec::new();
     let mut last_error = None;
+    let mut retabbed: Vec<Span> = Vec::new();
     for _ in 0..=MAX_REPARSES {
         let current = patched.as_deref().map_or(text, |b| {
             std::str::from_utf8(b).expect("patches keep UTF-8")
@@ -179,8 +181,34 @@ pub fn parse_recovering(text: &str) -> Parsed {
         ) {
             break;
         }
-        // Keep what the failed parse found before the error, then blank the block.
-        kept.push(error.clone());
+        if error.kind == YamlProblemKind::Tab {
+            // Read the tabs as spaces (one each, so offsets hold) and go on,
+            // instead of blanking lines whose deeper neighbours would then
+            // read as top-level keys. The structure is a guess: the line
+            // counts as left out, so cross-reference rules stay quiet.
+            kept.push(error.clone());
+            for b in &mut bytes[error.span.start..error.span.end] {
+                if *b == b'\t' {
+                    *b = b' ';
+                }
+            }
+            let line = line_around(bytes, error.span.start);
+            // The guess may break on the line after (a key read as the
+            // continuation of the one above): that error is the tab's too.
+            let next = line_around(bytes, (line.end + 1).min(bytes.len()));
+            retabbed.push(Span::new(line.start, next.end.max(line.end)));
+            blanked.push(line);
+            continue;
+        }
+        // Keep what the failed parse found before the error, then blank the
+        // block; an error on (or just after) a line whose tabs were read as
+        // spaces is the tab error again, already reported.
+        if !retabbed
+            .iter()
+            .any(|l| l.start <= error.span.start && error.span.start <= l.end)
+        {
+            kept.push(error.clone());
+        }
         let again = last_error == Some(error.span.start);
         last_error = Some(error.span.start);
         let Some(region) = broken_block(bytes, error.span.start, !again, &blanked) else {
@@ -285,6 +313,20 @@ fn closes_quote(line: &[u8], quote: u8) -> bool {
         i += 1;
     }
     false
+}
+
+/// The line holding `at`, without its line break.
+fn line_around(bytes: &[u8], at: usize) -> Span {
+    let at = at.min(bytes.len());
+    let start = bytes[..at]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = bytes[at..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(bytes.len(), |i| at + i);
+    Span::new(start, end)
 }
 
 fn indent_at(bytes: &[u8], line_start: usize) -> usize {
@@ -410,9 +452,11 @@ impl Builder<'_> {
                         style,
                         exact,
                         tagged: tag.is_some(),
-                        pieces,
                     };
                     let id = self.add(NodeKind::Scalar(scalar), span, 1);
+                    if let Some(pieces) = pieces {
+                        self.tree.pieces.push((id, pieces));
+                    }
                     self.anchor(anchor, id);
                 }
                 Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
@@ -619,7 +663,7 @@ impl Builder<'_> {
             });
             return;
         }
-        if let Some(tabs) = self.tab_indentation_near(at) {
+        if let Some(tabs) = self.tab_indentation_near(at, info.contains("tab")) {
             self.problems.push(YamlProblem {
                 kind: YamlProblemKind::Tab,
                 span: tabs,
@@ -639,12 +683,14 @@ impl Builder<'_> {
 
     /// The tabs in the leading whitespace of the error's line or the line
     /// before it (scanners often notice one line late).
-    fn tab_indentation_near(&self, at: usize) -> Option<Span> {
+    fn tab_indentation_near(&self, at: usize, about_tabs: bool) -> Option<Span> {
         let line = match self.line_starts.binary_search(&at) {
             Ok(l) => l,
             Err(next) => next - 1,
         };
-        for candidate in [line, line.wrapping_sub(1)] {
+        // A scanner error about a tab may stop at the end of the line before it.
+        let next = if about_tabs { line + 1 } else { usize::MAX };
+        for candidate in [line, line.wrapping_sub(1), next] {
             let Some(&start) = self.line_starts.get(candidate) else {
                 continue;
             };

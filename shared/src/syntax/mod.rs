@@ -6,7 +6,7 @@
 //! costs nothing) and hard limits on size, depth and alias expansion.
 
 mod build;
-mod scalar;
+pub(crate) mod scalar;
 
 pub use build::{
     parse, parse_recovering, Parsed, YamlProblem, YamlProblemKind, MAX_ALIAS_EXPANSION, MAX_DEPTH,
@@ -36,9 +36,6 @@ pub struct Scalar {
     pub exact: Option<Span>,
     /// Whether the scalar carried an explicit tag such as `!!str`.
     pub tagged: bool,
-    /// For block (`|`, `>`) and multi-line quoted scalars: where runs of the
-    /// value sit in the source, so a reference inside keeps its own span.
-    pub pieces: Option<Box<[Piece]>>,
 }
 
 /// `value[value..value + len]` is written verbatim at `source..source + len`.
@@ -90,6 +87,11 @@ pub struct Node {
 pub struct Tree {
     pub nodes: Vec<Node>,
     pub root: Option<NodeId>,
+    /// For block (`|`, `>`) and multi-line quoted scalars, by node id
+    /// (ascending): where runs of the value sit in the source, so a reference
+    /// inside keeps its own span. Beside the nodes, not in them: few scalars
+    /// have pieces, and every node would pay for the field.
+    pieces: Vec<(NodeId, Box<[Piece]>)>,
 }
 
 /// What a node is, once aliases are followed.
@@ -208,11 +210,18 @@ impl Tree {
     pub fn get(&self, map: NodeId, key: &str) -> Option<Entry> {
         let own = self.own_entries(map);
         // Own keys win over merged ones, and most mappings merge nothing: look
-        // there first without building the merged list.
-        if let Some(entry) = own.iter().find(|e| self.str(e.key) == Some(key)) {
-            return Some(*entry);
+        // there first without building the merged list (one pass; lookups of
+        // absent keys are the common case in the rules).
+        let mut merges = false;
+        for entry in own {
+            if let Some(s) = self.scalar(entry.key) {
+                if s.value == key {
+                    return Some(*entry);
+                }
+                merges |= s.value == "<<" && s.style == ScalarStyle::Plain;
+            }
         }
-        if !own.iter().any(|e| self.is_merge_key(e.key)) {
+        if !merges {
             return None;
         }
         self.entries(map)
@@ -248,10 +257,11 @@ impl Tree {
             return exact.slice(from, to);
         }
         let (from32, to32) = (from as u32, to as u32);
-        scalar
-            .pieces
-            .as_deref()
-            .and_then(|pieces| {
+        self.pieces
+            .binary_search_by_key(&id, |(node, _)| *node)
+            .ok()
+            .and_then(|at| {
+                let pieces = &self.pieces[at].1;
                 let i = pieces.partition_point(|p| p.value + p.len <= from32);
                 let p = pieces.get(i)?;
                 (p.value <= from32 && to32 <= p.value + p.len).then(|| {

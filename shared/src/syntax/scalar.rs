@@ -18,6 +18,14 @@ impl<'a> ScalarValue<'a> {
             return ScalarValue::Str(&scalar.value);
         }
         let text = scalar.value.as_str();
+        // Most plain scalars are words.
+        if text
+            .as_bytes()
+            .first()
+            .is_some_and(|b| !may_start_non_string(*b))
+        {
+            return ScalarValue::Str(text);
+        }
         match text {
             "" | "~" | "null" | "Null" | "NULL" => return ScalarValue::Null,
             "true" | "True" | "TRUE" => return ScalarValue::Bool(true),
@@ -73,6 +81,15 @@ impl<'a> ScalarValue<'a> {
             ScalarValue::Str(_) => "string",
         }
     }
+}
+
+/// Whether a plain scalar starting with `byte` may read as a null, a
+/// boolean or a number (no other scalar does).
+pub fn may_start_non_string(byte: u8) -> bool {
+    matches!(
+        byte,
+        b'0'..=b'9' | b'.' | b'+' | b'-' | b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F'
+    )
 }
 
 fn parse_int(text: &str) -> Option<i64> {

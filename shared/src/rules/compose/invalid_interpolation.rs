@@ -44,8 +44,14 @@ impl Rule for InvalidInterpolation {
             let NodeKind::Scalar(scalar) = &node.kind else {
                 continue;
             };
-            // Compose interpolates values, not keys.
-            if matches!(node.seg, Seg::KeyOf(_)) || !scalar.value.contains('$') {
+            // Compose interpolates values, not keys. A verbatim scalar is
+            // looked at in the source, read in order, rather than through its
+            // own string on the heap (this walk sees every scalar).
+            let has_dollar = match scalar.exact {
+                Some(at) => ctx.text.as_bytes()[at.start..at.end].contains(&b'$'),
+                None => scalar.value.contains('$'),
+            };
+            if matches!(node.seg, Seg::KeyOf(_)) || !has_dollar {
                 continue;
             }
             // Action hooks run as shell scripts on Omnistrate, which does not

@@ -38,7 +38,7 @@ impl Rule for CredentialsInUrl {
             let mut nodes = Vec::new();
             for v in &service.environment {
                 if let Some(value) = &v.value {
-                    nodes.push((value.node, Some(value.value.clone()), "environment"));
+                    nodes.push((value.node, Some(value.value.as_str()), "environment"));
                 }
             }
             for field in ["command", "entrypoint"] {
@@ -54,14 +54,17 @@ impl Rule for CredentialsInUrl {
                     .map(|(_, n, _)| (n, None, "labels")),
             );
             for (node, env_value, what) in nodes {
-                let Some(text) = env_value.or_else(|| tree.str(node).map(str::to_owned)) else {
+                let Some(text) = env_value.or_else(|| tree.str(node)) else {
                     continue;
                 };
+                if !text.contains("://") {
+                    continue;
+                }
                 // an environment value sits after `NAME=` in a list item
                 let shift = tree
                     .str(node)
                     .map_or(0, |raw| raw.len().saturating_sub(text.len()));
-                for (a, b) in url_passwords(&text) {
+                for (a, b) in url_passwords(text) {
                     let span = tree.sub_span(node, a + shift, b + shift);
                     super::report_clear_secret(
                         sink,

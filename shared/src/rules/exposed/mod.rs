@@ -39,7 +39,12 @@ pub(crate) fn strings_of(tree: &Tree, service: &Service, key: &str) -> Vec<NodeI
 
 /// Label (key node, value node) pairs of a service, map or `k=v` list form
 /// (in list form both are the item).
-pub(crate) fn labels_of(tree: &Tree, service: &Service) -> Vec<(String, NodeId, Option<usize>)> {
+/// A service's labels: (key, value node, where the value starts in a
+/// `key=value` list item).
+pub(crate) fn labels_of<'t>(
+    tree: &'t Tree,
+    service: &Service,
+) -> Vec<(&'t str, NodeId, Option<usize>)> {
     let Some(n) = tree.get_value(service.node, "labels") else {
         return Vec::new();
     };
@@ -47,7 +52,7 @@ pub(crate) fn labels_of(tree: &Tree, service: &Service) -> Vec<(String, NodeId, 
         Shape::Mapping => tree
             .entries(n)
             .into_iter()
-            .filter_map(|e| Some((tree.str(e.key)?.to_owned(), e.value, None)))
+            .filter_map(|e| Some((tree.str(e.key)?, e.value, None)))
             .collect(),
         Shape::Sequence => tree
             .items(n)
@@ -55,7 +60,7 @@ pub(crate) fn labels_of(tree: &Tree, service: &Service) -> Vec<(String, NodeId, 
             .filter_map(|i| {
                 let s = tree.str(*i)?;
                 let (k, _) = s.split_once('=')?;
-                Some((k.to_owned(), *i, Some(k.len() + 1)))
+                Some((k, *i, Some(k.len() + 1)))
             })
             .collect(),
         _ => Vec::new(),

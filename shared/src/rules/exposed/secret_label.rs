@@ -1,7 +1,6 @@
 use super::labels_of;
 use crate::declare_rule;
 use crate::exposed::is_template;
-use crate::params::looks_like_password;
 use crate::rules::{Context, Rule, Sink};
 
 declare_rule! {
@@ -37,7 +36,7 @@ impl Rule for SecretLabel {
         let tree = ctx.tree;
         for service in &ctx.spec.services {
             for (key, node, value_at) in labels_of(tree, service) {
-                if !looks_like_password(&key) {
+                if !ctx.looks_like_password(key) {
                     continue;
                 }
                 let Some(raw) = tree.str(node) else { continue };

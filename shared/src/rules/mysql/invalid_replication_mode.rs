@@ -43,7 +43,7 @@ fn intended(value: &str) -> Option<&'static str> {
 
 impl Rule for InvalidReplicationMode {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
-        for service in mysql_services(ctx.spec) {
+        for service in mysql_services(ctx) {
             let Some(var) = support::var(service, "MYSQL_REPLICATION_MODE") else {
                 continue;
             };

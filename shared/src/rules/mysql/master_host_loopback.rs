@@ -62,9 +62,9 @@ fn master_template(master: &Service) -> String {
 
 impl Rule for MasterHostLoopback {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
-        let masters = masters(ctx.spec);
+        let masters = masters(ctx);
         let omnistrate = ctx.is_omnistrate();
-        for service in mysql_services(ctx.spec) {
+        for service in mysql_services(ctx) {
             if role(service) != Role::Slave {
                 continue;
             }

@@ -39,7 +39,7 @@ const PASSWORDS: &[&str] = &[
 
 impl Rule for MasterPasswordConstraints {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
-        for service in mysql_services(ctx.spec) {
+        for service in mysql_services(ctx) {
             let master = role(service) == Role::Master;
             for name in PASSWORDS {
                 let Some(var) = support::var(service, name) else {

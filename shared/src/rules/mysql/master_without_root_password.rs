@@ -1,7 +1,5 @@
 use super::support;
-use super::support::{
-    allows_empty_password, has_env_file, is_set, mysql_services, role, runs_mysql_image, Role,
-};
+use super::support::{allows_empty_password, has_env_file, is_set, mysql_services, role, Role};
 use crate::declare_rule;
 use crate::rules::{Context, Rule, Sink};
 
@@ -43,10 +41,9 @@ const ROOT_PASSWORD_VARS: &[&str] = &[
 
 impl Rule for MasterWithoutRootPassword {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
-        for service in mysql_services(ctx.spec) {
+        for service in mysql_services(ctx) {
             let role = role(service);
-            let server =
-                role == Role::Master || (role == Role::Standalone && runs_mysql_image(service));
+            let server = matches!(role, Role::Master | Role::Standalone);
             if !server
                 || allows_empty_password(service)
                 || ROOT_PASSWORD_VARS.iter().any(|v| is_set(service, v))

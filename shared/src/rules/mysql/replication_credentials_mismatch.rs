@@ -125,7 +125,7 @@ const PAIRS: &[Pair] = &[
 impl Rule for ReplicationCredentialsMismatch {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let spec = ctx.spec;
-        for slave in mysql_services(spec) {
+        for slave in mysql_services(ctx) {
             if role(slave) != Role::Slave {
                 continue;
             }

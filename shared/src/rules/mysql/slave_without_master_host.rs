@@ -32,7 +32,7 @@ declare_rule! {
 
 impl Rule for SlaveWithoutMasterHost {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
-        for service in mysql_services(ctx.spec) {
+        for service in mysql_services(ctx) {
             if role(service) != Role::Slave || is_set(service, "MYSQL_MASTER_HOST") {
                 continue;
             }

@@ -41,8 +41,17 @@ pub(super) fn var<'a>(service: &'a Service, name: &str) -> Option<&'a EnvVar> {
     })
 }
 
-pub(super) fn mysql_services(spec: &Spec) -> impl Iterator<Item = &Service> {
-    spec.services.iter().filter(|s| applies(s))
+/// The services [`applies`] selects, classified once per analysis (eight
+/// rules ask).
+pub(super) fn mysql_services<'c>(ctx: &'c Context) -> impl Iterator<Item = &'c Service> + 'c {
+    ctx.mysql_services
+        .get_or_init(|| {
+            (0..ctx.spec.services.len())
+                .filter(|i| applies(&ctx.spec.services[*i]))
+                .collect()
+        })
+        .iter()
+        .map(|i| &ctx.spec.services[*i])
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,7 +90,7 @@ pub(super) fn literal(var: &EnvVar) -> Option<&str> {
 
 /// Compose interpolation (`${X}`, `$X`); `$$` is an escaped dollar.
 pub(super) fn has_interpolation(text: &str) -> bool {
-    text.replace("$$", "").contains('$')
+    crate::interpolation::has_unescaped_dollar(text)
 }
 
 /// Whether a variable (or its `_FILE` twin) is set to something possibly
@@ -106,12 +115,12 @@ pub(super) fn allows_empty_password(service: &Service) -> bool {
 
 /// `env_file:` can set any variable: absence checks must not guess.
 pub(super) fn has_env_file(ctx: &Context, service: &Service) -> bool {
-    ctx.tree.get_value(service.node, "env_file").is_some()
+    service.key_value(ctx.tree, "env_file").is_some()
 }
 
 /// Services in master mode.
-pub(super) fn masters(spec: &Spec) -> Vec<&Service> {
-    mysql_services(spec)
+pub(super) fn masters<'c>(ctx: &'c Context) -> Vec<&'c Service> {
+    mysql_services(ctx)
         .filter(|s| role(s) == Role::Master)
         .collect()
 }

@@ -1,7 +1,6 @@
 use super::support;
 use super::support::{
-    allows_empty_password, has_env_file, is_set, literal, mysql_services, role, runs_mysql_image,
-    Role,
+    allows_empty_password, has_env_file, is_set, literal, mysql_services, role, Role,
 };
 use crate::declare_rule;
 use crate::model::Service;
@@ -64,7 +63,7 @@ fn check_pair(ctx: &Context, sink: &mut Sink, service: &Service, user: &str, pas
 
 impl Rule for UserWithoutPassword {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
-        for service in mysql_services(ctx.spec) {
+        for service in mysql_services(ctx) {
             let role = role(service);
             if let Some(var) = support::var(service, "MYSQL_USER") {
                 if let (Some("root"), Some(value)) = (literal(var), var.value.as_ref()) {
@@ -77,8 +76,7 @@ impl Rule for UserWithoutPassword {
                     continue;
                 }
             }
-            let server =
-                role == Role::Master || (role == Role::Standalone && runs_mysql_image(service));
+            let server = matches!(role, Role::Master | Role::Standalone);
             if !server || allows_empty_password(service) {
                 continue;
             }

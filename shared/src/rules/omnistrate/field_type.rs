@@ -159,7 +159,6 @@ fn fix(tree: &Tree, ty: FieldType, value: NodeId) -> Option<Fix> {
         style: ScalarStyle::Plain,
         exact: None,
         tagged: false,
-        pieces: None,
     };
     let good = match (ty, plain.typed()) {
         (FieldType::Bool, ScalarValue::Bool(_)) => true,

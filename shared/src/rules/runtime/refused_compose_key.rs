@@ -1,5 +1,8 @@
 use crate::declare_rule;
-use crate::docker_verdicts::{verdict, Verdict};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::docker_verdicts::{Verdict, SERVICE_KEYS};
 use crate::rules::{Context, Rule, Sink};
 use crate::syntax::Shape;
 
@@ -47,6 +50,7 @@ impl Rule for RefusedComposeKey {
             for e in tree.entries(service.node) {
                 let Some(key) = tree.str(e.key) else { continue };
                 let Some(v) = verdict(key) else { continue };
+                let v = *v;
                 if !v.refused() || tree.shape(e.value) == Shape::Null {
                     continue;
                 }
@@ -66,4 +70,13 @@ impl Rule for RefusedComposeKey {
             }
         }
     }
+}
+
+/// [`crate::docker_verdicts::verdict`] through a map built once: every key of
+/// every service is looked up on each analysis.
+fn verdict(key: &str) -> Option<&'static Verdict> {
+    static BY_KEY: OnceLock<HashMap<&'static str, Verdict>> = OnceLock::new();
+    BY_KEY
+        .get_or_init(|| SERVICE_KEYS.iter().copied().collect())
+        .get(key)
 }

@@ -40,28 +40,28 @@ impl Rule for ReservedLabel {
             let Some(labels) = tree.get_value(service.node, "labels") else {
                 continue;
             };
-            let found: Vec<(crate::syntax::NodeId, String)> = match tree.shape(labels) {
+            let found: Vec<(crate::syntax::NodeId, &str)> = match tree.shape(labels) {
                 Shape::Mapping => tree
                     .entries(labels)
                     .into_iter()
-                    .filter_map(|e| Some((e.key, tree.str(e.key)?.to_owned())))
+                    .filter_map(|e| Some((e.key, tree.str(e.key)?)))
                     .collect(),
                 Shape::Sequence => tree
                     .items(labels)
                     .iter()
                     .filter_map(|i| {
                         let s = tree.str(*i)?;
-                        Some((*i, s.split('=').next().unwrap_or(s).to_owned()))
+                        Some((*i, s.split('=').next().unwrap_or(s)))
                     })
                     .collect(),
                 _ => Vec::new(),
             };
             for (node, key) in found {
-                if key
+                let reserved = key
                     .trim()
-                    .to_ascii_lowercase()
-                    .starts_with(RESERVED_LABEL_PREFIX)
-                {
+                    .get(..RESERVED_LABEL_PREFIX.len())
+                    .is_some_and(|p| p.eq_ignore_ascii_case(RESERVED_LABEL_PREFIX));
+                if reserved {
                     sink.at_span(
                         tree.span(node),
                         Some(node),

@@ -1,7 +1,6 @@
 use crate::declare_rule;
 use crate::diagnostic::Fix;
 use crate::model::ParamType;
-use crate::params::looks_like_password;
 use crate::rules::{Context, Rule, Sink};
 
 declare_rule! {
@@ -50,7 +49,7 @@ impl Rule for ExportedSecretParameter {
                     {
                         false
                     }
-                    _ => looks_like_password(key),
+                    _ => ctx.looks_like_password(key),
                 };
                 if !secret {
                     continue;

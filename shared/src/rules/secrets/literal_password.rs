@@ -3,6 +3,7 @@ use std::collections::HashSet;
 use crate::declare_rule;
 use crate::diagnostic::{Fix, TextEdit};
 use crate::model::{EnvVar, Service};
+#[cfg(test)]
 use crate::params::looks_like_password;
 use crate::rules::{Context, Rule, Sink};
 use crate::span::Span;
@@ -109,8 +110,15 @@ fn words(name: &str) -> Vec<String> {
 }
 
 /// Whether the variable holds a secret, judging by its name.
-pub(super) fn is_secret_name(name: &str) -> bool {
-    if !looks_like_password(name) || matches!(name, "PWD" | "OLDPWD") {
+#[cfg(test)]
+fn is_secret_name(name: &str) -> bool {
+    looks_like_password(name) && is_secret_word_list(name)
+}
+
+/// Given a name that looks like a password: whether it names the secret
+/// itself rather than a setting about it.
+fn is_secret_word_list(name: &str) -> bool {
+    if matches!(name, "PWD" | "OLDPWD") {
         return false;
     }
     let words = words(name);
@@ -127,7 +135,7 @@ fn is_literal_secret(value: &str) -> bool {
     let trimmed = value.trim();
     !trimmed.is_empty()
         && template::scan(value).is_empty()
-        && !value.replace("$$", "").contains('$')
+        && !crate::interpolation::has_unescaped_dollar(value)
         && !matches!(
             trimmed.to_ascii_lowercase().as_str(),
             "yes" | "no" | "true" | "false" | "on" | "off"
@@ -181,7 +189,10 @@ impl Rule for LiteralPassword {
             for var in &service.environment {
                 let name = &var.name.value;
                 let Some(value) = &var.value else { continue };
-                if !is_secret_name(name) || !is_literal_secret(&value.value) {
+                if !ctx.looks_like_password(name)
+                    || !is_secret_word_list(name)
+                    || !is_literal_secret(&value.value)
+                {
                     continue;
                 }
                 let key = param_key(name);
