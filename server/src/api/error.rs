@@ -114,7 +114,9 @@ impl From<crate::store::StoreError> for AppError {
         match e {
             // loud and explicit: the operator must act (no internals: the
             // message names only the data dir's file)
-            crate::store::StoreError::Lost(_) => AppError::Unavailable(e.to_string()),
+            crate::store::StoreError::Lost(_) | crate::store::StoreError::TooNew { .. } => {
+                AppError::Unavailable(e.to_string())
+            }
             crate::store::StoreError::Sql(_) => AppError::Internal(e.to_string()),
         }
     }
