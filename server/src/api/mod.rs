@@ -169,16 +169,19 @@ pub fn app(state: AppState) -> Router {
         .route("/api/specs/{id}", get(get_spec))
         .route(
             "/api/deployments",
-            get(deployments::list).post(deployments::create),
+            get(deployments::view::list).post(deployments::create),
         )
         .route(
             "/api/deployments/{id}",
-            get(deployments::get_one)
+            get(deployments::view::get_one)
                 .patch(deployments::patch)
                 .delete(deployments::delete),
         )
-        .route("/api/deployments/{id}/events", get(deployments::events))
-        .route("/api/deployments/{id}/logs", get(deployments::logs))
+        .route(
+            "/api/deployments/{id}/events",
+            get(deployments::events::events),
+        )
+        .route("/api/deployments/{id}/logs", get(deployments::logs::logs))
         .route("/api/deployments/{id}/reseed", post(recovery::reseed))
         .route("/api/orphans", get(recovery::list))
         .route("/api/orphans/{id}", axum::routing::delete(recovery::remove))
