@@ -2,7 +2,7 @@
 //!
 //! - `lint` and `graph` ([`cli`]) render what `shared` finds.
 //! - `serve` ([`serve`]) runs the HTTP API ([`api`]) and provisions real Docker
-//!   stacks: [`deploy`] plans a desired stack from a spec and params,
+//!   stacks: [`plan`] plans a desired stack from a spec and params,
 //!   [`provision`] talks to Docker, [`controller`] reconciles one toward the
 //!   other, [`store`] keeps state in SQLite, [`mysql`] is the tiny client
 //!   used for readiness and replication probes.
@@ -16,7 +16,9 @@ pub mod api;
 pub mod autoscale;
 pub mod cli;
 pub mod controller;
-pub mod deploy;
+pub mod plan;
+/// The planner's former path, kept for the modules that import `crate::deploy`.
+pub use plan as deploy;
 pub mod endpoints;
 pub mod http;
 pub mod lint;

@@ -10,10 +10,17 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use shared::params::{ResolvedParam, ResolvedParams, Source};
 
+mod schema;
+pub use schema::SCHEMA_VERSION;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// The database was written by a newer server (a schema version this
+    /// one does not know): it is left untouched.
+    #[error("the database schema is version {found}, newer than this server knows ({known}); run a newer specstudio")]
+    TooNew { found: i64, known: i64 },
     /// The database file was removed or replaced under the running server:
     /// writes would go to an unlinked file and be lost, so they are refused.
     #[error("the database file {0} vanished or was replaced while the server ran; writes are refused until the server is restarted")]
@@ -45,56 +52,9 @@ pub enum Desired {
     Deleted,
 }
 
-/// The status last reached by reconciliation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Provisioning,
-    Running,
-    Degraded,
-    Stopping,
-    Stopped,
-    Waking,
-    Failed,
-    Deleting,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Provisioning => "provisioning",
-            Status::Running => "running",
-            Status::Degraded => "degraded",
-            Status::Stopping => "stopping",
-            Status::Stopped => "stopped",
-            Status::Waking => "waking",
-            Status::Failed => "failed",
-            Status::Deleting => "deleting",
-        }
-    }
-    pub fn parse(s: &str) -> Status {
-        match s {
-            "running" => Status::Running,
-            "degraded" => Status::Degraded,
-            "stopping" => Status::Stopping,
-            "stopped" => Status::Stopped,
-            "waking" => Status::Waking,
-            "failed" => Status::Failed,
-            "deleting" => Status::Deleting,
-            _ => Status::Provisioning,
-        }
-    }
-    pub const ALL: [Status; 8] = [
-        Status::Provisioning,
-        Status::Running,
-        Status::Degraded,
-        Status::Stopping,
-        Status::Stopped,
-        Status::Waking,
-        Status::Failed,
-        Status::Deleting,
-    ];
-}
+/// The status last reached by reconciliation (the wire type: stored and
+/// sent by the same names).
+pub use shared::wire::Status;
 
 #[derive(Serialize, Deserialize)]
 struct StoredParam {
@@ -160,16 +120,14 @@ pub struct DeploymentRecord {
     pub updated_at: i64,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Event {
-    pub seq: i64,
-    #[serde(rename = "deploymentId")]
-    pub deployment_id: String,
-    /// Milliseconds since the Unix epoch.
-    pub ts: i64,
-    /// `step`, `status`, `error` or `log`.
-    pub kind: String,
-    pub message: String,
+/// A stored deployment event (the wire type of the event stream).
+pub use shared::wire::{Event, EventKind};
+
+/// The kind of a stored event. Kinds are written by name (`EventHub::emit`);
+/// a name outside [`EventKind`] (none is emitted: see the test
+/// `every_emitted_event_kind_is_an_event_kind`) reads as a step.
+fn kind_of(name: &str) -> EventKind {
+    EventKind::from_name(name).unwrap_or(EventKind::Step)
 }
 
 pub struct Store {
@@ -248,44 +206,11 @@ impl Store {
     }
 
     fn init(conn: Connection) -> Result<Store> {
+        schema::refuse_newer(&conn)?;
         conn.pragma_update(None, "journal_mode", "WAL").ok();
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS specs(
-                id TEXT PRIMARY KEY, text TEXT NOT NULL, created_at INTEGER NOT NULL);
-             CREATE TABLE IF NOT EXISTS deployments(
-                id TEXT PRIMARY KEY, spec_id TEXT NOT NULL, params TEXT NOT NULL,
-                desired TEXT NOT NULL, status TEXT NOT NULL, message TEXT,
-                created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
-             CREATE TABLE IF NOT EXISTS events(
-                seq INTEGER PRIMARY KEY AUTOINCREMENT, deployment_id TEXT NOT NULL,
-                ts INTEGER NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL);
-             CREATE INDEX IF NOT EXISTS events_by_deployment ON events(deployment_id, seq);
-             CREATE TABLE IF NOT EXISTS endpoints(
-                deployment_id TEXT NOT NULL, name TEXT NOT NULL, port INTEGER NOT NULL,
-                PRIMARY KEY(deployment_id, name));
-             CREATE TABLE IF NOT EXISTS volumes(
-                deployment_id TEXT NOT NULL, name TEXT NOT NULL,
-                PRIMARY KEY(deployment_id, name));
-             CREATE TABLE IF NOT EXISTS scale(
-                deployment_id TEXT NOT NULL, service TEXT NOT NULL, replicas INTEGER NOT NULL,
-                PRIMARY KEY(deployment_id, service));",
-        )?;
-        // the stored lint report of a spec (computed once, on first store)
-        let has_report: bool = conn
-            .prepare("SELECT 1 FROM pragma_table_info('specs') WHERE name = 'report'")?
-            .exists([])?;
-        if !has_report {
-            conn.execute_batch("ALTER TABLE specs ADD COLUMN report TEXT")?;
-        }
-        // the text as shown (secrets masked), kept with the report
-        let has_public: bool = conn
-            .prepare("SELECT 1 FROM pragma_table_info('specs') WHERE name = 'public_text'")?
-            .exists([])?;
-        if !has_public {
-            conn.execute_batch("ALTER TABLE specs ADD COLUMN public_text TEXT")?;
-        }
+        schema::migrate(&conn)?;
         // events of deployments whose deletion completed (a late log line
         // can arrive after the record is gone)
         conn.execute(
@@ -619,7 +544,7 @@ impl Store {
             seq,
             deployment_id: deployment.to_owned(),
             ts,
-            kind: kind.to_owned(),
+            kind: kind_of(kind),
             message: message.to_owned(),
         })
     }
@@ -644,7 +569,7 @@ impl Store {
                 seq: r.get(0)?,
                 deployment_id: r.get(1)?,
                 ts: r.get(2)?,
-                kind: r.get(3)?,
+                kind: kind_of(&r.get::<_, String>(3)?),
                 message: r.get(4)?,
             })
         })?;
@@ -661,104 +586,4 @@ fn desired_str(d: Desired) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn record(id: &str) -> DeploymentRecord {
-        DeploymentRecord {
-            id: id.into(),
-            spec_id: "s".into(),
-            params: ResolvedParams { params: Vec::new() },
-            desired: Desired::Running,
-            status: Status::Provisioning,
-            message: None,
-            created_at: 0,
-            updated_at: 0,
-        }
-    }
-
-    #[test]
-    fn events_are_bounded_per_deployment_and_deleted_with_it() {
-        let store = Store::in_memory().unwrap();
-        store.insert_deployment(&record("da")).unwrap();
-        store.insert_deployment(&record("db")).unwrap();
-        for i in 0..25 {
-            store
-                .add_event_bounded("da", "log", &format!("a{i}"), 10)
-                .unwrap();
-            if i < 3 {
-                store.add_event_bounded("db", "log", "b", 10).unwrap();
-            }
-        }
-        // the newest 10 of `da` are kept, in order; `db` is untouched
-        let kept: Vec<String> = store
-            .events_after("da", 0)
-            .unwrap()
-            .into_iter()
-            .map(|e| e.message)
-            .collect();
-        let want: Vec<String> = (15..25).map(|i| format!("a{i}")).collect();
-        assert_eq!(kept, want);
-        assert_eq!(store.event_count("db").unwrap(), 3);
-        // the default bound is the documented constant
-        for i in 0..(MAX_EVENTS_PER_DEPLOYMENT + 5) {
-            store.add_event("db", "log", &i.to_string()).unwrap();
-        }
-        assert_eq!(store.event_count("db").unwrap(), MAX_EVENTS_PER_DEPLOYMENT);
-        let last = store.events_after("db", 0).unwrap().pop().unwrap();
-        assert_eq!(last.message, (MAX_EVENTS_PER_DEPLOYMENT + 4).to_string());
-        // a completed deletion removes the deployment's events, not others'
-        store.delete_deployment("da").unwrap();
-        assert_eq!(store.event_count("da").unwrap(), 0);
-        assert_eq!(store.event_count("db").unwrap(), MAX_EVENTS_PER_DEPLOYMENT);
-    }
-
-    #[test]
-    fn a_removed_or_replaced_database_file_refuses_writes() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.db");
-        let store = Store::open(&path).unwrap();
-        store.put_spec("a", "x").unwrap();
-        assert!(!store.is_lost());
-        std::fs::remove_file(&path).unwrap();
-        assert!(matches!(store.put_spec("b", "y"), Err(StoreError::Lost(_))));
-        assert!(store.is_lost());
-        // replaced by another file (same path, another inode)
-        let path2 = dir.path().join("t.db");
-        let store2 = Store::open(&path2).unwrap();
-        store2.insert_deployment(&record("d1")).unwrap();
-        std::fs::write(dir.path().join("other.db"), b"").unwrap();
-        std::fs::rename(dir.path().join("other.db"), &path2).unwrap();
-        let err = store2.set_status("d1", Status::Running, None).unwrap_err();
-        assert!(
-            err.to_string().contains("vanished or was replaced"),
-            "{err}"
-        );
-        // once lost, always lost (even if the file comes back)
-        assert!(store2.add_event("d1", "step", "x").is_err());
-        // volumes known to hold data
-        let store3 = Store::open(&dir.path().join("u.db")).unwrap();
-        store3.add_data_volumes("d", &["v1", "v2"]).unwrap();
-        store3.forget_data_volume("d", "v1").unwrap();
-        assert_eq!(store3.data_volumes("d").unwrap().len(), 1);
-    }
-
-    #[test]
-    fn events_of_deleted_deployments_are_dropped_on_open() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.db");
-        {
-            let store = Store::open(&path).unwrap();
-            store.insert_deployment(&record("dkeep")).unwrap();
-            store.add_event("dkeep", "step", "kept").unwrap();
-            store.insert_deployment(&record("dgone")).unwrap();
-            store.delete_deployment("dgone").unwrap();
-            // a late log line after the deletion completed
-            store.add_event("dgone", "log", "late").unwrap();
-            assert_eq!(store.event_count("dgone").unwrap(), 1);
-        }
-        let store = Store::open(&path).unwrap();
-        assert_eq!(store.event_count("dgone").unwrap(), 0);
-        assert_eq!(store.event_count("dkeep").unwrap(), 1);
-    }
-}
+mod tests;

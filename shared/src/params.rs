@@ -127,11 +127,11 @@ pub fn value_text(value: &serde_json::Value) -> Option<String> {
 }
 
 /// A problem with one given parameter.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ParamIssue {
     pub key: String,
     /// The service whose declaration was violated, when one is.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
     pub message: String,
 }
@@ -316,6 +316,100 @@ fn env_uses<'a>(spec: &'a Spec, key: &str) -> impl Iterator<Item = &'a str> {
     })
 }
 
+/// A deployment's current value of a parameter key, as a PATCH check sees
+/// it. The page knows only exported values; a secret it does not know is
+/// absent, which the check treats as a change (as the server would).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CurrentValue {
+    pub value: String,
+    pub secret: bool,
+}
+
+impl ResolvedParams {
+    /// The current value of every key (the first service's, as the deploy
+    /// form shows one value per key).
+    pub fn current_values(&self) -> BTreeMap<String, CurrentValue> {
+        let mut out = BTreeMap::new();
+        for p in &self.params {
+            out.entry(p.key.clone()).or_insert_with(|| CurrentValue {
+                value: p.value.clone(),
+                secret: p.secret,
+            });
+        }
+        out
+    }
+}
+
+/// What a `PATCH /api/deployments/{id}` may change: each key must be a
+/// parameter some service declares, a user parameter (not a resource link
+/// the deployment wires itself), and modifiable on every service that
+/// declares it, unless its value stays the same. Values themselves are
+/// checked by [`resolve`] afterwards.
+///
+/// A secret is never compared in a way that tells its value:
+/// `same_secret(given, stored)` is the caller's constant-time comparison, and
+/// a non-modifiable secret is refused whatever was sent.
+///
+/// ```
+/// # use std::collections::BTreeMap;
+/// let spec = shared::analyze("services:\n  db:\n    image: mysql:8\n    x-omnistrate-api-params:\n      - key: size\n        description: d\n        name: Size\n        type: String\n        modifiable: false\n").spec;
+/// let changes = BTreeMap::from([("size".to_owned(), serde_json::json!("big"))]);
+/// let issues = shared::params::patch_issues(&spec, &changes, &BTreeMap::new(), &|a, b| a == b);
+/// assert!(issues[0].message.contains("not modifiable"));
+/// ```
+pub fn patch_issues(
+    spec: &Spec,
+    changes: &BTreeMap<String, serde_json::Value>,
+    current: &BTreeMap<String, CurrentValue>,
+    same_secret: &dyn Fn(&str, &str) -> bool,
+) -> Vec<ParamIssue> {
+    let mut issues = Vec::new();
+    for (key, value) in changes {
+        let declared: Vec<_> = spec
+            .services
+            .iter()
+            .filter_map(|s| s.param(key).map(|p| (s, p)))
+            .collect();
+        let issue = |message: String| ParamIssue {
+            key: key.clone(),
+            service: None,
+            message,
+        };
+        if declared.is_empty() {
+            issues.push(issue(format!("no service declares a parameter `{key}`")));
+            continue;
+        }
+        if declared.iter().all(|(_, p)| !is_user_param(p)) {
+            issues.push(issue(format!(
+                "`{key}` is a resource link the deployment wires itself"
+            )));
+            continue;
+        }
+        let stored = current.get(key);
+        let changed = match (stored, value_text(value)) {
+            (None, _) | (_, None) => true,
+            (Some(old), Some(new)) if old.secret => {
+                declared.iter().any(|(_, p)| !p.is_modifiable()) || !same_secret(&new, &old.value)
+            }
+            (Some(old), Some(new)) => new != old.value,
+        };
+        if !changed {
+            continue;
+        }
+        if let Some((s, _)) = declared.iter().find(|(_, p)| !p.is_modifiable()) {
+            issues.push(ParamIssue {
+                key: key.clone(),
+                service: Some(s.name.value.clone()),
+                message: format!(
+                    "`{key}` is not modifiable (modifiable: false on {})",
+                    s.name.value
+                ),
+            });
+        }
+    }
+    issues
+}
+
 /// Checks a value needs because of where it goes: a MySQL user name, a
 /// database name, a password (the same constraints the MySQL rules apply to
 /// literal values). Run before Docker is touched, by the server and the form.
@@ -395,4 +489,52 @@ fn redact_message(message: &str, value: &str) -> String {
     message
         .replace(&shorten(value), "***")
         .replace(value, "***")
+}
+
+#[cfg(test)]
+mod patch_tests {
+    use super::*;
+    use serde_json::json;
+
+    const SPEC: &str = include_str!("../../examples/serverless-mysql-master-replica.yaml");
+
+    fn check(changes: serde_json::Value, current: &[(&str, &str, bool)]) -> Vec<String> {
+        let spec = crate::analyze(SPEC).spec;
+        let changes: BTreeMap<String, serde_json::Value> = serde_json::from_value(changes).unwrap();
+        let current = current
+            .iter()
+            .map(|(k, v, secret)| {
+                (
+                    k.to_string(),
+                    CurrentValue {
+                        value: v.to_string(),
+                        secret: *secret,
+                    },
+                )
+            })
+            .collect();
+        patch_issues(&spec, &changes, &current, &|a, b| a == b)
+            .into_iter()
+            .map(|i| i.message)
+            .collect()
+    }
+
+    #[test]
+    fn modifiable_changes_pass_and_the_rest_are_named() {
+        let now = [
+            ("mysqlUsername", "app", false),
+            ("mysqlPassword", "pw", true),
+        ];
+        assert!(check(json!({"numReadReplicas": 3}), &now).is_empty());
+        // the same value of a non-modifiable parameter is no change
+        assert!(check(json!({"mysqlUsername": "app"}), &now).is_empty());
+        let refused = check(json!({"mysqlUsername": "other"}), &now);
+        assert!(refused[0].contains("not modifiable"), "{refused:?}");
+        assert!(check(json!({"nope": 1}), &now)[0].contains("no service declares"));
+        assert!(check(json!({"masterInstanceId": "x"}), &now)[0].contains("resource link"));
+        // a non-modifiable secret is refused even with its current value
+        assert!(check(json!({"mysqlPassword": "pw"}), &now)[0].contains("not modifiable"));
+        // a key the page does not know the value of counts as a change
+        assert!(check(json!({"mysqlUsername": "app"}), &[])[0].contains("not modifiable"));
+    }
 }

@@ -2,7 +2,6 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use serde_json::{json, Value};
 
 #[derive(Debug, thiserror::Error)]
@@ -48,19 +47,7 @@ pub enum AppError {
     Internal(String),
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ErrorDetail {
-    pub code: String,
-    pub message: String,
-    /// More about the error (e.g. the lint report of an invalid spec), or null.
-    #[schema(value_type = Option<Object>)]
-    pub details: Value,
-}
+pub use shared::wire::{ErrorBody, ErrorDetail};
 
 impl AppError {
     pub fn status(&self) -> StatusCode {
@@ -130,7 +117,9 @@ impl From<crate::store::StoreError> for AppError {
         match e {
             // loud and explicit: the operator must act (no internals: the
             // message names only the data dir's file)
-            crate::store::StoreError::Lost(_) => AppError::Unavailable(e.to_string()),
+            crate::store::StoreError::Lost(_) | crate::store::StoreError::TooNew { .. } => {
+                AppError::Unavailable(e.to_string())
+            }
             crate::store::StoreError::Sql(_) => AppError::Internal(e.to_string()),
         }
     }
@@ -152,7 +141,7 @@ impl IntoResponse for AppError {
             ),
             _ => (self.to_string(), Value::Null),
         };
-        let body = json!({"error": {"code": self.code(), "message": message, "details": details}});
+        let body = ErrorBody::new(self.code(), message, details);
         let mut resp = (status, axum::Json(body)).into_response();
         if let AppError::TooManyRequests(secs) = self {
             resp.headers_mut().insert(
