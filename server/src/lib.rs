@@ -28,3 +28,4 @@ pub mod redaction;
 pub mod runtime_opts;
 pub mod serve;
 pub mod store;
+pub mod swarm;
