@@ -5,9 +5,11 @@
 //! image on each (and the per-node image check's 422 naming a node), creates
 //! an instance mapped by `specstudio::swarm` pinned to zone-b, sees its task
 //! run on that node, queries it on its host-mode port at the node's
-//! namespace address, removes it (nothing left on any node), tears the swarm
-//! down and checks that the host daemon's containers, networks, volumes,
-//! images and swarm state did not change.
+//! namespace address, pins it, puts it to sleep (0 tasks, volume kept on its
+//! node) and wakes it (same node, same rows, same server id), removes it
+//! (nothing left on any node), spreads four light instances over the three
+//! zones, tears the swarm down and checks that the host daemon's
+//! containers, networks, volumes, images and swarm state did not change.
 //!
 //! Ignored by default: it needs root and the machine-wide swarm (fixed names
 //! and addresses, one at a time), so it is not part of every `cargo test`.
@@ -193,7 +195,13 @@ fn three_node_swarm_runs_a_mapped_mysql_pinned_to_a_zone_and_leaves_the_host_unt
         let t = Instant::now();
         mysql_pinned_to_zone_b(&cluster, &manager, &per_node).await;
         eprintln!(
-            "mapped MySQL service: create → SQL → removed: {:.1} s",
+            "mapped MySQL service: create → SQL → asleep → awake → removed: {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+        let t = Instant::now();
+        four_instances_spread_over_three_zones(&manager, &per_node).await;
+        eprintln!(
+            "zone spread of 4 instances: {:.1} s",
             t.elapsed().as_secs_f64()
         );
     });
@@ -334,43 +342,67 @@ async fn mysql_pinned_to_zone_b(cluster: &Swarm, manager: &Docker, per_node: &[(
         .unwrap();
 
     // its one task runs on the zone-b node, with a node port for 3306
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let task = loop {
-        if let Some(t) = nodes::running_task(manager, &name).await.unwrap() {
-            break t;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "task of {name} not running within 60 s"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
-    assert_eq!(
-        task.node_id,
-        cluster.get("SWARM_NODE2_ID"),
-        "not on the zone-b node"
-    );
-    let port = *task.host_ports.get(&3306).expect("host-mode port for 3306");
+    let task = wait_task(manager, &name).await;
+    let node2_id = cluster.get("SWARM_NODE2_ID");
+    assert_eq!(task.node_id, node2_id, "not on the zone-b node");
     let addr = cluster.get("SWARM_NODE2_ADDR");
 
     // reachable at the node's namespace address on that port, with our identity
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let mut conn = loop {
-        match Conn::connect(addr, port, "root", &password, None, Duration::from_secs(3)).await {
-            Ok(c) => break c,
-            Err(e) => assert!(
-                Instant::now() < deadline,
-                "MySQL at {addr}:{port} not answering within 90 s: {e}"
-            ),
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    let mut conn = sql(addr, &task, &password).await;
     let rs = conn
         .query("SELECT @@server_id AS id, @@hostname AS host")
         .await
         .unwrap();
     assert_eq!(rs.get(0, "id"), Some("7"));
     assert_eq!(rs.get(0, "host"), Some(name.as_str()));
+    conn.query("CREATE DATABASE kept").await.unwrap();
+    conn.query("CREATE TABLE kept.t (id INT PRIMARY KEY, v TEXT)")
+        .await
+        .unwrap();
+    conn.query("INSERT INTO kept.t VALUES (1, 'on node2')")
+        .await
+        .unwrap();
+    conn.close().await;
+
+    // pinned to its node once placed, then asleep (0 tasks): nothing runs,
+    // the volume stays on node2; awake again: same node, same data, same id
+    let mut pinned = instance.clone();
+    pinned.placement = Placement::Pinned {
+        node_id: node2_id.to_owned(),
+        zone: Some("zone-b".into()),
+    };
+    pinned.running = false;
+    nodes::update_service(manager, &name, swarm::instance_service(&pinned, &network))
+        .await
+        .unwrap();
+    let node2 = &per_node[1].1;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while nodes::running_task(manager, &name).await.unwrap().is_some()
+        || !running_containers(node2, &label_filter).await.is_empty()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{name} still running when asleep"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(
+        labelled_volumes(node2, &label_filter).await,
+        [format!("{name}-data")]
+    );
+    pinned.running = true;
+    nodes::update_service(manager, &name, swarm::instance_service(&pinned, &network))
+        .await
+        .unwrap();
+    let task = wait_task(manager, &name).await;
+    assert_eq!(task.node_id, node2_id, "woke on another node");
+    let mut conn = sql(addr, &task, &password).await;
+    let rs = conn
+        .query("SELECT @@server_id AS id, v FROM kept.t WHERE id = 1")
+        .await
+        .unwrap();
+    assert_eq!(rs.get(0, "id"), Some("7"));
+    assert_eq!(rs.get(0, "v"), Some("on node2"));
     conn.close().await;
 
     // its volume is on node2 only, labelled
@@ -386,7 +418,6 @@ async fn mysql_pinned_to_zone_b(cluster: &Swarm, manager: &Docker, per_node: &[(
 
     // remove: service, then (once its container is gone) volume and network
     manager.delete_service(&name).await.unwrap();
-    let node2 = &per_node[1].1;
     let deadline = Instant::now() + Duration::from_secs(30);
     while !labelled_containers(node2, &label_filter).await.is_empty() {
         assert!(
@@ -441,6 +472,133 @@ async fn mysql_pinned_to_zone_b(cluster: &Swarm, manager: &Docker, per_node: &[(
             "{hostname}"
         );
     }
+}
+
+/// Four light instances of one service over three zones: one per zone and
+/// the fourth in zone-a again (the spread says so), each task on the node of
+/// its zone; removed without leftovers.
+async fn four_instances_spread_over_three_zones(manager: &Docker, per_node: &[(String, Docker)]) {
+    let listed = nodes::list_nodes(manager).await.unwrap();
+    let zone_of: HashMap<String, String> = listed
+        .iter()
+        .filter_map(|n| Some((n.id.clone(), n.zone.clone()?)))
+        .collect();
+    let zones: Vec<String> = zone_of.values().cloned().collect();
+    let spread = swarm::spread_zones(4, &zones);
+    assert_eq!(spread.zones, ["zone-a", "zone-b", "zone-c", "zone-a"]);
+    assert_eq!(
+        spread.note.as_deref(),
+        Some("4 instances over 3 zones: spread as evenly as possible (zone-a: 2, zone-b: 1, zone-c: 1)")
+    );
+    let deployment = format!("swarm-spread-{}", std::process::id());
+    let labels = BTreeMap::from([
+        (
+            "org.specstudio.managed-by".to_owned(),
+            "specstudio".to_owned(),
+        ),
+        ("org.specstudio.deployment".to_owned(), deployment.clone()),
+    ]);
+    let label_filter = format!("org.specstudio.deployment={deployment}");
+    let network = format!("ss-{deployment}");
+    manager
+        .create_network(swarm::overlay_network(&network, &labels))
+        .await
+        .unwrap();
+    let names: Vec<String> = (0..spread.zones.len())
+        .map(|i| format!("ss-{deployment}-web-{i}"))
+        .collect();
+    for (name, zone) in names.iter().zip(&spread.zones) {
+        let input = InstanceInput {
+            name: name.clone(),
+            image: IMAGE.into(),
+            entrypoint: Some(vec![
+                "sh".into(),
+                "-c".into(),
+                "trap 'exit 0' TERM; sleep 600 & wait".into(),
+            ]),
+            nano_cpus: Some(100_000_000),
+            memory: Some(32 << 20),
+            labels: labels.clone(),
+            placement: Placement::Zone(zone.clone()),
+            running: true,
+            ..Default::default()
+        };
+        manager
+            .create_service(swarm::instance_service(&input, &network), None)
+            .await
+            .unwrap();
+    }
+    for (name, zone) in names.iter().zip(&spread.zones) {
+        let task = wait_task(manager, name).await;
+        assert_eq!(zone_of.get(&task.node_id), Some(zone), "{name}");
+    }
+    for name in &names {
+        manager.delete_service(name).await.unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for (hostname, docker) in per_node {
+        while !labelled_containers(docker, &label_filter).await.is_empty() {
+            assert!(Instant::now() < deadline, "containers left on {hostname}");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while let Err(e) = manager.remove_network(&network).await {
+        assert!(
+            Instant::now() < deadline,
+            "network not removable within 30 s: {e}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// The running task of `service`, within 60 s.
+async fn wait_task(manager: &Docker, service: &str) -> nodes::TaskPlacement {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(t) = nodes::running_task(manager, service).await.unwrap() {
+            return t;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "task of {service} not running within 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// A root session on the task's host-mode port for 3306 at `addr`, once
+/// MySQL answers (within 90 s).
+async fn sql(addr: &str, task: &nodes::TaskPlacement, password: &str) -> Conn {
+    let port = *task.host_ports.get(&3306).expect("host-mode port for 3306");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        match Conn::connect(addr, port, "root", password, None, Duration::from_secs(3)).await {
+            Ok(c) => return c,
+            Err(e) => assert!(
+                Instant::now() < deadline,
+                "MySQL at {addr}:{port} not answering within 90 s: {e}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+async fn running_containers(docker: &Docker, label: &str) -> Vec<String> {
+    docker
+        .list_containers(Some(ListContainersOptions {
+            all: false,
+            filters: Some(HashMap::from([(
+                "label".to_owned(),
+                vec![label.to_owned()],
+            )])),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|c| c.id)
+        .collect()
 }
 
 async fn labelled_containers(docker: &Docker, label: &str) -> Vec<String> {

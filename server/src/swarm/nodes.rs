@@ -9,8 +9,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use bollard::models::{NodeSpecRoleEnum, NodeState, TaskState};
-use bollard::query_parameters::{ListNodesOptions, ListTasksOptions};
+use bollard::models::{NodeSpecRoleEnum, NodeState, ServiceSpec, TaskState};
+use bollard::query_parameters::{
+    InspectServiceOptions, ListNodesOptions, ListTasksOptions, UpdateServiceOptions,
+};
 use bollard::Docker;
 
 use super::ZONE_LABEL;
@@ -151,6 +153,36 @@ pub async fn running_task(
             host_ports,
         })
     }))
+}
+
+/// Replace a service's spec (scale to 0 or 1, pin it to its node). The
+/// manager wants the version the change is based on: a concurrent change is
+/// refused, never silently overwritten.
+pub async fn update_service(
+    manager: &Docker,
+    name: &str,
+    spec: ServiceSpec,
+) -> Result<(), SwarmError> {
+    let current = manager
+        .inspect_service(name, None::<InspectServiceOptions>)
+        .await?;
+    let version = current
+        .version
+        .and_then(|v| v.index)
+        .and_then(|i| i32::try_from(i).ok())
+        .ok_or_else(|| SwarmError::Other(format!("service `{name}` has no usable version")))?;
+    manager
+        .update_service(
+            name,
+            spec,
+            UpdateServiceOptions {
+                version,
+                ..Default::default()
+            },
+            None,
+        )
+        .await?;
+    Ok(())
 }
 
 /// `Ok` when `image` is on every node; else the first node (in the given
