@@ -189,6 +189,17 @@ down() {
             sleep 0.5
         done
     done
+    # 2b. task containers live in their own network namespaces but in this node's cgroups
+    #     (--cgroup-parent): a dockerd that died without stopping them leaves them there
+    for i in $present; do
+        for _ in 1 2 3 4 5 6; do
+            pids=$(find /sys/fs/cgroup/*/swarm-node"$i" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u || true)
+            [[ -n $pids ]] || break
+            # shellcheck disable=SC2086
+            kill -KILL $pids 2>/dev/null || true
+            sleep 0.5
+        done
+    done
     # 3. links and namespaces
     ip link del swarm-host 2>/dev/null || true
     for i in $present; do ip netns del "swarm-node$i" 2>/dev/null || true; done

@@ -8,8 +8,10 @@
 //! namespace address, pins it, puts it to sleep (0 tasks, volume kept on its
 //! node) and wakes it (same node, same rows, same server id), removes it
 //! (nothing left on any node), spreads four light instances over the three
-//! zones, tears the swarm down and checks that the host daemon's
-//! containers, networks, volumes, images and swarm state did not change.
+//! zones, kills the daemon of the node under a pinned instance and sees the
+//! node reported down with that instance lost (it does not move), tears the
+//! swarm down and checks that the host daemon's containers, networks,
+//! volumes, images and swarm state did not change.
 //!
 //! Ignored by default: it needs root and the machine-wide swarm (fixed names
 //! and addresses, one at a time), so it is not part of every `cargo test`.
@@ -32,7 +34,7 @@ use bollard::query_parameters::{
 use bollard::Docker;
 use specstudio::mysql::Conn;
 use specstudio::swarm::{
-    self, nodes, InstanceInput, Placement, PortInput, SwarmError, VolumeInput,
+    self, nodes, InstanceInput, LostInstance, Placement, PortInput, SwarmError, VolumeInput,
 };
 
 const IMAGE: &str = "specstudio/mysql:local";
@@ -203,6 +205,11 @@ fn three_node_swarm_runs_a_mapped_mysql_pinned_to_a_zone_and_leaves_the_host_unt
         eprintln!(
             "zone spread of 4 instances: {:.1} s",
             t.elapsed().as_secs_f64()
+        );
+        let noticed = lost_node_is_noticed(&cluster, &manager).await;
+        eprintln!(
+            "node3's dockerd killed → manager reports it down: {:.1} s",
+            noticed.as_secs_f64()
         );
     });
     drop(rt);
@@ -550,6 +557,95 @@ async fn four_instances_spread_over_three_zones(manager: &Docker, per_node: &[(S
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// Last phase (it kills a node's daemon; the swarm is torn down right after):
+/// an instance pinned to node3 (zone-c), node3's dockerd killed. The manager
+/// reports the node not ready, `lost_instances` names the instance and the
+/// node, the task does not move by itself, and `replacement_zone` picks a
+/// surviving zone. Returns the time the manager took to notice.
+async fn lost_node_is_noticed(cluster: &Swarm, manager: &Docker) -> Duration {
+    let deployment = format!("swarm-lost-{}", std::process::id());
+    let labels = BTreeMap::from([
+        (
+            "org.specstudio.managed-by".to_owned(),
+            "specstudio".to_owned(),
+        ),
+        ("org.specstudio.deployment".to_owned(), deployment.clone()),
+    ]);
+    let network = format!("ss-{deployment}");
+    manager
+        .create_network(swarm::overlay_network(&network, &labels))
+        .await
+        .unwrap();
+    let node3 = cluster.get("SWARM_NODE3_ID");
+    let name = format!("ss-{deployment}-replica-0");
+    let placement = Placement::Pinned {
+        node_id: node3.to_owned(),
+        zone: Some("zone-c".into()),
+    };
+    let input = InstanceInput {
+        name: name.clone(),
+        image: IMAGE.into(),
+        entrypoint: Some(vec![
+            "sh".into(),
+            "-c".into(),
+            "trap 'exit 0' TERM; sleep 600 & wait".into(),
+        ]),
+        memory: Some(32 << 20),
+        labels,
+        placement: placement.clone(),
+        running: true,
+        ..Default::default()
+    };
+    manager
+        .create_service(swarm::instance_service(&input, &network), None)
+        .await
+        .unwrap();
+    assert_eq!(wait_task(manager, &name).await.node_id, node3);
+
+    let pid: i32 = std::fs::read_to_string("/run/swarm-node3/dockerd.pid")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // SAFETY: kill(2) on the pid of the dockerd that scripts/swarm.sh started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    let killed = Instant::now();
+    let nodes = loop {
+        let nodes = nodes::list_nodes(manager).await.unwrap();
+        if nodes
+            .iter()
+            .any(|n| n.hostname == "swarm-node3" && !n.ready)
+        {
+            break nodes;
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(90),
+            "node3 still ready 90 s after its daemon died"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let noticed = killed.elapsed();
+    assert_eq!(
+        swarm::lost_instances(&nodes, [(name.as_str(), &placement)]),
+        [LostInstance {
+            service: name.clone(),
+            node_id: node3.to_owned(),
+            node: "swarm-node3".into(),
+            zone: Some("zone-c".into()),
+        }]
+    );
+    assert_eq!(
+        swarm::replacement_zone(&nodes, Some("zone-c"), &["zone-a"]).as_deref(),
+        Some("zone-b")
+    );
+    // pinned: the scheduler does not move it (and its data) elsewhere
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    if let Some(t) = nodes::running_task(manager, &name).await.unwrap() {
+        assert_eq!(t.node_id, node3, "the pinned instance moved");
+    }
+    noticed
 }
 
 /// The running task of `service`, within 60 s.

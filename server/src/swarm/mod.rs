@@ -10,13 +10,17 @@
 //!   their zones, where a service's task runs and on which host port), and the
 //!   per-node image check (no registry: a missing image is a 422 naming the
 //!   node).
+//! - [`health`]: which pinned instances a lost node took with it, and where a
+//!   lost replica should come back (node-failure handling, step one).
 //!
 //! Why these shapes: the kernel here has no IPVS (no VIPs, no ingress routing
 //! mesh) and no ESP (no encrypted overlays); see `docs/design/engines.md`.
 
+pub mod health;
 pub mod mapping;
 pub mod nodes;
 
+pub use health::{lost_instances, replacement_zone, LostInstance};
 pub use mapping::{
     instance_service, overlay_network, spread_zones, InstanceInput, Placement, PortInput,
     VolumeInput, ZoneSpread,
