@@ -3,11 +3,12 @@
 //!
 //! Brings the swarm up, checks three ready nodes labelled zone-a/b/c with the
 //! image on each (and the per-node image check's 422 naming a node), creates
-//! an instance mapped by `specstudio::swarm` pinned to zone-b, sees its task
-//! run on that node, queries it on its host-mode port at the node's
-//! namespace address, pins it, puts it to sleep (0 tasks, volume kept on its
-//! node) and wakes it (same node, same rows, same server id), removes it
-//! (nothing left on any node), spreads four light instances over the three
+//! a MySQL master mapped by `specstudio::swarm` in zone-b and a replica in
+//! zone-c, sees their tasks on those nodes, writes on the master at its
+//! host-mode port on node2's namespace address and reads the row on the
+//! replica at node3's, pins the master, puts it to sleep (0 tasks, volume
+//! kept on its node) and wakes it (same node, same rows, same server id,
+//! replication resumes), removes both (nothing left on any node), spreads four light instances over the three
 //! zones, kills the daemon of the node under a pinned instance and sees the
 //! node reported down with that instance lost (it does not move), tears the
 //! swarm down and checks that the host daemon's containers, networks,
@@ -197,7 +198,7 @@ fn three_node_swarm_runs_a_mapped_mysql_pinned_to_a_zone_and_leaves_the_host_unt
         let t = Instant::now();
         mysql_pinned_to_zone_b(&cluster, &manager, &per_node).await;
         eprintln!(
-            "mapped MySQL service: create → SQL → asleep → awake → removed: {:.1} s",
+            "mapped MySQL master (zone-b) + replica (zone-c): create → replicated row → master asleep → awake → removed: {:.1} s",
             t.elapsed().as_secs_f64()
         );
         let t = Instant::now();
@@ -320,11 +321,17 @@ async fn mysql_pinned_to_zone_b(cluster: &Swarm, manager: &Docker, per_node: &[(
         .await
         .unwrap();
     let password = format!("Root-{:x}", std::process::id() ^ 0x5a5a_1234);
-    let name = format!("ss-{deployment}-db-0");
+    let repl_password = format!("Repl-{:x}", std::process::id() ^ 0x1234_5a5a);
+    let name = format!("ss-{deployment}-master-0");
     let instance = InstanceInput {
         name: name.clone(),
         image: IMAGE.into(),
-        env: vec![("MYSQL_ROOT_PASSWORD".into(), password.clone())],
+        env: vec![
+            ("MYSQL_ROOT_PASSWORD".into(), password.clone()),
+            ("MYSQL_REPLICATION_MODE".into(), "master".into()),
+            ("MYSQL_REPLICATION_USER".into(), "repl".into()),
+            ("MYSQL_REPLICATION_PASSWORD".into(), repl_password.clone()),
+        ],
         server_id: Some(7),
         volumes: vec![VolumeInput {
             name: format!("{name}-data"),
@@ -334,7 +341,7 @@ async fn mysql_pinned_to_zone_b(cluster: &Swarm, manager: &Docker, per_node: &[(
             target: 3306,
             published: None,
         }],
-        aliases: vec!["db".into()],
+        aliases: vec!["master".into()],
         nano_cpus: Some(1_000_000_000),
         memory: Some(512 << 20),
         pids_limit: Some(512),
@@ -345,6 +352,31 @@ async fn mysql_pinned_to_zone_b(cluster: &Swarm, manager: &Docker, per_node: &[(
     };
     manager
         .create_service(swarm::instance_service(&instance, &network), None)
+        .await
+        .unwrap();
+    // a replica in zone-c, finding its master by the overlay alias
+    let replica_name = format!("ss-{deployment}-replica-0");
+    let replica = InstanceInput {
+        name: replica_name.clone(),
+        env: vec![
+            ("MYSQL_REPLICATION_MODE".into(), "slave".into()),
+            ("MYSQL_MASTER_HOST".into(), "master".into()),
+            ("MYSQL_MASTER_PORT_NUMBER".into(), "3306".into()),
+            ("MYSQL_MASTER_ROOT_PASSWORD".into(), password.clone()),
+            ("MYSQL_REPLICATION_USER".into(), "repl".into()),
+            ("MYSQL_REPLICATION_PASSWORD".into(), repl_password.clone()),
+        ],
+        server_id: Some(8),
+        volumes: vec![VolumeInput {
+            name: format!("{replica_name}-data"),
+            target: "/bitnami/mysql".into(),
+        }],
+        aliases: vec!["replica".into()],
+        placement: Placement::Zone("zone-c".into()),
+        ..instance.clone()
+    };
+    manager
+        .create_service(swarm::instance_service(&replica, &network), None)
         .await
         .unwrap();
 
@@ -370,6 +402,15 @@ async fn mysql_pinned_to_zone_b(cluster: &Swarm, manager: &Docker, per_node: &[(
         .await
         .unwrap();
     conn.close().await;
+
+    // the replica on the zone-c node has it, over the overlay, from another node
+    let replica_task = wait_task(manager, &replica_name).await;
+    assert_eq!(replica_task.node_id, cluster.get("SWARM_NODE3_ID"));
+    let replica_addr = cluster.get("SWARM_NODE3_ADDR");
+    let mut on_replica = sql(replica_addr, &replica_task, &password).await;
+    wait_row(&mut on_replica, 1, "on node2").await;
+    let rs = on_replica.query("SELECT @@server_id AS id").await.unwrap();
+    assert_eq!(rs.get(0, "id"), Some("8"));
 
     // pinned to its node once placed, then asleep (0 tasks): nothing runs,
     // the volume stays on node2; awake again: same node, same data, same id
@@ -410,36 +451,45 @@ async fn mysql_pinned_to_zone_b(cluster: &Swarm, manager: &Docker, per_node: &[(
         .unwrap();
     assert_eq!(rs.get(0, "id"), Some("7"));
     assert_eq!(rs.get(0, "v"), Some("on node2"));
+    // replication resumes with the woken master (new task, new overlay address)
+    conn.query("INSERT INTO kept.t VALUES (2, 'after wake')")
+        .await
+        .unwrap();
     conn.close().await;
+    wait_row(&mut on_replica, 2, "after wake").await;
+    on_replica.close().await;
 
-    // its volume is on node2 only, labelled
+    // each volume is on its instance's node only, labelled
     for (i, (hostname, docker)) in per_node.iter().enumerate() {
         let vols = labelled_volumes(docker, &label_filter).await;
-        let expect: Vec<String> = if i == 1 {
-            vec![format!("{name}-data")]
-        } else {
-            vec![]
+        let expect: Vec<String> = match i {
+            1 => vec![format!("{name}-data")],
+            2 => vec![format!("{replica_name}-data")],
+            _ => vec![],
         };
         assert_eq!(vols, expect, "volumes on {hostname}");
     }
 
-    // remove: service, then (once its container is gone) volume and network
+    // remove: services, then (once their containers are gone) volumes and network
     manager.delete_service(&name).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !labelled_containers(node2, &label_filter).await.is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "task container not removed within 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
+    manager.delete_service(&replica_name).await.unwrap();
+    for (docker, service) in [(node2, &name), (&per_node[2].1, &replica_name)] {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !labelled_containers(docker, &label_filter).await.is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "task container of {service} not removed within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        docker
+            .remove_volume(
+                &format!("{service}-data"),
+                None::<bollard::query_parameters::RemoveVolumeOptions>,
+            )
+            .await
+            .unwrap();
     }
-    node2
-        .remove_volume(
-            &format!("{name}-data"),
-            None::<bollard::query_parameters::RemoveVolumeOptions>,
-        )
-        .await
-        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while let Err(e) = manager.remove_network(&network).await {
         assert!(
@@ -646,6 +696,26 @@ async fn lost_node_is_noticed(cluster: &Swarm, manager: &Docker) -> Duration {
         assert_eq!(t.node_id, node3, "the pinned instance moved");
     }
     noticed
+}
+
+/// Row `id` of `kept.t` reads `v` on this (replica) session within 60 s.
+async fn wait_row(conn: &mut Conn, id: u32, v: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = conn
+            .query(&format!("SELECT v FROM kept.t WHERE id = {id}"))
+            .await
+            .ok()
+            .and_then(|rs| rs.get(0, "v").map(str::to_owned));
+        if got.as_deref() == Some(v) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "row {id} not replicated within 60 s (got {got:?})"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 /// The running task of `service`, within 60 s.
