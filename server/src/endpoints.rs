@@ -347,7 +347,7 @@ pub struct EndpointSettings {
     /// How long to wait for a backend's TCP connect.
     pub connect: Duration,
     /// Reach a container over its shared `mysqld` socket when it has one
-    /// ([`crate::provision::shared_socket`]); `false` (or
+    /// ([`crate::docker::shared_socket`]); `false` (or
     /// `SPECSTUDIO_ENDPOINT_BACKEND=tcp`, for comparisons): its published port.
     pub unix_backend: bool,
 }
@@ -770,7 +770,7 @@ impl Upstream {
         settings: EndpointSettings,
     ) -> Option<Upstream> {
         if settings.unix_backend {
-            if let Some(path) = crate::provision::shared_socket(container) {
+            if let Some(path) = crate::docker::shared_socket(container) {
                 let unix = tokio::time::timeout(settings.connect, connect_as_nobody(path)).await;
                 match unix {
                     Ok(Ok(s)) => return Some(Upstream::Unix(s)),
@@ -796,7 +796,7 @@ impl Upstream {
 }
 
 /// The uid the socket connector runs as (Debian's `nobody`); its group is
-/// [`crate::provision::SOCKET_GROUP`], the only one let into the sockets.
+/// [`crate::docker::SOCKET_GROUP`], the only one let into the sockets.
 const NOBODY: libc::uid_t = 65534;
 
 type ConnectRequest = (
@@ -874,7 +874,7 @@ fn socket_connector() -> Option<&'static std::sync::mpsc::Sender<ConnectRequest>
             std::thread::Builder::new()
                 .name("endpoint-socket-connector".into())
                 .spawn(move || {
-                    const GROUP: libc::gid_t = crate::provision::SOCKET_GROUP;
+                    const GROUP: libc::gid_t = crate::docker::SOCKET_GROUP;
                     // SAFETY: plain syscalls on this thread's own credentials
                     let dropped = unsafe {
                         libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()) == 0

@@ -3,7 +3,8 @@
 //! - `lint` and `graph` ([`cli`]) render what `shared` finds.
 //! - `serve` ([`serve`]) runs the HTTP API ([`api`]) and provisions real Docker
 //!   stacks: [`deploy`] plans a desired stack from a spec and params,
-//!   [`provision`] talks to Docker, [`controller`] reconciles one toward the
+//!   [`docker`] holds the engine trait and its Docker implementation,
+//!   [`controller`] reconciles one toward the
 //!   other, [`store`] keeps state in SQLite, [`mysql`] is the tiny client
 //!   used for readiness and replication probes.
 //! - `lsp` ([`lsp`]) is the language server: `shared::ide` over stdio.
@@ -17,13 +18,13 @@ pub mod autoscale;
 pub mod cli;
 pub mod controller;
 pub mod deploy;
+pub mod docker;
 pub mod endpoints;
 pub mod http;
 pub mod lint;
 pub mod logs;
 pub mod lsp;
 pub mod mysql;
-pub mod provision;
 pub mod redaction;
 pub mod runtime_opts;
 pub mod serve;

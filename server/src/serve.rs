@@ -12,7 +12,7 @@ use tracing::{info, warn};
 use crate::api::{self, AppState};
 use crate::controller::{Controller, RuntimeSettings};
 use crate::deploy::ImageMap;
-use crate::provision::Engine;
+use crate::docker::DockerEngine;
 use crate::store::Store;
 
 #[derive(Args, Debug, Clone)]
@@ -334,12 +334,16 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     );
     let instance = load_instance_id(&data_dir)
         .map_err(|e| format!("cannot read or write the instance id: {e}"))?;
-    let engine = match Engine::connect(args.docker_host.as_deref(), &args.bind_address, &instance)
-        .await
+    let engine = match DockerEngine::connect(
+        args.docker_host.as_deref(),
+        &args.bind_address,
+        &instance,
+    )
+    .await
     {
         Ok(e) => {
             info!(api = %e.docker().client_version(), "connected to docker");
-            Some(e)
+            Some(Arc::new(e) as Arc<dyn crate::docker::Engine>)
         }
         Err(e) => {
             warn!("docker is not reachable ({e}); deployments are refused until it is (retrying every 5 s)");
