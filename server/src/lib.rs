@@ -8,7 +8,7 @@
 //!   other, [`store`] keeps state in SQLite, [`mysql`] is the tiny client
 //!   used for readiness and replication probes.
 //! - `lsp` ([`lsp`]) is the language server: `shared::ide` over stdio.
-//! - Around running containers: [`endpoints`] owns the stable TCP endpoints
+//! - Around running containers: [`proxy`] owns the stable TCP endpoints
 //!   (wake-on-connect, balancing, draining), the controller's serverless and
 //!   autoscaling loops put deployments to sleep, wake them and scale them
 //!   ([`autoscale`] decides), [`logs`] keeps container logs.
@@ -19,13 +19,16 @@ pub mod cli;
 pub mod controller;
 pub mod deploy;
 pub mod docker;
-pub mod endpoints;
 pub mod http;
 pub mod lint;
 pub mod logs;
 pub mod lsp;
 pub mod mysql;
+pub mod proxy;
 pub mod redaction;
 pub mod runtime_opts;
 pub mod serve;
 pub mod store;
+
+/// The proxy's former path (the planner and the API still name it).
+pub use proxy as endpoints;

@@ -19,7 +19,7 @@ use super::Controller;
 use crate::autoscale::{Decision, Window};
 use crate::deploy::Probe;
 use crate::docker::UsageSample;
-use crate::endpoints::{Power, Usage};
+use crate::proxy::{Power, Usage};
 use crate::store::{Desired, Status};
 
 const LAG_EVERY: Duration = Duration::from_secs(5);
@@ -118,7 +118,7 @@ impl Controller {
         self: &Arc<Self>,
         id: &str,
         stack: &crate::deploy::DesiredStack,
-        net: &crate::endpoints::DeploymentNet,
+        net: &crate::proxy::DeploymentNet,
     ) {
         let usage = net.usage();
         let backends = net.backends();

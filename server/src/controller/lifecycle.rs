@@ -21,7 +21,7 @@
 //! [`LifecycleEvent`] of a deployment. `Power::Paused` (issue 14's paused
 //! tier) exists in the power type but no transition reaches it yet.
 
-use crate::endpoints::{Endpoints, Power};
+use crate::proxy::{Endpoints, Power};
 use crate::store::{Desired, Status, Store, StoreError};
 
 use super::EventHub;

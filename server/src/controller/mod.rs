@@ -57,8 +57,8 @@ pub use reseed::ReseedError;
 use crate::autoscale::Window;
 use crate::deploy::{self, DesiredStack, ImageMap, PlanContext};
 use crate::docker::Engine;
-use crate::endpoints::{EndpointSettings, Endpoints};
 use crate::logs::LogKeeper;
+use crate::proxy::{EndpointSettings, Endpoints};
 use crate::store::{DeploymentRecord, Store};
 
 /// The server's serverless, autoscaling and endpoint settings.

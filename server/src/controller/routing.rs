@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use super::{Controller, ReconcileError};
 use crate::deploy::{DesiredContainer, DesiredStack};
-use crate::endpoints::{DeploymentNet, Hooks};
+use crate::proxy::{DeploymentNet, Hooks, PortBook};
+use crate::store::Store;
 
 /// The controller as the endpoints see it. Endpoints run on their own
 /// threads; the work they ask for is spawned on the server's runtime.
@@ -29,6 +30,18 @@ impl Hooks for ControllerHooks {
     }
 }
 
+/// The store remembers endpoint ports across restarts.
+impl PortBook for Store {
+    fn port(&self, deployment: &str, endpoint: &str) -> Result<Option<u16>, String> {
+        self.endpoint_port(deployment, endpoint)
+            .map_err(|e| e.to_string())
+    }
+    fn set_port(&self, deployment: &str, endpoint: &str, port: u16) -> Result<(), String> {
+        self.set_endpoint_port(deployment, endpoint, port)
+            .map_err(|e| e.to_string())
+    }
+}
+
 impl Controller {
     pub(super) async fn sync_endpoints(
         self: &Arc<Self>,
@@ -40,7 +53,7 @@ impl Controller {
             tokio::runtime::Handle::current(),
         ));
         self.endpoints
-            .sync(id, &stack.endpoint_specs(), &self.store, hooks)
+            .sync(id, &stack.endpoint_specs(), &*self.store, hooks)
             .await
             .map_err(ReconcileError::Endpoints)
     }

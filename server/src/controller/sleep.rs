@@ -18,7 +18,7 @@ use tracing::{info_span, Instrument};
 use super::{Controller, ReconcileError};
 use crate::deploy::{DesiredStack, Probe};
 use crate::docker::Engine;
-use crate::endpoints::Power;
+use crate::proxy::Power;
 use crate::store::{DeploymentRecord, Desired, Status};
 
 impl Controller {

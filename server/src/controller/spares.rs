@@ -10,7 +10,7 @@ use super::diff::{action_for, Action};
 use super::{Controller, ReconcileError};
 use crate::deploy::{DesiredContainer, DesiredStack, Probe};
 use crate::docker::{Engine, Observed};
-use crate::endpoints::DeploymentNet;
+use crate::proxy::DeploymentNet;
 
 impl Controller {
     pub(super) async fn keep_spares_warm(

@@ -11,7 +11,7 @@ use super::{Controller, RuntimeSettings, Timeouts};
 use crate::deploy::{DesiredStack, ImageMap};
 use crate::docker::fake::{FakeEngine, Op};
 use crate::docker::{ContainerState, Engine, Observed, ObservedContainer};
-use crate::endpoints::Power;
+use crate::proxy::Power;
 use crate::store::{now_ms, DeploymentRecord, Desired, Status, Store};
 
 /// Two autoscaled, auto-stopping TCP replicas (one warm spare) and a worker
