@@ -372,6 +372,21 @@ async fn scaling_up_uses_more_replicas_and_down_drains_the_last_one() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_removal_during_a_scale_down_is_finished_by_the_next_step() {
+    let h = harness();
+    h.store.set_replica_override(ID, "Web", 3).unwrap();
+    h.ctl.reconcile(ID).await;
+    h.assert_converged();
+    h.store.set_replica_override(ID, "Web", 1).unwrap();
+    h.engine.fail_nth(Op::RemoveContainer, 1);
+    h.ctl.reconcile(ID).await;
+    assert_eq!(h.status(), Status::Failed, "{:?}", h.events());
+    h.ctl.reconcile(ID).await;
+    assert_eq!(h.status(), Status::Running, "{:?}", h.events());
+    h.assert_converged();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sleep_keeps_the_warm_pool_and_volumes_and_a_client_wakes_it() {
     let h = harness();
     h.ctl.reconcile(ID).await;

@@ -175,3 +175,83 @@ pub(super) fn container_body(
         ..Default::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, HashMap};
+
+    use bollard::models::RestartPolicyNameEnum;
+
+    use super::container_body;
+    use crate::deploy::{plan, DesiredStack, ImageMap};
+
+    const SPEC: &str = r#"services:
+  Web:
+    image: docker.io/library/nginx:1.27
+    ports:
+      - '8080'
+    volumes:
+      - ./data:/data
+    environment:
+      - GREETING=hello
+    labels:
+      team: blue
+"#;
+
+    fn stack() -> DesiredStack {
+        let a = shared::analyze(SPEC);
+        assert!(!a.has_errors(), "{:?}", a.diagnostics);
+        let params =
+            shared::params::resolve(&a.spec, &Default::default(), &mut |_| "gen".into()).unwrap();
+        plan(&a, &params, "abc", &ImageMap::default(), 2.0).unwrap()
+    }
+
+    #[test]
+    fn a_container_is_published_on_the_bind_address_on_its_network_with_its_volumes() {
+        let stack = stack();
+        let c = &stack.containers[0];
+        let ours: HashMap<String, String> =
+            [("org.specstudio.deployment".to_owned(), "abc".to_owned())].into();
+        let keep: BTreeMap<u16, u16> = [(8080, 40123)].into();
+        let body = container_body("127.0.0.1", ours, &stack, c, &keep);
+        let host = body.host_config.as_ref().unwrap();
+        let binding = &host.port_bindings.as_ref().unwrap()["8080/tcp"]
+            .as_ref()
+            .unwrap()[0];
+        assert_eq!(binding.host_ip.as_deref(), Some("127.0.0.1"));
+        assert_eq!(
+            binding.host_port.as_deref(),
+            Some("40123"),
+            "kept host port"
+        );
+        assert_eq!(host.network_mode.as_deref(), Some(stack.network.as_str()));
+        let mounts = host.mounts.as_ref().unwrap();
+        assert_eq!(mounts.len(), 1);
+        assert_eq!(
+            mounts[0].source.as_deref(),
+            Some(c.volumes[0].name.as_str())
+        );
+        assert_eq!(mounts[0].target.as_deref(), Some("/data"));
+        // not a specstudio/mysql image: no shared socket directory
+        assert!(host.binds.is_none());
+        // a crash-looping container gives up after three restarts
+        let restart = host.restart_policy.as_ref().unwrap();
+        assert_eq!(restart.name, Some(RestartPolicyNameEnum::ON_FAILURE));
+        assert_eq!(restart.maximum_retry_count, Some(3));
+        let labels = body.labels.as_ref().unwrap();
+        assert_eq!(labels["org.specstudio.deployment"], "abc");
+        assert_eq!(labels["team"], "blue", "the spec's labels are kept");
+        assert!(body
+            .env
+            .as_ref()
+            .unwrap()
+            .contains(&"GREETING=hello".to_owned()));
+        // without ports to keep, Docker picks them
+        let fresh = container_body("127.0.0.1", HashMap::new(), &stack, c, &BTreeMap::new());
+        let binding = &fresh.host_config.unwrap().port_bindings.unwrap()["8080/tcp"]
+            .as_ref()
+            .unwrap()[0]
+            .clone();
+        assert_eq!(binding.host_port.as_deref(), Some(""));
+    }
+}
