@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::deploy::{DesiredContainer, DesiredStack};
-use crate::docker::{Observed, ObservedContainer};
+use crate::docker::{ContainerState, Observed, ObservedContainer};
 
 /// What to do to one planned container.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +18,8 @@ pub enum Action {
     Recreate(BTreeMap<u16, u16>),
     /// It exists with its settings but does not run.
     Start,
+    /// It is frozen (the paused tier): thaw it.
+    Unpause,
 }
 
 /// The changes from `observed` to `stack`.
@@ -52,6 +54,7 @@ pub fn action_for(c: &DesiredContainer, observed: Option<&ObservedContainer>) ->
     match observed {
         None => Some(Action::Create),
         Some(o) if o.config_hash != c.config_hash => Some(Action::Recreate(o.ports.clone())),
+        Some(o) if o.status() == ContainerState::Paused => Some(Action::Unpause),
         Some(o) if !o.running() => Some(Action::Start),
         Some(_) => None,
     }

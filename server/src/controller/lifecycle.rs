@@ -18,8 +18,12 @@
 //! ```
 //!
 //! `deleted` is not a [`Status`] (no record keeps it): it is the last
-//! [`LifecycleEvent`] of a deployment. `Power::Paused` (issue 14's paused
-//! tier) exists in the power type but no transition reaches it yet.
+//! [`LifecycleEvent`] of a deployment.
+//!
+//! The paused tier (`--idle-pause-after`, shorter than `--idle-stop-after`):
+//! `running ──idle──► paused` (desired `paused`, containers frozen, power
+//! `Paused`); a client thaws it (`waking ─► running`); still idle at the
+//! stop limit, it goes to `stopping ─► stopped` as a running one does.
 
 use crate::proxy::{Endpoints, Power};
 use crate::store::{Desired, Status, Store, StoreError};
@@ -166,6 +170,32 @@ impl<'a> Lifecycle<'a> {
         self.store
             .set_desired(self.id, Desired::Stopped)
             .inspect_err(|_| net.set_power(Power::Awake))
+    }
+
+    /// Briefly idle: desired `paused`; clients arriving from now on are held
+    /// until it is thawed. On a store failure the power goes back to awake.
+    pub fn go_to_pause(&self) -> Result<()> {
+        let net = self.endpoints.net(self.id);
+        net.set_power(Power::Paused);
+        net.unroute_all();
+        self.store
+            .set_desired(self.id, Desired::Paused)
+            .inspect_err(|_| net.set_power(Power::Awake))
+    }
+
+    /// Frozen. `Ok(true)` when this is news (it was not paused before).
+    pub fn paused(&self, current: Status) -> Result<bool> {
+        let net = self.endpoints.net(self.id);
+        if net.power() != Power::Waking {
+            net.set_power(Power::Paused);
+        }
+        if current == Status::Paused {
+            return Ok(false);
+        }
+        net.pauses
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.set(Status::Paused, None)?;
+        Ok(true)
     }
 
     /// The sleeping step begins: no client is routed any more (new ones

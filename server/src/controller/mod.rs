@@ -66,6 +66,10 @@ use crate::store::{DeploymentRecord, Store};
 pub struct RuntimeSettings {
     /// A deployment with auto-stop sleeps after this long without a client.
     pub idle_stop_after: Duration,
+    /// The paused tier: a deployment with auto-stop is frozen after this
+    /// long without a client (only when shorter than `idle_stop_after`);
+    /// `None`: never paused.
+    pub idle_pause_after: Option<Duration>,
     /// How long an autoscaling "minute" lasts.
     pub autoscale_minute: Duration,
     /// Zones replicas of `enableMultiZone` services are spread over.
@@ -88,6 +92,7 @@ impl Default for RuntimeSettings {
     fn default() -> Self {
         RuntimeSettings {
             idle_stop_after: Duration::from_secs(300),
+            idle_pause_after: None,
             autoscale_minute: Duration::from_secs(60),
             zones: vec!["zone-a".into(), "zone-b".into(), "zone-c".into()],
             drain_timeout: Duration::from_secs(30),

@@ -62,8 +62,10 @@ impl Controller {
         let planned = Arc::new(stack.clone());
         self.with_runtime(id, |rt| rt.stack = Some(planned));
         self.sync_endpoints(id, &stack).await?;
-        if rec.desired == Desired::Stopped {
-            return self.sleep(id, &rec, &stack, engine).await;
+        match rec.desired {
+            Desired::Stopped => return self.sleep(id, &rec, &stack, engine).await,
+            Desired::Paused => return self.pause(id, &rec, &stack, engine).await,
+            _ => {}
         }
         self.run_step(id, gen, &rec, &stack, engine).await
     }
@@ -272,9 +274,9 @@ impl Controller {
                 }
                 // follow logs (new containers from their start)
                 for c in &containers {
-                    let fresh = mine
-                        .iter()
-                        .any(|(t, a)| t.name == c.name && !matches!(a, Action::Start));
+                    let fresh = mine.iter().any(|(t, a)| {
+                        t.name == c.name && !matches!(a, Action::Start | Action::Unpause)
+                    });
                     self.follow_logs(id, &c.name, fresh, stack.logging);
                 }
                 Ok(())
@@ -397,6 +399,13 @@ impl Controller {
                     .await
                     .map_err(ReconcileError::engine(format!("starting {}", c.name)))?;
                 self.hub.step(id, &format!("container {} started", c.name));
+            }
+            Action::Unpause => {
+                engine
+                    .unpause(&c.name)
+                    .await
+                    .map_err(ReconcileError::engine(format!("unpausing {}", c.name)))?;
+                self.hub.step(id, &format!("container {} unpaused", c.name));
             }
             Action::Create | Action::Recreate(_) => {
                 if matches!(action, Action::Recreate(_)) {

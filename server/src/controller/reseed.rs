@@ -88,7 +88,7 @@ impl Controller {
         let present: BTreeSet<&str> = observed.volumes.iter().map(String::as_str).collect();
         let mut lost = Vec::new();
         for (c, action) in todo {
-            if matches!(action, Action::Start) {
+            if matches!(action, Action::Start | Action::Unpause) {
                 continue;
             }
             for v in &c.volumes {

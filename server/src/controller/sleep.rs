@@ -17,7 +17,7 @@ use tracing::{info_span, Instrument};
 
 use super::{Controller, ReconcileError};
 use crate::deploy::{DesiredStack, Probe};
-use crate::docker::Engine;
+use crate::docker::{ContainerState, Engine};
 use crate::proxy::Power;
 use crate::store::{DeploymentRecord, Desired, Status};
 
@@ -36,7 +36,10 @@ impl Controller {
             .observe(id)
             .await
             .map_err(ReconcileError::engine("listing the deployment's objects"))?;
-        let running = observed.containers.iter().any(|o| o.running());
+        let running = observed
+            .containers
+            .iter()
+            .any(|o| o.running() || o.status() == ContainerState::Paused);
         self.lifecycle(id).stopping(rec.status, running)?;
         let mut stopped = Vec::new();
         let mut kept = Vec::new();
@@ -53,7 +56,14 @@ impl Controller {
                 .filter(|o| o.resource == step.resource)
                 .collect();
             let work = mine.iter().map(|o| async move {
-                if o.running() {
+                if o.status() == ContainerState::Paused {
+                    // thawed first: a frozen process takes no signal
+                    engine
+                        .unpause(&o.name)
+                        .await
+                        .map_err(ReconcileError::engine(format!("unpausing {}", o.name)))?;
+                }
+                if o.running() || o.status() == ContainerState::Paused {
                     engine
                         .stop(&o.name, 30)
                         .await
@@ -74,7 +84,7 @@ impl Controller {
             let results = futures_util::future::join_all(work).await;
             for (o, r) in mine.iter().zip(results) {
                 let keep = r?;
-                if o.running() {
+                if o.running() || o.status() == ContainerState::Paused {
                     stopped.push(o.name.clone());
                 }
                 if keep {
@@ -125,7 +135,7 @@ impl Controller {
         let Ok(Some(rec)) = self.store.get_deployment(id) else {
             return;
         };
-        if rec.desired != Desired::Stopped {
+        if !matches!(rec.desired, Desired::Stopped | Desired::Paused) {
             self.kick(id);
             return;
         }
@@ -230,33 +240,109 @@ impl Controller {
         }
     }
 
-    /// Every second (faster for short idle periods): put deployments whose
-    /// services all enable auto-stop to sleep after the idle period.
+    /// Freeze an idle deployment's serving containers (desired `paused`):
+    /// idempotent. Replicas before their masters, like a stop.
+    pub(super) async fn pause(
+        self: &Arc<Self>,
+        id: &str,
+        rec: &DeploymentRecord,
+        stack: &DesiredStack,
+        engine: &dyn Engine,
+    ) -> Result<Option<Status>, ReconcileError> {
+        let net = self.endpoints.net(id);
+        net.unroute_all();
+        let observed = engine
+            .observe(id)
+            .await
+            .map_err(ReconcileError::engine("listing the deployment's objects"))?;
+        let mut frozen = Vec::new();
+        for step in stack.start_order.iter().rev() {
+            let running: Vec<_> = observed
+                .containers
+                .iter()
+                .filter(|o| o.resource == step.resource && o.running())
+                .collect();
+            let work = running.iter().map(|o| engine.pause(&o.name));
+            for (o, r) in running
+                .iter()
+                .zip(futures_util::future::join_all(work).await)
+            {
+                r.map_err(ReconcileError::engine(format!("pausing {}", o.name)))?;
+                frozen.push(o.name.clone());
+            }
+        }
+        if self.lifecycle(id).paused(rec.status)? || !frozen.is_empty() {
+            self.hub.step(
+                id,
+                &format!(
+                    "paused: {} container(s) frozen, memory kept; a client thaws them",
+                    frozen.len()
+                ),
+            );
+        }
+        Ok(Some(Status::Paused))
+    }
+
+    /// Freeze a briefly idle deployment (the paused tier).
+    pub fn pause_idle(self: &Arc<Self>, id: &str, idle: Duration) {
+        let net = self.endpoints.net(id);
+        if net.active.load(Ordering::Relaxed) > 0 {
+            return;
+        }
+        if self.lifecycle(id).go_to_pause().is_err() {
+            return;
+        }
+        self.hub.step(
+            id,
+            &format!(
+                "auto-pause: no client connection for {} s; pausing (memory kept)",
+                idle.as_secs()
+            ),
+        );
+        self.kick(id);
+    }
+
+    /// Every second (faster for short idle periods): freeze deployments
+    /// whose services all enable auto-stop after `--idle-pause-after` (when
+    /// shorter than the stop limit), and put them to sleep after
+    /// `--idle-stop-after`.
     pub fn spawn_idle_stopper(self: &Arc<Self>) {
         let this = self.clone();
-        let idle = self.settings.idle_stop_after;
-        let every = (idle / 4).clamp(Duration::from_millis(200), Duration::from_secs(1));
+        let stop_after = self.settings.idle_stop_after;
+        let pause_after = self.settings.idle_pause_after.filter(|p| *p < stop_after);
+        let shortest = pause_after.unwrap_or(stop_after);
+        let every = (shortest / 4).clamp(Duration::from_millis(200), Duration::from_secs(1));
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
                 // in memory first; the store is read only for a candidate
-                let idle_ones: Vec<String> = this
+                let idle_ones: Vec<(String, Power, i64)> = this
                     .endpoints
                     .all()
                     .into_iter()
                     .filter(|net| {
-                        net.power() == Power::Awake
-                            && net.idle_ms() >= idle.as_millis() as i64
+                        matches!(net.power(), Power::Awake | Power::Paused)
+                            && net.idle_ms() >= shortest.as_millis() as i64
                             && this.stack(&net.id).is_some_and(|s| s.auto_stop())
                             && !this.busy(&net.id)
                     })
-                    .map(|net| net.id.clone())
+                    .map(|net| (net.id.clone(), net.power(), net.idle_ms()))
                     .collect();
-                for id in idle_ones {
-                    if matches!(this.store.get_deployment(&id),
-                        Ok(Some(rec)) if rec.desired == Desired::Running && rec.status == Status::Running)
-                    {
-                        this.stop_idle(&id, idle);
+                for (id, power, idle_ms) in idle_ones {
+                    let Ok(Some(rec)) = this.store.get_deployment(&id) else {
+                        continue;
+                    };
+                    let settled = matches!(
+                        (rec.desired, rec.status),
+                        (Desired::Running, Status::Running) | (Desired::Paused, Status::Paused)
+                    );
+                    if !settled {
+                        continue;
+                    }
+                    if idle_ms >= stop_after.as_millis() as i64 {
+                        this.stop_idle(&id, stop_after);
+                    } else if let (Some(p), Power::Awake) = (pause_after, power) {
+                        this.pause_idle(&id, p);
                     }
                 }
             }

@@ -40,6 +40,20 @@ impl Controller {
                 }
                 // created and stopped: warm already
                 Some(Action::Start) => Ok(()),
+                // frozen by the paused tier: thawed, then stopped
+                Some(Action::Unpause) => {
+                    let thawed = engine
+                        .unpause(&c.name)
+                        .await
+                        .map_err(ReconcileError::engine(format!("unpausing {}", c.name)));
+                    match thawed {
+                        Ok(()) => {
+                            self.stop_spare(id, engine, &c.name, "kept warm for the next scale-up")
+                                .await
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
                 Some(action) => {
                     self.warm_up(id, gen, engine, stack, c, &host, &action)
                         .await

@@ -64,13 +64,19 @@ struct Harness {
 }
 
 fn harness() -> Harness {
+    harness_with(
+        SPEC,
+        RuntimeSettings {
+            drain_timeout: Duration::from_millis(300),
+            wake_timeout: Duration::from_secs(10),
+            ..RuntimeSettings::default()
+        },
+    )
+}
+
+fn harness_with(spec: &str, settings: RuntimeSettings) -> Harness {
     let store = Arc::new(Store::in_memory().unwrap());
     let engine = Arc::new(FakeEngine::new());
-    let settings = RuntimeSettings {
-        drain_timeout: Duration::from_millis(300),
-        wake_timeout: Duration::from_secs(10),
-        ..RuntimeSettings::default()
-    };
     let mut ctl = Controller::with_settings(
         store.clone(),
         Some(engine.clone() as Arc<dyn Engine>),
@@ -82,13 +88,13 @@ fn harness() -> Harness {
         ready: Duration::from_secs(2),
         replication: Duration::from_secs(2),
     };
-    let analysis = shared::analyze(SPEC);
+    let analysis = shared::analyze(spec);
     assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
     let params = shared::params::resolve(&analysis.spec, &Default::default(), &mut |_| {
         "generated".into()
     })
     .unwrap();
-    store.put_spec("s1", SPEC).unwrap();
+    store.put_spec("s1", spec).unwrap();
     store
         .insert_deployment(&DeploymentRecord {
             id: ID.into(),
@@ -553,6 +559,98 @@ async fn every_lifecycle_transition_writes_the_store_and_emits_its_event() {
     lc.deleted().unwrap();
     assert!(h.record().is_none());
     assert!(h.ctl.endpoints.get(ID).is_none());
+}
+
+fn web_endpoint(h: &Harness) -> u16 {
+    h.ctl
+        .endpoints
+        .net(ID)
+        .listeners()
+        .into_iter()
+        .find(|l| l.spec.resource == "Web" && l.spec.replica.is_none())
+        .expect("Web's endpoint")
+        .port
+}
+
+async fn wait_for(h: &Harness, status: Status) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while h.status() != status || h.ctl.busy(ID) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never {status:?}: {:?}",
+            h.events()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_deployment_is_frozen_and_a_client_thaws_it() {
+    let h = harness();
+    h.ctl.reconcile(ID).await;
+    let stack = h.stack();
+    h.ctl.lifecycle(ID).go_to_pause().unwrap();
+    h.ctl.reconcile(ID).await;
+    assert_eq!(h.status(), Status::Paused, "{:?}", h.events());
+    let net = h.ctl.endpoints.net(ID);
+    assert_eq!(net.power(), Power::Paused);
+    for c in stack.active() {
+        assert_eq!(h.engine.state_of(&c.name), Some(ContainerState::Paused));
+    }
+    assert!(net.backends().values().all(|b| !b.routable));
+    assert!(h.has_event("step", "paused: 3 container(s) frozen"));
+    assert_eq!(h.statuses().last().map(String::as_str), Some("paused"));
+    // a client is held, the deployment thawed (not re-created)
+    let created = h.engine.calls(Op::CreateContainer);
+    let _client = tokio::net::TcpStream::connect(("127.0.0.1", web_endpoint(&h)))
+        .await
+        .unwrap();
+    wait_for(&h, Status::Running).await;
+    assert_eq!(h.engine.calls(Op::CreateContainer), created);
+    assert_eq!(h.engine.calls(Op::Unpause), 3);
+    assert!(h.has_event("step", "woke in"));
+    h.assert_converged();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_deployment_still_idle_goes_to_sleep() {
+    let h = harness();
+    h.ctl.reconcile(ID).await;
+    h.ctl.lifecycle(ID).go_to_pause().unwrap();
+    h.ctl.reconcile(ID).await;
+    h.ctl.lifecycle(ID).go_to_sleep().unwrap();
+    h.ctl.reconcile(ID).await;
+    assert_eq!(h.status(), Status::Stopped, "{:?}", h.events());
+    let web = names(&h.stack(), "Web");
+    assert_eq!(h.engine.state_of(&web[0]), Some(ContainerState::Exited));
+    assert_eq!(h.engine.state_of(&web[1]), None);
+    assert!(h.has_event("step", "asleep: 3 container(s) stopped"));
+}
+
+/// The idle loop: paused after `idle_pause_after`, stopped after
+/// `idle_stop_after`, no client in between.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_idle_loop_pauses_then_stops() {
+    let spec = SPEC.split("  Worker:").next().unwrap();
+    let h = harness_with(
+        spec,
+        RuntimeSettings {
+            idle_pause_after: Some(Duration::from_millis(300)),
+            idle_stop_after: Duration::from_millis(1500),
+            ..RuntimeSettings::default()
+        },
+    );
+    h.ctl.reconcile(ID).await;
+    assert_eq!(h.status(), Status::Running);
+    h.ctl.spawn_idle_stopper();
+    wait_for(&h, Status::Paused).await;
+    assert!(h.has_event("step", "auto-pause: no client connection"));
+    wait_for(&h, Status::Stopped).await;
+    assert!(h.has_event("step", "auto-stop: no client connection"));
+    let statuses = h.statuses();
+    let paused = statuses.iter().position(|s| s == "paused").unwrap();
+    let stopped = statuses.iter().position(|s| s == "stopped").unwrap();
+    assert!(paused < stopped, "{statuses:?}");
 }
 
 fn observed(name: &str, hash: &str, state: &str) -> ObservedContainer {

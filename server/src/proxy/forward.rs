@@ -135,7 +135,7 @@ impl Connection {
             if held_since.is_none() {
                 held_since = Some(tokio::time::Instant::now());
             }
-            if net.power() == Power::Asleep && net.begin_wake() {
+            if matches!(net.power(), Power::Asleep | Power::Paused) && net.begin_wake() {
                 hooks.wake(&net.id, name);
             }
             tokio::select! {

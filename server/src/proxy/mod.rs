@@ -63,8 +63,8 @@ impl PortBook for MemoryPorts {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Power {
     Awake,
-    /// Issue 14's paused tier: containers frozen, clients held until they
-    /// are thawed. No transition reaches it yet.
+    /// The paused tier: containers frozen, clients held (and the
+    /// deployment thawed) like when it sleeps.
     Paused,
     Stopping,
     Asleep,
@@ -174,6 +174,7 @@ pub struct DeploymentNet {
     last_activity_ms: AtomicI64,
     pub wakes: AtomicU64,
     pub stops: AtomicU64,
+    pub pauses: AtomicU64,
 }
 
 impl DeploymentNet {
@@ -192,6 +193,7 @@ impl DeploymentNet {
             last_activity_ms: AtomicI64::new(now_ms()),
             wakes: AtomicU64::new(0),
             stops: AtomicU64::new(0),
+            pauses: AtomicU64::new(0),
         }
     }
 
@@ -228,7 +230,7 @@ impl DeploymentNet {
     /// Asleep → waking; `true` for the one caller that made the change.
     pub fn begin_wake(&self) -> bool {
         let mut s = self.lock();
-        if s.power == Power::Asleep {
+        if matches!(s.power, Power::Asleep | Power::Paused) {
             s.power = Power::Waking;
             drop(s);
             self.notify();
@@ -346,7 +348,7 @@ impl DeploymentNet {
         tried: &BTreeSet<String>,
     ) -> Option<(String, u16, Arc<AtomicU64>)> {
         let s = self.lock();
-        if matches!(s.power, Power::Stopping | Power::Asleep) {
+        if matches!(s.power, Power::Stopping | Power::Asleep | Power::Paused) {
             return None;
         }
         let candidates: Vec<(&String, &Backend)> = s
