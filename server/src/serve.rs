@@ -12,7 +12,7 @@ use tracing::{info, warn};
 use crate::api::{self, AppState};
 use crate::controller::{Controller, RuntimeSettings};
 use crate::deploy::ImageMap;
-use crate::provision::Engine;
+use crate::docker::DockerEngine;
 use crate::store::Store;
 
 #[derive(Args, Debug, Clone)]
@@ -48,6 +48,13 @@ pub struct ServeArgs {
     #[arg(long, env = "SPECSTUDIO_IDLE_STOP_AFTER", default_value_t = 300, value_name = "SECS",
         value_parser = clap::value_parser!(u64).range(1..=604_800))]
     pub idle_stop_after: u64,
+    /// Seconds without a client connection after which such a deployment
+    /// is paused (containers frozen, memory kept; a client thaws it in
+    /// milliseconds). Only when shorter than --idle-stop-after; off unless
+    /// given.
+    #[arg(long, env = "SPECSTUDIO_IDLE_PAUSE_AFTER", value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub idle_pause_after: Option<u64>,
     /// Seconds an autoscaling "minute" lasts (lets tests run the policy's
     /// minute windows in seconds).
     #[arg(long, env = "SPECSTUDIO_AUTOSCALE_MINUTE_SECS", default_value_t = 60.0, value_name = "SECS",
@@ -137,6 +144,7 @@ impl ServeArgs {
             .collect();
         RuntimeSettings {
             idle_stop_after: Duration::from_secs(self.idle_stop_after),
+            idle_pause_after: self.idle_pause_after.map(Duration::from_secs),
             autoscale_minute: Duration::from_secs_f64(self.autoscale_minute_secs),
             zones: if zones.is_empty() {
                 RuntimeSettings::default().zones
@@ -334,12 +342,16 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     );
     let instance = load_instance_id(&data_dir)
         .map_err(|e| format!("cannot read or write the instance id: {e}"))?;
-    let engine = match Engine::connect(args.docker_host.as_deref(), &args.bind_address, &instance)
-        .await
+    let engine = match DockerEngine::connect(
+        args.docker_host.as_deref(),
+        &args.bind_address,
+        &instance,
+    )
+    .await
     {
         Ok(e) => {
             info!(api = %e.docker().client_version(), "connected to docker");
-            Some(e)
+            Some(Arc::new(e) as Arc<dyn crate::docker::Engine>)
         }
         Err(e) => {
             warn!("docker is not reachable ({e}); deployments are refused until it is (retrying every 5 s)");

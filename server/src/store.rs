@@ -42,6 +42,9 @@ pub enum Desired {
     /// Asleep: stopped after being idle (serverless auto-stop); a client
     /// connecting to an endpoint wakes it.
     Stopped,
+    /// Frozen after a short idleness (`--idle-pause-after`): containers
+    /// paused, memory kept; a client connecting to an endpoint thaws it.
+    Paused,
     Deleted,
 }
 
@@ -57,6 +60,8 @@ pub enum Status {
     Waking,
     Failed,
     Deleting,
+    /// Containers frozen (`docker pause`): the paused tier.
+    Paused,
 }
 
 impl Status {
@@ -70,6 +75,7 @@ impl Status {
             Status::Waking => "waking",
             Status::Failed => "failed",
             Status::Deleting => "deleting",
+            Status::Paused => "paused",
         }
     }
     pub fn parse(s: &str) -> Status {
@@ -81,10 +87,11 @@ impl Status {
             "waking" => Status::Waking,
             "failed" => Status::Failed,
             "deleting" => Status::Deleting,
+            "paused" => Status::Paused,
             _ => Status::Provisioning,
         }
     }
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 9] = [
         Status::Provisioning,
         Status::Running,
         Status::Degraded,
@@ -93,6 +100,7 @@ impl Status {
         Status::Waking,
         Status::Failed,
         Status::Deleting,
+        Status::Paused,
     ];
 }
 
@@ -436,6 +444,7 @@ impl Store {
             desired: match desired.as_str() {
                 "deleted" => Desired::Deleted,
                 "stopped" => Desired::Stopped,
+                "paused" => Desired::Paused,
                 _ => Desired::Running,
             },
             status: Status::parse(&status),
@@ -656,6 +665,7 @@ fn desired_str(d: Desired) -> &'static str {
     match d {
         Desired::Running => "running",
         Desired::Stopped => "stopped",
+        Desired::Paused => "paused",
         Desired::Deleted => "deleted",
     }
 }
