@@ -15,6 +15,13 @@ use crate::deploy::ImageMap;
 use crate::docker::DockerEngine;
 use crate::store::Store;
 
+/// Which engine runs deployments.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineKind {
+    Docker,
+    Swarm,
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
     /// Address the HTTP server listens on.
@@ -28,6 +35,20 @@ pub struct ServeArgs {
     /// Default: `DOCKER_HOST`, else the local socket.
     #[arg(long, env = "SPECSTUDIO_DOCKER_HOST")]
     pub docker_host: Option<String>,
+    /// Container engine: `docker` (one host) or `swarm` (a Docker Swarm:
+    /// `--docker-host` is a manager, `--swarm-node` names the node daemons).
+    #[arg(long, env = "SPECSTUDIO_ENGINE", value_enum, default_value = "docker")]
+    pub engine: EngineKind,
+    /// Swarm node daemons `HOSTNAME=DOCKER_HOST` (images, volumes, logs,
+    /// stats live on nodes), repeatable or comma-separated; `scripts/swarm.sh
+    /// status` prints them.
+    #[arg(
+        long = "swarm-node",
+        env = "SPECSTUDIO_SWARM_NODES",
+        value_delimiter = ',',
+        value_name = "HOSTNAME=DOCKER_HOST"
+    )]
+    pub swarm_nodes: Vec<String>,
     /// Image rewrite `FROM=TO` (`FROM` may hold `*`), repeatable or comma-separated,
     /// e.g. `docker.io/bitnami/mysql:*=specstudio/mysql:local`.
     #[arg(
@@ -324,6 +345,51 @@ pub fn serve(args: ServeArgs) -> std::process::ExitCode {
     }
 }
 
+/// `HOSTNAME=DOCKER_HOST` pairs of `--swarm-node`.
+fn swarm_nodes(args: &ServeArgs) -> Result<Vec<crate::swarm::NodeEndpoint>, String> {
+    args.swarm_nodes
+        .iter()
+        .map(|n| match n.split_once('=') {
+            Some((h, d)) if !h.is_empty() && !d.is_empty() => Ok(crate::swarm::NodeEndpoint {
+                hostname: h.to_owned(),
+                docker_host: d.to_owned(),
+            }),
+            _ => Err(format!(
+                "--swarm-node `{n}`: expected HOSTNAME=DOCKER_HOST, e.g. node1=unix:///run/swarm-node1.sock"
+            )),
+        })
+        .collect()
+}
+
+/// Reach the swarm: the manager and every node must answer now (no retry
+/// loop as for one host); the paused tier is refused.
+async fn connect_swarm(
+    args: &ServeArgs,
+    instance: &str,
+) -> Result<Arc<dyn crate::docker::Engine>, String> {
+    let manager = args
+        .docker_host
+        .clone()
+        .ok_or("--engine swarm needs --docker-host pointing at a swarm manager")?;
+    if args.idle_pause_after.is_some() {
+        return Err(
+            "--idle-pause-after is not supported with --engine swarm (a swarm does not pause)"
+                .into(),
+        );
+    }
+    let nodes = swarm_nodes(args)?;
+    if nodes.is_empty() {
+        return Err(
+            "--engine swarm needs the node daemons (--swarm-node HOSTNAME=DOCKER_HOST)".into(),
+        );
+    }
+    let engine = crate::swarm::SwarmEngine::connect(&manager, &nodes, instance)
+        .await
+        .map_err(|e| format!("the swarm is not reachable: {e}"))?;
+    info!(%manager, nodes = nodes.len(), "connected to the swarm");
+    Ok(Arc::new(engine))
+}
+
 async fn run(args: ServeArgs) -> Result<(), String> {
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     std::fs::create_dir_all(&data_dir)
@@ -342,20 +408,20 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     );
     let instance = load_instance_id(&data_dir)
         .map_err(|e| format!("cannot read or write the instance id: {e}"))?;
-    let engine = match DockerEngine::connect(
-        args.docker_host.as_deref(),
-        &args.bind_address,
-        &instance,
-    )
-    .await
-    {
-        Ok(e) => {
-            info!(api = %e.docker().client_version(), "connected to docker");
-            Some(Arc::new(e) as Arc<dyn crate::docker::Engine>)
-        }
-        Err(e) => {
-            warn!("docker is not reachable ({e}); deployments are refused until it is (retrying every 5 s)");
-            None
+    let engine = if args.engine == EngineKind::Swarm {
+        Some(connect_swarm(&args, &instance).await?)
+    } else {
+        match DockerEngine::connect(args.docker_host.as_deref(), &args.bind_address, &instance)
+            .await
+        {
+            Ok(e) => {
+                info!(api = %e.docker().client_version(), "connected to docker");
+                Some(Arc::new(e) as Arc<dyn crate::docker::Engine>)
+            }
+            Err(e) => {
+                warn!("docker is not reachable ({e}); deployments are refused until it is (retrying every 5 s)");
+                None
+            }
         }
     };
     let reachable = engine.is_some();

@@ -16,10 +16,12 @@
 //! Why these shapes: the kernel here has no IPVS (no VIPs, no ingress routing
 //! mesh) and no ESP (no encrypted overlays); see `docs/design/engines.md`.
 
+pub mod engine;
 pub mod health;
 pub mod mapping;
 pub mod nodes;
 
+pub use engine::SwarmEngine;
 pub use health::{lost_instances, replacement_zone, LostInstance};
 pub use mapping::{
     instance_service, overlay_network, spread_zones, InstanceInput, Placement, PortInput,
