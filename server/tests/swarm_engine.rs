@@ -2,8 +2,9 @@
 //! (`scripts/swarm.sh`): the seed with 2 replicas and `enableMultiZone`
 //! deployed through the API lands master and replicas on three distinct
 //! nodes (zone-a/b/c); rows written through the master endpoint are read
-//! through every replica endpoint; a replica endpoint refuses writes; the
-//! delete leaves nothing on any node; the host daemon is not touched.
+//! through every replica endpoint; a replica endpoint refuses writes; scale
+//! 2 → 1 → 2 keeps every row on the replicas; the delete leaves nothing on
+//! any node; the host daemon is not touched.
 //!
 //! Ignored by default (root, the machine-wide swarm); `scripts/test.sh` runs
 //! it in the swarm stage:
@@ -177,6 +178,37 @@ fn seed_with_two_replicas_spreads_over_three_zones_and_replicates_across_nodes()
         let write = c.query("INSERT INTO t VALUES (999, 'no')").await;
         assert!(write.is_err(), "a replica endpoint refuses writes");
         c.close().await;
+
+        // scale 2 → 1 → 2: the remaining and the new replica serve every row
+        let t2 = Instant::now();
+        for (n, from) in [(1u32, 20u32), (2, 25)] {
+            let (s, _, raw) = server
+                .call(
+                    "PATCH",
+                    &format!("/api/deployments/{id}"),
+                    Some(serde_json::json!({"params": {"numReadReplicas": n}})),
+                    true,
+                )
+                .await;
+            assert_eq!(s, 202, "{raw}");
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            let v = wait_running(&server, &id, n as usize, &mut t).await;
+            assert_eq!(
+                endpoints(&v, "Master"),
+                vec![master],
+                "the master is untouched"
+            );
+            write_rows(master, from, from + 5).await;
+            let replicas = endpoints(&v, "Replica");
+            assert_eq!(replicas.len(), n as usize, "{v}");
+            for &port in &replicas {
+                wait_rows(port, from as usize + 5).await;
+            }
+        }
+        eprintln!(
+            "scale 2 → 1 → 2 with rows checked: {:.1} s",
+            t2.elapsed().as_secs_f64()
+        );
 
         // delete: nothing left on any node, nor on the host daemon
         delete_and_check_clean(&server, &id, &mut t).await;
