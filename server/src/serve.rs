@@ -531,4 +531,41 @@ mod tests {
         assert!(exposure_warnings(&args(&["--addr", "0.0.0.0:1"]), true).is_empty());
         assert!(exposure_warnings(&args(&["--bind-address", "::1"]), false).is_empty());
     }
+
+    #[test]
+    fn engine_flags_default_to_docker_and_swarm_needs_a_manager_and_nodes() {
+        assert_eq!(args(&[]).engine, EngineKind::Docker);
+        let a = args(&[
+            "--engine",
+            "swarm",
+            "--swarm-node",
+            "n1=unix:///run/swarm-node1.sock,n2=tcp://10.0.0.2:2375",
+        ]);
+        assert_eq!(a.engine, EngineKind::Swarm);
+        let nodes = swarm_nodes(&a).unwrap();
+        assert_eq!(nodes.len(), 2);
+        assert_eq!(nodes[1].hostname, "n2");
+        assert_eq!(nodes[1].docker_host, "tcp://10.0.0.2:2375");
+        let bad = args(&["--swarm-node", "no-equals-sign"]);
+        assert!(swarm_nodes(&bad)
+            .unwrap_err()
+            .contains("HOSTNAME=DOCKER_HOST"));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let err = rt
+            .block_on(connect_swarm(&a, "test"))
+            .err()
+            .expect("no manager given");
+        assert!(err.contains("--docker-host"), "{err}");
+        let mut paused = a.clone();
+        paused.docker_host = Some("unix:///nonexistent.sock".into());
+        paused.idle_pause_after = Some(5);
+        let err = rt
+            .block_on(connect_swarm(&paused, "test"))
+            .err()
+            .expect("pause refused");
+        assert!(err.contains("--idle-pause-after"), "{err}");
+    }
 }
