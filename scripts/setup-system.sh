@@ -39,6 +39,7 @@ if [[ "$mode" == --tests ]]; then
   need hyperfine hyperfine
   need sysbench sysbench
   need nvim neovim
+  need ip iproute2   # scripts/swarm.sh: network namespaces for the local swarm
   need python3 python3
   # pytest-lsp and schemathesis (PyPI) run in virtualenvs made by scripts/test.sh
   python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || want+=(python3-venv)

@@ -23,6 +23,11 @@ scripts/check.sh --no-tests
 step "cargo tests (unit, fixtures, CLI, wasm parity, API, Docker end-to-end)"
 cargo test --workspace --no-fail-fast
 
+step "swarm: a real 3-node Docker Swarm on this machine (scripts/swarm.sh) and a mapped MySQL service on it"
+# ignored in the workspace run: it needs root and the machine-wide swarm (one at a time)
+cargo test -q -p specstudio --test swarm_cluster -- --ignored --nocapture
+cargo test -q -p specstudio --test swarm_engine -- --ignored --nocapture
+
 step "schemathesis: the OpenAPI document against the server without Docker"
 st_venv="${XDG_CACHE_HOME:-$HOME/.cache}/specstudio/schemathesis-venv"
 if [[ ! -x "$st_venv/bin/st" ]] || ! cmp -s tests/schemathesis/requirements.txt "$st_venv/requirements.txt"; then

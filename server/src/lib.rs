@@ -3,11 +3,12 @@
 //! - `lint` and `graph` ([`cli`]) render what `shared` finds.
 //! - `serve` ([`serve`]) runs the HTTP API ([`api`]) and provisions real Docker
 //!   stacks: [`plan`] plans a desired stack from a spec and params,
-//!   [`provision`] talks to Docker, [`controller`] reconciles one toward the
+//!   [`docker`] holds the engine trait and its Docker implementation,
+//!   [`controller`] reconciles one toward the
 //!   other, [`store`] keeps state in SQLite, [`mysql`] is the tiny client
 //!   used for readiness and replication probes.
 //! - `lsp` ([`lsp`]) is the language server: `shared::ide` over stdio.
-//! - Around running containers: [`endpoints`] owns the stable TCP endpoints
+//! - Around running containers: [`proxy`] owns the stable TCP endpoints
 //!   (wake-on-connect, balancing, draining), the controller's serverless and
 //!   autoscaling loops put deployments to sleep, wake them and scale them
 //!   ([`autoscale`] decides), [`logs`] keeps container logs.
@@ -16,17 +17,21 @@ pub mod api;
 pub mod autoscale;
 pub mod cli;
 pub mod controller;
+pub mod docker;
 pub mod plan;
 /// The planner's former path, kept for the modules that import `crate::deploy`.
 pub use plan as deploy;
-pub mod endpoints;
 pub mod http;
 pub mod lint;
 pub mod logs;
 pub mod lsp;
 pub mod mysql;
-pub mod provision;
+pub mod proxy;
 pub mod redaction;
 pub mod runtime_opts;
 pub mod serve;
 pub mod store;
+pub mod swarm;
+
+/// The proxy's former path (the planner and the API still name it).
+pub use proxy as endpoints;

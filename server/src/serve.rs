@@ -12,8 +12,15 @@ use tracing::{info, warn};
 use crate::api::{self, AppState};
 use crate::controller::{Controller, RuntimeSettings};
 use crate::deploy::ImageMap;
-use crate::provision::Engine;
+use crate::docker::DockerEngine;
 use crate::store::Store;
+
+/// Which engine runs deployments.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineKind {
+    Docker,
+    Swarm,
+}
 
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
@@ -28,6 +35,20 @@ pub struct ServeArgs {
     /// Default: `DOCKER_HOST`, else the local socket.
     #[arg(long, env = "SPECSTUDIO_DOCKER_HOST")]
     pub docker_host: Option<String>,
+    /// Container engine: `docker` (one host) or `swarm` (a Docker Swarm:
+    /// `--docker-host` is a manager, `--swarm-node` names the node daemons).
+    #[arg(long, env = "SPECSTUDIO_ENGINE", value_enum, default_value = "docker")]
+    pub engine: EngineKind,
+    /// Swarm node daemons `HOSTNAME=DOCKER_HOST` (images, volumes, logs,
+    /// stats live on nodes), repeatable or comma-separated; `scripts/swarm.sh
+    /// status` prints them.
+    #[arg(
+        long = "swarm-node",
+        env = "SPECSTUDIO_SWARM_NODES",
+        value_delimiter = ',',
+        value_name = "HOSTNAME=DOCKER_HOST"
+    )]
+    pub swarm_nodes: Vec<String>,
     /// Image rewrite `FROM=TO` (`FROM` may hold `*`), repeatable or comma-separated,
     /// e.g. `docker.io/bitnami/mysql:*=specstudio/mysql:local`.
     #[arg(
@@ -48,6 +69,13 @@ pub struct ServeArgs {
     #[arg(long, env = "SPECSTUDIO_IDLE_STOP_AFTER", default_value_t = 300, value_name = "SECS",
         value_parser = clap::value_parser!(u64).range(1..=604_800))]
     pub idle_stop_after: u64,
+    /// Seconds without a client connection after which such a deployment
+    /// is paused (containers frozen, memory kept; a client thaws it in
+    /// milliseconds). Only when shorter than --idle-stop-after; off unless
+    /// given.
+    #[arg(long, env = "SPECSTUDIO_IDLE_PAUSE_AFTER", value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub idle_pause_after: Option<u64>,
     /// Seconds an autoscaling "minute" lasts (lets tests run the policy's
     /// minute windows in seconds).
     #[arg(long, env = "SPECSTUDIO_AUTOSCALE_MINUTE_SECS", default_value_t = 60.0, value_name = "SECS",
@@ -137,6 +165,7 @@ impl ServeArgs {
             .collect();
         RuntimeSettings {
             idle_stop_after: Duration::from_secs(self.idle_stop_after),
+            idle_pause_after: self.idle_pause_after.map(Duration::from_secs),
             autoscale_minute: Duration::from_secs_f64(self.autoscale_minute_secs),
             zones: if zones.is_empty() {
                 RuntimeSettings::default().zones
@@ -316,6 +345,51 @@ pub fn serve(args: ServeArgs) -> std::process::ExitCode {
     }
 }
 
+/// `HOSTNAME=DOCKER_HOST` pairs of `--swarm-node`.
+fn swarm_nodes(args: &ServeArgs) -> Result<Vec<crate::swarm::NodeEndpoint>, String> {
+    args.swarm_nodes
+        .iter()
+        .map(|n| match n.split_once('=') {
+            Some((h, d)) if !h.is_empty() && !d.is_empty() => Ok(crate::swarm::NodeEndpoint {
+                hostname: h.to_owned(),
+                docker_host: d.to_owned(),
+            }),
+            _ => Err(format!(
+                "--swarm-node `{n}`: expected HOSTNAME=DOCKER_HOST, e.g. node1=unix:///run/swarm-node1.sock"
+            )),
+        })
+        .collect()
+}
+
+/// Reach the swarm: the manager and every node must answer now (no retry
+/// loop as for one host); the paused tier is refused.
+async fn connect_swarm(
+    args: &ServeArgs,
+    instance: &str,
+) -> Result<Arc<dyn crate::docker::Engine>, String> {
+    let manager = args
+        .docker_host
+        .clone()
+        .ok_or("--engine swarm needs --docker-host pointing at a swarm manager")?;
+    if args.idle_pause_after.is_some() {
+        return Err(
+            "--idle-pause-after is not supported with --engine swarm (a swarm does not pause)"
+                .into(),
+        );
+    }
+    let nodes = swarm_nodes(args)?;
+    if nodes.is_empty() {
+        return Err(
+            "--engine swarm needs the node daemons (--swarm-node HOSTNAME=DOCKER_HOST)".into(),
+        );
+    }
+    let engine = crate::swarm::SwarmEngine::connect(&manager, &nodes, instance)
+        .await
+        .map_err(|e| format!("the swarm is not reachable: {e}"))?;
+    info!(%manager, nodes = nodes.len(), "connected to the swarm");
+    Ok(Arc::new(engine))
+}
+
 async fn run(args: ServeArgs) -> Result<(), String> {
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     std::fs::create_dir_all(&data_dir)
@@ -334,16 +408,20 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     );
     let instance = load_instance_id(&data_dir)
         .map_err(|e| format!("cannot read or write the instance id: {e}"))?;
-    let engine = match Engine::connect(args.docker_host.as_deref(), &args.bind_address, &instance)
-        .await
-    {
-        Ok(e) => {
-            info!(api = %e.docker().client_version(), "connected to docker");
-            Some(e)
-        }
-        Err(e) => {
-            warn!("docker is not reachable ({e}); deployments are refused until it is (retrying every 5 s)");
-            None
+    let engine = if args.engine == EngineKind::Swarm {
+        Some(connect_swarm(&args, &instance).await?)
+    } else {
+        match DockerEngine::connect(args.docker_host.as_deref(), &args.bind_address, &instance)
+            .await
+        {
+            Ok(e) => {
+                info!(api = %e.docker().client_version(), "connected to docker");
+                Some(Arc::new(e) as Arc<dyn crate::docker::Engine>)
+            }
+            Err(e) => {
+                warn!("docker is not reachable ({e}); deployments are refused until it is (retrying every 5 s)");
+                None
+            }
         }
     };
     let reachable = engine.is_some();
@@ -452,5 +530,42 @@ mod tests {
         assert_eq!(w.len(), 1);
         assert!(exposure_warnings(&args(&["--addr", "0.0.0.0:1"]), true).is_empty());
         assert!(exposure_warnings(&args(&["--bind-address", "::1"]), false).is_empty());
+    }
+
+    #[test]
+    fn engine_flags_default_to_docker_and_swarm_needs_a_manager_and_nodes() {
+        assert_eq!(args(&[]).engine, EngineKind::Docker);
+        let a = args(&[
+            "--engine",
+            "swarm",
+            "--swarm-node",
+            "n1=unix:///run/swarm-node1.sock,n2=tcp://10.0.0.2:2375",
+        ]);
+        assert_eq!(a.engine, EngineKind::Swarm);
+        let nodes = swarm_nodes(&a).unwrap();
+        assert_eq!(nodes.len(), 2);
+        assert_eq!(nodes[1].hostname, "n2");
+        assert_eq!(nodes[1].docker_host, "tcp://10.0.0.2:2375");
+        let bad = args(&["--swarm-node", "no-equals-sign"]);
+        assert!(swarm_nodes(&bad)
+            .unwrap_err()
+            .contains("HOSTNAME=DOCKER_HOST"));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let err = rt
+            .block_on(connect_swarm(&a, "test"))
+            .err()
+            .expect("no manager given");
+        assert!(err.contains("--docker-host"), "{err}");
+        let mut paused = a.clone();
+        paused.docker_host = Some("unix:///nonexistent.sock".into());
+        paused.idle_pause_after = Some(5);
+        let err = rt
+            .block_on(connect_swarm(&paused, "test"))
+            .err()
+            .expect("pause refused");
+        assert!(err.contains("--idle-pause-after"), "{err}");
     }
 }

@@ -49,6 +49,9 @@ pub enum Desired {
     /// Asleep: stopped after being idle (serverless auto-stop); a client
     /// connecting to an endpoint wakes it.
     Stopped,
+    /// Frozen after a short idleness (`--idle-pause-after`): containers
+    /// paused, memory kept; a client connecting to an endpoint thaws it.
+    Paused,
     Deleted,
 }
 
@@ -361,6 +364,7 @@ impl Store {
             desired: match desired.as_str() {
                 "deleted" => Desired::Deleted,
                 "stopped" => Desired::Stopped,
+                "paused" => Desired::Paused,
                 _ => Desired::Running,
             },
             status: Status::parse(&status),
@@ -581,6 +585,7 @@ fn desired_str(d: Desired) -> &'static str {
     match d {
         Desired::Running => "running",
         Desired::Stopped => "stopped",
+        Desired::Paused => "paused",
         Desired::Deleted => "deleted",
     }
 }

@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 use tracing::warn;
 
 use super::Controller;
-use crate::autoscale::Decision;
+use crate::autoscale::{Decision, Window};
 use crate::deploy::Probe;
-use crate::endpoints::{Power, Usage};
-use crate::provision::UsageSample;
+use crate::docker::UsageSample;
+use crate::proxy::{Power, Usage};
 use crate::store::{Desired, Status};
 
 const LAG_EVERY: Duration = Duration::from_secs(5);
@@ -37,13 +37,7 @@ impl Controller {
                 let Some(engine) = this.engine() else {
                     continue;
                 };
-                let stacks: Vec<_> = this
-                    .stacks
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
+                let stacks = this.stacks();
                 let mut seen = Vec::new();
                 for (id, stack) in stacks {
                     let autoscaled = stack.services.iter().any(|s| s.autoscaling.is_some());
@@ -60,7 +54,7 @@ impl Controller {
                     }
                     // sample every container of the stack
                     let samples = stack.active().map(|c| {
-                        let engine = &engine;
+                        let engine = &*engine;
                         async move { (c, engine.usage_sample(&c.name).await) }
                     });
                     for (c, sample) in futures_util::future::join_all(samples).await {
@@ -92,11 +86,13 @@ impl Controller {
                             .iter()
                             .filter(|c| matches!(c.probe, Probe::Mysql { replica: true, .. }))
                         {
-                            if let Ok(Some(h)) = this.replication_of(&engine, c, &host).await {
+                            let r = this.replication_of(&*engine, c, &host).await;
+                            if let Ok(Some(h)) = &r {
                                 if let Some(s) = h.seconds_behind_master {
                                     net.set_lag(&c.name, s);
                                 }
                             }
+                            this.record_replication(&id, &c.name, r);
                         }
                     }
                     if !autoscaled {
@@ -115,23 +111,14 @@ impl Controller {
     }
 
     fn clear_windows(&self, id: &str) {
-        for ((d, _), w) in self
-            .windows
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter_mut()
-        {
-            if d == id {
-                w.clear();
-            }
-        }
+        self.with_runtime(id, |rt| rt.windows.values_mut().for_each(Window::clear));
     }
 
     fn autoscale_step(
         self: &Arc<Self>,
         id: &str,
         stack: &crate::deploy::DesiredStack,
-        net: &crate::endpoints::DeploymentNet,
+        net: &crate::proxy::DeploymentNet,
     ) {
         let usage = net.usage();
         let backends = net.backends();
@@ -150,26 +137,21 @@ impl Controller {
                 continue;
             }
             let util = serving.iter().sum::<f64>() / serving.len().max(1) as f64;
-            let key = (id.to_owned(), s.resource.clone());
-            let (decision, over_since) = {
-                let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-                let w = windows.entry(key.clone()).or_default();
+            let (decision, over_since) = self.with_runtime(id, |rt| {
+                let w = rt.windows.entry(s.resource.clone()).or_default();
                 let d = w.push(Instant::now(), util, policy, s.replicas, minute);
                 let over_since = w.over_since();
                 if d != Decision::Hold {
                     w.clear();
                 }
                 (d, over_since)
-            };
+            });
             let secs = |minutes: f64| minute.mul_f64(minutes).as_secs_f64();
             let target = match decision {
                 Decision::Hold => continue,
                 Decision::Up => {
                     self.counters.scale_ups.fetch_add(1, Ordering::Relaxed);
-                    self.hub.emit(
-                        id,
-                        "step",
-                        &format!(
+                    self.hub.step(id, &format!(
                             "autoscaling {}: CPU {util:.0}% of limit above {}% for {} min ({:.0} s) → {} replicas",
                             s.resource,
                             policy.over_threshold,
@@ -178,25 +160,17 @@ impl Controller {
                             s.replicas + 1
                         ),
                     );
-                    self.scale_started
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(
-                            key,
-                            super::ScaleUp {
-                                decided: Instant::now(),
-                                over_since,
-                                target: s.replicas + 1,
-                            },
-                        );
+                    let up = super::ScaleUp {
+                        decided: Instant::now(),
+                        over_since,
+                        target: s.replicas + 1,
+                    };
+                    self.with_runtime(id, |rt| rt.scale_started.insert(s.resource.clone(), up));
                     s.replicas + 1
                 }
                 Decision::Down => {
                     self.counters.scale_downs.fetch_add(1, Ordering::Relaxed);
-                    self.hub.emit(
-                        id,
-                        "step",
-                        &format!(
+                    self.hub.step(id, &format!(
                             "autoscaling {}: CPU {util:.0}% of limit below {}% for {} min ({:.0} s) → {} replicas (the last one is drained, then removed)",
                             s.resource,
                             policy.idle_threshold,

@@ -11,7 +11,7 @@ use serde::Serialize;
 use tracing::{info, warn};
 
 use super::Controller;
-use crate::provision::{Engine, EngineError, Observed};
+use crate::docker::{Engine, EngineError, Observed};
 
 /// One orphaned deployment's objects.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -55,10 +55,10 @@ impl Controller {
     /// This instance's labelled objects that no record owns, by deployment.
     pub async fn orphans(&self) -> Result<Vec<Orphan>, OrphanError> {
         let engine = self.engine().ok_or(OrphanError::NoDocker)?;
-        self.orphans_with(&engine).await
+        self.orphans_with(&*engine).await
     }
 
-    async fn orphans_with(&self, engine: &Engine) -> Result<Vec<Orphan>, OrphanError> {
+    async fn orphans_with(&self, engine: &dyn Engine) -> Result<Vec<Orphan>, OrphanError> {
         // objects first, records second: a deployment created in between has
         // its record before any object, so it is never listed
         let all = engine.observe_all().await?;
@@ -84,7 +84,7 @@ impl Controller {
             return Err(OrphanError::HasRecord(deployment.to_owned()));
         }
         let orphan = self
-            .orphans_with(&engine)
+            .orphans_with(&*engine)
             .await?
             .into_iter()
             .find(|o| o.deployment == deployment)
@@ -101,7 +101,7 @@ impl Controller {
 
     /// At start-up: keep orphans (stop their containers) unless the operator
     /// asked to prune them.
-    pub(super) async fn adopt_orphans(self: &Arc<Self>, engine: &Engine) {
+    pub(super) async fn adopt_orphans(self: &Arc<Self>, engine: &dyn Engine) {
         let orphans = match self.orphans_with(engine).await {
             Ok(o) => o,
             Err(e) => {

@@ -12,9 +12,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Action, Controller, StepResult};
+use super::{Action, Controller, ReconcileError};
 use crate::deploy::{DesiredContainer, Probe};
-use crate::provision::Observed;
+use crate::docker::Observed;
 use crate::store::Status;
 
 /// Files of the replica's data dir that must not follow it into the master's
@@ -56,10 +56,7 @@ fn gtid_rank(pos: &str) -> u64 {
 impl Controller {
     /// Whether a deployment waits for a re-seed (the watch leaves it alone).
     pub fn has_lost_data(&self, id: &str) -> bool {
-        self.data_lost
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains_key(id)
+        self.with_runtime(id, |rt| rt.data_lost.is_some())
     }
 
     /// Whether one of `containers` lost a data volume it had (known in the
@@ -86,12 +83,12 @@ impl Controller {
         id: &str,
         todo: &[(&DesiredContainer, Action)],
         observed: &Observed,
-    ) -> StepResult<Option<Status>> {
-        let known = self.store.data_volumes(id).map_err(|e| e.to_string())?;
+    ) -> Result<Option<Status>, ReconcileError> {
+        let known = self.store.data_volumes(id)?;
         let present: BTreeSet<&str> = observed.volumes.iter().map(String::as_str).collect();
         let mut lost = Vec::new();
         for (c, action) in todo {
-            if matches!(action, Action::Start) {
+            if matches!(action, Action::Start | Action::Unpause) {
                 continue;
             }
             for v in &c.volumes {
@@ -99,13 +96,8 @@ impl Controller {
                     continue;
                 }
                 if mysql_replica(c) {
-                    self.store
-                        .forget_data_volume(id, &v.name)
-                        .map_err(|e| e.to_string())?;
-                    self.hub.emit(
-                        id,
-                        "step",
-                        &format!(
+                    self.store.forget_data_volume(id, &v.name)?;
+                    self.hub.step(id, &format!(
                             "volume {} of replica {} vanished: re-created empty, the replica re-reads its master's binlog",
                             v.name, c.name
                         ),
@@ -115,13 +107,12 @@ impl Controller {
                 }
             }
         }
-        let mut map = self.data_lost.lock().unwrap_or_else(|e| e.into_inner());
         if lost.is_empty() {
-            map.remove(id);
+            self.with_runtime(id, |rt| rt.data_lost = None);
             return Ok(None);
         }
-        let fresh = map.insert(id.to_owned(), lost.clone()).as_ref() != Some(&lost);
-        drop(map);
+        let fresh =
+            self.with_runtime(id, |rt| rt.data_lost.replace(lost.clone())) != Some(lost.clone());
         let net = self.endpoints.net(id);
         for (c, _) in &lost {
             net.set_routable(c, false);
@@ -134,13 +125,7 @@ impl Controller {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        self.store
-            .set_status(id, Status::Degraded, Some(&message))
-            .map_err(|e| e.to_string())?;
-        if fresh {
-            self.hub.emit(id, "error", &message);
-            self.hub.emit(id, "status", "degraded");
-        }
+        self.lifecycle(id).degraded(&message, fresh)?;
         Ok(Some(Status::Degraded))
     }
 
@@ -153,19 +138,17 @@ impl Controller {
             .map_err(|e| ReseedError::Failed(e.to_string()))?
             .ok_or_else(|| ReseedError::NotFound(id.to_owned()))?;
         let lost = self
-            .data_lost
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(id)
-            .cloned()
+            .with_runtime(id, |rt| rt.data_lost.clone())
             .ok_or_else(|| ReseedError::NothingLost(id.to_owned()))?;
         let engine = self.engine().ok_or(ReseedError::NoDocker)?;
-        let stack = self.plan_record(&rec).map_err(ReseedError::Failed)?;
+        let stack = self
+            .plan_record(&rec)
+            .map_err(|e| ReseedError::Failed(e.to_string()))?;
         let host = self.probe_host();
         // the most advanced running replica
         let mut best: Option<(u64, String, &DesiredContainer)> = None;
         for c in stack.containers.iter().filter(|c| mysql_replica(c)) {
-            let Ok(mut conn) = self.probe_conn(&engine, c, &host).await else {
+            let Ok(mut conn) = self.probe_conn(&*engine, c, &host).await else {
                 continue;
             };
             let pos = conn
@@ -211,9 +194,8 @@ impl Controller {
                 })?;
             plan.push((c, volume.clone(), from.name.clone()));
         }
-        self.hub.emit(
+        self.hub.step(
             id,
-            "step",
             &format!(
                 "re-seeding {} from {} (GTID position {pos}): stopping it for a consistent copy",
                 lost.iter()
@@ -225,7 +207,7 @@ impl Controller {
         );
         let net = self.endpoints.net(id);
         net.set_routable(&source.name, false);
-        let failed = |e: crate::provision::EngineError| ReseedError::Failed(e.to_string());
+        let failed = |e: crate::docker::EngineError| ReseedError::Failed(e.to_string());
         engine.stop(&source.name, 30).await.map_err(failed)?;
         let mut copy = Ok(());
         for (c, to, from) in &plan {
@@ -247,16 +229,13 @@ impl Controller {
                 break;
             }
             self.hub
-                .emit(id, "step", &format!("volume {to} re-seeded from {from}"));
+                .step(id, &format!("volume {to} re-seeded from {from}"));
         }
         // the source goes back to serving whatever happened
         let restarted = engine.start(&source.name).await;
         copy.map_err(failed)?;
         restarted.map_err(failed)?;
-        self.data_lost
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(id);
+        self.with_runtime(id, |rt| rt.data_lost = None);
         self.kick(id);
         Ok(source.name.clone())
     }

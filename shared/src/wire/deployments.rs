@@ -59,10 +59,12 @@ pub enum Status {
     Waking,
     Failed,
     Deleting,
+    /// Containers frozen (`docker pause`): the paused tier.
+    Paused,
 }
 
 impl Status {
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 9] = [
         Status::Provisioning,
         Status::Running,
         Status::Degraded,
@@ -71,6 +73,7 @@ impl Status {
         Status::Waking,
         Status::Failed,
         Status::Deleting,
+        Status::Paused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -83,6 +86,7 @@ impl Status {
             Status::Waking => "waking",
             Status::Failed => "failed",
             Status::Deleting => "deleting",
+            Status::Paused => "paused",
         }
     }
 

@@ -50,7 +50,7 @@ fn observation(
     ctl: &crate::controller::Controller,
     id: &str,
     stack: Option<&DesiredStack>,
-    observed: &crate::provision::Observed,
+    observed: &crate::docker::Observed,
 ) -> Observation {
     let net = ctl.endpoints.get(id);
     let backends = net.as_ref().map(|n| n.backends()).unwrap_or_default();
@@ -288,16 +288,17 @@ fn autoscaling(stack: &DesiredStack, containers: &[ContainerView]) -> Vec<Autosc
 /// Replication health of the stack's MySQL replicas (none without a plan
 /// or an engine).
 async fn replication(
-    ctl: &crate::controller::Controller,
+    ctl: &std::sync::Arc<crate::controller::Controller>,
     id: &str,
     stack: Option<&DesiredStack>,
-    observed: &crate::provision::Observed,
+    observed: &crate::docker::Observed,
 ) -> Vec<ReplicationView> {
-    let (Some(stack), Some(engine)) = (stack, ctl.engine()) else {
+    let Some(stack) = stack else {
         return Vec::new();
     };
-    let engine = &engine;
-    let host = ctl.probe_host();
+    if ctl.engine().is_none() {
+        return Vec::new();
+    }
     let replicas: Vec<_> = stack
         .active()
         .filter(|c| matches!(c.probe, Probe::Mysql { replica: true, .. }))
@@ -310,9 +311,8 @@ async fn replication(
         {
             return Err("not running".to_string());
         }
-        tokio::time::timeout(Duration::from_secs(4), ctl.replication_of(engine, c, &host))
-            .await
-            .unwrap_or_else(|_| Err("timed out".into()))
+        // sampled in the background, read from memory
+        ctl.replication_health(id, c).await
     });
     let results = futures_util::future::join_all(checks).await;
     replicas

@@ -1,0 +1,101 @@
+//! The desired-vs-observed diff, pure: what a reconcile step must do to the
+//! engine's objects so they match the planned stack. [`diff`] is the only
+//! place that compares the two (the reconcile, the repair watch and the warm
+//! spares read it).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::deploy::{DesiredContainer, DesiredStack};
+use crate::docker::{ContainerState, Observed, ObservedContainer};
+
+/// What to do to one planned container.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// It does not exist: create (and start) it.
+    Create,
+    /// Its settings changed: replace it, keeping these host ports
+    /// (container port → host port) so endpoints survive.
+    Recreate(BTreeMap<u16, u16>),
+    /// It exists with its settings but does not run.
+    Start,
+    /// It is frozen (the paused tier): thaw it.
+    Unpause,
+}
+
+/// The changes from `observed` to `stack`.
+#[derive(Debug, Default)]
+pub struct Diff<'a> {
+    /// The deployment's network does not exist.
+    pub network_missing: bool,
+    /// Serving (non-spare) containers to create, replace or start, in plan
+    /// order. Spares are kept warm after the replicas are ready.
+    pub todo: Vec<(&'a DesiredContainer, Action)>,
+    /// Containers the plan no longer has (scale-down, leftovers): drained
+    /// and removed.
+    pub extra: Vec<&'a ObservedContainer>,
+    /// Volumes no planned container mounts. Only listed with a scale-down
+    /// (`extra` not empty): a volume is removed with its container, never
+    /// because a container is missing.
+    pub unused_volumes: Vec<&'a str>,
+    /// Serving containers that do not run (missing or stopped): what the
+    /// repair watch looks for.
+    pub broken: Vec<&'a DesiredContainer>,
+}
+
+impl Diff<'_> {
+    /// Nothing to change.
+    pub fn is_empty(&self) -> bool {
+        !self.network_missing && self.todo.is_empty() && self.extra.is_empty()
+    }
+}
+
+/// What to do to one planned container (`None`: it is as planned).
+pub fn action_for(c: &DesiredContainer, observed: Option<&ObservedContainer>) -> Option<Action> {
+    match observed {
+        None => Some(Action::Create),
+        Some(o) if o.config_hash != c.config_hash => Some(Action::Recreate(o.ports.clone())),
+        Some(o) if o.status() == ContainerState::Paused => Some(Action::Unpause),
+        Some(o) if !o.running() => Some(Action::Start),
+        Some(_) => None,
+    }
+}
+
+/// Compare a planned stack with what the engine reports.
+pub fn diff<'a>(stack: &'a DesiredStack, observed: &'a Observed) -> Diff<'a> {
+    let planned: BTreeSet<&str> = stack.containers.iter().map(|c| c.name.as_str()).collect();
+    let extra: Vec<&ObservedContainer> = observed
+        .containers
+        .iter()
+        .filter(|o| !planned.contains(o.name.as_str()))
+        .collect();
+    let todo = stack
+        .active()
+        .filter_map(|c| Some((c, action_for(c, observed.container(&c.name))?)))
+        .collect();
+    let unused_volumes = if extra.is_empty() {
+        Vec::new()
+    } else {
+        let wanted: BTreeSet<&str> = stack
+            .containers
+            .iter()
+            .flat_map(|c| c.volumes.iter().map(|v| v.name.as_str()))
+            .collect();
+        observed
+            .volumes
+            .iter()
+            .map(String::as_str)
+            .filter(|v| !wanted.contains(v))
+            .collect()
+    };
+    let broken = stack
+        .active()
+        .filter(|c| !observed.container(&c.name).is_some_and(|o| o.running()))
+        .collect();
+    Diff {
+        broken,
+        network_missing: !observed.networks.contains(&stack.network),
+        todo,
+        extra,
+        unused_volumes,
+    }
+}

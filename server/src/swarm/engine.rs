@@ -1,0 +1,785 @@
+//! [`SwarmEngine`]: the controller's [`Engine`] on a Docker Swarm.
+//!
+//! One instance (a container on one host) is one single-task service
+//! (`swarm::mapping`); the deployment's network is an attachable overlay.
+//! Services, tasks, nodes and networks are the manager's; containers,
+//! volumes, logs and stats are the node daemons' (`--swarm-node`).
+//!
+//! Endpoints: the proxy reaches every backend on one host, so the engine
+//! gives each instance port a **relay** on `127.0.0.1` that forwards to the
+//! task's host-mode port on its node's address (re-read on every
+//! `host_ports`, so a task that moved is followed; the loopback port stays).
+//! Pause is not supported (the swarm does not know it): a typed error.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bollard::models::{ServiceSpecMode, ServiceSpecModeReplicated, TaskState};
+use bollard::query_parameters::{
+    InspectServiceOptions, ListServicesOptions, ListTasksOptions, ListVolumesOptions,
+    LogsOptionsBuilder, RemoveVolumeOptions, StatsOptionsBuilder,
+};
+use bollard::Docker;
+use futures_util::stream::{BoxStream, StreamExt};
+use tokio::net::{TcpListener, TcpStream};
+use tracing::{debug, warn};
+
+use super::mapping::{
+    instance_service, overlay_network, spread_zones, InstanceInput, Placement, PortInput,
+};
+use super::nodes::{self, list_nodes, running_task, NodeEndpoint, SwarmError};
+use crate::deploy::{
+    base_labels, DesiredContainer, DesiredStack, LABEL_CONFIG, LABEL_DEPLOYMENT, LABEL_INSTANCE,
+    LABEL_MANAGED_BY, LABEL_REPLICA, LABEL_RESOURCE, MANAGED_BY,
+};
+use crate::docker::{
+    ContainerState, Engine, EngineError, Observed, ObservedContainer, UsageSample,
+};
+
+/// The only address relays listen on.
+const RELAY_HOST: &str = "127.0.0.1";
+
+/// A loopback listener forwarding to an instance port on its node.
+struct Relay {
+    port: u16,
+    target: Arc<Mutex<Option<SocketAddr>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub struct SwarmEngine {
+    manager: Docker,
+    /// Node hostname → its daemon (images, volumes, logs, stats).
+    nodes: Vec<(String, Docker)>,
+    instance: String,
+    /// (service, container port) → relay.
+    relays: Mutex<HashMap<(String, u16), Relay>>,
+}
+
+fn other(e: SwarmError) -> EngineError {
+    match e {
+        SwarmError::Docker(d) => EngineError::Docker(d),
+        e => EngineError::Other(e.to_string()),
+    }
+}
+
+fn not_found(e: &bollard::errors::Error) -> bool {
+    matches!(
+        e,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
+}
+
+/// The planner's container as the mapping's input: the one place this
+/// module reads the planner's types (re-path it when the planner moves).
+pub fn instance_input(c: &DesiredContainer, labels: BTreeMap<String, String>) -> InstanceInput {
+    InstanceInput {
+        name: c.name.clone(),
+        image: c.image.clone(),
+        env: c.env.clone(),
+        // the hostname is the service name, so the image's default id
+        // (derived from it) survives a replaced task
+        server_id: None,
+        volumes: c
+            .volumes
+            .iter()
+            .map(|v| super::VolumeInput {
+                name: v.name.clone(),
+                target: v.target.clone(),
+            })
+            .collect(),
+        ports: c
+            .ports
+            .iter()
+            .map(|&target| PortInput {
+                target,
+                published: None,
+            })
+            .collect(),
+        aliases: c.aliases.clone(),
+        nano_cpus: c.nano_cpus,
+        memory: c.memory,
+        pids_limit: Some(c.pids_limit),
+        entrypoint: c.entrypoint.clone(),
+        command: c.command.clone(),
+        labels,
+        placement: c.zone.clone().map_or(Placement::Any, Placement::Zone),
+        running: !c.spare,
+    }
+}
+
+impl SwarmEngine {
+    /// Reach the manager and every node daemon (each must answer).
+    pub async fn connect(
+        manager: &str,
+        nodes: &[NodeEndpoint],
+        instance: &str,
+    ) -> Result<SwarmEngine, EngineError> {
+        let manager = nodes::connect(manager).await.map_err(other)?;
+        let mut daemons = Vec::new();
+        for n in nodes {
+            let d = nodes::connect(&n.docker_host)
+                .await
+                .map_err(|e| EngineError::Other(format!("swarm node `{}`: {e}", n.hostname)))?;
+            daemons.push((n.hostname.clone(), d));
+        }
+        Ok(SwarmEngine {
+            manager,
+            nodes: daemons,
+            instance: instance.to_owned(),
+            relays: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn labels(&self, mut l: BTreeMap<String, String>) -> BTreeMap<String, String> {
+        l.insert(LABEL_INSTANCE.into(), self.instance.clone());
+        l
+    }
+
+    fn filters(labels: &[(&str, &str)]) -> HashMap<String, Vec<String>> {
+        HashMap::from([(
+            "label".to_owned(),
+            labels.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        )])
+    }
+
+    /// Services by label, each with its observation.
+    async fn observe_services(
+        &self,
+        labels: &[(&str, &str)],
+    ) -> Result<Vec<(String, ObservedContainer)>, EngineError> {
+        let services = self
+            .manager
+            .list_services(Some(ListServicesOptions {
+                filters: Some(Self::filters(labels)),
+                status: None,
+            }))
+            .await?;
+        let mut out = Vec::new();
+        for s in services {
+            let Some(spec) = s.spec else { continue };
+            let name = spec.name.clone().unwrap_or_default();
+            let l = spec.labels.clone().unwrap_or_default();
+            let state = self.service_state(&name).await?;
+            let ports = match state {
+                Some((ContainerState::Running, _)) => self.host_ports(&name).await?,
+                _ => BTreeMap::new(),
+            };
+            out.push((
+                l.get(LABEL_DEPLOYMENT).cloned().unwrap_or_default(),
+                ObservedContainer {
+                    id: name.clone(),
+                    name,
+                    resource: l.get(LABEL_RESOURCE).cloned().unwrap_or_default(),
+                    replica: l
+                        .get(LABEL_REPLICA)
+                        .and_then(|r| r.parse().ok())
+                        .unwrap_or(0),
+                    state: state
+                        .map_or(ContainerState::Unknown, |s| s.0)
+                        .as_str()
+                        .into(),
+                    config_hash: l.get(LABEL_CONFIG).cloned().unwrap_or_default(),
+                    ports,
+                },
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Networks (manager) and volumes (every node) by label, with their
+    /// deployment label.
+    async fn observe_storage(
+        &self,
+        labels: &[(&str, &str)],
+    ) -> Result<(Vec<(String, String)>, Vec<(String, String)>), EngineError> {
+        let networks = self
+            .manager
+            .list_networks(Some(bollard::query_parameters::ListNetworksOptions {
+                filters: Some(Self::filters(labels)),
+            }))
+            .await?
+            .into_iter()
+            .filter_map(|n| {
+                let dep = n.labels?.get(LABEL_DEPLOYMENT)?.clone();
+                Some((dep, n.name?))
+            })
+            .collect();
+        let mut volumes = Vec::new();
+        for (node, d) in &self.nodes {
+            let found = d
+                .list_volumes(Some(ListVolumesOptions {
+                    filters: Some(Self::filters(labels)),
+                }))
+                .await;
+            match found {
+                Ok(r) => {
+                    for v in r.volumes.unwrap_or_default() {
+                        if let Some(dep) = v.labels.get(LABEL_DEPLOYMENT) {
+                            volumes.push((dep.clone(), v.name));
+                        }
+                    }
+                }
+                Err(e) => warn!(%node, "swarm node volumes not listed: {e}"),
+            }
+        }
+        Ok((networks, volumes))
+    }
+
+    /// Replicas 1 (start) or 0 (stop); the service, its pin and its volume stay.
+    async fn scale(&self, name: &str, replicas: i64) -> Result<(), EngineError> {
+        let current = match self
+            .manager
+            .inspect_service(name, None::<InspectServiceOptions>)
+            .await
+        {
+            Ok(s) => s,
+            Err(e) if not_found(&e) && replicas == 0 => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut spec = current.spec.unwrap_or_default();
+        let now = spec
+            .mode
+            .as_ref()
+            .and_then(|m| m.replicated.as_ref())
+            .and_then(|r| r.replicas);
+        if now == Some(replicas) {
+            return Ok(());
+        }
+        spec.mode = Some(ServiceSpecMode {
+            replicated: Some(ServiceSpecModeReplicated {
+                replicas: Some(replicas),
+            }),
+            ..Default::default()
+        });
+        nodes::update_service(&self.manager, name, spec)
+            .await
+            .map_err(other)
+    }
+
+    /// A service's state: its running task, else its newest task's state
+    /// (and exit code); `Exited` when scaled to 0; `None` when gone.
+    async fn service_state(
+        &self,
+        name: &str,
+    ) -> Result<Option<(ContainerState, Option<i64>)>, EngineError> {
+        let service = match self
+            .manager
+            .inspect_service(name, None::<InspectServiceOptions>)
+            .await
+        {
+            Ok(s) => s,
+            Err(e) if not_found(&e) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let replicas = service
+            .spec
+            .and_then(|s| s.mode)
+            .and_then(|m| m.replicated)
+            .and_then(|r| r.replicas)
+            .unwrap_or(1);
+        let mut tasks = self.tasks(name).await?;
+        tasks.sort_by_key(|t| std::cmp::Reverse(t.updated_at.clone()));
+        if tasks.iter().any(|t| {
+            t.status.as_ref().and_then(|s| s.state) == Some(TaskState::RUNNING)
+                && t.desired_state == Some(TaskState::RUNNING)
+        }) {
+            return Ok(Some((ContainerState::Running, None)));
+        }
+        if replicas == 0 {
+            return Ok(Some((ContainerState::Exited, Some(0))));
+        }
+        let newest = tasks.first().and_then(|t| t.status.clone());
+        let state = newest.as_ref().and_then(|s| s.state);
+        let code = newest
+            .and_then(|s| s.container_status)
+            .and_then(|c| c.exit_code);
+        Ok(Some(match state {
+            Some(TaskState::FAILED | TaskState::REJECTED | TaskState::COMPLETE) => {
+                (ContainerState::Exited, code)
+            }
+            Some(TaskState::SHUTDOWN | TaskState::ORPHANED) => (ContainerState::Dead, code),
+            _ => (ContainerState::Created, None),
+        }))
+    }
+
+    async fn tasks(&self, service: &str) -> Result<Vec<bollard::models::Task>, EngineError> {
+        Ok(self
+            .manager
+            .list_tasks(Some(ListTasksOptions {
+                filters: Some(HashMap::from([(
+                    "service".to_owned(),
+                    vec![service.to_owned()],
+                )])),
+            }))
+            .await?)
+    }
+
+    /// The running task's container and the daemon of its node.
+    async fn task_container(&self, service: &str) -> Result<Option<(Docker, String)>, EngineError> {
+        let Some(node_id) = running_task(&self.manager, service)
+            .await
+            .map_err(other)?
+            .map(|t| t.node_id)
+        else {
+            return Ok(None);
+        };
+        let container = self.tasks(service).await?.into_iter().find_map(|t| {
+            (t.node_id.as_deref() == Some(&node_id)
+                && t.status.as_ref()?.state == Some(TaskState::RUNNING))
+            .then(|| t.status?.container_status?.container_id)
+            .flatten()
+        });
+        let nodes = list_nodes(&self.manager).await.map_err(other)?;
+        let hostname = nodes
+            .into_iter()
+            .find(|n| n.id == node_id)
+            .map(|n| n.hostname);
+        let daemon = self
+            .nodes
+            .iter()
+            .find(|(h, _)| Some(h) == hostname.as_ref())
+            .map(|(_, d)| d.clone());
+        Ok(daemon.zip(container))
+    }
+
+    /// The loopback port of the relay for (service, port), created on first
+    /// use and pointed at `target`.
+    async fn relay(
+        &self,
+        service: &str,
+        port: u16,
+        target: SocketAddr,
+    ) -> Result<u16, EngineError> {
+        let key = (service.to_owned(), port);
+        if let Some(r) = self
+            .relays
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            *r.target.lock().unwrap_or_else(|e| e.into_inner()) = Some(target);
+            return Ok(r.port);
+        }
+        let listener = TcpListener::bind((RELAY_HOST, 0))
+            .await
+            .map_err(|e| EngineError::Other(format!("relay for {service}: {e}")))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| EngineError::Other(format!("relay for {service}: {e}")))?
+            .port();
+        let shared = Arc::new(Mutex::new(Some(target)));
+        let to = shared.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let Some(dest) = *to.lock().unwrap_or_else(|e| e.into_inner()) else {
+                    continue;
+                };
+                tokio::spawn(async move {
+                    let upstream =
+                        tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(dest))
+                            .await;
+                    if let Ok(Ok(mut up)) = upstream {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut up).await;
+                    } else {
+                        debug!(%dest, "relay: node port refused");
+                    }
+                });
+            }
+        });
+        let mut relays = self.relays.lock().unwrap_or_else(|e| e.into_inner());
+        let r = relays.entry(key).or_insert(Relay {
+            port: local,
+            target: shared,
+            task,
+        });
+        Ok(r.port)
+    }
+
+    /// With `enableMultiZone` anywhere in the stack, every instance gets a
+    /// zone of the ready nodes, spread over the whole deployment (the
+    /// planner spreads per service, so a master and the first replica
+    /// would share a zone): running instances first, then warm spares.
+    async fn zone_for(
+        &self,
+        stack: &DesiredStack,
+        c: &DesiredContainer,
+    ) -> Result<Option<String>, EngineError> {
+        if stack.containers.iter().all(|x| x.zone.is_none()) {
+            return Ok(None);
+        }
+        let mut zones: Vec<String> = list_nodes(&self.manager)
+            .await
+            .map_err(other)?
+            .into_iter()
+            .filter(|n| n.ready)
+            .filter_map(|n| n.zone)
+            .collect();
+        zones.sort();
+        zones.dedup();
+        if zones.is_empty() {
+            return Ok(c.zone.clone());
+        }
+        let order: Vec<&DesiredContainer> = stack
+            .containers
+            .iter()
+            .filter(|x| !x.spare)
+            .chain(stack.containers.iter().filter(|x| x.spare))
+            .collect();
+        let index = order.iter().position(|x| x.name == c.name).unwrap_or(0);
+        let spread = spread_zones(order.len(), &zones);
+        if let Some(note) = &spread.note {
+            warn!(deployment = %stack.deployment, "{note}");
+        }
+        Ok(spread.zones.get(index).cloned())
+    }
+
+    fn drop_relays(&self, service: &str) {
+        self.relays
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(s, _), _| s != service);
+    }
+}
+
+#[async_trait]
+impl Engine for SwarmEngine {
+    fn bind_address(&self) -> &str {
+        RELAY_HOST
+    }
+
+    /// On every node (no registry): missing on one is `false`, named in
+    /// the log; `create_container` then fails naming the node.
+    async fn image_exists(&self, image: &str) -> Result<bool, EngineError> {
+        match nodes::check_image(&self.nodes, image).await {
+            Ok(()) => Ok(true),
+            Err(e @ SwarmError::ImageMissing { .. }) => {
+                warn!("{e}");
+                Ok(false)
+            }
+            Err(e) => Err(other(e)),
+        }
+    }
+
+    async fn pull(&self, image: &str, _timeout: Duration) -> Result<(), EngineError> {
+        match nodes::check_image(&self.nodes, image).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(EngineError::Other(format!(
+                "{e} (the swarm engine does not pull: there is no registry)"
+            ))),
+        }
+    }
+
+    async fn observe(&self, deployment: &str) -> Result<Observed, EngineError> {
+        let labels = [
+            (LABEL_MANAGED_BY, MANAGED_BY),
+            (LABEL_DEPLOYMENT, deployment),
+        ];
+        let containers = self.observe_services(&labels).await?;
+        let (networks, volumes) = self.observe_storage(&labels).await?;
+        let mut volumes: Vec<String> = volumes.into_iter().map(|v| v.1).collect();
+        volumes.sort();
+        volumes.dedup();
+        Ok(Observed {
+            containers: containers.into_iter().map(|c| c.1).collect(),
+            networks: networks.into_iter().map(|n| n.1).collect(),
+            volumes,
+        })
+    }
+
+    async fn observe_all(&self) -> Result<BTreeMap<String, Observed>, EngineError> {
+        let labels = [
+            (LABEL_MANAGED_BY, MANAGED_BY),
+            (LABEL_INSTANCE, self.instance.as_str()),
+        ];
+        let mut all: BTreeMap<String, Observed> = BTreeMap::new();
+        for (dep, c) in self.observe_services(&labels).await? {
+            all.entry(dep).or_default().containers.push(c);
+        }
+        let (networks, volumes) = self.observe_storage(&labels).await?;
+        for (dep, n) in networks {
+            all.entry(dep).or_default().networks.push(n);
+        }
+        for (dep, v) in volumes {
+            let o = all.entry(dep).or_default();
+            if !o.volumes.contains(&v) {
+                o.volumes.push(v);
+            }
+        }
+        Ok(all)
+    }
+
+    async fn ensure_network(&self, stack: &DesiredStack) -> Result<bool, EngineError> {
+        match self
+            .manager
+            .inspect_network(
+                &stack.network,
+                None::<bollard::query_parameters::InspectNetworkOptions>,
+            )
+            .await
+        {
+            Ok(_) => return Ok(false),
+            Err(e) if not_found(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let labels = self.labels(base_labels(&stack.deployment));
+        self.manager
+            .create_network(overlay_network(&stack.network, &labels))
+            .await?;
+        Ok(true)
+    }
+
+    /// Nothing up front: the task creates its labelled local volume on the
+    /// node it runs on.
+    async fn ensure_volume(
+        &self,
+        _deployment: &str,
+        _c: &DesiredContainer,
+        _name: &str,
+    ) -> Result<bool, EngineError> {
+        Ok(false)
+    }
+
+    async fn create_container(
+        &self,
+        stack: &DesiredStack,
+        c: &DesiredContainer,
+        _keep_ports: &BTreeMap<u16, u16>,
+    ) -> Result<(), EngineError> {
+        nodes::check_image(&self.nodes, &c.image)
+            .await
+            .map_err(|e| EngineError::Other(e.to_string()))?;
+        let mut c = c.clone();
+        c.zone = self.zone_for(stack, &c).await?;
+        let input = instance_input(&c, self.labels(c.labels(&stack.deployment)));
+        let spec = instance_service(&input, &stack.network);
+        self.manager.create_service(spec, None).await?;
+        Ok(())
+    }
+
+    async fn start(&self, name: &str) -> Result<(), EngineError> {
+        self.scale(name, 1).await
+    }
+
+    async fn stop(&self, name: &str, _grace_secs: i32) -> Result<(), EngineError> {
+        self.scale(name, 0).await
+    }
+
+    async fn pause(&self, name: &str) -> Result<(), EngineError> {
+        Err(EngineError::Other(format!(
+            "cannot pause `{name}`: the swarm engine does not pause (use --idle-stop-after only)"
+        )))
+    }
+
+    async fn unpause(&self, name: &str) -> Result<(), EngineError> {
+        Err(EngineError::Other(format!(
+            "cannot unpause `{name}`: the swarm engine does not pause"
+        )))
+    }
+
+    async fn remove_container(&self, name_or_id: &str) -> Result<(), EngineError> {
+        self.drop_relays(name_or_id);
+        match self.manager.delete_service(name_or_id).await {
+            Ok(()) => {}
+            Err(e) if not_found(&e) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+        // the task's container goes away asynchronously; its volume can only
+        // be removed after it (bounded wait)
+        for _ in 0..60 {
+            if self
+                .tasks(name_or_id)
+                .await
+                .map(|t| t.is_empty())
+                .unwrap_or(true)
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        Ok(())
+    }
+
+    async fn remove_volume(&self, name: &str) -> Result<(), EngineError> {
+        for (node, d) in &self.nodes {
+            let mut tries = 0;
+            loop {
+                match d.remove_volume(name, None::<RemoveVolumeOptions>).await {
+                    Ok(()) => break,
+                    Err(e) if not_found(&e) => break,
+                    // still in use by a container being removed
+                    Err(_) if tries < 20 => {
+                        tries += 1;
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                    Err(e) => {
+                        return Err(EngineError::Other(format!(
+                            "volume `{name}` on swarm node `{node}`: {e}"
+                        )))
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn remove_network(&self, name: &str) -> Result<(), EngineError> {
+        let mut tries = 0;
+        loop {
+            match self.manager.remove_network(name).await {
+                Ok(()) => return Ok(()),
+                Err(e) if not_found(&e) => return Ok(()),
+                // tasks detach from the overlay asynchronously
+                Err(_) if tries < 20 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    async fn copy_volume(
+        &self,
+        _deployment: &str,
+        _image: &str,
+        from: &str,
+        to: &str,
+        _drop: &[&str],
+        _timeout: Duration,
+    ) -> Result<(), EngineError> {
+        Err(EngineError::Other(format!(
+            "cannot copy volume `{from}` to `{to}` on a swarm (volumes live on nodes): \
+             a new replica starts empty and catches up from its master"
+        )))
+    }
+
+    async fn usage_sample(&self, name: &str) -> Result<Option<UsageSample>, EngineError> {
+        let Some((daemon, container)) = self.task_container(name).await? else {
+            return Ok(None);
+        };
+        let mut stream = daemon.stats(
+            &container,
+            Some(
+                StatsOptionsBuilder::default()
+                    .stream(false)
+                    .one_shot(true)
+                    .build(),
+            ),
+        );
+        let Some(Ok(s)) = stream.next().await else {
+            return Ok(None);
+        };
+        let Some(cpu_ns) = s
+            .cpu_stats
+            .as_ref()
+            .and_then(|c| c.cpu_usage.as_ref())
+            .and_then(|u| u.total_usage)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(UsageSample {
+            at: std::time::Instant::now(),
+            cpu_ns,
+            memory_bytes: s.memory_stats.and_then(|m| m.usage).unwrap_or(0),
+        }))
+    }
+
+    fn logs(&self, name: &str, since: i64) -> BoxStream<'static, Result<String, EngineError>> {
+        let this_manager = self.manager.clone();
+        let nodes = self.nodes.clone();
+        let name = name.to_owned();
+        let instance = self.instance.clone();
+        futures_util::stream::once(async move {
+            let engine = SwarmEngine {
+                manager: this_manager,
+                nodes,
+                instance,
+                relays: Mutex::new(HashMap::new()),
+            };
+            match engine.task_container(&name).await {
+                Ok(Some((d, id))) => d
+                    .logs(
+                        &id,
+                        Some(
+                            LogsOptionsBuilder::default()
+                                .follow(true)
+                                .stdout(true)
+                                .stderr(true)
+                                .since(since as i32)
+                                .build(),
+                        ),
+                    )
+                    .map(|item| {
+                        item.map(|o| String::from_utf8_lossy(&o.into_bytes()).into_owned())
+                            .map_err(EngineError::from)
+                    })
+                    .boxed(),
+                Ok(None) => futures_util::stream::empty().boxed(),
+                Err(e) => futures_util::stream::once(async move { Err(e) }).boxed(),
+            }
+        })
+        .flatten()
+        .boxed()
+    }
+
+    async fn tail(&self, name: &str, lines: usize) -> Vec<String> {
+        let Ok(Some((d, id))) = self.task_container(name).await else {
+            return Vec::new();
+        };
+        let mut stream = d.logs(
+            &id,
+            Some(
+                LogsOptionsBuilder::default()
+                    .follow(false)
+                    .stdout(true)
+                    .stderr(true)
+                    .tail(&lines.to_string())
+                    .build(),
+            ),
+        );
+        let mut text = String::new();
+        while let Some(Ok(chunk)) = stream.next().await {
+            text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+        }
+        text.lines().map(str::to_owned).collect()
+    }
+
+    /// Container port → loopback relay port, forwarding to the task's
+    /// host-mode port on its node.
+    async fn host_ports(&self, name: &str) -> Result<BTreeMap<u16, u16>, EngineError> {
+        let Some(task) = running_task(&self.manager, name).await.map_err(other)? else {
+            return Ok(BTreeMap::new());
+        };
+        let nodes = list_nodes(&self.manager).await.map_err(other)?;
+        let Some(node) = nodes.into_iter().find(|n| n.id == task.node_id) else {
+            return Ok(BTreeMap::new());
+        };
+        let mut out = BTreeMap::new();
+        for (port, published) in task.host_ports {
+            let target: SocketAddr = format!("{}:{published}", node.addr)
+                .parse()
+                .map_err(|e| EngineError::Other(format!("node address `{}`: {e}", node.addr)))?;
+            out.insert(port, self.relay(name, port, target).await?);
+        }
+        Ok(out)
+    }
+
+    async fn container_state(
+        &self,
+        name: &str,
+    ) -> Result<Option<(ContainerState, Option<i64>)>, EngineError> {
+        self.service_state(name).await
+    }
+}
