@@ -324,6 +324,79 @@ async fn idle_stop_then_wake_on_connect_keeps_rows() {
     assert_no_secrets("the server log", &server.logs(), &t.1);
 }
 
+/// The paused tier: idle for `--idle-pause-after`, the containers are
+/// frozen (`docker pause`, memory kept); a real client on the Master
+/// endpoint is held, the deployment thawed, and the rows are there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_pause_then_thaw_on_connect_keeps_rows() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !docker_ready() || !tool_ready("mysql", "mariadb-client") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        dir.path(),
+        &["--idle-pause-after", "3", "--idle-stop-after", "600"],
+    );
+    let mut t = Transcript::default();
+    let id = deploy(&server, 1, &mut t).await;
+    let label = format!("org.specstudio.deployment={id}");
+    let _cleanup = Cleanup(label.clone());
+    let v = wait_running(&server, &id, 1, &mut t).await;
+    let before = endpoint_table(&v);
+    let master = service_endpoint(&v, "Master");
+    let names = container_names(&v);
+    write_rows(master, 0, 7).await;
+    wait_spares(&server, &id, 1, &mut t).await;
+
+    let paused = wait_status(&server, &id, "paused", 90, &mut t).await;
+    assert_eq!(endpoint_table(&paused), before, "{paused}");
+    for c in &names {
+        assert_eq!(
+            container_state(c).as_deref(),
+            Some("paused"),
+            "{c} is frozen: {paused}"
+        );
+    }
+
+    let ran = mysql_cli(master, "SELECT COUNT(*) FROM t", Duration::from_secs(120)).await;
+    t.add(&ran.stdout);
+    t.add(&ran.stderr);
+    assert_eq!(
+        ran.success,
+        Some(true),
+        "mysql through the paused Master endpoint failed: {}\n{}",
+        ran.stderr,
+        server.logs()
+    );
+    assert_eq!(ran.stdout.trim(), "7", "rows kept across pause and thaw");
+    let v = wait_status(&server, &id, "running", 120, &mut t).await;
+    assert_eq!(endpoint_table(&v), before, "{v}");
+    for c in &names {
+        assert_eq!(container_state(c).as_deref(), Some("running"), "{v}");
+    }
+    let raw = server.events(&id, 2).await;
+    t.add(&raw);
+    let events = parse_events(&raw);
+    let status = statuses(&events);
+    let pause = status
+        .iter()
+        .position(|s| *s == "paused")
+        .unwrap_or_else(|| panic!("no `paused` status event: {status:?}"));
+    assert!(
+        status[pause..].contains(&"waking") && status[pause..].contains(&"running"),
+        "{status:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == "step" && e.message.contains("unpaused")),
+        "{events:?}"
+    );
+    delete_and_check_clean(&server, &id, &mut t).await;
+    assert_no_secrets("API responses, events and client output", &t.0, &t.1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_serverless_deployment_is_never_stopped() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
