@@ -17,10 +17,8 @@ cargo run -q -p xtask -- build-ui
 step "shared builds for wasm32 on its own"
 cargo build -q -p specstudio-shared --target wasm32-unknown-unknown --profile wasm-release
 
-step "format and lints"
-cargo fmt --all -- --check
-cargo clippy -q --workspace --all-targets -- -D warnings
-cargo clippy -q -p specstudio-frontend --features app --target wasm32-unknown-unknown -- -D warnings
+step "format and lints (scripts/check.sh --no-tests; its tests run with the rest below)"
+scripts/check.sh --no-tests
 
 step "cargo tests (unit, fixtures, CLI, wasm parity, API, Docker end-to-end)"
 cargo test --workspace --no-fail-fast

@@ -11,7 +11,6 @@ pub mod recovery;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -29,7 +28,6 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::controller::Controller;
-use crate::store::Status;
 pub use error::AppError;
 
 /// Largest accepted request body.
@@ -352,98 +350,7 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    use std::fmt::Write;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# HELP specstudio_http_requests_total HTTP requests by method, route and status."
-    );
-    let _ = writeln!(out, "# TYPE specstudio_http_requests_total counter");
-    if let Ok(m) = state.http.requests.lock() {
-        for ((method, route, status), n) in m.iter() {
-            let _ = writeln!(
-                out,
-                "specstudio_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
-                route.replace('"', "")
-            );
-        }
-    }
-    let mut by_status: BTreeMap<&str, u64> = Status::ALL.iter().map(|s| (s.as_str(), 0)).collect();
-    // read once: the status counts and the per-deployment series
-    let records = state.store().list_deployments().unwrap_or_default();
-    for r in &records {
-        *by_status.entry(r.status.as_str()).or_default() += 1;
-    }
-    let _ = writeln!(
-        out,
-        "# HELP specstudio_deployments Deployments by last reconciled status."
-    );
-    let _ = writeln!(out, "# TYPE specstudio_deployments gauge");
-    for (s, n) in by_status {
-        let _ = writeln!(out, "specstudio_deployments{{status=\"{s}\"}} {n}");
-    }
-    let c = &state.ctl.counters;
-    for (name, help, v) in [
-        (
-            "specstudio_reconciles_total",
-            "Reconcile steps run.",
-            c.reconciles.load(Ordering::Relaxed),
-        ),
-        (
-            "specstudio_reconcile_failures_total",
-            "Reconcile steps that ended failed.",
-            c.reconcile_failures.load(Ordering::Relaxed),
-        ),
-        (
-            "specstudio_deployments_created_total",
-            "Deployments accepted.",
-            c.deployments_created.load(Ordering::Relaxed),
-        ),
-        (
-            "specstudio_containers_created_total",
-            "Containers created.",
-            c.containers_created.load(Ordering::Relaxed),
-        ),
-        (
-            "specstudio_autoscale_ups_total",
-            "Replicas added by the autoscaler.",
-            c.scale_ups.load(Ordering::Relaxed),
-        ),
-        (
-            "specstudio_autoscale_downs_total",
-            "Replicas removed by the autoscaler.",
-            c.scale_downs.load(Ordering::Relaxed),
-        ),
-    ] {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP specstudio_reconcile_ready_seconds Duration of reconcile steps that ended running."
-    );
-    let _ = writeln!(out, "# TYPE specstudio_reconcile_ready_seconds summary");
-    let _ = writeln!(
-        out,
-        "specstudio_reconcile_ready_seconds_sum {}",
-        c.ready_ms_sum.load(Ordering::Relaxed) as f64 / 1000.0
-    );
-    let _ = writeln!(
-        out,
-        "specstudio_reconcile_ready_seconds_count {}",
-        c.ready_count.load(Ordering::Relaxed)
-    );
-    metrics::write_deployment_series(&state.ctl, &records, &mut out);
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4"),
-        )],
-        out,
-    )
-        .into_response()
+    metrics::response(&state)
 }
 
 /// Validate a spec: the same JSON as `specstudio lint --format json` for one file.
