@@ -3,6 +3,7 @@
 //! store, without Docker. Readiness is a real TCP connect to the fake's
 //! published ports.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -645,6 +646,7 @@ async fn the_idle_loop_pauses_then_stops() {
     h.ctl.spawn_idle_stopper();
     wait_for(&h, Status::Paused).await;
     assert!(h.has_event("step", "auto-pause: no client connection"));
+    assert_eq!(h.ctl.counters.pauses.load(Ordering::Relaxed), 1);
     wait_for(&h, Status::Stopped).await;
     assert!(h.has_event("step", "auto-stop: no client connection"));
     let statuses = h.statuses();
