@@ -13,7 +13,9 @@ the time autoscaling takes to add a replica.
    `mysql -h 127.0.0.1 -P <port> -u appuser --database=appdb -e 'SELECT COUNT(*) FROM t'`
    (process start -> exit, so it includes the client's own start-up, ~5 ms),
    then the same command again while awake ("reconnect"). Variants alternate
-   order from round to round.
+   order from round to round. `--wake-from paused` times the paused tier
+   instead: the server runs with `--idle-pause-after 2 --idle-stop-after 600`
+   and each round waits for `paused` (containers frozen, memory kept).
 2. Throughput: sysbench `oltp_read_only` against the Master endpoint (proxy) and
    the master container's published `hostPort` (direct), alternating, on a
    server with `--idle-stop-after 600`.
