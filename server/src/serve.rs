@@ -50,7 +50,7 @@ pub struct ServeArgs {
     pub idle_stop_after: u64,
     /// Seconds without a client connection after which such a deployment
     /// is paused (containers frozen, memory kept; a client thaws it in
-    /// milliseconds). Only when shorter than --idle-stop-after; 0 turns the
+    /// a fraction of a second). Only when shorter than --idle-stop-after; 0 turns the
     /// paused tier off.
     #[arg(long, env = "SPECSTUDIO_IDLE_PAUSE_AFTER", default_value_t = 60, value_name = "SECS",
         value_parser = clap::value_parser!(u64).range(0..=604_800))]

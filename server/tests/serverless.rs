@@ -351,6 +351,12 @@ async fn idle_pause_then_thaw_on_connect_keeps_rows() {
 
     let paused = wait_status(&server, &id, "paused", 90, &mut t).await;
     assert_eq!(endpoint_table(&paused), before, "{paused}");
+    let (s, _, raw) = server.call("GET", "/metrics", None, false).await;
+    assert_eq!(s, 200, "{raw}");
+    assert!(
+        raw.lines().any(|l| l == "specstudio_pauses_total 1"),
+        "one pause counted: {raw}"
+    );
     for c in &names {
         assert_eq!(
             container_state(c).as_deref(),
