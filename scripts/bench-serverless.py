@@ -13,7 +13,9 @@ the time autoscaling takes to add a replica.
    `mysql -h 127.0.0.1 -P <port> -u appuser --database=appdb -e 'SELECT COUNT(*) FROM t'`
    (process start -> exit, so it includes the client's own start-up, ~5 ms),
    then the same command again while awake ("reconnect"). Variants alternate
-   order from round to round.
+   order from round to round. `--wake-from paused` times the paused tier
+   instead: the server runs with `--idle-pause-after 2 --idle-stop-after 600`
+   and each round waits for `paused` (containers frozen, memory kept).
 2. Throughput: sysbench `oltp_read_only` against the Master endpoint (proxy) and
    the master container's published `hostPort` (direct), alternating, on a
    server with `--idle-stop-after 600`.
@@ -572,7 +574,14 @@ class Ctx:
 
 def bench_wake(ctx):
     a = ctx.args
-    srv = ctx.server("wake", ["--idle-stop-after", str(a.idle_stop_after)])
+    # the tier a wake starts from: `stopped` (containers exited) or `paused`
+    # (containers frozen by --idle-pause-after, the stop far away)
+    tier = a.wake_from
+    if tier == "paused":
+        flags = ["--idle-pause-after", str(a.idle_pause_after), "--idle-stop-after", "600"]
+    else:
+        flags = ["--idle-pause-after", "0", "--idle-stop-after", str(a.idle_stop_after)]
+    srv = ctx.server("wake", flags)
     try:
         variants = [("pool", "warm pool (`minimumNodesInPool: 1`, the seed)", SEED),
                     ("nopool", "no pool (`minimumNodesInPool: 0`)", NO_POOL)]
@@ -594,8 +603,8 @@ def bench_wake(ctx):
                 dep, port = deps[key]
                 t0 = time.monotonic()
                 for other, _, _ in variants:  # nothing else stopping or waking meanwhile
-                    srv.wait_status(deps[other][0], {"stopped"}, a.stop_timeout,
-                                    f"{other} deployment (waiting for the idle stop)")
+                    srv.wait_status(deps[other][0], {tier}, a.stop_timeout,
+                                    f"{other} deployment (waiting for the idle {tier})")
                 res[key]["stopwait"].append((time.monotonic() - t0) * 1000)
                 time.sleep(a.settle)
                 before = (srv.view(dep).get("serverless") or {}).get("wakes")
@@ -622,7 +631,7 @@ def bench_throughput(ctx):
     if not shutil.which("sysbench"):
         ctx.note("sysbench missing: apt-get install -y sysbench (throughput section skipped)")
         return None
-    srv = ctx.server("throughput", ["--idle-stop-after", "600"])
+    srv = ctx.server("throughput", ["--idle-pause-after", "0", "--idle-stop-after", "600"])
     cfg = ctx.workdir / "sysbench.cfg"
     fd = os.open(cfg, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -693,7 +702,7 @@ def bench_autoscale(ctx):
     if not shutil.which("mysqlslap"):
         ctx.note("mysqlslap missing: apt-get install -y mariadb-client (autoscale section skipped)")
         return None
-    srv = ctx.server("autoscale", ["--idle-stop-after", "600", "--autoscale-minute-secs", str(a.autoscale_minute_secs)])
+    srv = ctx.server("autoscale", ["--idle-pause-after", "0", "--idle-stop-after", "600", "--autoscale-minute-secs", str(a.autoscale_minute_secs)])
     sse = None
     load = None
     try:
@@ -831,7 +840,9 @@ def report(ctx, results, started):
     w = results.get("wake")
     if w:
         p("")
-        p(f"Wake after an idle stop (`--idle-stop-after {a.idle_stop_after}`, {a.settle:g} s after `stopped`): "
+        idle = (f"`--idle-pause-after {a.idle_pause_after}`" if a.wake_from == "paused"
+                else f"`--idle-stop-after {a.idle_stop_after}`")
+        p(f"Wake from `{a.wake_from}` ({idle}, {a.settle:g} s after `{a.wake_from}`): "
           f"`mysql … -e 'SELECT COUNT(*) FROM t'` through the Master endpoint, process start → exit.")
         p("")
         p("| variant | n | wake median | min | max | reconnect (awake) median |")
@@ -896,6 +907,10 @@ def main():
     ap.add_argument("--rounds", type=int, default=5, help="wake rounds per variant (default 5)")
     ap.add_argument("--only", default="wake,throughput,autoscale", help="comma-separated sections")
     ap.add_argument("--idle-stop-after", type=int, default=3, help="server flag for the wake section (default 3)")
+    ap.add_argument("--wake-from", choices=["stopped", "paused"], default="stopped",
+                    help="the idle tier each wake starts from (default stopped)")
+    ap.add_argument("--idle-pause-after", type=int, default=2,
+                    help="server flag for the wake section with --wake-from paused (default 2)")
     ap.add_argument("--settle", type=float, default=1.0, help="seconds to wait after `stopped` before a wake")
     ap.add_argument("--stop-timeout", type=float, default=90, help="bound on waiting for `stopped` (s)")
     ap.add_argument("--wake-client-timeout", type=float, default=120, help="bound on one wake (s)")

@@ -51,7 +51,7 @@ step "browser end-to-end tests (headless Chromium against a real server and Dock
 serve_dir=$(mktemp -d)
 token="e2e-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 SPECSTUDIO_TOKEN="$token" "$target_dir/debug/specstudio" serve \
-  --addr 127.0.0.1:18080 --data-dir "$serve_dir" --dist-dir dist \
+  --addr 127.0.0.1:18080 --data-dir "$serve_dir" --dist-dir dist --idle-pause-after 0 \
   --image-map 'docker.io/bitnami/mysql:*=specstudio/mysql:local' >"$serve_dir/serve.log" 2>&1 &
 server_pid=$!
 stop_server() {

@@ -71,11 +71,11 @@ pub struct ServeArgs {
     pub idle_stop_after: u64,
     /// Seconds without a client connection after which such a deployment
     /// is paused (containers frozen, memory kept; a client thaws it in
-    /// milliseconds). Only when shorter than --idle-stop-after; off unless
-    /// given.
-    #[arg(long, env = "SPECSTUDIO_IDLE_PAUSE_AFTER", value_name = "SECS",
-        value_parser = clap::value_parser!(u64).range(1..=604_800))]
-    pub idle_pause_after: Option<u64>,
+    /// a fraction of a second). Only when shorter than --idle-stop-after; 0 turns the
+    /// paused tier off.
+    #[arg(long, env = "SPECSTUDIO_IDLE_PAUSE_AFTER", default_value_t = 60, value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(0..=604_800))]
+    pub idle_pause_after: u64,
     /// Seconds an autoscaling "minute" lasts (lets tests run the policy's
     /// minute windows in seconds).
     #[arg(long, env = "SPECSTUDIO_AUTOSCALE_MINUTE_SECS", default_value_t = 60.0, value_name = "SECS",
@@ -165,7 +165,8 @@ impl ServeArgs {
             .collect();
         RuntimeSettings {
             idle_stop_after: Duration::from_secs(self.idle_stop_after),
-            idle_pause_after: self.idle_pause_after.map(Duration::from_secs),
+            idle_pause_after: (self.idle_pause_after > 0)
+                .then(|| Duration::from_secs(self.idle_pause_after)),
             autoscale_minute: Duration::from_secs_f64(self.autoscale_minute_secs),
             zones: if zones.is_empty() {
                 RuntimeSettings::default().zones

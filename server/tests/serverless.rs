@@ -324,6 +324,164 @@ async fn idle_stop_then_wake_on_connect_keeps_rows() {
     assert_no_secrets("the server log", &server.logs(), &t.1);
 }
 
+/// The paused tier: idle for `--idle-pause-after`, the containers are
+/// frozen (`docker pause`, memory kept); a real client on the Master
+/// endpoint is held, the deployment thawed, and the rows are there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_pause_then_thaw_on_connect_keeps_rows() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !docker_ready() || !tool_ready("mysql", "mariadb-client") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        dir.path(),
+        &["--idle-pause-after", "3", "--idle-stop-after", "600"],
+    );
+    let mut t = Transcript::default();
+    let id = deploy(&server, 1, &mut t).await;
+    let label = format!("org.specstudio.deployment={id}");
+    let _cleanup = Cleanup(label.clone());
+    let v = wait_running(&server, &id, 1, &mut t).await;
+    let before = endpoint_table(&v);
+    let master = service_endpoint(&v, "Master");
+    let names = container_names(&v);
+    write_rows(master, 0, 7).await;
+    wait_spares(&server, &id, 1, &mut t).await;
+
+    let paused = wait_status(&server, &id, "paused", 90, &mut t).await;
+    assert_eq!(endpoint_table(&paused), before, "{paused}");
+    let (s, _, raw) = server.call("GET", "/metrics", None, false).await;
+    assert_eq!(s, 200, "{raw}");
+    assert!(
+        raw.lines().any(|l| l == "specstudio_pauses_total 1"),
+        "one pause counted: {raw}"
+    );
+    for c in &names {
+        assert_eq!(
+            container_state(c).as_deref(),
+            Some("paused"),
+            "{c} is frozen: {paused}"
+        );
+    }
+
+    let ran = mysql_cli(master, "SELECT COUNT(*) FROM t", Duration::from_secs(120)).await;
+    t.add(&ran.stdout);
+    t.add(&ran.stderr);
+    assert_eq!(
+        ran.success,
+        Some(true),
+        "mysql through the paused Master endpoint failed: {}\n{}",
+        ran.stderr,
+        server.logs()
+    );
+    assert_eq!(ran.stdout.trim(), "7", "rows kept across pause and thaw");
+    let v = wait_status(&server, &id, "running", 120, &mut t).await;
+    assert_eq!(endpoint_table(&v), before, "{v}");
+    for c in &names {
+        assert_eq!(container_state(c).as_deref(), Some("running"), "{v}");
+    }
+    let raw = server.events(&id, 2).await;
+    t.add(&raw);
+    let events = parse_events(&raw);
+    let status = statuses(&events);
+    let pause = status
+        .iter()
+        .position(|s| *s == "paused")
+        .unwrap_or_else(|| panic!("no `paused` status event: {status:?}"));
+    assert!(
+        status[pause..].contains(&"waking") && status[pause..].contains(&"running"),
+        "{status:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == "step" && e.message.contains("unpaused")),
+        "{events:?}"
+    );
+    delete_and_check_clean(&server, &id, &mut t).await;
+    assert_no_secrets("API responses, events and client output", &t.0, &t.1);
+}
+
+/// The paused tier across a server restart, then down to the stopped tier:
+/// a deployment paused by one server is still paused under the next one
+/// (same endpoint ports); a real client on the Master endpoint thaws it and
+/// reads the rows written before the pause; idle again, it is paused, then
+/// stopped at `--idle-stop-after` (containers exited, not frozen).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paused_survives_restart_wakes_on_connect_then_stops() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !docker_ready() || !tool_ready("mysql", "mariadb-client") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start_with(
+        dir.path(),
+        &["--idle-pause-after", "2", "--idle-stop-after", "600"],
+    );
+    let mut t = Transcript::default();
+    let id = deploy(&server, 1, &mut t).await;
+    let label = format!("org.specstudio.deployment={id}");
+    let _cleanup = Cleanup(label.clone());
+    let v = wait_running(&server, &id, 1, &mut t).await;
+    let before = endpoint_table(&v);
+    let master = service_endpoint(&v, "Master");
+    let names = container_names(&v);
+    write_rows(master, 0, 5).await;
+    wait_spares(&server, &id, 1, &mut t).await;
+    wait_status(&server, &id, "paused", 90, &mut t).await;
+
+    // a new server on the same data: still paused, same ports
+    server.kill();
+    let server = Server::start_with(
+        dir.path(),
+        &["--idle-pause-after", "2", "--idle-stop-after", "12"],
+    );
+    let v = server.get(&id, &mut t).await;
+    assert_eq!(v["status"], "paused", "restart keeps the tier: {v}");
+    assert_eq!(endpoint_table(&v), before, "{v}");
+    for c in &names {
+        assert_eq!(container_state(c).as_deref(), Some("paused"), "{c}: {v}");
+    }
+    let ran = mysql_cli(master, "SELECT COUNT(*) FROM t", Duration::from_secs(120)).await;
+    t.add(&ran.stdout);
+    t.add(&ran.stderr);
+    assert_eq!(
+        ran.success,
+        Some(true),
+        "mysql through the paused Master endpoint after a restart failed: {}\n{}",
+        ran.stderr,
+        server.logs()
+    );
+    assert_eq!(
+        ran.stdout.trim(),
+        "5",
+        "rows kept across pause, restart, thaw"
+    );
+
+    // idle again: paused (2 s), then stopped (12 s)
+    wait_status(&server, &id, "paused", 60, &mut t).await;
+    let v = wait_status(&server, &id, "stopped", 90, &mut t).await;
+    assert_eq!(endpoint_table(&v), before, "{v}");
+    for c in &names {
+        assert_eq!(container_state(c).as_deref(), Some("exited"), "{c}: {v}");
+    }
+    let raw = server.events(&id, 2).await;
+    t.add(&raw);
+    let status = statuses(&parse_events(&raw))
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    let paused = status.iter().rposition(|s| s == "paused");
+    let stopped = status.iter().rposition(|s| s == "stopped");
+    assert!(
+        matches!((paused, stopped), (Some(p), Some(s)) if p < s),
+        "paused then stopped: {status:?}"
+    );
+    delete_and_check_clean(&server, &id, &mut t).await;
+    assert_no_secrets("API responses, events and client output", &t.0, &t.1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_serverless_deployment_is_never_stopped() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());

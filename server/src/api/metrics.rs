@@ -197,6 +197,11 @@ fn controller_counters(ctl: &Controller) -> Vec<Family> {
             "Replicas removed by the autoscaler.",
             &c.scale_downs,
         ),
+        (
+            "specstudio_pauses",
+            "Idle deployments frozen by the paused tier (--idle-pause-after).",
+            &c.pauses,
+        ),
     ]
     .into_iter()
     .map(|(name, help, v)| {

@@ -134,6 +134,8 @@ pub struct Counters {
     pub ready_count: AtomicU64,
     pub scale_ups: AtomicU64,
     pub scale_downs: AtomicU64,
+    /// Deployments frozen by the paused tier (containers `docker pause`d).
+    pub pauses: AtomicU64,
 }
 
 /// A scale-up under way: when it was decided, since when utilisation was

@@ -271,6 +271,9 @@ impl Controller {
                 frozen.push(o.name.clone());
             }
         }
+        if !frozen.is_empty() {
+            self.counters.pauses.fetch_add(1, Ordering::Relaxed);
+        }
         if self.lifecycle(id).paused(rec.status)? || !frozen.is_empty() {
             self.hub.step(
                 id,

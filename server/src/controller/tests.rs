@@ -3,6 +3,7 @@
 //! store, without Docker. Readiness is a real TCP connect to the fake's
 //! published ports.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -612,6 +613,27 @@ async fn a_paused_deployment_is_frozen_and_a_client_thaws_it() {
     h.assert_converged();
 }
 
+/// A client arriving after the pause was decided, before the containers are
+/// frozen, is held, not refused: it wakes the deployment and is then
+/// forwarded (its connection stays open).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_connecting_while_pausing_is_held_then_served() {
+    use tokio::io::AsyncReadExt;
+    let h = harness();
+    h.ctl.reconcile(ID).await;
+    h.ctl.lifecycle(ID).go_to_pause().unwrap();
+    let mut client = tokio::net::TcpStream::connect(("127.0.0.1", web_endpoint(&h)))
+        .await
+        .unwrap();
+    h.ctl.reconcile(ID).await;
+    wait_for(&h, Status::Running).await;
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(Duration::from_millis(300), client.read(&mut byte)).await;
+    assert!(read.is_err(), "the held client was closed: {read:?}");
+    assert_eq!(h.ctl.endpoints.net(ID).power(), Power::Awake);
+    h.assert_converged();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_deployment_still_idle_goes_to_sleep() {
     let h = harness();
@@ -645,6 +667,7 @@ async fn the_idle_loop_pauses_then_stops() {
     h.ctl.spawn_idle_stopper();
     wait_for(&h, Status::Paused).await;
     assert!(h.has_event("step", "auto-pause: no client connection"));
+    assert_eq!(h.ctl.counters.pauses.load(Ordering::Relaxed), 1);
     wait_for(&h, Status::Stopped).await;
     assert!(h.has_event("step", "auto-stop: no client connection"));
     let statuses = h.statuses();

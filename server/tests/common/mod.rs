@@ -155,6 +155,9 @@ impl Server {
                 "docker.io/bitnami/mysql:*=specstudio/mysql:local",
             ])
             .args(extra_args)
+            // the paused tier (default 60 s) off unless a test asks for it
+            // with --idle-pause-after: existing tests keep their timings
+            .env("SPECSTUDIO_IDLE_PAUSE_AFTER", "0")
             .env("SPECSTUDIO_TOKEN", TOKEN)
             .env("SPECSTUDIO_LOG", "info")
             .stdout(Stdio::from(out))
