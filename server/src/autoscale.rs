@@ -16,7 +16,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::deploy::AutoscalePolicy;
+use crate::plan::AutoscalePolicy;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {

@@ -19,8 +19,6 @@ pub mod cli;
 pub mod controller;
 pub mod docker;
 pub mod plan;
-/// The planner's former path, kept for the modules that import `crate::deploy`.
-pub use plan as deploy;
 pub mod http;
 pub mod lint;
 pub mod logs;
@@ -32,6 +30,3 @@ pub mod runtime_opts;
 pub mod serve;
 pub mod store;
 pub mod swarm;
-
-/// The proxy's former path (the planner and the API still name it).
-pub use proxy as endpoints;

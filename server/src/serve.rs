@@ -11,7 +11,7 @@ use tracing::{info, warn};
 
 use crate::api::{self, AppState};
 use crate::controller::{Controller, RuntimeSettings};
-use crate::deploy::ImageMap;
+use crate::plan::ImageMap;
 use crate::docker::DockerEngine;
 use crate::store::Store;
 
@@ -165,7 +165,8 @@ impl ServeArgs {
             .collect();
         RuntimeSettings {
             idle_stop_after: Duration::from_secs(self.idle_stop_after),
-            idle_pause_after: (self.idle_pause_after > 0)
+            // a swarm service cannot be frozen: the paused tier is a one-host tier
+            idle_pause_after: (self.idle_pause_after > 0 && self.engine != EngineKind::Swarm)
                 .then(|| Duration::from_secs(self.idle_pause_after)),
             autoscale_minute: Duration::from_secs_f64(self.autoscale_minute_secs),
             zones: if zones.is_empty() {
@@ -241,7 +242,7 @@ pub fn load_token(data_dir: &Path) -> std::io::Result<(String, bool)> {
     }
     let mut buf = [0u8; 24];
     getrandom::fill(&mut buf).map_err(|e| std::io::Error::other(e.to_string()))?;
-    let token = crate::deploy::hex(&buf);
+    let token = crate::plan::hex(&buf);
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -266,7 +267,7 @@ pub fn load_instance_id(data_dir: &Path) -> std::io::Result<String> {
     }
     let mut buf = [0u8; 6];
     getrandom::fill(&mut buf).map_err(|e| std::io::Error::other(e.to_string()))?;
-    let id = crate::deploy::hex(&buf);
+    let id = crate::plan::hex(&buf);
     std::fs::write(&path, &id)?;
     Ok(id)
 }
@@ -372,11 +373,8 @@ async fn connect_swarm(
         .docker_host
         .clone()
         .ok_or("--engine swarm needs --docker-host pointing at a swarm manager")?;
-    if args.idle_pause_after.is_some() {
-        return Err(
-            "--idle-pause-after is not supported with --engine swarm (a swarm does not pause)"
-                .into(),
-        );
+    if args.idle_pause_after > 0 {
+        info!("--engine swarm: the paused tier is off (a swarm service cannot be frozen); idle deployments stop after --idle-stop-after");
     }
     let nodes = swarm_nodes(args)?;
     if nodes.is_empty() {
@@ -561,12 +559,13 @@ mod tests {
             .expect("no manager given");
         assert!(err.contains("--docker-host"), "{err}");
         let mut paused = a.clone();
-        paused.docker_host = Some("unix:///nonexistent.sock".into());
-        paused.idle_pause_after = Some(5);
-        let err = rt
-            .block_on(connect_swarm(&paused, "test"))
-            .err()
-            .expect("pause refused");
-        assert!(err.contains("--idle-pause-after"), "{err}");
+        paused.idle_pause_after = 5;
+        assert_eq!(
+            paused
+                .runtime_settings(std::path::Path::new("/tmp"))
+                .idle_pause_after,
+            None,
+            "a swarm has no paused tier"
+        );
     }
 }

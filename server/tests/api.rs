@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use shared::params::{ResolvedParam, ResolvedParams, Source};
 use specstudio::api::{self, AppState};
 use specstudio::controller::Controller;
-use specstudio::deploy::ImageMap;
+use specstudio::plan::ImageMap;
 use specstudio::store::{DeploymentRecord, Desired, Status, Store};
 use tower::ServiceExt;
 

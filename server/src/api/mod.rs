@@ -367,7 +367,7 @@ pub async fn validate(State(state): State<AppState>, body: Body) -> Result<Respo
 }
 
 pub fn spec_id(text: &str) -> String {
-    crate::deploy::hex(&Sha256::digest(text.as_bytes())[..6])
+    crate::plan::hex(&Sha256::digest(text.as_bytes())[..6])
 }
 
 /// Store a spec (content-addressed) for share links and deploy buttons.

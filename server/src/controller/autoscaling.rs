@@ -17,7 +17,7 @@ use tracing::warn;
 
 use super::Controller;
 use crate::autoscale::{Decision, Window};
-use crate::deploy::Probe;
+use crate::plan::Probe;
 use crate::docker::UsageSample;
 use crate::proxy::{Power, Usage};
 use crate::store::{Desired, Status};
@@ -117,7 +117,7 @@ impl Controller {
     fn autoscale_step(
         self: &Arc<Self>,
         id: &str,
-        stack: &crate::deploy::DesiredStack,
+        stack: &crate::plan::DesiredStack,
         net: &crate::proxy::DeploymentNet,
     ) {
         let usage = net.usage();

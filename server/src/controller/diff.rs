@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::deploy::{DesiredContainer, DesiredStack};
+use crate::plan::{DesiredContainer, DesiredStack};
 use crate::docker::{ContainerState, Observed, ObservedContainer};
 
 /// What to do to one planned container.

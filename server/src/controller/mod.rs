@@ -55,7 +55,7 @@ pub use replication::ReplicationSample;
 pub use reseed::ReseedError;
 
 use crate::autoscale::Window;
-use crate::deploy::{self, DesiredStack, ImageMap, PlanContext};
+use crate::plan::{self, DesiredStack, ImageMap, PlanContext};
 use crate::docker::Engine;
 use crate::logs::LogKeeper;
 use crate::proxy::{EndpointSettings, Endpoints};
@@ -315,7 +315,7 @@ impl Controller {
             .ok_or_else(|| ReconcileError::SpecMissing(rec.spec_id.clone()))?;
         let analysis = shared::analyze(&text);
         let overrides = self.store.replica_overrides(&rec.id)?;
-        deploy::plan_with(
+        plan::plan_with(
             &analysis,
             &rec.params,
             &rec.id,
@@ -345,8 +345,8 @@ impl Controller {
         analysis: &shared::Analysis,
         params: &shared::params::ResolvedParams,
         id: &str,
-    ) -> Result<DesiredStack, Vec<deploy::PlanIssue>> {
-        deploy::plan_with(
+    ) -> Result<DesiredStack, Vec<plan::PlanIssue>> {
+        plan::plan_with(
             analysis,
             params,
             id,

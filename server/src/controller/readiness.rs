@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{Controller, ReconcileError};
-use crate::deploy::{DesiredContainer, DesiredStack, Probe};
+use crate::plan::{DesiredContainer, DesiredStack, Probe};
 use crate::docker::Engine;
 use crate::mysql::{self, Conn, ReplicationHealth};
 

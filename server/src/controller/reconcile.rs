@@ -16,7 +16,7 @@ use futures_util::FutureExt;
 
 use super::diff::{diff, Action};
 use super::{Controller, ReconcileError};
-use crate::deploy::{DesiredContainer, DesiredStack, Probe};
+use crate::plan::{DesiredContainer, DesiredStack, Probe};
 use crate::docker::{Engine, Observed};
 use crate::store::{DeploymentRecord, Desired, Status};
 

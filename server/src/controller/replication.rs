@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::Controller;
-use crate::deploy::{DesiredContainer, Probe};
+use crate::plan::{DesiredContainer, Probe};
 use crate::mysql::ReplicationHealth;
 
 /// How often a looked-at deployment's replicas are sampled.

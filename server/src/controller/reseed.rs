@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Action, Controller, ReconcileError};
-use crate::deploy::{DesiredContainer, Probe};
+use crate::plan::{DesiredContainer, Probe};
 use crate::docker::Observed;
 use crate::store::Status;
 

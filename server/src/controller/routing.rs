@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{Controller, ReconcileError};
-use crate::deploy::{DesiredContainer, DesiredStack};
+use crate::plan::{DesiredContainer, DesiredStack};
 use crate::proxy::{DeploymentNet, Hooks, PortBook};
 use crate::store::Store;
 

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use tracing::{info_span, Instrument};
 
 use super::{Controller, ReconcileError};
-use crate::deploy::{DesiredStack, Probe};
+use crate::plan::{DesiredStack, Probe};
 use crate::docker::{ContainerState, Engine};
 use crate::proxy::Power;
 use crate::store::{DeploymentRecord, Desired, Status};

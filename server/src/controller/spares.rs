@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::diff::{action_for, Action};
 use super::{Controller, ReconcileError};
-use crate::deploy::{DesiredContainer, DesiredStack, Probe};
+use crate::plan::{DesiredContainer, DesiredStack, Probe};
 use crate::docker::{Engine, Observed};
 use crate::proxy::DeploymentNet;
 

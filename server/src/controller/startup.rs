@@ -9,7 +9,7 @@ use tracing::{info, warn};
 
 use super::diff::diff;
 use super::Controller;
-use crate::deploy::DesiredContainer;
+use crate::plan::DesiredContainer;
 use crate::docker::{DockerEngine, Observed};
 use crate::store::{Desired, Status};
 

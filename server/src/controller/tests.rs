@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::diff::{diff, Action};
 use super::{Controller, RuntimeSettings, Timeouts};
-use crate::deploy::{DesiredStack, ImageMap};
+use crate::plan::{DesiredStack, ImageMap};
 use crate::docker::fake::{FakeEngine, Op};
 use crate::docker::{ContainerState, Engine, Observed, ObservedContainer};
 use crate::proxy::Power;

@@ -11,7 +11,7 @@ use bollard::models::{
 };
 
 use super::socket::shared_socket_bind;
-use crate::deploy::{DesiredContainer, DesiredStack};
+use crate::plan::{DesiredContainer, DesiredStack};
 
 /// `labels` are ours (deployment, resource, replica, config hash, instance);
 /// the spec's own labels are added where they do not clash.
@@ -183,7 +183,7 @@ mod tests {
     use bollard::models::RestartPolicyNameEnum;
 
     use super::container_body;
-    use crate::deploy::{plan, DesiredStack, ImageMap};
+    use crate::plan::{plan, DesiredStack, ImageMap};
 
     const SPEC: &str = r#"services:
   Web:

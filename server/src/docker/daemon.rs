@@ -26,7 +26,7 @@ use super::{
     remove_socket_dir, ContainerState, Engine, EngineError, Observed, ObservedContainer,
     UsageSample,
 };
-use crate::deploy::{
+use crate::plan::{
     base_labels, DesiredContainer, DesiredStack, LABEL_CONFIG, LABEL_DEPLOYMENT, LABEL_INSTANCE,
     LABEL_MANAGED_BY, LABEL_REPLICA, LABEL_RESOURCE, MANAGED_BY,
 };
@@ -549,7 +549,7 @@ impl Engine for DockerEngine {
     ) -> Result<(), EngineError> {
         let mut suffix = [0u8; 4];
         getrandom::fill(&mut suffix).map_err(|e| EngineError::Other(e.to_string()))?;
-        let name = format!("ss-{deployment}-copy-{}", crate::deploy::hex(&suffix));
+        let name = format!("ss-{deployment}-copy-{}", crate::plan::hex(&suffix));
         let mut script = String::from("set -e; cp -a /from/. /to/");
         for d in drop {
             // fixed names from our code, never user input

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use futures_util::stream::BoxStream;
 
 use super::{ContainerState, EngineError, Observed, UsageSample};
-use crate::deploy::{DesiredContainer, DesiredStack};
+use crate::plan::{DesiredContainer, DesiredStack};
 
 #[async_trait]
 pub trait Engine: Send + Sync {

@@ -15,7 +15,7 @@ use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 
 use super::{ContainerState, Engine, EngineError, Observed, ObservedContainer, UsageSample};
-use crate::deploy::{DesiredContainer, DesiredStack};
+use crate::plan::{DesiredContainer, DesiredStack};
 
 /// An engine operation, for counting calls and injecting failures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

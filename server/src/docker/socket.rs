@@ -2,7 +2,7 @@
 //! `/run/mysqld` is bind-mounted from the host, so the endpoints reach
 //! `mysqld` over its Unix socket (no loopback TCP, no docker-proxy).
 
-use crate::deploy::DesiredContainer;
+use crate::plan::DesiredContainer;
 
 /// Host directory under which each `specstudio/mysql` container's
 /// `/run/mysqld` is bind-mounted, so the endpoints reach `mysqld` over its

@@ -197,8 +197,8 @@ impl DesiredStack {
     /// The stable endpoints the server listens on: one per service with a
     /// port (a replica service's is the reader endpoint), and one per replica
     /// with `enableEndpointPerReplica`.
-    pub fn endpoint_specs(&self) -> Vec<crate::endpoints::EndpointSpec> {
-        use crate::endpoints::EndpointSpec;
+    pub fn endpoint_specs(&self) -> Vec<crate::proxy::EndpointSpec> {
+        use crate::proxy::EndpointSpec;
         let mut out = Vec::new();
         for s in &self.services {
             if s.port.is_none() || s.replicas == 0 {

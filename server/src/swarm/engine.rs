@@ -31,7 +31,7 @@ use super::mapping::{
     instance_service, overlay_network, spread_zones, InstanceInput, Placement, PortInput,
 };
 use super::nodes::{self, list_nodes, running_task, NodeEndpoint, SwarmError};
-use crate::deploy::{
+use crate::plan::{
     base_labels, DesiredContainer, DesiredStack, LABEL_CONFIG, LABEL_DEPLOYMENT, LABEL_INSTANCE,
     LABEL_MANAGED_BY, LABEL_REPLICA, LABEL_RESOURCE, MANAGED_BY,
 };

@@ -16,7 +16,7 @@ pub use shared::wire::{
 };
 
 use super::{AppError, AppState, Authed, Body};
-use crate::deploy::{self, DesiredStack};
+use crate::plan::{self, DesiredStack};
 use crate::store::{DeploymentRecord, Desired, Status};
 
 pub mod events;
@@ -25,7 +25,7 @@ pub mod view;
 fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).expect("OS randomness");
-    deploy::hex(&buf)
+    plan::hex(&buf)
 }
 
 /// A random password: 24 characters of [A-Za-z0-9].
@@ -50,15 +50,15 @@ fn param_issues(issues: Vec<shared::params::ParamIssue>) -> AppError {
     )
 }
 
-fn plan_issues(issues: Vec<deploy::PlanIssue>) -> AppError {
+fn plan_issues(issues: Vec<plan::PlanIssue>) -> AppError {
     let code = if issues
         .iter()
-        .all(|i| matches!(i, deploy::PlanIssue::Unresolved(_)))
+        .all(|i| matches!(i, plan::PlanIssue::Unresolved(_)))
     {
         "unresolvable_template"
     } else if issues
         .iter()
-        .all(|i| matches!(i, deploy::PlanIssue::UnknownInstanceType { .. }))
+        .all(|i| matches!(i, plan::PlanIssue::UnknownInstanceType { .. }))
     {
         "unknown_instance_type"
     } else {

@@ -13,7 +13,7 @@ use super::{
     EndpointKind, ReplicationView, ServerlessView,
 };
 use crate::api::{AppError, AppState};
-use crate::deploy::{DesiredStack, Probe};
+use crate::plan::{DesiredStack, Probe};
 use crate::mysql::ReplicationHealth;
 use crate::store::Status;
 
@@ -63,8 +63,8 @@ fn observation(
         .map(|l| Endpoint {
             name: l.spec.name.clone(),
             kind: match l.spec.kind() {
-                crate::endpoints::EndpointKind::Service => EndpointKind::Service,
-                crate::endpoints::EndpointKind::Replica => EndpointKind::Replica,
+                crate::proxy::EndpointKind::Service => EndpointKind::Service,
+                crate::proxy::EndpointKind::Replica => EndpointKind::Replica,
             },
             resource: l.spec.resource.clone(),
             replica: l.spec.replica,
