@@ -11,8 +11,8 @@ use tracing::{info, warn};
 
 use crate::api::{self, AppState};
 use crate::controller::{Controller, RuntimeSettings};
-use crate::plan::ImageMap;
 use crate::docker::DockerEngine;
+use crate::plan::ImageMap;
 use crate::store::Store;
 
 /// Which engine runs deployments.

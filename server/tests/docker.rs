@@ -107,8 +107,19 @@ async fn seed_deploys_replicates_and_deletes_cleanly() {
     let events = server.events(&id, 1).await;
     t.add(&events);
     assert!(events.contains(&format!("repairing: {victim} not running")));
-    let (_, _, raw) = server.call("GET", "/api/deployments", None, false).await;
+    // the list (one query, no per-deployment probe) agrees with the view
+    let (_, list, raw) = server.call("GET", "/api/deployments", None, false).await;
     t.add(&raw);
+    let row = list
+        .as_array()
+        .and_then(|l| l.iter().find(|d| d["id"] == id.as_str()))
+        .unwrap_or_else(|| panic!("listed: {raw}"));
+    assert_eq!(row["status"], "running", "list status: {raw}");
+    let containers = row["containers"].as_array().expect("containers listed");
+    assert_eq!(containers.len(), 3, "master and 2 replicas: {raw}");
+    for c in containers {
+        assert_eq!(c["state"], "running", "listed container state: {raw}");
+    }
     let secrets = secrets_of(dir.path());
     assert!(secrets.len() >= 2, "generated root password is stored");
     delete_and_check_clean(&server, &id, &mut t).await;

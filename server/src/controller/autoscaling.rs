@@ -17,8 +17,8 @@ use tracing::warn;
 
 use super::Controller;
 use crate::autoscale::{Decision, Window};
-use crate::plan::Probe;
 use crate::docker::UsageSample;
+use crate::plan::Probe;
 use crate::proxy::{Power, Usage};
 use crate::store::{Desired, Status};
 

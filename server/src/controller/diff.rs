@@ -5,8 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::plan::{DesiredContainer, DesiredStack};
 use crate::docker::{ContainerState, Observed, ObservedContainer};
+use crate::plan::{DesiredContainer, DesiredStack};
 
 /// What to do to one planned container.
 #[derive(Clone, Debug, PartialEq, Eq)]

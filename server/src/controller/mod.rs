@@ -55,9 +55,9 @@ pub use replication::ReplicationSample;
 pub use reseed::ReseedError;
 
 use crate::autoscale::Window;
-use crate::plan::{self, DesiredStack, ImageMap, PlanContext};
 use crate::docker::Engine;
 use crate::logs::LogKeeper;
+use crate::plan::{self, DesiredStack, ImageMap, PlanContext};
 use crate::proxy::{EndpointSettings, Endpoints};
 use crate::store::{DeploymentRecord, Store};
 

@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{Controller, ReconcileError};
-use crate::plan::{DesiredContainer, DesiredStack, Probe};
 use crate::docker::Engine;
 use crate::mysql::{self, Conn, ReplicationHealth};
+use crate::plan::{DesiredContainer, DesiredStack, Probe};
 
 type Result<T> = std::result::Result<T, ReconcileError>;
 

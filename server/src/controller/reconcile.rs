@@ -16,8 +16,8 @@ use futures_util::FutureExt;
 
 use super::diff::{diff, Action};
 use super::{Controller, ReconcileError};
-use crate::plan::{DesiredContainer, DesiredStack, Probe};
 use crate::docker::{Engine, Observed};
+use crate::plan::{DesiredContainer, DesiredStack, Probe};
 use crate::store::{DeploymentRecord, Desired, Status};
 
 type Result<T> = std::result::Result<T, ReconcileError>;

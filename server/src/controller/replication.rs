@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::Controller;
-use crate::plan::{DesiredContainer, Probe};
 use crate::mysql::ReplicationHealth;
+use crate::plan::{DesiredContainer, Probe};
 
 /// How often a looked-at deployment's replicas are sampled.
 pub const SAMPLE_EVERY: Duration = Duration::from_secs(1);

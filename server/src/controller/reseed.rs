@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Action, Controller, ReconcileError};
-use crate::plan::{DesiredContainer, Probe};
 use crate::docker::Observed;
+use crate::plan::{DesiredContainer, Probe};
 use crate::store::Status;
 
 /// Files of the replica's data dir that must not follow it into the master's

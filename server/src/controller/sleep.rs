@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use tracing::{info_span, Instrument};
 
 use super::{Controller, ReconcileError};
-use crate::plan::{DesiredStack, Probe};
 use crate::docker::{ContainerState, Engine};
+use crate::plan::{DesiredStack, Probe};
 use crate::proxy::Power;
 use crate::store::{DeploymentRecord, Desired, Status};
 

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use super::diff::{action_for, Action};
 use super::{Controller, ReconcileError};
-use crate::plan::{DesiredContainer, DesiredStack, Probe};
 use crate::docker::{Engine, Observed};
+use crate::plan::{DesiredContainer, DesiredStack, Probe};
 use crate::proxy::DeploymentNet;
 
 impl Controller {

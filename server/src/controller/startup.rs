@@ -9,8 +9,8 @@ use tracing::{info, warn};
 
 use super::diff::diff;
 use super::Controller;
-use crate::plan::DesiredContainer;
 use crate::docker::{DockerEngine, Observed};
+use crate::plan::DesiredContainer;
 use crate::store::{Desired, Status};
 
 impl Controller {

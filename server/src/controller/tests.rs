@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use super::diff::{diff, Action};
 use super::{Controller, RuntimeSettings, Timeouts};
-use crate::plan::{DesiredStack, ImageMap};
 use crate::docker::fake::{FakeEngine, Op};
 use crate::docker::{ContainerState, Engine, Observed, ObservedContainer};
+use crate::plan::{DesiredStack, ImageMap};
 use crate::proxy::Power;
 use crate::store::{now_ms, DeploymentRecord, Desired, Status, Store};
 

@@ -106,32 +106,7 @@ impl DockerEngine {
             ))
             .await?;
         let mut observed = Observed::default();
-        for c in list {
-            let labels = c.labels.unwrap_or_default();
-            let mut ports = BTreeMap::new();
-            for p in c.ports.unwrap_or_default() {
-                if let Some(public) = p.public_port {
-                    ports.insert(p.private_port, public);
-                }
-            }
-            observed.containers.push(ObservedContainer {
-                id: c.id.unwrap_or_default(),
-                name: c
-                    .names
-                    .and_then(|n| n.into_iter().next())
-                    .unwrap_or_default()
-                    .trim_start_matches('/')
-                    .to_owned(),
-                resource: labels.get(LABEL_RESOURCE).cloned().unwrap_or_default(),
-                replica: labels
-                    .get(LABEL_REPLICA)
-                    .and_then(|r| r.parse().ok())
-                    .unwrap_or(0),
-                state: c.state.map(|s| s.to_string()).unwrap_or_default(),
-                config_hash: labels.get(LABEL_CONFIG).cloned().unwrap_or_default(),
-                ports,
-            });
-        }
+        observed.containers = list.into_iter().map(observed_container).collect();
         let nets = self
             .docker
             .list_networks(Some(
@@ -269,20 +244,16 @@ impl Engine for DockerEngine {
             ))
             .await?;
         for c in list {
-            let labels = c.labels.unwrap_or_default();
-            if let (Some(dep), Some(id)) = (labels.get(LABEL_DEPLOYMENT), c.id) {
-                out.entry(dep.clone())
+            let deployment = c
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(LABEL_DEPLOYMENT))
+                .cloned();
+            if let (Some(dep), Some(_)) = (deployment, c.id.as_ref()) {
+                out.entry(dep)
                     .or_default()
                     .containers
-                    .push(ObservedContainer {
-                        id,
-                        name: String::new(),
-                        resource: String::new(),
-                        replica: 0,
-                        state: String::new(),
-                        config_hash: String::new(),
-                        ports: BTreeMap::new(),
-                    });
+                    .push(observed_container(c));
             }
         }
         let nets = self
@@ -716,5 +687,34 @@ fn ignore_not_found(result: Result<(), DockerError>) -> Result<(), EngineError> 
     match result.map_err(EngineError::from) {
         Err(e) if e.is_not_found() => Ok(()),
         other => other,
+    }
+}
+
+/// One listed container as observed: name, resource, replica, state, config
+/// hash and published ports (the same for one deployment and for all).
+fn observed_container(c: bollard::models::ContainerSummary) -> ObservedContainer {
+    let labels = c.labels.unwrap_or_default();
+    let mut ports = BTreeMap::new();
+    for p in c.ports.unwrap_or_default() {
+        if let Some(public) = p.public_port {
+            ports.insert(p.private_port, public);
+        }
+    }
+    ObservedContainer {
+        id: c.id.unwrap_or_default(),
+        name: c
+            .names
+            .and_then(|n| n.into_iter().next())
+            .unwrap_or_default()
+            .trim_start_matches('/')
+            .to_owned(),
+        resource: labels.get(LABEL_RESOURCE).cloned().unwrap_or_default(),
+        replica: labels
+            .get(LABEL_REPLICA)
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(0),
+        state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+        config_hash: labels.get(LABEL_CONFIG).cloned().unwrap_or_default(),
+        ports,
     }
 }

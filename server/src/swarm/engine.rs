@@ -31,12 +31,12 @@ use super::mapping::{
     instance_service, overlay_network, spread_zones, InstanceInput, Placement, PortInput,
 };
 use super::nodes::{self, list_nodes, running_task, NodeEndpoint, SwarmError};
+use crate::docker::{
+    ContainerState, Engine, EngineError, Observed, ObservedContainer, UsageSample,
+};
 use crate::plan::{
     base_labels, DesiredContainer, DesiredStack, LABEL_CONFIG, LABEL_DEPLOYMENT, LABEL_INSTANCE,
     LABEL_MANAGED_BY, LABEL_REPLICA, LABEL_RESOURCE, MANAGED_BY,
-};
-use crate::docker::{
-    ContainerState, Engine, EngineError, Observed, ObservedContainer, UsageSample,
 };
 
 /// The only address relays listen on.

@@ -13,8 +13,8 @@ use super::{
     EndpointKind, ReplicationView, ServerlessView,
 };
 use crate::api::{AppError, AppState};
-use crate::plan::{DesiredStack, Probe};
 use crate::mysql::ReplicationHealth;
+use crate::plan::{DesiredStack, Probe};
 use crate::store::Status;
 
 fn visible_params(p: &ResolvedParams) -> BTreeMap<String, String> {
