@@ -45,56 +45,9 @@ pub enum Desired {
     Deleted,
 }
 
-/// The status last reached by reconciliation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Provisioning,
-    Running,
-    Degraded,
-    Stopping,
-    Stopped,
-    Waking,
-    Failed,
-    Deleting,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Provisioning => "provisioning",
-            Status::Running => "running",
-            Status::Degraded => "degraded",
-            Status::Stopping => "stopping",
-            Status::Stopped => "stopped",
-            Status::Waking => "waking",
-            Status::Failed => "failed",
-            Status::Deleting => "deleting",
-        }
-    }
-    pub fn parse(s: &str) -> Status {
-        match s {
-            "running" => Status::Running,
-            "degraded" => Status::Degraded,
-            "stopping" => Status::Stopping,
-            "stopped" => Status::Stopped,
-            "waking" => Status::Waking,
-            "failed" => Status::Failed,
-            "deleting" => Status::Deleting,
-            _ => Status::Provisioning,
-        }
-    }
-    pub const ALL: [Status; 8] = [
-        Status::Provisioning,
-        Status::Running,
-        Status::Degraded,
-        Status::Stopping,
-        Status::Stopped,
-        Status::Waking,
-        Status::Failed,
-        Status::Deleting,
-    ];
-}
+/// The status last reached by reconciliation (the wire type: stored and
+/// sent by the same names).
+pub use shared::wire::Status;
 
 #[derive(Serialize, Deserialize)]
 struct StoredParam {
@@ -160,16 +113,14 @@ pub struct DeploymentRecord {
     pub updated_at: i64,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Event {
-    pub seq: i64,
-    #[serde(rename = "deploymentId")]
-    pub deployment_id: String,
-    /// Milliseconds since the Unix epoch.
-    pub ts: i64,
-    /// `step`, `status`, `error` or `log`.
-    pub kind: String,
-    pub message: String,
+/// A stored deployment event (the wire type of the event stream).
+pub use shared::wire::{Event, EventKind};
+
+/// The kind of a stored event. Kinds are written by name (`EventHub::emit`);
+/// a name outside [`EventKind`] (none is emitted: see the test
+/// `every_emitted_event_kind_is_an_event_kind`) reads as a step.
+fn kind_of(name: &str) -> EventKind {
+    EventKind::from_name(name).unwrap_or(EventKind::Step)
 }
 
 pub struct Store {
@@ -619,7 +570,7 @@ impl Store {
             seq,
             deployment_id: deployment.to_owned(),
             ts,
-            kind: kind.to_owned(),
+            kind: kind_of(kind),
             message: message.to_owned(),
         })
     }
@@ -644,7 +595,7 @@ impl Store {
                 seq: r.get(0)?,
                 deployment_id: r.get(1)?,
                 ts: r.get(2)?,
-                kind: r.get(3)?,
+                kind: kind_of(&r.get::<_, String>(3)?),
                 message: r.get(4)?,
             })
         })?;
@@ -760,5 +711,53 @@ mod tests {
         let store = Store::open(&path).unwrap();
         assert_eq!(store.event_count("dgone").unwrap(), 0);
         assert_eq!(store.event_count("dkeep").unwrap(), 1);
+    }
+
+    /// Every literal kind the server's sources pass to the event hub's
+    /// `emit` / `record` is an [`EventKind`] name: the page listens for
+    /// exactly those.
+    #[test]
+    fn every_emitted_event_kind_is_an_event_kind() {
+        fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let mut seen = std::collections::BTreeSet::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            // (spelt so that this line is no match itself)
+            for call in [concat!("emit", "("), concat!("record", "(")] {
+                for (at, _) in text.match_indices(call) {
+                    let rest = &text[at + call.len()..];
+                    let Some(comma) = rest.find(',') else {
+                        continue;
+                    };
+                    let arg = rest[comma + 1..].trim_start();
+                    let Some(lit) = arg.strip_prefix('"') else {
+                        continue;
+                    };
+                    let name = &lit[..lit.find('"').unwrap()];
+                    assert!(
+                        EventKind::from_name(name).is_some(),
+                        "{}: event kind `{name}` is not an EventKind",
+                        f.display()
+                    );
+                    seen.insert(name.to_owned());
+                }
+            }
+        }
+        // the scan finds the emitters (it would pass vacuously otherwise)
+        assert!(seen.len() >= 3, "{seen:?}");
     }
 }

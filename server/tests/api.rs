@@ -1386,3 +1386,53 @@ async fn errors_are_json_everywhere_and_the_document_matches() {
         );
     }
 }
+
+/// The list and the view parse as the wire types the page reads
+/// (`shared::wire`); the list carries what the page shows without a call per
+/// deployment; the OpenAPI schemas name exactly the fields sent.
+#[tokio::test]
+async fn list_and_view_are_the_wire_types_and_the_document_names_their_fields() {
+    let st = state();
+    let id = insert_record(&st);
+    let app = api::app(st.clone());
+    let (s, list) = json_call(&app, Method::GET, "/api/deployments", Value::Null, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let items: Vec<shared::wire::DeploymentSummary> = serde_json::from_value(list.clone()).unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].id, id);
+    assert_eq!(items[0].params["mysqlUsername"], "app");
+    assert!(!items[0].params.contains_key("mysqlPassword"));
+    assert!(!list.to_string().contains("app-pw-secret-1"));
+    let (_, view) = json_call(
+        &app,
+        Method::GET,
+        &format!("/api/deployments/{id}"),
+        Value::Null,
+        None,
+    )
+    .await;
+    let typed: shared::wire::DeploymentView = serde_json::from_value(view.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&typed).unwrap(), view);
+    let (_, doc) = json_call(&app, Method::GET, "/api/openapi.json", Value::Null, None).await;
+    for (schema, sent) in [("DeploymentSummary", &list[0]), ("DeploymentView", &view)] {
+        let props = doc["components"]["schemas"][schema]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{schema} has no properties"));
+        let sent = sent.as_object().unwrap();
+        for key in sent.keys() {
+            assert!(
+                props.contains_key(key),
+                "{schema}.{key} is sent but not documented"
+            );
+        }
+        for key in props.keys() {
+            // `message` is omitted when there is none
+            assert!(
+                sent.contains_key(key) || key == "message",
+                "{schema}.{key} is documented but never sent"
+            );
+        }
+    }
+    let kinds = &doc["components"]["schemas"]["EventKind"]["enum"];
+    assert_eq!(kinds, &json!(["step", "status", "error", "log"]));
+}

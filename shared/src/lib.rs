@@ -31,6 +31,7 @@ pub mod syntax;
 pub mod system_parameters;
 pub mod template;
 pub mod units;
+pub mod wire;
 
 pub use diagnostic::{Diagnostic, Fix, Severity, Summary, TextEdit};
 pub use graph::Graph;

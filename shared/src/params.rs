@@ -127,11 +127,11 @@ pub fn value_text(value: &serde_json::Value) -> Option<String> {
 }
 
 /// A problem with one given parameter.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ParamIssue {
     pub key: String,
     /// The service whose declaration was violated, when one is.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
     pub message: String,
 }

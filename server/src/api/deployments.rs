@@ -10,182 +10,18 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::Stream;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use shared::params::{ResolvedParams, Source};
+pub use shared::wire::{
+    Accepted, AutoscalingView, ContainerView, CreateDeployment, DeploymentSummary, DeploymentView,
+    Endpoint, EndpointKind, PatchDeployment, ReplicationView, ServerlessView,
+};
 
 use super::{AppError, AppState, Authed, Body};
 use crate::deploy::{self, DesiredStack, Probe};
 use crate::mysql::ReplicationHealth;
 use crate::store::{DeploymentRecord, Desired, Event, Status};
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateDeployment {
-    /// The spec text (or use `specId`).
-    pub spec: Option<String>,
-    /// A stored spec's id (from `POST /api/specs`).
-    #[serde(rename = "specId")]
-    pub spec_id: Option<String>,
-    /// One flat map of parameter values: a key several services declare applies to each.
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub params: BTreeMap<String, Value>,
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PatchDeployment {
-    /// Modifiable parameters to change.
-    #[schema(value_type = Object)]
-    pub params: BTreeMap<String, Value>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Accepted {
-    pub id: String,
-    pub url: String,
-    /// Secrets the server generated for this deployment (param key → value),
-    /// in the `POST /api/deployments` answer only: they are shown to the
-    /// person who deployed, once, and never again (not in views, lists,
-    /// events or logs).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub generated: BTreeMap<String, String>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ContainerView {
-    pub name: String,
-    pub resource: String,
-    pub replica: u32,
-    /// Docker state (`running`, `exited`…) or `missing`.
-    pub state: String,
-    /// Zone label (`enableMultiZone`; zones are labels on one Docker host).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub zone: Option<String>,
-    /// The container's own port published on the loopback address (changes
-    /// when the container restarts; clients use `endpoints`).
-    #[serde(rename = "hostPort", skip_serializing_if = "Option::is_none")]
-    pub host_port: Option<u16>,
-    /// Takes new connections from the endpoints (ready, caught up, not draining).
-    pub routable: bool,
-    /// CPU as a percent of the container's CPU limit (Docker stats).
-    #[serde(rename = "cpuPercent", skip_serializing_if = "Option::is_none")]
-    pub cpu_percent: Option<f64>,
-    #[serde(rename = "memoryBytes", skip_serializing_if = "Option::is_none")]
-    pub memory_bytes: Option<u64>,
-}
-
-/// A stable endpoint the server listens on for the deployment.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Endpoint {
-    /// `Master`, `Replica` (reader), `Replica-1`.
-    pub name: String,
-    pub kind: crate::endpoints::EndpointKind,
-    pub resource: String,
-    /// The replica, for a per-replica endpoint.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub replica: Option<u32>,
-    pub host: String,
-    pub port: u16,
-    /// Connections accepted so far.
-    pub connections: u64,
-    /// Connections open (or held while the deployment wakes).
-    pub active: u64,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ServerlessView {
-    /// Every service enables `enableAutoStop`: the deployment sleeps when idle.
-    #[serde(rename = "autoStop")]
-    pub auto_stop: bool,
-    #[serde(rename = "idleStopAfterSecs")]
-    pub idle_stop_after_secs: u64,
-    /// Seconds since the last client connection ended (0 while one is open).
-    #[serde(rename = "idleSecs")]
-    pub idle_secs: f64,
-    pub wakes: u64,
-    pub stops: u64,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct AutoscalingView {
-    pub resource: String,
-    pub replicas: u32,
-    #[serde(rename = "minReplicas")]
-    pub min_replicas: u32,
-    #[serde(rename = "maxReplicas")]
-    pub max_replicas: u32,
-    /// Mean CPU (percent of limit) of the replicas taking connections.
-    #[serde(rename = "cpuPercent", skip_serializing_if = "Option::is_none")]
-    pub cpu_percent: Option<f64>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ReplicationView {
-    pub resource: String,
-    pub replica: u32,
-    pub container: String,
-    /// Both replication threads run.
-    pub healthy: bool,
-    #[serde(rename = "ioRunning")]
-    pub io_running: bool,
-    #[serde(rename = "sqlRunning")]
-    pub sql_running: bool,
-    #[serde(
-        rename = "secondsBehindMaster",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub seconds_behind_master: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct DeploymentView {
-    pub id: String,
-    pub status: Status,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    #[serde(rename = "specId")]
-    pub spec_id: String,
-    #[serde(rename = "createdAt")]
-    pub created_at: i64,
-    #[serde(rename = "updatedAt")]
-    pub updated_at: i64,
-    /// A master's data volume vanished: the deployment waits for an explicit
-    /// `POST /api/deployments/{id}/reseed`.
-    #[serde(rename = "needsReseed")]
-    pub needs_reseed: bool,
-    pub containers: Vec<ContainerView>,
-    /// Warm spares of autoscaled services (`minimumNodesInPool`): created,
-    /// initialised and stopped until a scale-up starts one.
-    pub spares: Vec<ContainerView>,
-    pub endpoints: Vec<Endpoint>,
-    pub replication: Vec<ReplicationView>,
-    /// Auto-stop state, for deployments with a `serverlessConfiguration`.
-    pub serverless: Option<ServerlessView>,
-    pub autoscaling: Vec<AutoscalingView>,
-    /// Parameter values, without any secret or `export: false` parameter.
-    #[schema(value_type = Object)]
-    pub params: BTreeMap<String, String>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct DeploymentSummary {
-    pub id: String,
-    pub status: Status,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    #[serde(rename = "specId")]
-    pub spec_id: String,
-    #[serde(rename = "createdAt")]
-    pub created_at: i64,
-    /// A master's data volume vanished and the deployment waits for an
-    /// explicit `POST /api/deployments/{id}/reseed`.
-    #[serde(rename = "needsReseed")]
-    pub needs_reseed: bool,
-}
 
 fn visible_params(p: &ResolvedParams) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
@@ -404,20 +240,187 @@ pub async fn create(
     Ok(accepted_with(id, generated))
 }
 
-/// Every deployment with its last reconciled status.
+/// What a deployment's view and its list item share: built from memory (the
+/// planned stack, the endpoints' counters) and one engine observation.
+struct Observation {
+    containers: Vec<ContainerView>,
+    spares: Vec<ContainerView>,
+    endpoints: Vec<Endpoint>,
+    serverless: Option<ServerlessView>,
+    all_running: bool,
+    any_running: bool,
+}
+
+fn observation(
+    ctl: &crate::controller::Controller,
+    id: &str,
+    stack: Option<&DesiredStack>,
+    observed: &crate::provision::Observed,
+) -> Observation {
+    let net = ctl.endpoints.get(id);
+    let backends = net.as_ref().map(|n| n.backends()).unwrap_or_default();
+    let usage = net.as_ref().map(|n| n.usage()).unwrap_or_default();
+    let mut endpoints: Vec<Endpoint> = net
+        .as_ref()
+        .map(|n| n.listeners())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|l| Endpoint {
+            name: l.spec.name.clone(),
+            kind: match l.spec.kind() {
+                crate::endpoints::EndpointKind::Service => EndpointKind::Service,
+                crate::endpoints::EndpointKind::Replica => EndpointKind::Replica,
+            },
+            resource: l.spec.resource.clone(),
+            replica: l.spec.replica,
+            host: ctl.endpoint_host(),
+            port: l.port,
+            connections: l.connections.load(std::sync::atomic::Ordering::Relaxed),
+            active: l.active.load(std::sync::atomic::Ordering::Relaxed),
+        })
+        .collect();
+    // services first, in start order; then each service's replicas
+    let order: Vec<&str> = stack
+        .map(|s| s.services.iter().map(|p| p.resource.as_str()).collect())
+        .unwrap_or_default();
+    endpoints.sort_by_key(|e| {
+        (
+            order.iter().position(|r| *r == e.resource),
+            e.replica.map_or(0, |r| r + 1),
+        )
+    });
+    let mut out = Observation {
+        containers: Vec::new(),
+        spares: Vec::new(),
+        endpoints,
+        serverless: None,
+        all_running: true,
+        any_running: false,
+    };
+    let Some(stack) = stack else {
+        return out;
+    };
+    for c in stack.spares() {
+        let o = observed.containers.iter().find(|o| o.name == c.name);
+        out.spares.push(ContainerView {
+            name: c.name.clone(),
+            resource: c.resource.clone(),
+            replica: c.replica,
+            state: o
+                .map(|o| o.state.clone())
+                .unwrap_or_else(|| "missing".into()),
+            zone: c.zone.clone(),
+            host_port: None,
+            routable: false,
+            cpu_percent: None,
+            memory_bytes: None,
+        });
+    }
+    for c in stack.active() {
+        let o = observed.containers.iter().find(|o| o.name == c.name);
+        let running = o.is_some_and(|o| o.running());
+        out.all_running &= running;
+        out.any_running |= running;
+        // a stopped container's last sample would mislead
+        let u = usage.get(&c.name).filter(|_| running);
+        out.containers.push(ContainerView {
+            name: c.name.clone(),
+            resource: c.resource.clone(),
+            replica: c.replica,
+            state: o
+                .map(|o| o.state.clone())
+                .unwrap_or_else(|| "missing".into()),
+            zone: c.zone.clone(),
+            host_port: o.and_then(|o| c.ports.first().and_then(|p| o.ports.get(p).copied())),
+            routable: running
+                && backends
+                    .get(&c.name)
+                    .is_some_and(|b| b.routable && !b.draining),
+            cpu_percent: u.map(|u| (u.cpu_percent * 10.0).round() / 10.0),
+            memory_bytes: u.map(|u| u.memory_bytes),
+        });
+    }
+    out.serverless = stack
+        .services
+        .iter()
+        .any(|p| p.serverless.is_some())
+        .then(|| ServerlessView {
+            auto_stop: stack.auto_stop(),
+            idle_stop_after_secs: ctl.settings.idle_stop_after.as_secs(),
+            idle_secs: net.as_ref().map_or(0.0, |n| n.idle_ms() as f64 / 1000.0),
+            wakes: net
+                .as_ref()
+                .map_or(0, |n| n.wakes.load(std::sync::atomic::Ordering::Relaxed)),
+            stops: net
+                .as_ref()
+                .map_or(0, |n| n.stops.load(std::sync::atomic::Ordering::Relaxed)),
+        });
+    out
+}
+
+/// The reconciled status, corrected by what is observed now: a running
+/// deployment whose containers stopped, or whose replication broke.
+fn observed_status(
+    reconciled: Status,
+    planned: bool,
+    o: &Observation,
+    replication_healthy: bool,
+) -> Status {
+    match reconciled {
+        Status::Running | Status::Degraded if planned => {
+            if !o.all_running {
+                if o.any_running {
+                    Status::Degraded
+                } else {
+                    Status::Stopped
+                }
+            } else if !replication_healthy {
+                Status::Degraded
+            } else {
+                Status::Running
+            }
+        }
+        s => s,
+    }
+}
+
+/// Every deployment, with what the list shows: one store query and one
+/// engine listing, whatever the number of deployments (the stacks and
+/// endpoint counters are in memory; no replication probe).
 #[utoipa::path(get, path = "/api/deployments", responses((status = 200, body = Vec<DeploymentSummary>)))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<DeploymentSummary>>, AppError> {
     let records = state.store().list_deployments()?;
+    let ctl = &state.ctl;
+    let mut observed = match ctl.engine() {
+        Some(engine) if !records.is_empty() => {
+            tokio::time::timeout(Duration::from_secs(5), engine.observe_all())
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or_default()
+        }
+        _ => Default::default(),
+    };
     Ok(Json(
         records
             .into_iter()
-            .map(|r| DeploymentSummary {
-                needs_reseed: state.ctl.has_lost_data(&r.id),
-                id: r.id,
-                status: r.status,
-                message: r.message,
-                spec_id: r.spec_id,
-                created_at: r.created_at,
+            .map(|r| {
+                let stack = ctl.stack(&r.id);
+                let seen = observed.remove(&r.id).unwrap_or_default();
+                let o = observation(ctl, &r.id, stack.as_deref(), &seen);
+                DeploymentSummary {
+                    needs_reseed: ctl.has_lost_data(&r.id),
+                    status: observed_status(r.status, stack.is_some(), &o, true),
+                    params: visible_params(&r.params),
+                    id: r.id,
+                    message: r.message,
+                    spec_id: r.spec_id,
+                    created_at: r.created_at,
+                    containers: o.containers,
+                    spares: o.spares,
+                    endpoints: o.endpoints,
+                    serverless: o.serverless,
+                }
             })
             .collect(),
     ))
@@ -441,186 +444,24 @@ pub async fn get_one(
     let ctl = &state.ctl;
     let stack = ctl.plan_record(&rec).ok();
     let observed = ctl.observe(&id).await.unwrap_or_default();
-    let host = ctl.probe_host();
-    let net = ctl.endpoints.get(&id);
-    let backends = net.as_ref().map(|n| n.backends()).unwrap_or_default();
-    let usage = net.as_ref().map(|n| n.usage()).unwrap_or_default();
-    let mut containers = Vec::new();
-    let mut spares = Vec::new();
-    let mut endpoints: Vec<Endpoint> = net
-        .as_ref()
-        .map(|n| n.listeners())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|l| Endpoint {
-            name: l.spec.name.clone(),
-            kind: l.spec.kind(),
-            resource: l.spec.resource.clone(),
-            replica: l.spec.replica,
-            host: ctl.endpoint_host(),
-            port: l.port,
-            connections: l.connections.load(std::sync::atomic::Ordering::Relaxed),
-            active: l.active.load(std::sync::atomic::Ordering::Relaxed),
-        })
-        .collect();
-    // services first, in start order; then each service's replicas
-    let order: Vec<String> = stack
-        .as_ref()
-        .map(|s| s.services.iter().map(|p| p.resource.clone()).collect())
-        .unwrap_or_default();
-    endpoints.sort_by_key(|e| {
-        (
-            order.iter().position(|r| r == &e.resource),
-            e.replica.map_or(0, |r| r + 1),
-        )
-    });
-    let mut replication = Vec::new();
-    let mut all_running = true;
-    let mut any_running = false;
-    if let Some(stack) = &stack {
-        for c in stack.spares() {
-            let o = observed.containers.iter().find(|o| o.name == c.name);
-            spares.push(ContainerView {
-                name: c.name.clone(),
-                resource: c.resource.clone(),
-                replica: c.replica,
-                state: o
-                    .map(|o| o.state.clone())
-                    .unwrap_or_else(|| "missing".into()),
-                zone: c.zone.clone(),
-                host_port: None,
-                routable: false,
-                cpu_percent: None,
-                memory_bytes: None,
-            });
-        }
-        for c in stack.active() {
-            let o = observed.containers.iter().find(|o| o.name == c.name);
-            let state_s = o
-                .map(|o| o.state.clone())
-                .unwrap_or_else(|| "missing".into());
-            let running = o.is_some_and(|o| o.running());
-            all_running &= running;
-            any_running |= running;
-            // a stopped container's last sample would mislead
-            let u = usage.get(&c.name).filter(|_| running);
-            containers.push(ContainerView {
-                name: c.name.clone(),
-                resource: c.resource.clone(),
-                replica: c.replica,
-                state: state_s,
-                zone: c.zone.clone(),
-                host_port: o.and_then(|o| c.ports.first().and_then(|p| o.ports.get(p).copied())),
-                routable: running
-                    && backends
-                        .get(&c.name)
-                        .is_some_and(|b| b.routable && !b.draining),
-                cpu_percent: u.map(|u| (u.cpu_percent * 10.0).round() / 10.0),
-                memory_bytes: u.map(|u| u.memory_bytes),
-            });
-        }
-        if let Some(engine) = &ctl.engine() {
-            let replicas: Vec<_> = stack
-                .active()
-                .filter(|c| matches!(c.probe, Probe::Mysql { replica: true, .. }))
-                .collect();
-            let checks = replicas.iter().map(|c| async {
-                if !observed
-                    .containers
-                    .iter()
-                    .any(|o| o.name == c.name && o.running())
-                {
-                    return Err("not running".to_string());
-                }
-                tokio::time::timeout(Duration::from_secs(4), ctl.replication_of(engine, c, &host))
-                    .await
-                    .unwrap_or_else(|_| Err("timed out".into()))
-            });
-            let results = futures_util::future::join_all(checks).await;
-            for (c, r) in replicas.iter().zip(results) {
-                let (h, error) = match r {
-                    Ok(Some(h)) => (h, None),
-                    Ok(None) => (
-                        unhealthy(),
-                        Some("replication is not configured".to_owned()),
-                    ),
-                    Err(e) => (unhealthy(), Some(e)),
-                };
-                let error = error
-                    .or(h.last_error.clone())
-                    .map(|e| ctl.hub.redact(&id, &e));
-                replication.push(ReplicationView {
-                    resource: c.resource.clone(),
-                    replica: c.replica,
-                    container: c.name.clone(),
-                    healthy: h.healthy(),
-                    io_running: h.io_running,
-                    sql_running: h.sql_running,
-                    seconds_behind_master: h.seconds_behind_master,
-                    error,
-                });
-            }
-        }
-    }
-    let status = match rec.status {
-        Status::Running | Status::Degraded if stack.is_some() => {
-            if !all_running {
-                if any_running {
-                    Status::Degraded
-                } else {
-                    Status::Stopped
-                }
-            } else if replication.iter().any(|r| !r.healthy) {
-                Status::Degraded
-            } else {
-                Status::Running
-            }
-        }
-        s => s,
+    let o = observation(ctl, &id, stack.as_ref(), &observed);
+    let replication = match (&stack, ctl.engine()) {
+        (Some(stack), Some(engine)) => replication(ctl, &engine, &id, stack, &observed).await,
+        _ => Vec::new(),
     };
-    let serverless = stack.as_ref().and_then(|s| {
-        s.services
-            .iter()
-            .any(|p| p.serverless.is_some())
-            .then(|| ServerlessView {
-                auto_stop: s.auto_stop(),
-                idle_stop_after_secs: ctl.settings.idle_stop_after.as_secs(),
-                idle_secs: net.as_ref().map_or(0.0, |n| n.idle_ms() as f64 / 1000.0),
-                wakes: net
-                    .as_ref()
-                    .map_or(0, |n| n.wakes.load(std::sync::atomic::Ordering::Relaxed)),
-                stops: net
-                    .as_ref()
-                    .map_or(0, |n| n.stops.load(std::sync::atomic::Ordering::Relaxed)),
-            })
-    });
+    let status = observed_status(
+        rec.status,
+        stack.is_some(),
+        &o,
+        replication.iter().all(|r| r.healthy),
+    );
     let autoscaling = stack
         .as_ref()
-        .map(|s| {
-            s.services
-                .iter()
-                .filter_map(|p| {
-                    let a = p.autoscaling.as_ref()?;
-                    let serving: Vec<f64> = containers
-                        .iter()
-                        .filter(|c| c.resource == p.resource && c.routable)
-                        .filter_map(|c| c.cpu_percent)
-                        .collect();
-                    Some(AutoscalingView {
-                        resource: p.resource.clone(),
-                        replicas: p.replicas,
-                        min_replicas: a.min_replicas,
-                        max_replicas: a.max_replicas,
-                        cpu_percent: (!serving.is_empty())
-                            .then(|| serving.iter().sum::<f64>() / serving.len() as f64),
-                    })
-                })
-                .collect()
-        })
+        .map(|s| autoscaling(s, &o.containers))
         .unwrap_or_default();
     Ok(Json(DeploymentView {
-        needs_reseed: state.ctl.has_lost_data(&rec.id),
-        serverless,
+        needs_reseed: ctl.has_lost_data(&rec.id),
+        serverless: o.serverless,
         autoscaling,
         id: rec.id.clone(),
         status,
@@ -628,12 +469,90 @@ pub async fn get_one(
         spec_id: rec.spec_id.clone(),
         created_at: rec.created_at,
         updated_at: rec.updated_at,
-        containers,
-        spares,
-        endpoints,
+        containers: o.containers,
+        spares: o.spares,
+        endpoints: o.endpoints,
         replication,
         params: visible_params(&rec.params),
     }))
+}
+
+fn autoscaling(stack: &DesiredStack, containers: &[ContainerView]) -> Vec<AutoscalingView> {
+    stack
+        .services
+        .iter()
+        .filter_map(|p| {
+            let a = p.autoscaling.as_ref()?;
+            let serving: Vec<f64> = containers
+                .iter()
+                .filter(|c| c.resource == p.resource && c.routable)
+                .filter_map(|c| c.cpu_percent)
+                .collect();
+            Some(AutoscalingView {
+                resource: p.resource.clone(),
+                replicas: p.replicas,
+                min_replicas: a.min_replicas,
+                max_replicas: a.max_replicas,
+                cpu_percent: (!serving.is_empty())
+                    .then(|| serving.iter().sum::<f64>() / serving.len() as f64),
+            })
+        })
+        .collect()
+}
+
+/// Replication health of the stack's MySQL replicas.
+async fn replication(
+    ctl: &crate::controller::Controller,
+    engine: &crate::provision::Engine,
+    id: &str,
+    stack: &DesiredStack,
+    observed: &crate::provision::Observed,
+) -> Vec<ReplicationView> {
+    let host = ctl.probe_host();
+    let replicas: Vec<_> = stack
+        .active()
+        .filter(|c| matches!(c.probe, Probe::Mysql { replica: true, .. }))
+        .collect();
+    let checks = replicas.iter().map(|c| async {
+        if !observed
+            .containers
+            .iter()
+            .any(|o| o.name == c.name && o.running())
+        {
+            return Err("not running".to_string());
+        }
+        tokio::time::timeout(Duration::from_secs(4), ctl.replication_of(engine, c, &host))
+            .await
+            .unwrap_or_else(|_| Err("timed out".into()))
+    });
+    let results = futures_util::future::join_all(checks).await;
+    replicas
+        .iter()
+        .zip(results)
+        .map(|(c, r)| {
+            let (h, error) = match r {
+                Ok(Some(h)) => (h, None),
+                Ok(None) => (
+                    unhealthy(),
+                    Some("replication is not configured".to_owned()),
+                ),
+                Err(e) => (unhealthy(), Some(e)),
+            };
+            let error = error
+                .or(h.last_error.clone())
+                .map(|e| ctl.hub.redact(id, &e));
+            ReplicationView {
+                resource: c.resource.clone(),
+                replica: c.replica,
+                container: c.name.clone(),
+                healthy: h.healthy(),
+                io_running: h.io_running,
+                sql_running: h.sql_running,
+                seconds_behind_master: h.seconds_behind_master,
+                error,
+            }
+        })
+        .collect()
 }
 
 fn unhealthy() -> ReplicationHealth {
@@ -851,7 +770,7 @@ struct EventStream {
 fn sse_event(e: &Event) -> SseEvent {
     SseEvent::default()
         .id(e.seq.to_string())
-        .event(e.kind.clone())
+        .event(e.kind.as_str())
         .data(serde_json::to_string(e).unwrap_or_default())
 }
 
@@ -892,7 +811,7 @@ pub async fn events(
                     continue;
                 }
                 s.last = e.seq;
-                if e.kind == "status" && e.message == "deleted" {
+                if e.ends_stream() {
                     s.done = true;
                 }
                 let ev = sse_event(&e);

@@ -2,7 +2,6 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use serde_json::{json, Value};
 
 #[derive(Debug, thiserror::Error)]
@@ -48,19 +47,7 @@ pub enum AppError {
     Internal(String),
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ErrorDetail {
-    pub code: String,
-    pub message: String,
-    /// More about the error (e.g. the lint report of an invalid spec), or null.
-    #[schema(value_type = Option<Object>)]
-    pub details: Value,
-}
+pub use shared::wire::{ErrorBody, ErrorDetail};
 
 impl AppError {
     pub fn status(&self) -> StatusCode {
@@ -149,7 +136,7 @@ impl IntoResponse for AppError {
             ),
             _ => (self.to_string(), Value::Null),
         };
-        let body = json!({"error": {"code": self.code(), "message": message, "details": details}});
+        let body = ErrorBody::new(self.code(), message, details);
         let mut resp = (status, axum::Json(body)).into_response();
         if let AppError::TooManyRequests(secs) = self {
             resp.headers_mut().insert(

@@ -24,7 +24,6 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -323,13 +322,7 @@ async fn no_ui() -> Response {
         .into_response()
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Health {
-    /// `ok`, or `database_lost` (503) when the database file vanished or was
-    /// replaced under the running server.
-    pub status: &'static str,
-    pub docker: bool,
-}
+pub use shared::wire::{Health, SpecCreated, StoredSpec};
 
 /// Liveness: the server answers; `docker` tells whether the engine is
 /// reachable. `503` when the database file vanished or was replaced.
@@ -338,13 +331,13 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     let docker = state.ctl.engine().is_some();
     if state.store().is_lost() {
         let body = Health {
-            status: "database_lost",
+            status: "database_lost".into(),
             docker,
         };
         return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
     }
     Json(Health {
-        status: "ok",
+        status: "ok".into(),
         docker,
     })
     .into_response()
@@ -468,12 +461,6 @@ pub fn spec_id(text: &str) -> String {
     crate::deploy::hex(&Sha256::digest(text.as_bytes())[..6])
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct SpecCreated {
-    pub id: String,
-    pub url: String,
-}
-
 /// Store a spec (content-addressed) for share links and deploy buttons.
 #[utoipa::path(post, path = "/api/specs",
     request_body(content = String, content_type = "text/plain", description = "spec YAML"),
@@ -528,17 +515,6 @@ pub async fn create_spec(
         .into_response())
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct StoredSpec {
-    pub id: String,
-    pub text: String,
-    /// The lint diagnostics of the spec (as in the lint JSON report).
-    #[schema(value_type = Vec<Object>)]
-    pub diagnostics: Value,
-    #[schema(value_type = Object)]
-    pub summary: Value,
-}
-
 /// A stored spec with its diagnostics.
 #[utoipa::path(get, path = "/api/specs/{id}", params(("id" = String, Path)),
     responses((status = 200, body = StoredSpec), (status = 404, body = error::ErrorBody)))]
@@ -563,12 +539,18 @@ pub async fn get_spec(
             public_spec(&state, &id, raw).await?
         }
     };
-    let report: Value = serde_json::from_str(&report).unwrap_or(Value::Null);
+    let report: shared::wire::LintReport = serde_json::from_str(&report)
+        .map_err(|e| AppError::Internal(format!("stored lint report of {id}: {e}")))?;
     Ok(Json(StoredSpec {
         id,
         text,
-        diagnostics: report["files"][0]["diagnostics"].clone(),
-        summary: report["summary"].clone(),
+        diagnostics: report
+            .files
+            .into_iter()
+            .next()
+            .map(|f| f.diagnostics)
+            .unwrap_or_default(),
+        summary: report.summary,
     }))
 }
 

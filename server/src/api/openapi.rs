@@ -1,10 +1,13 @@
-//! The OpenAPI document, generated from the handlers and types (`utoipa`).
+//! The OpenAPI document, generated from the handlers and the wire types of
+//! `shared::wire` (`utoipa`): the page reads the same types.
 
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{deployments, error, recovery};
+use shared::wire;
+
+use super::{deployments, recovery};
 
 struct BearerAuth;
 
@@ -49,25 +52,28 @@ impl Modify for BearerAuth {
         recovery::reseed,
     ),
     components(schemas(
-        error::ErrorBody,
-        error::ErrorDetail,
-        super::Health,
-        super::SpecCreated,
-        super::StoredSpec,
-        deployments::CreateDeployment,
-        deployments::PatchDeployment,
-        deployments::Accepted,
-        deployments::DeploymentView,
-        deployments::DeploymentSummary,
-        deployments::ContainerView,
-        deployments::Endpoint,
-        deployments::ReplicationView,
-        deployments::ServerlessView,
-        deployments::AutoscalingView,
-        crate::endpoints::EndpointKind,
-        crate::store::Status,
-        crate::store::Event,
-        crate::controller::orphans::Orphan,
+        wire::ErrorBody,
+        wire::ErrorDetail,
+        wire::Health,
+        wire::SpecCreated,
+        wire::StoredSpec,
+        wire::LintDiagnostic,
+        wire::LintSummary,
+        wire::CreateDeployment,
+        wire::PatchDeployment,
+        wire::Accepted,
+        wire::DeploymentView,
+        wire::DeploymentSummary,
+        wire::ContainerView,
+        wire::Endpoint,
+        wire::ReplicationView,
+        wire::ServerlessView,
+        wire::AutoscalingView,
+        wire::EndpointKind,
+        wire::Status,
+        wire::Event,
+        wire::EventKind,
+        wire::Orphan,
     )),
     modifiers(&BearerAuth)
 )]

@@ -7,7 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::{AppError, AppState, Authed};
-use crate::controller::orphans::{Orphan, OrphanError};
+use shared::wire::Orphan;
+
+use crate::controller::orphans::OrphanError;
 use crate::controller::ReseedError;
 
 impl From<OrphanError> for AppError {
@@ -27,7 +29,15 @@ impl From<OrphanError> for AppError {
 #[utoipa::path(get, path = "/api/orphans",
     responses((status = 200, body = Vec<Orphan>), (status = 503, body = super::error::ErrorBody)))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<Orphan>>, AppError> {
-    Ok(Json(state.ctl.orphans().await?))
+    Ok(Json(
+        state
+            .ctl
+            .orphans()
+            .await?
+            .into_iter()
+            .map(wire_orphan)
+            .collect(),
+    ))
 }
 
 /// Remove an orphan's containers, volumes (its data) and network.
@@ -42,7 +52,16 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let removed = state.ctl.remove_orphan(&id).await?;
-    Ok((StatusCode::OK, Json(removed)).into_response())
+    Ok((StatusCode::OK, Json(wire_orphan(removed))).into_response())
+}
+
+fn wire_orphan(o: crate::controller::orphans::Orphan) -> Orphan {
+    Orphan {
+        deployment: o.deployment,
+        containers: o.containers,
+        volumes: o.volumes,
+        networks: o.networks,
+    }
 }
 
 impl From<ReseedError> for AppError {
