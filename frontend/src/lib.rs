@@ -12,6 +12,7 @@
 pub mod abi;
 pub mod codec;
 pub mod deploy_link;
+pub mod deployment;
 pub mod docs;
 pub mod form;
 pub mod language;

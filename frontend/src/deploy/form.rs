@@ -246,14 +246,13 @@ pub fn DeployForm(progress: RwSignal<Option<Progress>>) -> impl IntoView {
             let result = api::create_deployment(source, params, &tok).await;
             busy.set(false);
             match result {
-                Ok((id, generated)) => {
-                    progress.set(Some(Progress {
-                        id: id.clone(),
-                        lines: vec![format!("deployment {id} accepted")],
-                        deployment: None,
-                        generated,
-                    }));
-                    follow(id, progress, values);
+                Ok(accepted) => {
+                    let id = accepted.id;
+                    progress.set(Some(Progress::new(
+                        id.clone(),
+                        accepted.generated.into_iter().collect(),
+                    )));
+                    follow(id, progress);
                     spawn_local(async {
                         sleep(50).await;
                         let el = web_sys::window().and_then(|w| w.document()).and_then(|d| {
@@ -267,10 +266,10 @@ pub fn DeployForm(progress: RwSignal<Option<Progress>>) -> impl IntoView {
                     });
                 }
                 Err(e) => {
-                    if e.status == 401 || e.status == 403 {
+                    if e.is_auth() {
                         ask_token.set(true);
                     }
-                    let details = detail_lines(&e.details);
+                    let details = e.detail_lines();
                     submit_error.set(Some((format!("Deploy failed: {e}"), details)));
                 }
             }
@@ -352,37 +351,4 @@ pub fn DeployForm(progress: RwSignal<Option<Progress>>) -> impl IntoView {
             </div>
         </form>
     }
-}
-
-fn detail_lines(details: &serde_json::Value) -> Vec<String> {
-    let list = details
-        .as_array()
-        .cloned()
-        .or_else(|| details.get("issues").and_then(|v| v.as_array()).cloned())
-        .or_else(|| {
-            details
-                .get("diagnostics")
-                .and_then(|v| v.as_array())
-                .cloned()
-        })
-        .unwrap_or_default();
-    list.iter()
-        .map(|d| {
-            let key = d
-                .get("key")
-                .or_else(|| d.get("code"))
-                .and_then(|v| v.as_str())
-                .unwrap_or("");
-            let msg = d
-                .get("message")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-                .unwrap_or_else(|| d.to_string());
-            if key.is_empty() {
-                msg
-            } else {
-                format!("{key}: {msg}")
-            }
-        })
-        .collect()
 }

@@ -8,27 +8,23 @@ use leptos::task::spawn_local;
 
 use super::progress::{Endpoints, Progress};
 use super::support::{replica_param, sleep, TOKEN_KEY};
-use crate::api::{self, Deployment};
+use shared::wire::{DeploymentSummary, Status};
+
+use crate::api;
+use crate::deployment::Shown;
 use crate::state::{storage_get, storage_set};
 
 #[component]
 pub fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl IntoView {
-    let list: RwSignal<Result<Vec<Deployment>, String>> = RwSignal::new(Ok(Vec::new()));
+    let list: RwSignal<Result<Vec<DeploymentSummary>, String>> = RwSignal::new(Ok(Vec::new()));
     let refresh = move || {
         spawn_local(async move {
             list.set(api::list_deployments().await.map_err(|e| e.to_string()));
         })
     };
     // Load now, and again whenever the deployment being followed changes status.
-    Effect::new(move |previous: Option<Option<(String, Option<String>)>>| {
-        let followed = progress.with(|p| {
-            p.as_ref().map(|p| {
-                (
-                    p.id.clone(),
-                    p.deployment.as_ref().map(|d| d.status.clone()),
-                )
-            })
-        });
+    Effect::new(move |previous: Option<Option<(String, Status, bool)>>| {
+        let followed = progress.with(|p| p.as_ref().map(|p| (p.id.clone(), p.status, p.deleted)));
         if previous.as_ref() != Some(&followed) {
             refresh();
         }
@@ -44,7 +40,7 @@ pub fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl IntoView {
                 Ok(items) => items.into_iter().map(|d| {
                     let id = d.id.clone();
                     let replica_key = replica_key.clone();
-                    let current = replica_key.as_ref().and_then(|k| d.params.get(k)).map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())).unwrap_or_else(|| "1".into());
+                    let current = replica_key.as_ref().and_then(|k| d.params.get(k)).cloned().unwrap_or_else(|| "1".into());
                     let count = RwSignal::new(current);
                     let message = RwSignal::new(None::<String>);
                     // The token is asked here when an action needs it and none is remembered.
@@ -68,17 +64,17 @@ pub fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl IntoView {
                         }
                     };
                     let on_auth_error = move |e: &api::ApiError| {
-                        if e.status == 401 || e.status == 403 {
+                        if e.is_auth() {
                             need_token.set(true);
                             row_token.set(String::new());
                         }
                     };
                     let (id_scale, id_del) = (id.clone(), id.clone());
-                    let exported: BTreeMap<String, String> = d.params.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))).collect();
+                    let status = d.status.as_str();
                     view! {
-                        <div class="deployment" data-testid="deployment" data-id=id.clone() data-status=d.status.clone()>
-                            <div class="row"><code>{id.clone()}</code><span class=format!("status {}", d.status)>{d.status.clone()}</span></div>
-                            <Endpoints deployment=d.clone() values=exported/>
+                        <div class="deployment" data-testid="deployment" data-id=id.clone() data-status=status>
+                            <div class="row"><code>{id.clone()}</code><span class=format!("status {status}")>{status}</span></div>
+                            <Endpoints shown=Shown::from(&d)/>
                             <div class="row">
                                 {replica_key.clone().map(|key| view! {
                                     <label>"Replicas "<input type="number" min="1" data-testid="scale-input" prop:value=move || count.get() on:input=move |ev| count.set(event_target_value(&ev))/></label>
@@ -87,10 +83,9 @@ pub fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl IntoView {
                                         let key = key.clone();
                                         let Some(tok) = token_or_ask() else { return };
                                         spawn_local(async move {
-                                            let mut params = serde_json::Map::new();
-                                            params.insert(key, serde_json::Value::String(count.get_untracked()));
+                                            let params = BTreeMap::from([(key, serde_json::Value::String(count.get_untracked()))]);
                                             message.set(Some(match api::patch_deployment(&id, params, &tok).await {
-                                                Ok(()) => "scaling…".into(),
+                                                Ok(_) => "scaling…".into(),
                                                 Err(e) => { on_auth_error(&e); e.to_string() }
                                             }));
                                         });
@@ -105,7 +100,7 @@ pub fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl IntoView {
                                                 let id = id.clone();
                                                 spawn_local(async move {
                                                     message.set(Some(match api::reseed_deployment(&id, &tok).await {
-                                                        Ok(()) => "re-seeding the master from the most advanced replica…".into(),
+                                                        Ok(_) => "re-seeding the master from the most advanced replica…".into(),
                                                         Err(e) => { on_auth_error(&e); e.to_string() }
                                                     }));
                                                 });
@@ -136,7 +131,7 @@ pub fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl IntoView {
                                                 let id = id.clone();
                                                 spawn_local(async move {
                                                     match api::delete_deployment(&id, &tok).await {
-                                                        Ok(()) => message.set(Some("deleting…".into())),
+                                                        Ok(_) => message.set(Some("deleting…".into())),
                                                         Err(e) => { on_auth_error(&e); message.set(Some(e.to_string())) }
                                                     }
                                                     sleep(800).await;

@@ -6,11 +6,10 @@ mod list;
 mod progress;
 mod support;
 
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
 
 use crate::deploy_link;
+use crate::deployment::Shown;
 use crate::state::Ctx;
 use form::DeployForm;
 use list::DeploymentsList;
@@ -41,16 +40,13 @@ pub fn DeployPanel() -> impl IntoView {
                 })}
                 <DeployForm progress=progress/>
                 {move || progress.get().map(|p| {
-                    let status = p.deployment.as_ref().map(|d| d.status.clone()).unwrap_or_else(|| "provisioning".into());
+                    let status = if p.deleted { "deleted" } else { p.status.as_str() };
                     view! {
-                        <section class="progress" data-testid="deploy-progress" data-status=status.clone()>
+                        <section class="progress" data-testid="deploy-progress" data-status=status>
                             <h3>{format!("Deployment {} — {status}", p.id)}</h3>
                             {(!p.generated.is_empty()).then(|| view! { <GeneratedSecrets progress=progress/> })}
                             <pre class="log">{p.lines.join("\n")}</pre>
-                            {p.deployment.clone().filter(|d| !d.endpoints.is_empty()).map(|d| {
-                                let exported: BTreeMap<String, String> = d.params.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))).collect();
-                                view! { <Endpoints deployment=d values=exported/> }
-                            })}
+                            {p.deployment.as_ref().filter(|d| !d.endpoints.is_empty()).map(|d| view! { <Endpoints shown=Shown::from(d)/> })}
                         </section>
                     }
                 })}

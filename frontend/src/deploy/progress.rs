@@ -2,136 +2,151 @@
 //! generated secrets (shown once), endpoints with `mysql` command lines,
 //! containers and the auto-stop line.
 
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::wire::{DeploymentView, Event, EventKind, Status, StatusChange};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::support::{copy, sleep};
-use crate::api::{self, Deployment};
+use crate::api;
+use crate::deployment::{event_line, settled, Shown};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Progress {
     pub id: String,
+    /// The last status the events or a poll told (`provisioning` at first).
+    pub status: Status,
+    /// The deletion completed (a `status: deleted` event): nothing to poll.
+    pub deleted: bool,
     pub lines: Vec<String>,
-    pub deployment: Option<Deployment>,
+    pub deployment: Option<DeploymentView>,
     /// Secrets the server generated: shown once, kept only in this signal.
     pub generated: Vec<(String, String)>,
 }
 
-/// Stream events and poll the deployment until it settles.
-pub fn follow(
-    id: String,
-    progress: RwSignal<Option<Progress>>,
-    values: RwSignal<BTreeMap<String, String>>,
-) {
-    let _ = values;
-    if let Ok(source) = web_sys::EventSource::new(&api::events_url(&id)) {
-        let push = move |line: String| {
-            progress.update(|p| {
-                if let Some(p) = p {
-                    p.lines.push(line);
-                    if p.lines.len() > 400 {
-                        p.lines.remove(0);
-                    }
-                }
-            })
-        };
-        let on_event =
-            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-                let data = ev.data().as_string().unwrap_or_default();
-                if data.is_empty() {
-                    return;
-                }
-                let line = match serde_json::from_str::<serde_json::Value>(&data) {
-                    Ok(v) => {
-                        let what = v
-                            .get("step")
-                            .or_else(|| v.get("kind"))
-                            .or_else(|| v.get("type"))
-                            .and_then(|s| s.as_str())
-                            .unwrap_or(&ev.type_())
-                            .to_owned();
-                        let msg = v
-                            .get("message")
-                            .or_else(|| v.get("line"))
-                            .and_then(|s| s.as_str())
-                            .map(str::to_owned)
-                            .unwrap_or_else(|| data.clone());
-                        format!("[{what}] {msg}")
-                    }
-                    Err(_) => format!("[{}] {data}", ev.type_()),
-                };
-                push(line);
-            });
-        for name in [
-            "message", "step", "progress", "status", "log", "ready", "done", "error",
-        ] {
-            let _ =
-                source.add_event_listener_with_callback(name, on_event.as_ref().unchecked_ref());
+impl Progress {
+    pub fn new(id: String, generated: Vec<(String, String)>) -> Self {
+        Progress {
+            lines: vec![format!("deployment {id} accepted")],
+            id,
+            status: Status::Provisioning,
+            deleted: false,
+            deployment: None,
+            generated,
         }
-        on_event.forget();
-        spawn_local(async move {
-            for _ in 0..600 {
-                sleep(1500).await;
-                if progress.with_untracked(|p| p.as_ref().map(|p| p.id != id).unwrap_or(true)) {
-                    break;
-                }
-                if let Ok(d) = api::get_deployment(&id).await {
-                    let settled = matches!(
-                        d.status.as_str(),
-                        "running" | "failed" | "stopped" | "degraded"
-                    );
-                    progress.update(|p| {
-                        if let Some(p) = p {
-                            p.deployment = Some(d)
-                        }
-                    });
-                    if settled {
-                        break;
-                    }
-                }
-            }
-            source.close();
-        });
     }
 }
 
+/// Lines of the progress log kept (the oldest go first).
+const LOG_LINES: usize = 400;
+
+/// Stream events and poll the deployment until it settles.
+pub fn follow(id: String, progress: RwSignal<Option<Progress>>) {
+    let Ok(source) = web_sys::EventSource::new(&api::events_url(&id)) else {
+        return;
+    };
+    let on_event = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
+        // The browser's own `error` (connection lost; it reconnects with
+        // `Last-Event-ID`) is a plain Event, not a message: skip it.
+        let Some(data) = ev
+            .dyn_ref::<web_sys::MessageEvent>()
+            .and_then(|m| m.data().as_string())
+        else {
+            return;
+        };
+        let line = match serde_json::from_str::<Event>(&data) {
+            Ok(event) => {
+                let change = event.status_change();
+                let line = event_line(&event);
+                progress.update(|p| {
+                    if let Some(p) = p {
+                        match change {
+                            Some(StatusChange::To(status)) => p.status = status,
+                            Some(StatusChange::Deleted) => p.deleted = true,
+                            None => {}
+                        }
+                    }
+                });
+                line
+            }
+            Err(e) => format!(
+                "[{}] an event the page does not understand ({e})",
+                ev.type_()
+            ),
+        };
+        progress.update(|p| {
+            if let Some(p) = p {
+                p.lines.push(line);
+                if p.lines.len() > LOG_LINES {
+                    p.lines.remove(0);
+                }
+            }
+        });
+    });
+    // Each event is named after its kind; these are the only ones sent.
+    for kind in EventKind::ALL {
+        let _ = source
+            .add_event_listener_with_callback(kind.as_str(), on_event.as_ref().unchecked_ref());
+    }
+    on_event.forget();
+    spawn_local(async move {
+        for _ in 0..600 {
+            sleep(1500).await;
+            let gone =
+                progress.with_untracked(|p| p.as_ref().is_none_or(|p| p.id != id || p.deleted));
+            if gone {
+                break;
+            }
+            if let Ok(d) = api::get_deployment(&id).await {
+                let status = d.status;
+                progress.update(|p| {
+                    if let Some(p) = p {
+                        p.status = status;
+                        p.deployment = Some(d);
+                    }
+                });
+                if settled(status) {
+                    break;
+                }
+            }
+        }
+        source.close();
+    });
+}
+
+/// A deployment's auto-stop line, containers and endpoints with `mysql`
+/// command lines.
 #[component]
-pub fn Endpoints(deployment: Deployment, values: BTreeMap<String, String>) -> impl IntoView {
-    let per_replica: Vec<String> = deployment
+pub fn Endpoints(shown: Shown) -> impl IntoView {
+    let serverless = shown.serverless_line();
+    let containers = shown.container_line();
+    let rows: Vec<_> = shown
         .endpoints
         .iter()
-        .filter(|e| e.kind == "replica")
-        .map(|e| e.resource.clone())
+        .map(|e| {
+            let kind = match e.kind {
+                shared::wire::EndpointKind::Service => "service",
+                shared::wire::EndpointKind::Replica => "replica",
+            };
+            (
+                shown.endpoint_label(e),
+                format!("{}:{}", e.host, e.port),
+                shown.mysql_command(e),
+                kind,
+            )
+        })
         .collect();
-    let zones = zones_of(&deployment);
-    let serverless = deployment.serverless.as_ref().map(serverless_line);
-    let containers = container_lines(&deployment);
     view! {
         {serverless.map(|line| view! { <p class="serverless" data-testid="serverless">{line}</p> })}
         <p class="containers" data-testid="containers">{containers}</p>
         <ul class="endpoints" data-testid="endpoints">
-            {deployment.endpoints.into_iter().map(|e| {
-                let cmd = mysql_command(&e, &values);
+            {rows.into_iter().map(|(label, address, cmd, kind)| {
                 let c2 = cmd.clone();
-                let label = match e.replica {
-                    Some(r) => {
-                        let zone = zones
-                            .get(&(e.resource.clone(), r))
-                            .map(|z| format!(" ({z})"))
-                            .unwrap_or_default();
-                        format!("{} #{r}{zone}", e.resource)
-                    }
-                    None if per_replica.contains(&e.resource) => format!("{} (reader)", e.resource),
-                    None => e.resource.clone(),
-                };
                 view! {
-                    <li data-testid="endpoint" data-kind=e.kind.clone()>
+                    <li data-testid="endpoint" data-kind=kind>
                         <span class="res">{label}</span>
-                        <code>{format!("{}:{}", e.host, e.port)}</code>
+                        <code>{address}</code>
                         <code class="cmd" data-testid="mysql-command">{cmd}</code>
                         <button on:click=move |_| copy(&c2)>"Copy"</button>
                     </li>
@@ -166,69 +181,4 @@ pub fn GeneratedSecrets(progress: RwSignal<Option<Progress>>) -> impl IntoView {
             </button>
         </div>
     }
-}
-
-/// `mysql` client command line for an endpoint.
-fn mysql_command(endpoint: &api::Endpoint, params: &BTreeMap<String, String>) -> String {
-    let find = |needles: &[&str]| {
-        params
-            .iter()
-            .find(|(k, v)| {
-                !v.is_empty() && needles.iter().any(|n| k.to_ascii_lowercase().contains(n))
-            })
-            .map(|(_, v)| v.clone())
-    };
-    let user = find(&["username", "user"]).unwrap_or_else(|| "root".into());
-    let db = find(&["database"])
-        .map(|d| format!(" {d}"))
-        .unwrap_or_default();
-    format!(
-        "mysql -h {} -P {} -u {user} -p{db}",
-        endpoint.host, endpoint.port
-    )
-}
-
-/// (resource, replica) → zone.
-fn zones_of(deployment: &Deployment) -> BTreeMap<(String, u64), String> {
-    deployment
-        .containers
-        .iter()
-        .filter_map(|c| Some(((c.resource.clone(), c.replica), c.zone.clone()?)))
-        .collect()
-}
-
-/// "Sleeps after 300 s without a client · 2 wakes · 2 stops".
-fn serverless_line(s: &api::Serverless) -> String {
-    if !s.auto_stop {
-        return "Auto-stop is off (not every service enables it)".into();
-    }
-    format!(
-        "Sleeps after {} s without a client; a connection wakes it · {} wake(s) · {} stop(s)",
-        s.idle_stop_after_secs, s.wakes, s.stops
-    )
-}
-
-/// "Master-0 running · Replica-0 running, zone-a, 12% CPU · Replica-1 warm spare".
-fn container_lines(deployment: &Deployment) -> String {
-    let mut parts: Vec<String> = deployment
-        .containers
-        .iter()
-        .map(|c| {
-            let mut s = format!("{}-{} {}", c.resource, c.replica, c.state);
-            if let Some(z) = &c.zone {
-                s.push_str(&format!(", {z}"));
-            }
-            if let Some(cpu) = c.cpu_percent {
-                s.push_str(&format!(", {cpu:.0}% CPU"));
-            }
-            s
-        })
-        .collect();
-    parts.extend(
-        deployment
-            .spares
-            .iter()
-            .map(|c| format!("{}-{} warm spare", c.resource, c.replica)),
-    );
-    parts.join(" · ")
 }
