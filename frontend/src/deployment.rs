@@ -178,6 +178,38 @@ impl From<&DeploymentSummary> for Shown {
     }
 }
 
+/// A row of the deployments list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Listed {
+    pub id: String,
+    pub status: Status,
+    /// A master's data volume vanished; the server waits for a re-seed.
+    pub needs_reseed: bool,
+    pub shown: Shown,
+}
+
+impl From<&DeploymentSummary> for Listed {
+    fn from(d: &DeploymentSummary) -> Self {
+        Listed {
+            id: d.id.clone(),
+            status: d.status,
+            needs_reseed: d.needs_reseed,
+            shown: Shown::from(d),
+        }
+    }
+}
+
+impl From<&DeploymentView> for Listed {
+    fn from(d: &DeploymentView) -> Self {
+        Listed {
+            id: d.id.clone(),
+            status: d.status,
+            needs_reseed: d.needs_reseed,
+            shown: Shown::from(d),
+        }
+    }
+}
+
 impl Shown {
     /// An endpoint's label: `Replica (reader)`, `Replica #1 (zone-b)`, `Master`.
     pub fn endpoint_label(&self, e: &Endpoint) -> String {
@@ -391,6 +423,8 @@ mod tests {
         }
         let view: DeploymentView = serde_json::from_value(view).unwrap();
         assert_eq!(Shown::from(&s), Shown::from(&view));
+        assert_eq!(Listed::from(&s), Listed::from(&view));
+        assert_eq!(Listed::from(&s).status, Status::Running);
     }
 
     #[test]

@@ -8,18 +8,37 @@ use leptos::task::spawn_local;
 
 use super::progress::{Endpoints, Progress};
 use super::support::{replica_param, sleep, TOKEN_KEY};
-use shared::wire::{DeploymentSummary, Status};
+use shared::wire::Status;
 
 use crate::api;
-use crate::deployment::Shown;
+use crate::deployment::Listed;
 use crate::state::{storage_get, storage_set};
+
+/// The list's rows, in the list's order.
+///
+/// The summaries of `GET /api/deployments` carry everything a row shows, but
+/// the server's one-listing observation does not yet fill container names
+/// and states (every container reads `missing`, so a running deployment reads
+/// `stopped`); until it does, each row is the deployment's own view, and its
+/// summary only when that call fails.
+async fn load() -> Result<Vec<Listed>, String> {
+    let summaries = api::list_deployments().await.map_err(|e| e.to_string())?;
+    let mut rows = Vec::with_capacity(summaries.len());
+    for s in &summaries {
+        rows.push(match api::get_deployment(&s.id).await {
+            Ok(view) => Listed::from(&view),
+            Err(_) => Listed::from(s),
+        });
+    }
+    Ok(rows)
+}
 
 #[component]
 pub fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl IntoView {
-    let list: RwSignal<Result<Vec<DeploymentSummary>, String>> = RwSignal::new(Ok(Vec::new()));
+    let list: RwSignal<Result<Vec<Listed>, String>> = RwSignal::new(Ok(Vec::new()));
     let refresh = move || {
         spawn_local(async move {
-            list.set(api::list_deployments().await.map_err(|e| e.to_string()));
+            list.set(load().await);
         })
     };
     // Load now, and again whenever the deployment being followed changes status.
@@ -40,7 +59,7 @@ pub fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl IntoView {
                 Ok(items) => items.into_iter().map(|d| {
                     let id = d.id.clone();
                     let replica_key = replica_key.clone();
-                    let current = replica_key.as_ref().and_then(|k| d.params.get(k)).cloned().unwrap_or_else(|| "1".into());
+                    let current = replica_key.as_ref().and_then(|k| d.shown.params.get(k)).cloned().unwrap_or_else(|| "1".into());
                     let count = RwSignal::new(current);
                     let message = RwSignal::new(None::<String>);
                     // The token is asked here when an action needs it and none is remembered.
@@ -74,7 +93,7 @@ pub fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl IntoView {
                     view! {
                         <div class="deployment" data-testid="deployment" data-id=id.clone() data-status=status>
                             <div class="row"><code>{id.clone()}</code><span class=format!("status {status}")>{status}</span></div>
-                            <Endpoints shown=Shown::from(&d)/>
+                            <Endpoints shown=d.shown.clone()/>
                             <div class="row">
                                 {replica_key.clone().map(|key| view! {
                                     <label>"Replicas "<input type="number" min="1" data-testid="scale-input" prop:value=move || count.get() on:input=move |ev| count.set(event_target_value(&ev))/></label>
@@ -135,7 +154,7 @@ pub fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl IntoView {
                                                         Err(e) => { on_auth_error(&e); message.set(Some(e.to_string())) }
                                                     }
                                                     sleep(800).await;
-                                                    list.set(api::list_deployments().await.map_err(|e| e.to_string()));
+                                                    list.set(load().await);
                                                 });
                                             }>{format!("Delete {id_label}")}</button>
                                             <button data-testid="cancel-delete" on:click=move |_| confirming.set(false)>"Cancel"</button>
