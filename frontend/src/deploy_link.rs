@@ -148,6 +148,17 @@ pub fn fill_masks(text: &str, values: &[String]) -> Result<String, String> {
     Ok(out)
 }
 
+/// The "Deploy with specstudio" snippets (Markdown, HTML) for a stored spec
+/// served at `base` (the page's origin).
+pub fn snippets(base: &str, id: &str) -> (String, String) {
+    let target = format!("{base}/deploy?spec={id}");
+    let badge = format!("{base}/deploy-button.svg");
+    (
+        format!("[![Deploy with specstudio]({badge})]({target})"),
+        format!(r#"<a href="{target}"><img src="{badge}" alt="Deploy with specstudio"></a>"#),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,5 +233,18 @@ mod tests {
         bad[0] = shared::redact::MASK.to_owned();
         assert!(fill_masks(&masked, &bad).is_err());
         assert_eq!(fill_masks("a: 1\n", &[]).unwrap(), "a: 1\n");
+    }
+
+    #[test]
+    fn snippets_link_the_deploy_route_and_badge() {
+        let (md, html) = snippets("http://127.0.0.1:8080", "abc");
+        assert_eq!(
+            md,
+            "[![Deploy with specstudio](http://127.0.0.1:8080/deploy-button.svg)](http://127.0.0.1:8080/deploy?spec=abc)"
+        );
+        assert!(
+            html.starts_with(r#"<a href="http://127.0.0.1:8080/deploy?spec=abc">"#),
+            "{html}"
+        );
     }
 }

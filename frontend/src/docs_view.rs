@@ -5,10 +5,12 @@
 
 use leptos::prelude::*;
 
-use crate::app::{editor_text, open_document, with_editor, Ctx, HeaderDialog, EXAMPLES};
 use crate::dialog::Modal;
 use crate::docs;
 use crate::documents;
+use crate::documents::open_document;
+use crate::examples::EXAMPLES;
+use crate::state::{editor_text, with_editor, Ctx, HeaderDialog};
 
 /// "14:05:09" or "3 Dec 14:05" for a `Date.now()` value.
 fn when(ms: f64) -> String {

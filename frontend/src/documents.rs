@@ -12,8 +12,11 @@ use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::app::{storage_get, storage_remove, storage_set, storage_try_set};
 use crate::docs::{self, DocMeta, History, Version};
+use crate::state::{
+    editor_text, storage_get, storage_remove, storage_set, storage_try_set, with_editor, Ctx,
+};
+use leptos::prelude::Set;
 
 const INDEX: &str = "specstudio.docs";
 const CURRENT: &str = "specstudio.current";
@@ -263,4 +266,28 @@ pub fn create_copy(name: &str, text: &str) -> String {
     touch(&id, Some(name));
     storage_set(CURRENT, &id);
     id
+}
+
+/// Open a local document in the editor: the current text is kept as a
+/// version of its own document first. `undoable` replaces the text as one
+/// undo step (choosing an example); otherwise the editor starts afresh.
+pub fn open_document(ctx: Ctx, id: &str, name: &str, text: &str, undoable: bool) {
+    if ctx.preview {
+        return;
+    }
+    checkpoint(&editor_text());
+    open(id, name, text);
+    ctx.doc.set((id.to_owned(), name.to_owned()));
+    // A document opened here deploys by its text, not by a stored id.
+    ctx.spec_id.set(None);
+    with_editor(|e| {
+        if undoable {
+            e.replace_all(text);
+        } else {
+            e.set_value(text);
+        }
+    });
+    if !id.starts_with("link-") && !id.starts_with("stored-") {
+        crate::state::set_url("/");
+    }
 }

@@ -152,7 +152,7 @@ pub fn check(spec: &Spec, field: &Field, value: &str) -> Result<(), String> {
 
 /// The flat `params` map sent to `POST /api/deployments` (empty values left out,
 /// so defaults and generated secrets apply).
-pub fn payload(values: &BTreeMap<String, String>) -> serde_json::Map<String, serde_json::Value> {
+pub fn payload(values: &BTreeMap<String, String>) -> BTreeMap<String, serde_json::Value> {
     values
         .iter()
         .filter(|(_, v)| !v.is_empty())

@@ -17,28 +17,38 @@ use wasm_bindgen::JsCast;
 use crate::lint::GraphData;
 
 #[wasm_bindgen(inline_js = r#"
-export function dagreLayout(input) {
-  const d = globalThis.dagre;
-  if (!d) return undefined;
-  const spec = JSON.parse(input);
-  const g = new d.graphlib.Graph({ multigraph: true });
-  g.setGraph({ rankdir: spec.rankdir, nodesep: 28, ranksep: 56, edgesep: 14, marginx: 10, marginy: 10 });
-  g.setDefaultEdgeLabel(() => ({}));
-  for (const n of spec.nodes) g.setNode(n.id, { width: n.w, height: n.h });
-  spec.edges.forEach((e, i) => g.setEdge(e.from, e.to, { width: e.lw, height: 12, labelpos: 'c' }, 'e' + i));
-  d.layout(g);
-  const out = { width: g.graph().width || 0, height: g.graph().height || 0, nodes: [], edges: [] };
-  for (const n of spec.nodes) { const v = g.node(n.id); out.nodes.push({ x: v.x, y: v.y }); }
-  spec.edges.forEach((e, i) => {
-    const v = g.edge({ v: e.from, w: e.to, name: 'e' + i });
-    out.edges.push({ points: v.points.map(p => [p.x, p.y]), x: v.x, y: v.y });
-  });
-  return JSON.stringify(out);
+let worker = null, failed = false, onAnswer = null;
+export function layoutNow(input) {
+  return globalThis.specstudioLayout ? globalThis.specstudioLayout(input) : undefined;
+}
+export function layoutWorkerPost(seq, input, answer) {
+  if (failed) return false;
+  if (!worker) {
+    const pkg = window.__specstudioPkg;
+    if (!pkg || !pkg.layout || typeof Worker === 'undefined' || location.search.includes('layout-worker=off')) { failed = true; return false; }
+    try { worker = new Worker(new URL(pkg.layout, location.href).href); } catch (e) { failed = true; return false; }
+    worker.onmessage = (e) => {
+      if (e.data.failed !== undefined) { failed = true; return; }
+      (window.__specstudio = window.__specstudio || {}).layoutWorker = true;
+      if (onAnswer) onAnswer(e.data.seq, e.data.out);
+    };
+    worker.onerror = () => { failed = true; worker = null; };
+    worker.postMessage({ dagre: new URL(pkg.dagre, location.href).href });
+  }
+  onAnswer = answer;
+  worker.postMessage({ seq, input });
+  return true;
 }
 "#)]
 extern "C" {
-    #[wasm_bindgen(js_name = dagreLayout)]
-    fn dagre_layout(input: &str) -> Option<String>;
+    #[wasm_bindgen(js_name = layoutNow)]
+    fn layout_now(input: &str) -> Option<String>;
+    #[wasm_bindgen(js_name = layoutWorkerPost)]
+    fn layout_worker_post(
+        seq: f64,
+        input: &str,
+        answer: &Closure<dyn FnMut(f64, Option<String>)>,
+    ) -> bool;
 }
 
 #[derive(serde::Deserialize, Clone, Debug, Default)]
@@ -68,13 +78,65 @@ fn node_width(id: &str) -> f64 {
     (id.chars().count() as f64 * 7.6 + 30.0).max(96.0)
 }
 
+/// Edge labels are 9.5 px text with a 3 px halo; env-var names are mostly
+/// capitals (≈ 0.66 em each): reserve that, or dagre packs labels that overlap.
 fn label_width(via: &str) -> f64 {
-    via.chars().count() as f64 * 5.6 + 6.0
+    via.chars().count() as f64 * 6.4 + 10.0
 }
+
+const LABEL_H: f64 = 16.0;
+
+/// Graphs up to this many nodes are laid out at once on the main thread
+/// (a few ms); bigger ones in the layout worker.
+const SYNC_LAYOUT_NODES: usize = 40;
 
 thread_local! {
     /// Structure key → layout: recomputed only when the structure changes.
     static CACHE: RefCell<Option<(String, Layout)>> = const { RefCell::new(None) };
+    /// The layout worker: the input in flight (by sequence number) and the
+    /// newest one waiting behind it.
+    static IN_FLIGHT: RefCell<Option<(u64, String)>> = const { RefCell::new(None) };
+    static WAITING: RefCell<Option<String>> = const { RefCell::new(None) };
+    static SEQ: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    static ON_DONE: RefCell<Option<Box<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// Send `input` to the layout worker (or queue it behind the one in flight).
+/// `false` when there is no worker (then the caller lays out here).
+fn post_to_worker(input: String) -> bool {
+    if IN_FLIGHT.with(|f| f.borrow().is_some()) {
+        WAITING.with(|w| *w.borrow_mut() = Some(input));
+        return true;
+    }
+    let seq = SEQ.with(|s| {
+        s.set(s.get() + 1);
+        s.get()
+    });
+    let answer = Closure::<dyn FnMut(f64, Option<String>)>::new(on_worker_answer);
+    let posted = layout_worker_post(seq as f64, &input, &answer);
+    answer.forget();
+    if posted {
+        IN_FLIGHT.with(|f| *f.borrow_mut() = Some((seq, input)));
+    }
+    posted
+}
+
+fn on_worker_answer(seq: f64, out: Option<String>) {
+    let done = IN_FLIGHT.with(|f| f.borrow_mut().take_if(|(s, _)| *s == seq as u64));
+    if let Some((_, input)) = done {
+        let layout = out
+            .and_then(|o| serde_json::from_str::<Layout>(&o).ok())
+            .unwrap_or_default();
+        CACHE.with(|c| *c.borrow_mut() = Some((input, layout)));
+    }
+    if let Some(next) = WAITING.with(|w| w.borrow_mut().take()) {
+        post_to_worker(next);
+    }
+    ON_DONE.with(|f| {
+        if let Some(f) = f.borrow().as_ref() {
+            f()
+        }
+    });
 }
 
 /// One drawn edge: the graph's edges with the same ends and kind, merged.
@@ -119,14 +181,20 @@ fn merged(graph: &GraphData) -> Vec<Drawn> {
     out
 }
 
-fn layout(graph: &GraphData, edges: &[Drawn]) -> Layout {
+/// The layout of `graph`: from the cache when its structure is unchanged,
+/// computed here for small graphs, or `None` while the worker computes it
+/// (the panel keeps the previous drawing until then).
+fn layout(graph: &GraphData, edges: &[Drawn]) -> Option<Layout> {
     // Top-down reads best for a handful of services; past that, ranks get wide
     // (200 replicas side by side), so lay them out left-to-right and scroll down.
     let rankdir = if graph.nodes.len() > 12 { "LR" } else { "TB" };
+    let (nodesep, ranksep) = (28, 56);
     let input = serde_json::json!({
         "rankdir": rankdir,
+        "nodesep": nodesep,
+        "ranksep": ranksep,
         "nodes": graph.nodes.iter().map(|n| serde_json::json!({"id": n.id, "w": node_width(&n.id), "h": NODE_H})).collect::<Vec<_>>(),
-        "edges": edges.iter().map(|e| serde_json::json!({"from": e.from, "to": e.to, "lw": label_width(&e.label())})).collect::<Vec<_>>(),
+        "edges": edges.iter().map(|e| serde_json::json!({"from": e.from, "to": e.to, "lw": label_width(&e.label()), "lh": LABEL_H})).collect::<Vec<_>>(),
     })
     .to_string();
     if let Some(hit) = CACHE.with(|c| {
@@ -135,13 +203,19 @@ fn layout(graph: &GraphData, edges: &[Drawn]) -> Layout {
             .filter(|(k, _)| *k == input)
             .map(|(_, l)| l.clone())
     }) {
-        return hit;
+        return Some(hit);
     }
-    let computed = dagre_layout(&input)
+    if graph.nodes.len() > SYNC_LAYOUT_NODES {
+        let queued = IN_FLIGHT.with(|f| f.borrow().as_ref().is_some_and(|(_, i)| *i == input));
+        if queued || post_to_worker(input.clone()) {
+            return None;
+        }
+    }
+    let computed = layout_now(&input)
         .and_then(|out| serde_json::from_str::<Layout>(&out).ok())
         .unwrap_or_default();
     CACHE.with(|c| *c.borrow_mut() = Some((input, computed.clone())));
-    computed
+    Some(computed)
 }
 
 fn esc(text: &str) -> String {
@@ -151,10 +225,10 @@ fn esc(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The whole `<svg>` as markup.
-fn render(graph: &GraphData) -> String {
+/// The whole `<svg>` as markup (`None` while the layout is being computed).
+fn render(graph: &GraphData) -> Option<String> {
     let edges = merged(graph);
-    let layout = layout(graph, &edges);
+    let layout = layout(graph, &edges)?;
     let mut svg = String::with_capacity(512 + graph.nodes.len() * 400);
     let (w, h) = (layout.width.max(1.0), layout.height.max(1.0));
     // Small graphs shrink to the panel; big ones keep a readable scale and scroll.
@@ -183,7 +257,7 @@ fn render(graph: &GraphData) -> String {
             );
         }
         svg.push_str("</svg>");
-        return svg;
+        return Some(svg);
     }
     let passive: std::collections::HashSet<&str> = graph
         .nodes
@@ -253,13 +327,26 @@ fn render(graph: &GraphData) -> String {
         svg.push_str("</g>");
     }
     svg.push_str("</svg>");
-    svg
+    Some(svg)
 }
 
 /// The graph panel.
 #[component]
 pub fn GraphView(graph: ReadSignal<GraphData>) -> impl IntoView {
-    let markup = Memo::new(move |_| render(&graph.get()));
+    // A big graph's new layout comes from the worker: redraw when it answers,
+    // keeping the previous drawing meanwhile.
+    let laid_out = RwSignal::new(0u64);
+    ON_DONE.with(|f| *f.borrow_mut() = Some(Box::new(move || laid_out.update(|n| *n += 1))));
+    // (markup, whether a newer layout is still being computed)
+    let drawing = Memo::new(move |previous: Option<&(String, bool)>| {
+        laid_out.track();
+        match render(&graph.get()) {
+            Some(svg) => (svg, false),
+            None => (previous.map(|p| p.0.clone()).unwrap_or_default(), true),
+        }
+    });
+    let markup = Memo::new(move |_| drawing.with(|d| d.0.clone()));
+    let pending = Memo::new(move |_| drawing.with(|d| d.1));
     let on_click = move |ev: web_sys::MouseEvent| {
         let Some(target) = ev
             .target()
@@ -271,7 +358,7 @@ pub fn GraphView(graph: ReadSignal<GraphData>) -> impl IntoView {
             return;
         };
         if let Some(id) = node.get_attribute("data-id") {
-            crate::app::reveal_service(&id);
+            crate::state::reveal_service(&id);
         }
     };
     // Keyboard: nodes are focusable (tabindex); Enter or Space reveals the focused one.
@@ -288,7 +375,7 @@ pub fn GraphView(graph: ReadSignal<GraphData>) -> impl IntoView {
         };
         if let Ok(Some(node)) = target.closest("[data-testid=graph-node]") {
             if let Some(id) = node.get_attribute("data-id") {
-                crate::app::reveal_service(&id);
+                crate::state::reveal_service(&id);
             }
         }
     };
@@ -371,7 +458,7 @@ pub fn GraphView(graph: ReadSignal<GraphData>) -> impl IntoView {
                 .flatten()
         });
         if let Some(id) = found.and_then(|n| n.get_attribute("data-id")) {
-            crate::app::reveal_service(&id);
+            crate::state::reveal_service(&id);
         }
     };
     // Drag to pan (the panel scrolls).
@@ -406,6 +493,7 @@ pub fn GraphView(graph: ReadSignal<GraphData>) -> impl IntoView {
             <button data-testid="zoom-out" aria-label="Zoom out" on:click=move |_| step_zoom(1.0 / 1.25)>"−"</button>
             <button data-testid="zoom-in" aria-label="Zoom in" on:click=move |_| step_zoom(1.25)>"+"</button>
             <button data-testid="zoom-fit" on:click=move |_| zoom.set(None)>"Fit"</button>
+            {move || pending.get().then(|| view! { <span class="muted" data-testid="graph-pending" role="status">"laying out…"</span> })}
             <label class="hide-passive"><input type="checkbox" data-testid="hide-passive" prop:checked=move || hide_passive.get()
                 on:change=move |ev| hide_passive.set(event_target_checked(&ev))/>" hide passive"</label>
         </div>

@@ -79,34 +79,42 @@ pub fn format(text: &str) -> Vec<(Range, String)> {
     }
 }
 
-/// Register "Format Document", go-to-definition and find-references on Monaco.
-/// Definitions read the latest lint (names need a parsed text).
-#[cfg(feature = "app")]
-pub fn register_monaco_providers() {
-    use crate::monaco::{self, MonacoRange};
-    let ranges = |v: Vec<Range>| v.into_iter().map(MonacoRange::from_range).collect();
-    monaco::on_format(Box::new(|text| {
-        format(text)
-            .into_iter()
-            .map(|(r, t)| (MonacoRange::from_range(r), t))
-            .collect()
-    }));
-    monaco::on_definition(Box::new(
-        move |text, line, column| match crate::lint::current() {
-            Some(s) if s.text == text => ranges(
-                definition(text, &s.analysis, line, column)
-                    .into_iter()
-                    .collect(),
-            ),
-            _ => Vec::new(),
-        },
-    ));
-    monaco::on_references(Box::new(
-        move |text, line, column| match crate::lint::current() {
-            Some(s) if s.text == text => ranges(references(text, &s.analysis, line, column)),
-            _ => Vec::new(),
-        },
-    ));
+/// "Ignore CODE here" for one finding.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IgnoreAction {
+    /// Index of the finding in `analysis.diagnostics`.
+    pub diagnostic: usize,
+    pub title: String,
+    /// One edit: a `# specstudio-ignore: CODE` comment on the line above, at its indent.
+    pub edits: Vec<(Range, String)>,
+}
+
+/// "Ignore CODE here" for each finding touching `range`.
+pub fn ignore_actions(text: &str, analysis: &Analysis, range: Range) -> Vec<IgnoreAction> {
+    let index = LineIndex::new(text);
+    let start = offset(
+        text,
+        &index,
+        range.start.line as u32,
+        range.start.column as u32,
+    );
+    let end = offset(text, &index, range.end.line as u32, range.end.column as u32);
+    shared::ide::code_actions(text, analysis, Span::new(start.min(end), end.max(start)))
+        .into_iter()
+        .filter(|a| !a.preferred)
+        .map(|a| {
+            let edits = a
+                .edits
+                .iter()
+                .map(|e| (index.range_utf16(text, e.span), e.replacement.clone()))
+                .collect();
+            IgnoreAction {
+                diagnostic: a.diagnostic,
+                title: a.title,
+                edits,
+            }
+        })
+        .collect()
 }
 
 /// The byte span of a service's name, for "reveal in editor".
@@ -153,6 +161,45 @@ mod tests {
         let master = items.iter().find(|i| i.label == "Master").unwrap();
         assert_eq!(master.range.start.column as u32, c - 2);
         assert_eq!(master.range.end.column as u32, c);
+    }
+
+    #[test]
+    fn ignore_actions_comment_the_line_above_at_its_indent() {
+        let text = "services:\n  Web:\n    image: nginx\n    x-omnistrate-capabilities:\n      endpointPerReplica: true\n";
+        let a = shared::analyze(text);
+        let (l, c) = pos(text, "endpointPerReplica", 2);
+        let at = shared::span::Position {
+            line: l as usize,
+            column: c as usize,
+        };
+        let actions = ignore_actions(text, &a, Range { start: at, end: at });
+        let IgnoreAction {
+            diagnostic: i,
+            title,
+            edits,
+        } = actions
+            .iter()
+            .find(|x| x.title.contains("O002"))
+            .expect("an ignore action for O002");
+        assert_eq!(a.diagnostics[*i].code, "O002");
+        assert!(title.starts_with("Ignore O002 here"), "{title}");
+        assert_eq!(edits.len(), 1);
+        assert_eq!(edits[0].1, "      # specstudio-ignore: O002\n");
+        assert_eq!(
+            (edits[0].0.start.line, edits[0].0.start.column),
+            (l as usize, 1)
+        );
+        // Applied, the finding is gone.
+        let mut fixed = text.to_owned();
+        let line_start = fixed
+            .match_indices('\n')
+            .nth(l as usize - 2)
+            .map_or(0, |(p, _)| p + 1);
+        fixed.insert_str(line_start, &edits[0].1);
+        assert!(shared::analyze(&fixed)
+            .diagnostics
+            .iter()
+            .all(|d| d.code != "O002"));
     }
 
     #[test]

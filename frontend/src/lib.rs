@@ -12,6 +12,7 @@
 pub mod abi;
 pub mod codec;
 pub mod deploy_link;
+pub mod deployment;
 pub mod docs;
 pub mod form;
 pub mod language;
@@ -30,17 +31,29 @@ mod docs_view;
 #[cfg(feature = "app")]
 mod documents;
 #[cfg(feature = "app")]
+mod editor_pane;
+#[cfg(feature = "app")]
+mod examples;
+#[cfg(feature = "app")]
 mod graph_view;
 #[cfg(feature = "app")]
 mod lint;
 #[cfg(feature = "app")]
 mod lint_worker;
 #[cfg(feature = "app")]
+mod live_lint;
+#[cfg(feature = "app")]
 mod menu;
 #[cfg(feature = "app")]
 pub mod monaco;
 #[cfg(feature = "app")]
+mod problems;
+#[cfg(feature = "app")]
+mod providers;
+#[cfg(feature = "app")]
 mod share;
+#[cfg(feature = "app")]
+mod state;
 
 /// Entry point: mount the app on `<body>`.
 #[cfg(feature = "app")]

@@ -114,6 +114,25 @@ fn refresh_stale() {
     }
 }
 
+/// The Monaco marker of one finding.
+fn marker_of(text: &str, index: &LineIndex, d: &shared::Diagnostic) -> Marker {
+    let mut range = MonacoRange::from_range(index.range_utf16(text, d.span));
+    if range.start_line_number == range.end_line_number && range.start_column == range.end_column {
+        // An empty span still gets a visible squiggle.
+        range.end_column += 1;
+    }
+    Marker {
+        severity: marker_severity(d.severity),
+        message: match &d.help {
+            Some(help) => format!("{}\n{help}", d.message),
+            None => d.message.clone(),
+        },
+        code: d.code.to_owned(),
+        source: "specstudio",
+        range,
+    }
+}
+
 /// Lint `text` and remember the result for the providers.
 pub fn run(text: &str) -> Output {
     STALE.with(|s| s.borrow_mut().take());
@@ -129,23 +148,8 @@ pub fn run(text: &str) -> Output {
             Severity::Warning => counts.warnings += 1,
             Severity::Info => counts.infos += 1,
         }
-        let mut range = MonacoRange::from_range(index.range_utf16(text, d.span));
-        if range.start_line_number == range.end_line_number
-            && range.start_column == range.end_column
-        {
-            // An empty span still gets a visible squiggle.
-            range.end_column += 1;
-        }
-        let marker = Marker {
-            severity: marker_severity(d.severity),
-            message: match &d.help {
-                Some(help) => format!("{}\n{help}", d.message),
-                None => d.message.clone(),
-            },
-            code: d.code.to_owned(),
-            source: "specstudio",
-            range,
-        };
+        let marker = marker_of(text, &index, d);
+        let range = marker.range;
         if let Some(fix) = &d.fix {
             fixes.push(QuickFix {
                 title: fix.title.clone(),
@@ -375,13 +379,14 @@ fn graph_data(analysis: &Analysis) -> GraphData {
     GraphData { nodes, edges }
 }
 
-/// Quick fixes whose marker touches `range`.
+/// Quick fixes whose marker touches `range`: the rules' own fixes first, then
+/// "Ignore CODE here" (a `# specstudio-ignore: CODE` comment) for each finding.
 pub fn fixes_for(range: MonacoRange) -> Vec<QuickFix> {
     let Some(snapshot) = current() else {
         return Vec::new();
     };
     let key = |line: u32, col: u32| (line, col);
-    snapshot
+    let mut out: Vec<QuickFix> = snapshot
         .fixes
         .iter()
         .filter(|f| {
@@ -391,7 +396,32 @@ pub fn fixes_for(range: MonacoRange) -> Vec<QuickFix> {
                     <= key(m.end_line_number, m.end_column)
         })
         .cloned()
-        .collect()
+        .collect();
+    let (text, analysis) = (&snapshot.text, &snapshot.analysis);
+    let position = |line: u32, column: u32| shared::span::Position {
+        line: line as usize,
+        column: column as usize,
+    };
+    let wanted = shared::span::Range {
+        start: position(range.start_line_number, range.start_column),
+        end: position(range.end_line_number, range.end_column),
+    };
+    for action in crate::language::ignore_actions(text, analysis, wanted) {
+        let Some(d) = analysis.diagnostics.get(action.diagnostic) else {
+            continue;
+        };
+        out.push(QuickFix {
+            title: action.title,
+            edits: action
+                .edits
+                .into_iter()
+                .map(|(r, t)| (MonacoRange::from_range(r), t))
+                .collect(),
+            marker: marker_of(text, &snapshot.index, d),
+            preferred: false,
+        });
+    }
+    out
 }
 
 /// The editor range of a service's name (graph click → reveal).

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
-use crate::app::{editor_text, storage_get, storage_set, with_editor, Ctx, HeaderDialog};
+use crate::state::{editor_text, storage_get, storage_set, with_editor, Ctx, HeaderDialog};
 
 const THEME_KEY: &str = "specstudio.theme";
 pub const VIM_KEY: &str = "specstudio.vim";

@@ -5,10 +5,10 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::app::{editor_text, with_editor, Ctx};
 use crate::codec;
 use crate::dialog::Modal;
 use crate::monaco::MonacoRange;
+use crate::state::{editor_text, origin, with_editor, Ctx};
 
 #[derive(Clone, Debug, PartialEq)]
 enum State {
@@ -27,12 +27,6 @@ struct Links {
     /// A stored spec: id (the deploy snippet needs one).
     stored: Option<String>,
     via_server: bool,
-}
-
-fn origin() -> String {
-    web_sys::window()
-        .and_then(|w| w.location().origin().ok())
-        .unwrap_or_default()
 }
 
 fn is_secret_rule(code: &str) -> bool {
@@ -109,17 +103,6 @@ fn copy(text: &str) {
     }
 }
 
-/// The "Deploy with specstudio" snippets for a stored spec.
-pub fn deploy_snippets(id: &str) -> (String, String) {
-    let base = origin();
-    let target = format!("{base}/deploy?spec={id}");
-    let badge = format!("{base}/deploy-button.svg");
-    (
-        format!("[![Deploy with specstudio]({badge})]({target})"),
-        format!(r#"<a href="{target}"><img src="{badge}" alt="Deploy with specstudio"></a>"#),
-    )
-}
-
 #[component]
 fn CopyField(value: String, testid: &'static str, label: &'static str) -> impl IntoView {
     let v = value.clone();
@@ -140,8 +123,8 @@ fn CopyField(value: String, testid: &'static str, label: &'static str) -> impl I
 fn DeployLinkBuilder(id: String) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let link = move || {
-        ctx.revision.get();
-        let fields: Vec<crate::form::Field> = crate::lint::last_parsed()
+        let fields: Vec<crate::form::Field> = ctx
+            .parsed()
             .map(|s| crate::form::groups(&s.analysis.spec))
             .unwrap_or_default()
             .into_iter()
@@ -243,7 +226,7 @@ pub fn ShareButton() -> impl IntoView {
                 .into_any(),
             ),
             State::Link(links) => {
-                let snippets = links.stored.as_deref().map(deploy_snippets);
+                let snippets = links.stored.as_deref().map(|id| crate::deploy_link::snippets(&origin(), id));
                 let title = if links.via_server { "Share link (stored on the server: the spec is over 8 KB)" } else { "Share link (the spec travels in the link itself)" };
                 Some(
                     view! {

@@ -676,7 +676,12 @@ async fn ui_is_served_or_explained() {
         .to_str()
         .unwrap()
         .starts_with("text/html"));
-    assert!(String::from_utf8(b).unwrap().contains("trunk build"));
+    let page = String::from_utf8(b).unwrap();
+    assert!(page.contains("cargo run -p xtask -- build-ui"), "{page}");
+    assert!(
+        !page.contains("trunk"),
+        "no stale build instructions: {page}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("index.html"), "<html>SPA</html>").unwrap();

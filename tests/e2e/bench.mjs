@@ -2,7 +2,10 @@
 //  - navigation → editor ready with markers (window.__specstudio.readyMs = performance.now() at ready)
 //  - per keystroke (a one-character model edit): keypress → next animation frame, and keypress →
 //    markers set (in the change event for small texts; from the lint worker's answer for large ones),
-//    for the seed spec and a 200-service spec.
+//    for the seed spec and a 200-service spec;
+//  - structural edits at 200 services (renaming a service, one character at a time: a new graph each
+//    time): the longest gaps between animation frames while typing (what blocks the page) and
+//    keypress → graph redrawn, with the layout worker and with `?layout-worker=off`.
 // usage: node tests/e2e/bench.mjs [--runs 5] [--keys 30]
 import { chromium } from "playwright-core";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -12,7 +15,7 @@ import { chromiumOrSkip, requireDist, serveDist, LAUNCH_ARGS, openEditor, bigSpe
 
 /** Raw and gzip -9 sizes of what the page loads besides Monaco. */
 function sizes() {
-  const files = ["pkg/specstudio_frontend_bg.wasm", "pkg/specstudio_frontend.js", "index.html", "style.css", "dagre.min.js"];
+  const files = ["pkg/specstudio_frontend_bg.wasm", "pkg/specstudio_frontend.js", "index.html", "style.css", "dagre.min.js", "graph-layout.js", "lint-worker.js"];
   // brotli sizes as served (written by build-ui) for the two big ones
   const br = (f) => { try { return statSync(join(DIST, f + ".br")).size; } catch { return null; } };
   const snippets = join(DIST, "pkg/snippets");
@@ -62,6 +65,31 @@ async function keystrokes(page, n) {
   }, n);
 }
 
+/** Rename the service `Replica198` one character at a time (each keystroke a new graph). */
+async function structural(page, n) {
+  return page.evaluate(async (n) => {
+    const model = window.monaco.editor.getModels()[0];
+    const match = model.findMatches("  Replica198:", false, false, true, null, false)[0];
+    const line = match.range.startLineNumber, col = match.range.endColumn - 1; // before the colon
+    const gaps = [], drawn = [];
+    let running = true, last = performance.now();
+    const loop = (now) => { gaps.push(now - last); last = now; if (running) requestAnimationFrame(loop); };
+    requestAnimationFrame(loop);
+    let name = "Replica198";
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      model.applyEdits([{ range: new monaco.Range(line, col + i, line, col + i), text: "x" }]);
+      name += "x";
+      const sel = `[data-testid="graph-node"][data-id="${name}"]`;
+      while (!document.querySelector(sel) && performance.now() - t < 15000) await new Promise((r) => setTimeout(r, 2));
+      drawn.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    running = false;
+    return { gaps: gaps.slice(1), drawn };
+  }, n);
+}
+
 /** Cold then warm load of one context: bytes on the wire (CDP encodedDataLength) and readyMs. */
 async function wire() {
   const context = await browser.newContext();
@@ -88,6 +116,7 @@ for (let r = 0; r < Math.min(runs, 5); r++) wires.push(await wire());
 const ready = [];
 let bigMainTimes = [], bigMainFrames = [];
 let seedTimes = [], bigTimes = [], seedFrames = [], bigFrames = [], bigInfo = null, seedMarkers = 0;
+let structuralWorker = null, structuralMain = null;
 for (let r = 0; r < runs; r++) {
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -110,6 +139,15 @@ for (let r = 0; r < runs; r++) {
     bigInfo = { bytes: spec.length, lines: spec.split("\n").length, markers: big.markers, setValueMs: load,
       nodes: await page.locator('[data-testid="graph-node"]').count() };
     await page.screenshot({ path: artifacts() + "/bench-200-services.png" });
+    const renames = Math.min(keys, 15);
+    structuralWorker = await structural(page, renames);
+    // The same renames with the layout on the main thread.
+    const onMainLayout = await browser.newPage();
+    await openEditor(onMainLayout, url + "/?layout-worker=off");
+    await onMainLayout.evaluate((text) => window.monaco.editor.getModels()[0].setValue(text), spec);
+    await onMainLayout.waitForFunction(() => document.querySelectorAll('[data-testid="graph-node"]').length === 200, null, { timeout: 20000 });
+    structuralMain = await structural(onMainLayout, renames);
+    await onMainLayout.close();
     // The same keystrokes with every lint on the main thread (`?lint-worker=off`), for comparison.
     const main = await browser.newPage();
     await openEditor(main, url + "/?lint-worker=off");
@@ -130,6 +168,8 @@ const result = {
     coldReadyMs: summary(wires.map((w) => w.cold.readyMs)), warmReadyMs: summary(wires.map((w) => w.warm.readyMs)) },
   readyMs: summary(ready), seedKeystrokeMs: summary(seedTimes), seedKeystrokeToFrameMs: summary(seedFrames), seedMarkers,
   bigKeystrokeMs: summary(bigTimes), bigKeystrokeToFrameMs: summary(bigFrames), big: bigInfo,
+  structuralFrameGapMs: { layoutWorker: summary(structuralWorker.gaps), layoutOnMainThread: summary(structuralMain.gaps) },
+  structuralRedrawnMs: { layoutWorker: summary(structuralWorker.drawn), layoutOnMainThread: summary(structuralMain.drawn) },
   bigMainThreadKeystrokeMs: summary(bigMainTimes), bigMainThreadKeystrokeToFrameMs: summary(bigMainFrames), chromium: browser.version(),
 };
 console.log(JSON.stringify(result, null, 2));

@@ -305,6 +305,10 @@ await step("full deploy shows endpoints", async () => {
   await page.waitForSelector('[data-testid="deploy-progress"][data-status="running"] [data-testid="endpoint"]', { timeout: 240000 });
   const cmd = await page.locator('[data-testid="deploy-progress"] [data-testid="mysql-command"]').first().textContent();
   assert(/^mysql -h \S+ -P \d+ -u app -p appdb$/.test(cmd), `mysql command: ${cmd}`);
+  // the event stream, read as the wire's events: steps and the status change, one line each
+  await page.waitForFunction(() => document.querySelector('[data-testid="deploy-progress"] pre.log')?.textContent.includes("[status] running"), null, { timeout: 10000 });
+  const log = await page.locator('[data-testid="deploy-progress"] pre.log').textContent();
+  assert(/^\[step\] network \S+ created$/m.test(log) && !log.includes("does not understand"), `progress log: ${log}`);
   // the reader and the per-replica endpoint (with its zone), and the containers
   const labels = await page.locator('[data-testid="deploy-progress"] [data-testid="endpoint"] .res').allTextContents();
   assert(labels.includes("Replica (reader)") && labels.includes("Replica #0 (zone-a)"), `endpoint labels: ${labels}`);

@@ -247,6 +247,29 @@ await step("a Problems fix chip applies the fix; rows and graph nodes work from 
   assert(await page.locator('[data-testid="editor-hint"]').textContent().then((t) => t.includes("Ctrl+M")), "the Ctrl+M hint is shown");
 });
 
+await step("the quick-fix menu offers \"Ignore CODE here\", which adds a # specstudio-ignore comment", async (page) => {
+  await openEditor(page, url + "/");
+  const row = page.locator('[data-testid="problem"]').first();
+  assert(await row.count() === 1, "the seed has a finding");
+  const [code, line] = [await row.getAttribute("data-code"), Number(await row.getAttribute("data-line"))];
+  const before = await page.locator(`[data-testid="problem"][data-code="${code}"]`).count();
+  const marker = await page.evaluate(([code, line]) => window.monaco.editor.getModelMarkers({}).find((m) => m.code === code && m.startLineNumber === line), [code, line]);
+  await page.evaluate((m) => {
+    const ed = window.monaco.editor.getEditors()[0];
+    ed.setPosition({ lineNumber: m.startLineNumber, column: m.startColumn });
+    ed.focus();
+    ed.trigger("test", "editor.action.quickFix", null);
+  }, marker);
+  const item = page.getByText(`Ignore ${code} here`, { exact: false }).first();
+  await item.waitFor({ timeout: 5000 });
+  await item.click();
+  await page.waitForFunction(([code, c]) => document.querySelectorAll(`[data-testid="problem"][data-code="${code}"]`).length === c - 1, [code, before], { timeout: 3000 });
+  const text = await model(page);
+  const lines = text.split("\n");
+  assert(lines[line - 1].trim() === `# specstudio-ignore: ${code}`, `the comment is on the line above the finding: ${JSON.stringify(lines[line - 1])}`);
+  assert(lines[line - 1].match(/^ */)[0].length === lines[line].match(/^ */)[0].length, "at the finding's indent");
+});
+
 await step("dialogs: ? opens shortcuts, Tab stays inside, Escape closes and returns focus; Escape closes the drawer", async (page) => {
   await openEditor(page, url + "/");
   await page.locator('[data-testid="share-button"]').focus();
@@ -407,7 +430,9 @@ await step("large documents are linted in a Web Worker; markers, Problems and fi
   const big = bigSpec(200);
   await setText(page, big);
   await page.waitForFunction(() => window.__specstudio.lintWorker === true, null, { timeout: 20000 });
-  assert(await page.locator('[data-testid="graph-node"]').count() === 200, "200 services in the graph");
+  // The layout of a graph this size comes from the layout worker.
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="graph-node"]').length === 200, null, { timeout: 20000 });
+  assert(await page.evaluate(() => window.__specstudio.layoutWorker === true), "200 services are laid out in the layout worker");
   // Break one reference: the worker's answer marks it.
   await page.evaluate(() => {
     const m = window.monaco.editor.getModels()[0];
@@ -426,6 +451,33 @@ await step("the graph at 200 services: search, zoom, fit, drag to pan, hide pass
   await openEditor(page, url + "/");
   await setText(page, bigSpec(200));
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="graph-node"]').length === 200, null, { timeout: 20000 });
+  // Labels do not overlap each other or the nodes (boxes in the SVG's own units).
+  const overlaps = await page.evaluate(() => {
+    const svg = document.querySelector('[data-testid="graph"]');
+    const boxes = [];
+    for (const t of svg.querySelectorAll('[data-testid="graph-edge"] text')) {
+      if (!t.textContent) continue;
+      const b = t.getBBox();
+      boxes.push({ kind: "label", text: t.textContent, x: b.x, y: b.y, w: b.width, h: b.height });
+    }
+    for (const n of svg.querySelectorAll('[data-testid="graph-node"]')) {
+      const r = n.querySelector("rect").getBBox();
+      const m = n.getAttribute("transform").match(/translate\(([-\d.]+),([-\d.]+)\)/);
+      boxes.push({ kind: "node", text: n.dataset.id, x: +m[1] + r.x, y: +m[2] + r.y, w: r.width, h: r.height });
+    }
+    const hits = [];
+    boxes.sort((a, b) => a.x - b.x);
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length && boxes[j].x < boxes[i].x + boxes[i].w - 0.5; j++) {
+        const [a, b] = [boxes[i], boxes[j]];
+        if (a.kind === "node" && b.kind === "node") continue;
+        if (a.y < b.y + b.h - 0.5 && b.y < a.y + a.h - 0.5) hits.push(`${a.kind} ${a.text} × ${b.kind} ${b.text}`);
+      }
+    }
+    return { labels: boxes.filter((b) => b.kind === "label").length, hits };
+  });
+  assert(overlaps.labels > 0, "the 200-service graph has edge labels");
+  assert(overlaps.hits.length === 0, `labels overlap: ${overlaps.hits.length} of ${overlaps.labels}, e.g. ${overlaps.hits.slice(0, 5).join("; ")}`);
   const width = () => page.evaluate(() => document.querySelector('[data-testid="graph"]').getBoundingClientRect().width);
   const fit = await width();
   await page.click('[data-testid="zoom-in"]');

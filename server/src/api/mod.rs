@@ -315,8 +315,9 @@ async fn no_ui() -> Response {
             "<!doctype html><html><head><meta charset=utf-8><title>specstudio</title></head><body>\
              <h1>specstudio server</h1><p>The API is up (<a href=\"/api/openapi.json\">OpenAPI</a>, \
              <a href=\"/healthz\">health</a>), but the web UI has not been built.</p>\
-             <p>Build it with <code>cd frontend &amp;&amp; trunk build --release</code> (output in <code>dist/</code>), \
-             then start <code>specstudio serve --dist-dir dist</code>.</p></body></html>",
+             <p>Build it with <code>cargo run -p xtask -- build-ui</code> (output in <code>dist/</code>; \
+             <code>scripts/serve.sh</code> does it for you), then start \
+             <code>specstudio serve --dist-dir dist</code>.</p></body></html>",
         ),
     )
         .into_response()

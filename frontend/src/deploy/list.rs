@@ -1,0 +1,171 @@
+//! The deployments list: status, endpoints, scale, re-seed, delete (with a
+//! confirmation naming the deployment); the token is asked where needed.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::progress::{Endpoints, Progress};
+use super::support::{replica_param, sleep, TOKEN_KEY};
+use shared::wire::Status;
+
+use crate::api;
+use crate::deployment::Listed;
+use crate::state::{storage_get, storage_set};
+
+/// The list's rows, in the list's order.
+///
+/// The summaries of `GET /api/deployments` carry everything a row shows, but
+/// the server's one-listing observation does not yet fill container names
+/// and states (every container reads `missing`, so a running deployment reads
+/// `stopped`); until it does, each row is the deployment's own view, and its
+/// summary only when that call fails.
+async fn load() -> Result<Vec<Listed>, String> {
+    let summaries = api::list_deployments().await.map_err(|e| e.to_string())?;
+    let mut rows = Vec::with_capacity(summaries.len());
+    for s in &summaries {
+        rows.push(match api::get_deployment(&s.id).await {
+            Ok(view) => Listed::from(&view),
+            Err(_) => Listed::from(s),
+        });
+    }
+    Ok(rows)
+}
+
+#[component]
+pub fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl IntoView {
+    let list: RwSignal<Result<Vec<Listed>, String>> = RwSignal::new(Ok(Vec::new()));
+    let refresh = move || {
+        spawn_local(async move {
+            list.set(load().await);
+        })
+    };
+    // Load now, and again whenever the deployment being followed changes status.
+    Effect::new(move |previous: Option<Option<(String, Status, bool)>>| {
+        let followed = progress.with(|p| p.as_ref().map(|p| (p.id.clone(), p.status, p.deleted)));
+        if previous.as_ref() != Some(&followed) {
+            refresh();
+        }
+        followed
+    });
+    let replica_key = replica_param();
+    view! {
+        <section class="deployments" data-testid="deployments">
+            <h3>"Deployments" <button class="link" on:click=move |_| refresh()>"refresh"</button></h3>
+            {move || match list.get() {
+                Err(e) => view! { <p class="muted">{format!("Deployments unavailable: {e}")}</p> }.into_any(),
+                Ok(items) if items.is_empty() => view! { <p class="muted">"None yet."</p> }.into_any(),
+                Ok(items) => items.into_iter().map(|d| {
+                    let id = d.id.clone();
+                    let replica_key = replica_key.clone();
+                    let current = replica_key.as_ref().and_then(|k| d.shown.params.get(k)).cloned().unwrap_or_else(|| "1".into());
+                    let count = RwSignal::new(current);
+                    let message = RwSignal::new(None::<String>);
+                    // The token is asked here when an action needs it and none is remembered.
+                    let need_token = RwSignal::new(false);
+                    let row_token = RwSignal::new(String::new());
+                    let confirming = RwSignal::new(false);
+                    let token_or_ask = move || -> Option<String> {
+                        let typed = row_token.get_untracked();
+                        if !typed.is_empty() {
+                            storage_set(TOKEN_KEY, &typed);
+                            need_token.set(false);
+                            return Some(typed);
+                        }
+                        match storage_get(TOKEN_KEY).filter(|t| !t.is_empty()) {
+                            Some(t) => Some(t),
+                            None => {
+                                need_token.set(true);
+                                message.set(Some("Enter the server's API token, then try again.".into()));
+                                None
+                            }
+                        }
+                    };
+                    let on_auth_error = move |e: &api::ApiError| {
+                        if e.is_auth() {
+                            need_token.set(true);
+                            row_token.set(String::new());
+                        }
+                    };
+                    let (id_scale, id_del) = (id.clone(), id.clone());
+                    let status = d.status.as_str();
+                    view! {
+                        <div class="deployment" data-testid="deployment" data-id=id.clone() data-status=status>
+                            <div class="row"><code>{id.clone()}</code><span class=format!("status {status}")>{status}</span></div>
+                            <Endpoints shown=d.shown.clone()/>
+                            <div class="row">
+                                {replica_key.clone().map(|key| view! {
+                                    <label>"Replicas "<input type="number" min="1" data-testid="scale-input" prop:value=move || count.get() on:input=move |ev| count.set(event_target_value(&ev))/></label>
+                                    <button data-testid="scale-button" on:click=move |_| {
+                                        let id = id_scale.clone();
+                                        let key = key.clone();
+                                        let Some(tok) = token_or_ask() else { return };
+                                        spawn_local(async move {
+                                            let params = BTreeMap::from([(key, serde_json::Value::String(count.get_untracked()))]);
+                                            message.set(Some(match api::patch_deployment(&id, params, &tok).await {
+                                                Ok(_) => "scaling…".into(),
+                                                Err(e) => { on_auth_error(&e); e.to_string() }
+                                            }));
+                                        });
+                                    }>"Scale"</button>
+                                })}
+                                {d.needs_reseed.then(|| {
+                                    let id = id.clone();
+                                    view! {
+                                        <button data-testid="reseed-button" title="The master's data volume vanished; copy the most advanced replica's data into a new master volume"
+                                            on:click=move |_| {
+                                                let Some(tok) = token_or_ask() else { return };
+                                                let id = id.clone();
+                                                spawn_local(async move {
+                                                    message.set(Some(match api::reseed_deployment(&id, &tok).await {
+                                                        Ok(_) => "re-seeding the master from the most advanced replica…".into(),
+                                                        Err(e) => { on_auth_error(&e); e.to_string() }
+                                                    }));
+                                                });
+                                            }>"Re-seed master"</button>
+                                    }
+                                })}
+                                <button class="danger" data-testid="delete-button" on:click=move |_| confirming.set(true)>"Delete"</button>
+                                {move || message.get().map(|m| view! { <span class="muted" role="status">{m}</span> })}
+                            </div>
+                            {move || need_token.get().then(|| view! {
+                                <label class="token">
+                                    <span>"API token"</span>
+                                    <input type="password" data-testid="row-token-input" autocomplete="off"
+                                        prop:value=move || row_token.get() on:input=move |ev| row_token.set(event_target_value(&ev))/>
+                                </label>
+                            })}
+                            {
+                                let id_confirm = id_del.clone();
+                                move || confirming.get().then(|| {
+                                    let id = id_confirm.clone();
+                                    let id_label = id.clone();
+                                    view! {
+                                        <div class="confirm" role="alertdialog" aria-label="Confirm deletion" data-testid="confirm-delete-box">
+                                            <p>{format!("Delete deployment {id_label}? Its containers, volumes and data are removed.")}</p>
+                                            <button class="danger" data-testid="confirm-delete" on:click=move |_| {
+                                                let Some(tok) = token_or_ask() else { return };
+                                                confirming.set(false);
+                                                let id = id.clone();
+                                                spawn_local(async move {
+                                                    match api::delete_deployment(&id, &tok).await {
+                                                        Ok(_) => message.set(Some("deleting…".into())),
+                                                        Err(e) => { on_auth_error(&e); message.set(Some(e.to_string())) }
+                                                    }
+                                                    sleep(800).await;
+                                                    list.set(load().await);
+                                                });
+                                            }>{format!("Delete {id_label}")}</button>
+                                            <button data-testid="cancel-delete" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                                        </div>
+                                    }
+                                })
+                            }
+                        </div>
+                    }
+                }).collect_view().into_any(),
+            }}
+        </section>
+    }
+}

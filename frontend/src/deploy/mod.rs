@@ -1,0 +1,57 @@
+//! The deploy drawer: the form ([`form`]), the deployment being followed
+//! ([`progress`]) and the deployments list ([`list`]).
+
+mod form;
+mod list;
+mod progress;
+mod support;
+
+use leptos::prelude::*;
+
+use crate::deploy_link;
+use crate::deployment::Shown;
+use crate::state::Ctx;
+use form::DeployForm;
+use list::DeploymentsList;
+use progress::{Endpoints, GeneratedSecrets, Progress};
+
+#[component]
+pub fn DeployPanel() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let progress: RwSignal<Option<Progress>> = RwSignal::new(None);
+    view! {
+        {move || ctx.deploy_open.get().then(|| view! {
+            <div class="drawer" data-testid="deploy-panel">
+                <header>
+                    <h2>"Deploy"</h2>
+                    <span class="spacer"></span>
+                    <button class="link" on:click=move |_| ctx.deploy_open.set(false)>"close"</button>
+                </header>
+                {move || (ctx.counts.get().errors > 0).then(|| view! {
+                    <p class="warn">{format!("The spec has {} error(s); the server will refuse it until they are fixed.", ctx.counts.get().errors)}</p>
+                })}
+                {move || ctx.spec_id.get().map(|id| {
+                    let (md, html) = deploy_link::snippets(&crate::state::origin(), &id);
+                    view! {
+                        <details class="snippet"><summary>"Deploy with specstudio button"</summary>
+                            <pre data-testid="deploy-snippet-md">{md}</pre><pre>{html}</pre>
+                        </details>
+                    }
+                })}
+                <DeployForm progress=progress/>
+                {move || progress.get().map(|p| {
+                    let status = if p.deleted { "deleted" } else { p.status.as_str() };
+                    view! {
+                        <section class="progress" data-testid="deploy-progress" data-status=status>
+                            <h3>{format!("Deployment {} — {status}", p.id)}</h3>
+                            {(!p.generated.is_empty()).then(|| view! { <GeneratedSecrets progress=progress/> })}
+                            <pre class="log">{p.lines.join("\n")}</pre>
+                            {p.deployment.as_ref().filter(|d| !d.endpoints.is_empty()).map(|d| view! { <Endpoints shown=Shown::from(d)/> })}
+                        </section>
+                    }
+                })}
+                <DeploymentsList progress=progress/>
+            </div>
+        })}
+    }
+}
