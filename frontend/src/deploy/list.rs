@@ -16,21 +16,11 @@ use crate::state::{storage_get, storage_set};
 
 /// The list's rows, in the list's order.
 ///
-/// The summaries of `GET /api/deployments` carry everything a row shows, but
-/// the server's one-listing observation does not yet fill container names
-/// and states (every container reads `missing`, so a running deployment reads
-/// `stopped`); until it does, each row is the deployment's own view, and its
-/// summary only when that call fails.
+/// The summaries of `GET /api/deployments` carry everything a row shows: one
+/// call for the whole list (the server observes every deployment at once).
 async fn load() -> Result<Vec<Listed>, String> {
     let summaries = api::list_deployments().await.map_err(|e| e.to_string())?;
-    let mut rows = Vec::with_capacity(summaries.len());
-    for s in &summaries {
-        rows.push(match api::get_deployment(&s.id).await {
-            Ok(view) => Listed::from(&view),
-            Err(_) => Listed::from(s),
-        });
-    }
-    Ok(rows)
+    Ok(summaries.iter().map(Listed::from).collect())
 }
 
 #[component]

@@ -105,8 +105,10 @@ impl DockerEngine {
                     .build(),
             ))
             .await?;
-        let mut observed = Observed::default();
-        observed.containers = list.into_iter().map(observed_container).collect();
+        let mut observed = Observed {
+            containers: list.into_iter().map(observed_container).collect(),
+            ..Default::default()
+        };
         let nets = self
             .docker
             .list_networks(Some(
