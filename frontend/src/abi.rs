@@ -8,6 +8,7 @@ use std::alloc::{alloc, dealloc, Layout};
 
 /// Allocate `len` bytes for the host to write into.
 #[no_mangle]
+#[allow(unreachable_pub)] // exported by symbol name
 pub extern "C" fn specstudio_alloc(len: usize) -> *mut u8 {
     if len == 0 {
         return std::ptr::NonNull::<u8>::dangling().as_ptr();
@@ -21,6 +22,7 @@ pub extern "C" fn specstudio_alloc(len: usize) -> *mut u8 {
 /// # Safety
 /// `ptr` and `len` must come from one `specstudio_alloc` call or one result.
 #[no_mangle]
+#[allow(unreachable_pub)] // exported by symbol name
 pub unsafe extern "C" fn specstudio_free(ptr: *mut u8, len: usize) {
     if len != 0 {
         // SAFETY: guaranteed by the caller (same pointer and size as allocated).
@@ -46,6 +48,7 @@ fn output(text: String) -> u64 {
 
 /// `specstudio lint --format json` for one file: `path` names it in the output.
 #[no_mangle]
+#[allow(unreachable_pub)] // exported by symbol name
 pub extern "C" fn specstudio_lint_json(
     path_ptr: *const u8,
     path_len: usize,
@@ -64,6 +67,7 @@ pub extern "C" fn specstudio_lint_json(
 
 /// `specstudio graph --format json`.
 #[no_mangle]
+#[allow(unreachable_pub)] // exported by symbol name
 pub extern "C" fn specstudio_graph_json(ptr: *const u8, len: usize) -> u64 {
     let text = input(ptr, len);
     let analysis = shared::analyze(&text);

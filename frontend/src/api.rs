@@ -17,9 +17,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Request, RequestInit, Response};
 
-pub use crate::deployment::ApiError;
+pub(crate) use crate::deployment::ApiError;
 
-pub type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 fn js_error(e: JsValue) -> ApiError {
     ApiError::local(format!(
@@ -90,26 +90,26 @@ async fn call<T: DeserializeOwned>(
 
 /// `POST /api/specs`: store a spec (the body is the spec text, as for
 /// `/api/validate`) → its id and short link.
-pub async fn store_spec(text: &str) -> ApiResult<SpecCreated> {
+pub(crate) async fn store_spec(text: &str) -> ApiResult<SpecCreated> {
     call("POST", "/api/specs", Body::Text(text.to_owned()), None).await
 }
 
 /// `GET /api/specs/{id}`: the stored text (literal secrets come back masked).
-pub async fn load_spec(id: &str) -> ApiResult<String> {
+pub(crate) async fn load_spec(id: &str) -> ApiResult<String> {
     let url = format!("/api/specs/{}", encode(id));
     let stored: StoredSpec = call("GET", &url, Body::None, None).await?;
     Ok(stored.text)
 }
 
 /// What to deploy.
-pub enum SpecSource<'a> {
+pub(crate) enum SpecSource<'a> {
     Text(&'a str),
     Id(&'a str),
 }
 
 /// `POST /api/deployments`: the id, and the secrets the server generated
 /// (shown once, never stored by the page).
-pub async fn create_deployment(
+pub(crate) async fn create_deployment(
     spec: SpecSource<'_>,
     params: BTreeMap<String, Value>,
     token: &str,
@@ -128,18 +128,18 @@ pub async fn create_deployment(
 
 /// `GET /api/deployments`: every deployment with what the list shows
 /// (status, containers, endpoints, auto-stop, exported parameters).
-pub async fn list_deployments() -> ApiResult<Vec<DeploymentSummary>> {
+pub(crate) async fn list_deployments() -> ApiResult<Vec<DeploymentSummary>> {
     call("GET", "/api/deployments", Body::None, None).await
 }
 
 /// `GET /api/deployments/{id}`: one deployment, observed now.
-pub async fn get_deployment(id: &str) -> ApiResult<DeploymentView> {
+pub(crate) async fn get_deployment(id: &str) -> ApiResult<DeploymentView> {
     let url = format!("/api/deployments/{}", encode(id));
     call("GET", &url, Body::None, None).await
 }
 
 /// `PATCH /api/deployments/{id}` with changed modifiable params (scaling).
-pub async fn patch_deployment(
+pub(crate) async fn patch_deployment(
     id: &str,
     params: BTreeMap<String, Value>,
     token: &str,
@@ -150,20 +150,20 @@ pub async fn patch_deployment(
 }
 
 /// `DELETE /api/deployments/{id}`.
-pub async fn delete_deployment(id: &str, token: &str) -> ApiResult<Accepted> {
+pub(crate) async fn delete_deployment(id: &str, token: &str) -> ApiResult<Accepted> {
     let url = format!("/api/deployments/{}", encode(id));
     call("DELETE", &url, Body::None, Some(token)).await
 }
 
 /// `POST /api/deployments/{id}/reseed`: re-make a lost master volume from
 /// the most advanced replica.
-pub async fn reseed_deployment(id: &str, token: &str) -> ApiResult<Accepted> {
+pub(crate) async fn reseed_deployment(id: &str, token: &str) -> ApiResult<Accepted> {
     let url = format!("/api/deployments/{}/reseed", encode(id));
     call("POST", &url, Body::None, Some(token)).await
 }
 
 /// URL of a deployment's server-sent-events stream.
-pub fn events_url(id: &str) -> String {
+pub(crate) fn events_url(id: &str) -> String {
     format!("/api/deployments/{}/events", encode(id))
 }
 

@@ -62,8 +62,9 @@ fn StatusBar() -> impl IntoView {
     }
 }
 
+#[allow(unreachable_pub)] // leptos's #[component] expands to `pub` items
 #[component]
-pub fn App() -> impl IntoView {
+pub(crate) fn App() -> impl IntoView {
     let route = Route::read();
     let ctx = Ctx {
         problems: RwSignal::new(Vec::new()),

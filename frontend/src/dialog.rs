@@ -33,7 +33,7 @@ fn focusables(root: &web_sys::Element) -> Vec<web_sys::HtmlElement> {
 }
 
 /// Handle Escape and the Tab trap for a dialog-like element (also used by the deploy drawer).
-pub fn trap_keys(ev: &web_sys::KeyboardEvent, root: &web_sys::Element, close: impl Fn()) {
+pub(crate) fn trap_keys(ev: &web_sys::KeyboardEvent, root: &web_sys::Element, close: impl Fn()) {
     match ev.key().as_str() {
         "Escape" => {
             ev.prevent_default();
@@ -62,7 +62,7 @@ pub fn trap_keys(ev: &web_sys::KeyboardEvent, root: &web_sys::Element, close: im
 }
 
 /// Remember the focused element and focus the first control inside `root`.
-pub fn take_focus(root: &web_sys::HtmlElement) {
+pub(crate) fn take_focus(root: &web_sys::HtmlElement) {
     if let Some(a) = active_element() {
         RETURN_FOCUS.with(|r| r.borrow_mut().push(a));
     }
@@ -77,7 +77,7 @@ pub fn take_focus(root: &web_sys::HtmlElement) {
 }
 
 /// Give focus back to what had it before the last [`take_focus`].
-pub fn return_focus() {
+pub(crate) fn return_focus() {
     if let Some(e) = RETURN_FOCUS.with(|r| r.borrow_mut().pop()) {
         if e.is_connected() {
             let _ = e.focus();
@@ -85,8 +85,9 @@ pub fn return_focus() {
     }
 }
 
+#[allow(unreachable_pub)] // leptos's #[component] expands to `pub` items
 #[component]
-pub fn Modal(
+pub(crate) fn Modal(
     /// Heading, also the dialog's accessible name.
     title: String,
     testid: &'static str,

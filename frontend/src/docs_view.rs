@@ -189,8 +189,9 @@ fn ShortcutsPanel() -> impl IntoView {
 }
 
 /// The dialog the header asked for, if any.
+#[allow(unreachable_pub)] // leptos's #[component] expands to `pub` items
 #[component]
-pub fn HeaderDialogs() -> impl IntoView {
+pub(crate) fn HeaderDialogs() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     move || match ctx.dialog.get() {
         None => None,
@@ -201,8 +202,9 @@ pub fn HeaderDialogs() -> impl IntoView {
 }
 
 /// Make the shown spec (a preview, a link, a stored spec) the user's own document; the user's own document and open the editor on it.
+#[allow(unreachable_pub)] // leptos's #[component] expands to `pub` items
 #[component]
-pub fn EditACopy() -> impl IntoView {
+pub(crate) fn EditACopy() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let on_click = move |_| {
         let text = editor_text();

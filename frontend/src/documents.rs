@@ -37,7 +37,7 @@ thread_local! {
 }
 
 /// Called when local storage refused a write (after room was made, or not).
-pub fn on_storage_full(notify: Box<dyn Fn()>) {
+pub(crate) fn on_storage_full(notify: Box<dyn Fn()>) {
     ON_FULL.with(|f| *f.borrow_mut() = Some(notify));
 }
 
@@ -79,7 +79,7 @@ fn hist_key(id: &str) -> String {
 }
 
 /// Every document, newest change first.
-pub fn list() -> Vec<DocMeta> {
+pub(crate) fn list() -> Vec<DocMeta> {
     let mut docs = docs::index_from_json(&storage_get(INDEX).unwrap_or_default());
     docs.sort_by(|a, b| b.updated.total_cmp(&a.updated));
     docs
@@ -104,7 +104,7 @@ fn touch(id: &str, name: Option<&str>) {
 }
 
 /// The saved text of a document, if it exists.
-pub fn saved_text(id: &str) -> Option<String> {
+pub(crate) fn saved_text(id: &str) -> Option<String> {
     storage_get(&text_key(id)).or_else(|| {
         (id == docs::DRAFT)
             .then(|| storage_get(LEGACY_DRAFT))
@@ -113,19 +113,19 @@ pub fn saved_text(id: &str) -> Option<String> {
 }
 
 /// The name a document is listed under.
-pub fn name_of(id: &str) -> Option<String> {
+pub(crate) fn name_of(id: &str) -> Option<String> {
     list().into_iter().find(|d| d.id == id).map(|d| d.name)
 }
 
 /// The document `/` reopens.
-pub fn last_current() -> String {
+pub(crate) fn last_current() -> String {
     storage_get(CURRENT)
         .filter(|id| saved_text(id).is_some())
         .unwrap_or_else(|| docs::DRAFT.to_owned())
 }
 
 /// Make `id` the open document holding `text` (flushing the previous one).
-pub fn open(id: &str, name: &str, text: &str) {
+pub(crate) fn open(id: &str, name: &str, text: &str) {
     flush();
     let mut history = History::from_json(&storage_get(&hist_key(id)).unwrap_or_default());
     history.record(text, now(), true);
@@ -140,12 +140,12 @@ pub fn open(id: &str, name: &str, text: &str) {
     touch(id, Some(name));
 }
 
-pub fn current_id() -> Option<String> {
+pub(crate) fn current_id() -> Option<String> {
     OPEN.with(|o| o.borrow().as_ref().map(|o| o.id.clone()))
 }
 
 /// The open document's versions, oldest first.
-pub fn versions() -> Vec<Version> {
+pub(crate) fn versions() -> Vec<Version> {
     OPEN.with(|o| {
         o.borrow()
             .as_ref()
@@ -155,7 +155,7 @@ pub fn versions() -> Vec<Version> {
 }
 
 /// Keep `text` as a version of its own now (before it is replaced).
-pub fn checkpoint(text: &str) {
+pub(crate) fn checkpoint(text: &str) {
     PENDING.with(|p| p.borrow_mut().take());
     let id = OPEN.with(|o| {
         let mut o = o.borrow_mut();
@@ -169,7 +169,7 @@ pub fn checkpoint(text: &str) {
 }
 
 /// The editor's text changed: save it shortly.
-pub fn changed(text: &str) {
+pub(crate) fn changed(text: &str) {
     if current_id().is_none() {
         return;
     }
@@ -190,7 +190,7 @@ pub fn changed(text: &str) {
 }
 
 /// Write the pending text now (also called when the page is hidden).
-pub fn flush() {
+pub(crate) fn flush() {
     let Some(text) = PENDING.with(|p| p.borrow_mut().take()) else {
         return;
     };
@@ -239,7 +239,7 @@ fn write(id: &str, text: &str, with_history: bool) {
 
 /// Save on `pagehide` and when the tab is hidden, so a reload or a closed tab
 /// keeps the last keystroke.
-pub fn save_when_hidden() {
+pub(crate) fn save_when_hidden() {
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -257,7 +257,7 @@ pub fn save_when_hidden() {
 }
 
 /// A new document of the user's own, holding `text`.
-pub fn create_copy(name: &str, text: &str) -> String {
+pub(crate) fn create_copy(name: &str, text: &str) -> String {
     let id = format!("copy-{}", now() as u64);
     storage_set(&text_key(&id), text);
     let mut history = History::default();
@@ -271,7 +271,7 @@ pub fn create_copy(name: &str, text: &str) -> String {
 /// Open a local document in the editor: the current text is kept as a
 /// version of its own document first. `undoable` replaces the text as one
 /// undo step (choosing an example); otherwise the editor starts afresh.
-pub fn open_document(ctx: Ctx, id: &str, name: &str, text: &str, undoable: bool) {
+pub(crate) fn open_document(ctx: Ctx, id: &str, name: &str, text: &str, undoable: bool) {
     if ctx.preview {
         return;
     }

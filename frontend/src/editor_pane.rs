@@ -76,8 +76,9 @@ fn follow_hash_changes(ctx: Ctx) {
     on_hash.forget();
 }
 
+#[allow(unreachable_pub)] // leptos's #[component] expands to `pub` items
 #[component]
-pub fn EditorPane() -> impl IntoView {
+pub(crate) fn EditorPane() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let host = NodeRef::<leptos::html::Div>::new();
     Effect::new(move |_| {

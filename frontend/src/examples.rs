@@ -1,8 +1,8 @@
 //! The examples gallery's specs (id, title, text): the seed first.
 
-pub const SEED: &str = include_str!("../../examples/serverless-mysql-master-replica.yaml");
+pub(crate) const SEED: &str = include_str!("../../examples/serverless-mysql-master-replica.yaml");
 
-pub const EXAMPLES: &[(&str, &str, &str)] = &[
+pub(crate) const EXAMPLES: &[(&str, &str, &str)] = &[
     (
         "serverless",
         "Serverless MySQL master + replicas (seed)",

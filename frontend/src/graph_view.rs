@@ -331,8 +331,9 @@ fn render(graph: &GraphData) -> Option<String> {
 }
 
 /// The graph panel.
+#[allow(unreachable_pub)] // leptos's #[component] expands to `pub` items
 #[component]
-pub fn GraphView(graph: ReadSignal<GraphData>) -> impl IntoView {
+pub(crate) fn GraphView(graph: ReadSignal<GraphData>) -> impl IntoView {
     // A big graph's new layout comes from the worker: redraw when it answers,
     // keeping the previous drawing meanwhile.
     let laid_out = RwSignal::new(0u64);

@@ -12,7 +12,7 @@ use crate::monaco::{severity, Marker, MonacoRange, QuickFix};
 
 /// One row of the Problems list.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub code: &'static str,
     pub severity: Severity,
     pub message: String,
@@ -22,14 +22,14 @@ pub struct Problem {
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counts {
+pub(crate) struct Counts {
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct GraphNode {
+pub(crate) struct GraphNode {
     pub id: String,
     pub passive: bool,
     pub image: Option<String>,
@@ -38,7 +38,7 @@ pub struct GraphNode {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct GraphEdge {
+pub(crate) struct GraphEdge {
     pub from: String,
     pub to: String,
     pub kind: &'static str,
@@ -49,13 +49,13 @@ pub struct GraphEdge {
 /// The graph without spans: equal across edits that do not change it, so the
 /// panel does not redraw (or move) while typing elsewhere.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct GraphData {
+pub(crate) struct GraphData {
     pub nodes: Vec<GraphNode>,
     pub edges: Vec<GraphEdge>,
 }
 
 /// The latest lint, kept for the Monaco providers (hover, completion, fixes).
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     pub text: String,
     pub analysis: Analysis,
     pub fixes: Vec<QuickFix>,
@@ -69,18 +69,18 @@ thread_local! {
     static LAST_PARSED: RefCell<Option<Rc<Snapshot>>> = const { RefCell::new(None) };
 }
 
-pub fn current() -> Option<Rc<Snapshot>> {
+pub(crate) fn current() -> Option<Rc<Snapshot>> {
     refresh_stale();
     CURRENT.with(|c| c.borrow().clone())
 }
 
-pub fn last_parsed() -> Option<Rc<Snapshot>> {
+pub(crate) fn last_parsed() -> Option<Rc<Snapshot>> {
     refresh_stale();
     LAST_PARSED.with(|c| c.borrow().clone()).or_else(current)
 }
 
 /// What one lint produced for the page.
-pub struct Output {
+pub(crate) struct Output {
     pub markers: Vec<Marker>,
     pub problems: Vec<Problem>,
     pub counts: Counts,
@@ -104,7 +104,7 @@ thread_local! {
 }
 
 /// Remember `text` as linted elsewhere; [`current`] analyses it when asked.
-pub fn linted_elsewhere(text: String) {
+pub(crate) fn linted_elsewhere(text: String) {
     STALE.with(|s| *s.borrow_mut() = Some(text));
 }
 
@@ -134,7 +134,7 @@ fn marker_of(text: &str, index: &LineIndex, d: &shared::Diagnostic) -> Marker {
 }
 
 /// Lint `text` and remember the result for the providers.
-pub fn run(text: &str) -> Output {
+pub(crate) fn run(text: &str) -> Output {
     STALE.with(|s| s.borrow_mut().take());
     let analysis = shared::analyze(text);
     let index = LineIndex::new(text);
@@ -229,7 +229,7 @@ fn intern(code: &str, known: &[&'static str]) -> &'static str {
 
 impl Output {
     /// JSON for the trip from the worker (markers as Monaco takes them).
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let problems: Vec<serde_json::Value> = self
             .problems
             .iter()
@@ -259,7 +259,7 @@ impl Output {
     }
 
     /// The inverse of [`Output::to_json`]; the markers stay JSON (they go to Monaco as they are).
-    pub fn from_json(text: &str) -> Option<(Output, serde_json::Value)> {
+    pub(crate) fn from_json(text: &str) -> Option<(Output, serde_json::Value)> {
         let mut v: serde_json::Value = serde_json::from_str(text).ok()?;
         let markers = v.get_mut("markers")?.take();
         let str_of =
@@ -381,7 +381,7 @@ fn graph_data(analysis: &Analysis) -> GraphData {
 
 /// Quick fixes whose marker touches `range`: the rules' own fixes first, then
 /// "Ignore CODE here" (a `# specstudio-ignore: CODE` comment) for each finding.
-pub fn fixes_for(range: MonacoRange) -> Vec<QuickFix> {
+pub(crate) fn fixes_for(range: MonacoRange) -> Vec<QuickFix> {
     let Some(snapshot) = current() else {
         return Vec::new();
     };
@@ -425,7 +425,7 @@ pub fn fixes_for(range: MonacoRange) -> Vec<QuickFix> {
 }
 
 /// The editor range of a service's name (graph click → reveal).
-pub fn service_range(name: &str) -> Option<MonacoRange> {
+pub(crate) fn service_range(name: &str) -> Option<MonacoRange> {
     let snapshot = current()?;
     let span = crate::language::service_span(&snapshot.analysis, name)?;
     Some(MonacoRange::from_range(

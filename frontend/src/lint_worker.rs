@@ -36,6 +36,7 @@ extern "C" {
 
 /// In the worker: lint `text` and answer the page's view of it as JSON.
 #[wasm_bindgen]
+#[allow(unreachable_pub)] // exported to the worker's JS by wasm-bindgen, so it must stay `pub`
 pub fn lint_view(text: &str) -> String {
     crate::lint::run(text).to_json()
 }
@@ -49,10 +50,10 @@ thread_local! {
 }
 
 /// What the page does with an answer: (text linted, output JSON, worker ms, whether it is the latest text).
-pub type OnResult = dyn Fn(String, String, f64, bool);
+pub(crate) type OnResult = dyn Fn(String, String, f64, bool);
 
 /// Start the worker; `apply` receives each answer.
-pub fn start(apply: Box<OnResult>) {
+pub(crate) fn start(apply: Box<OnResult>) {
     let on_result =
         Closure::<dyn FnMut(f64, String, f64)>::new(move |seq: f64, out: String, ms: f64| {
             let seq = seq as u64;
@@ -76,7 +77,7 @@ pub fn start(apply: Box<OnResult>) {
     on_result.forget();
 }
 
-pub fn ready() -> bool {
+pub(crate) fn ready() -> bool {
     lint_worker_ready()
 }
 
@@ -91,7 +92,7 @@ fn send(text: String) {
 }
 
 /// Lint `text` in the worker (now, or when the running lint answers).
-pub fn lint(text: String) {
+pub(crate) fn lint(text: String) {
     if IN_FLIGHT.with(|f| f.get()).is_some() {
         WAITING.with(|w| *w.borrow_mut() = Some(text));
     } else {

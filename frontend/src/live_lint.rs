@@ -10,7 +10,7 @@ use crate::monaco::Editor;
 use crate::state::{now, publish, with_editor, Ctx};
 
 /// Lint the editor's text: markers, Problems, counts, graph, timing.
-pub fn lint_now(ctx: Ctx, editor: &Editor) {
+pub(crate) fn lint_now(ctx: Ctx, editor: &Editor) {
     let started = now();
     let text = editor.value();
     let out = lint::run(&text);
@@ -86,7 +86,7 @@ thread_local! {
     static WORKER_STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-pub fn on_change(ctx: Ctx, editor: &Editor) {
+pub(crate) fn on_change(ctx: Ctx, editor: &Editor) {
     if editor.model().value_length() <= SYNC_LINT_BYTES {
         lint_now(ctx, editor);
         return;

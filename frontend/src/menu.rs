@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use crate::state::{editor_text, storage_get, storage_set, with_editor, Ctx, HeaderDialog};
 
 const THEME_KEY: &str = "specstudio.theme";
-pub const VIM_KEY: &str = "specstudio.vim";
+pub(crate) const VIM_KEY: &str = "specstudio.vim";
 
 #[wasm_bindgen(inline_js = r#"
 export function downloadText(name, mime, text) {
@@ -90,7 +90,7 @@ fn graph_svg() -> Option<(String, f64, f64)> {
 }
 
 /// Whether the dark theme is on: the remembered choice, else the system's.
-pub fn dark_wanted() -> bool {
+pub(crate) fn dark_wanted() -> bool {
     match storage_get(THEME_KEY).as_deref() {
         Some("dark") => true,
         Some("light") => false,
@@ -99,7 +99,7 @@ pub fn dark_wanted() -> bool {
 }
 
 /// Apply a theme to the page and to Monaco (when it is loaded).
-pub fn apply_theme(dark: bool) {
+pub(crate) fn apply_theme(dark: bool) {
     if let Some(root) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.document_element())
@@ -111,8 +111,9 @@ pub fn apply_theme(dark: bool) {
     }
 }
 
+#[allow(unreachable_pub)] // leptos's #[component] expands to `pub` items
 #[component]
-pub fn EditorMenu() -> impl IntoView {
+pub(crate) fn EditorMenu() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let dark = RwSignal::new(dark_wanted());
     let vim = RwSignal::new(storage_get(VIM_KEY).as_deref() == Some("on"));

@@ -8,8 +8,9 @@ use crate::lint;
 use crate::monaco::MonacoRange;
 use crate::state::{reveal, with_editor, Ctx};
 
+#[allow(unreachable_pub)] // leptos's #[component] expands to `pub` items
 #[component]
-pub fn ProblemsList() -> impl IntoView {
+pub(crate) fn ProblemsList() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     view! {
         <ul class="problems" data-testid="problems">

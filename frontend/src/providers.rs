@@ -9,7 +9,7 @@ use crate::state::with_editor;
 
 /// Hover, completion and quick fixes (from the latest lint), then the
 /// `shared::ide` providers (format, definition, references).
-pub fn register() {
+pub(crate) fn register() {
     monaco::on_hover(Box::new(|line, column| {
         let snapshot = lint::current()?;
         let (markdown, range) = language::hover(&snapshot.text, &snapshot.analysis, line, column)?;

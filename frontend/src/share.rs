@@ -145,8 +145,9 @@ fn DeployLinkBuilder(id: String) -> impl IntoView {
     }
 }
 
+#[allow(unreachable_pub)] // leptos's #[component] expands to `pub` items
 #[component]
-pub fn ShareButton() -> impl IntoView {
+pub(crate) fn ShareButton() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let state = RwSignal::new(State::Closed);
     let refusal: RwSignal<Option<String>> = RwSignal::new(None);

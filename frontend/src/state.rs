@@ -13,7 +13,7 @@ use crate::monaco::{Editor, MonacoRange};
 
 /// How the page was opened.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Route {
+pub(crate) struct Route {
     /// `?view=preview`: read-only, no local storage.
     pub preview: bool,
     /// A stored spec (`/s/<id>`, `?s=<id>`, `/deploy?spec=<id>`).
@@ -25,7 +25,7 @@ pub struct Route {
 }
 
 impl Route {
-    pub fn read() -> Route {
+    pub(crate) fn read() -> Route {
         let location = web_sys::window().expect("window").location();
         let path = location.pathname().unwrap_or_default();
         let query =
@@ -59,7 +59,7 @@ impl Route {
 
 /// Page state shared by the components.
 #[derive(Clone, Copy)]
-pub struct Ctx {
+pub(crate) struct Ctx {
     pub problems: RwSignal<Vec<Problem>>,
     pub counts: RwSignal<Counts>,
     pub lint_ms: RwSignal<f64>,
@@ -90,26 +90,26 @@ impl Ctx {
     /// The latest lint of the text on screen, as a reactive read: a memo or
     /// effect that calls it re-runs after every lint. (The analysis itself is
     /// kept by [`lint`], built lazily when the worker linted the text.)
-    pub fn lint(&self) -> Option<std::rc::Rc<lint::Snapshot>> {
+    pub(crate) fn lint(&self) -> Option<std::rc::Rc<lint::Snapshot>> {
         self.lint_seq.track();
         lint::current()
     }
 
     /// Like [`Ctx::lint`], but of the last text that parsed as YAML.
-    pub fn parsed(&self) -> Option<std::rc::Rc<lint::Snapshot>> {
+    pub(crate) fn parsed(&self) -> Option<std::rc::Rc<lint::Snapshot>> {
         self.lint_seq.track();
         lint::last_parsed()
     }
 
     /// Called by live lint after each lint.
-    pub fn note_lint(&self) {
+    pub(crate) fn note_lint(&self) {
         self.lint_seq.update(|n| *n += 1);
     }
 }
 
 /// Dialogs opened from the header or by a shortcut.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HeaderDialog {
+pub(crate) enum HeaderDialog {
     Documents,
     Examples,
     Shortcuts,
@@ -120,30 +120,30 @@ thread_local! {
 }
 
 /// Keep the editor handle once Monaco created it.
-pub fn set_editor(editor: Editor) {
+pub(crate) fn set_editor(editor: Editor) {
     EDITOR.with(|e| *e.borrow_mut() = Some(editor));
 }
 
 /// Run `f` on the editor (`None` before Monaco has loaded).
-pub fn with_editor<R>(f: impl FnOnce(&Editor) -> R) -> Option<R> {
+pub(crate) fn with_editor<R>(f: impl FnOnce(&Editor) -> R) -> Option<R> {
     EDITOR.with(|e| e.borrow().as_ref().map(f))
 }
 
 /// The editor text (or the last linted text before the editor exists).
-pub fn editor_text() -> String {
+pub(crate) fn editor_text() -> String {
     with_editor(|e| e.value())
         .or_else(|| lint::current().map(|s| s.text.clone()))
         .unwrap_or_default()
 }
 
 /// Scroll the editor to a service's name and select it.
-pub fn reveal_service(name: &str) {
+pub(crate) fn reveal_service(name: &str) {
     if let Some(range) = lint::service_range(name) {
         with_editor(|e| e.reveal(range));
     }
 }
 
-pub fn reveal(range: MonacoRange) {
+pub(crate) fn reveal(range: MonacoRange) {
     with_editor(|e| e.reveal(range));
 }
 
@@ -151,26 +151,26 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 
-pub fn storage_get(key: &str) -> Option<String> {
+pub(crate) fn storage_get(key: &str) -> Option<String> {
     storage()?.get_item(key).ok()?
 }
 
-pub fn storage_set(key: &str, value: &str) {
+pub(crate) fn storage_set(key: &str, value: &str) {
     storage_try_set(key, value);
 }
 
 /// `false` when the value could not be stored (quota exceeded, storage disabled).
-pub fn storage_try_set(key: &str, value: &str) -> bool {
+pub(crate) fn storage_try_set(key: &str, value: &str) -> bool {
     storage().is_some_and(|s| s.set_item(key, value).is_ok())
 }
 
-pub fn storage_remove(key: &str) {
+pub(crate) fn storage_remove(key: &str) {
     if let Some(s) = storage() {
         let _ = s.remove_item(key);
     }
 }
 
-pub fn now() -> f64 {
+pub(crate) fn now() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
         .map(|p| p.now())
@@ -178,7 +178,7 @@ pub fn now() -> f64 {
 }
 
 /// Expose figures for tests and benchmarks on `window.__specstudio`.
-pub fn publish(key: &str, value: JsValue) {
+pub(crate) fn publish(key: &str, value: JsValue) {
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -195,14 +195,14 @@ pub fn publish(key: &str, value: JsValue) {
 }
 
 /// Replace the address bar's URL without a navigation.
-pub fn set_url(url: &str) {
+pub(crate) fn set_url(url: &str) {
     if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
         let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(url));
     }
 }
 
 /// This page's origin (`http://127.0.0.1:8080`), for links it builds.
-pub fn origin() -> String {
+pub(crate) fn origin() -> String {
     web_sys::window()
         .and_then(|w| w.location().origin().ok())
         .unwrap_or_default()

@@ -159,7 +159,7 @@ fn resolve<'a>(path: &str, modules: &'a BTreeMap<String, PathBuf>) -> Option<&'a
 }
 
 /// The import graph of the tree at `src`: module → modules it names.
-pub fn graph(src: &Path) -> Result<BTreeMap<String, BTreeSet<String>>, String> {
+pub(crate) fn graph(src: &Path) -> Result<BTreeMap<String, BTreeSet<String>>, String> {
     let modules = modules(src)?;
     let mut graph = BTreeMap::new();
     for (module, file) in &modules {
@@ -176,7 +176,7 @@ pub fn graph(src: &Path) -> Result<BTreeMap<String, BTreeSet<String>>, String> {
 }
 
 /// The first circle found, as `a → b → a`.
-pub fn find_circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<String> {
+pub(crate) fn find_circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<String> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         Open,
@@ -222,7 +222,7 @@ pub fn find_circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<String>
 }
 
 /// `check-imports`: `Ok` with a summary, or the circle.
-pub fn check(src: &Path) -> Result<String, String> {
+pub(crate) fn check(src: &Path) -> Result<String, String> {
     let graph = graph(src)?;
     match find_circle(&graph) {
         Some(circle) => Err(format!("import circle in {}: {circle}", src.display())),

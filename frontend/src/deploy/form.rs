@@ -115,8 +115,9 @@ fn FieldInput(
     }
 }
 
+#[allow(unreachable_pub)] // leptos's #[component] expands to `pub` items
 #[component]
-pub fn DeployForm(progress: RwSignal<Option<Progress>>) -> impl IntoView {
+pub(super) fn DeployForm(progress: RwSignal<Option<Progress>>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let values = ctx.form_values;
     let token = RwSignal::new(storage_get(TOKEN_KEY).unwrap_or_default());

@@ -23,8 +23,9 @@ async fn load() -> Result<Vec<Listed>, String> {
     Ok(summaries.iter().map(Listed::from).collect())
 }
 
+#[allow(unreachable_pub)] // leptos's #[component] expands to `pub` items
 #[component]
-pub fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl IntoView {
+pub(super) fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl IntoView {
     let list: RwSignal<Result<Vec<Listed>, String>> = RwSignal::new(Ok(Vec::new()));
     let refresh = move || {
         spawn_local(async move {

@@ -15,8 +15,9 @@ use form::DeployForm;
 use list::DeploymentsList;
 use progress::{Endpoints, GeneratedSecrets, Progress};
 
+#[allow(unreachable_pub)] // leptos's #[component] expands to `pub` items
 #[component]
-pub fn DeployPanel() -> impl IntoView {
+pub(crate) fn DeployPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let progress: RwSignal<Option<Progress>> = RwSignal::new(None);
     view! {

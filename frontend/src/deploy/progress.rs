@@ -13,7 +13,7 @@ use crate::api;
 use crate::deployment::{event_line, settled, Shown};
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Progress {
+pub(super) struct Progress {
     pub id: String,
     /// The last status the events or a poll told (`provisioning` at first).
     pub status: Status,
@@ -26,7 +26,7 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new(id: String, generated: Vec<(String, String)>) -> Self {
+    pub(super) fn new(id: String, generated: Vec<(String, String)>) -> Self {
         Progress {
             lines: vec![format!("deployment {id} accepted")],
             id,
@@ -42,7 +42,7 @@ impl Progress {
 const LOG_LINES: usize = 400;
 
 /// Stream events and poll the deployment until it settles.
-pub fn follow(id: String, progress: RwSignal<Option<Progress>>) {
+pub(super) fn follow(id: String, progress: RwSignal<Option<Progress>>) {
     let Ok(source) = web_sys::EventSource::new(&api::events_url(&id)) else {
         return;
     };
@@ -117,8 +117,9 @@ pub fn follow(id: String, progress: RwSignal<Option<Progress>>) {
 
 /// A deployment's auto-stop line, containers and endpoints with `mysql`
 /// command lines.
+#[allow(unreachable_pub)] // leptos's #[component] expands to `pub` items
 #[component]
-pub fn Endpoints(shown: Shown) -> impl IntoView {
+pub(super) fn Endpoints(shown: Shown) -> impl IntoView {
     let serverless = shown.serverless_line();
     let containers = shown.container_line();
     let rows: Vec<_> = shown
@@ -157,8 +158,9 @@ pub fn Endpoints(shown: Shown) -> impl IntoView {
 }
 
 /// The secrets the server generated, shown once right after the deploy.
+#[allow(unreachable_pub)] // leptos's #[component] expands to `pub` items
 #[component]
-pub fn GeneratedSecrets(progress: RwSignal<Option<Progress>>) -> impl IntoView {
+pub(super) fn GeneratedSecrets(progress: RwSignal<Option<Progress>>) -> impl IntoView {
     let generated =
         progress.with_untracked(|p| p.as_ref().map(|p| p.generated.clone()).unwrap_or_default());
     view! {

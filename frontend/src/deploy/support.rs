@@ -2,7 +2,7 @@
 //! remembered token, a timer, the clipboard, the spec's replica parameter.
 
 /// `(name, value)` pairs of the page's query string.
-pub fn query_pairs() -> Vec<(String, String)> {
+pub(super) fn query_pairs() -> Vec<(String, String)> {
     let search = web_sys::window()
         .and_then(|w| w.location().search().ok())
         .unwrap_or_default();
@@ -20,9 +20,9 @@ pub fn query_pairs() -> Vec<(String, String)> {
     out
 }
 
-pub const TOKEN_KEY: &str = "specstudio.token";
+pub(super) const TOKEN_KEY: &str = "specstudio.token";
 
-pub async fn sleep(ms: i32) {
+pub(super) async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(w) = web_sys::window() {
             let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
@@ -31,14 +31,14 @@ pub async fn sleep(ms: i32) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
-pub fn copy(text: &str) {
+pub(super) fn copy(text: &str) {
     if let Some(w) = web_sys::window() {
         let _ = w.navigator().clipboard().write_text(text);
     }
 }
 
 /// The replica-count api-param of the spec, if any (`numReadReplicas`).
-pub fn replica_param() -> Option<String> {
+pub(super) fn replica_param() -> Option<String> {
     let snapshot = crate::lint::last_parsed()?;
     snapshot.analysis.spec.services.iter().find_map(|s| {
         s.compute

@@ -50,7 +50,10 @@ impl Diff<'_> {
 }
 
 /// What to do to one planned container (`None`: it is as planned).
-pub fn action_for(c: &DesiredContainer, observed: Option<&ObservedContainer>) -> Option<Action> {
+pub(super) fn action_for(
+    c: &DesiredContainer,
+    observed: Option<&ObservedContainer>,
+) -> Option<Action> {
     match observed {
         None => Some(Action::Create),
         Some(o) if o.config_hash != c.config_hash => Some(Action::Recreate(o.ports.clone())),

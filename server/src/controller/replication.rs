@@ -16,16 +16,16 @@ use crate::mysql::ReplicationHealth;
 use crate::plan::{DesiredContainer, Probe};
 
 /// How often a looked-at deployment's replicas are sampled.
-pub const SAMPLE_EVERY: Duration = Duration::from_secs(1);
+pub(super) const SAMPLE_EVERY: Duration = Duration::from_secs(1);
 /// A sample older than this is probed again by the reader.
-pub const MAX_AGE: Duration = Duration::from_secs(3);
+pub(super) const MAX_AGE: Duration = Duration::from_secs(3);
 /// Sampling stops this long after the last read.
 const WATCHED_FOR: Duration = Duration::from_secs(30);
 /// One probe's bound.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// One probe's outcome (`Ok(None)`: replication is not configured).
-pub type ReplicationResult = Result<Option<ReplicationHealth>, String>;
+pub(super) type ReplicationResult = Result<Option<ReplicationHealth>, String>;
 
 /// The replicas' last samples, by container.
 #[derive(Clone, Debug, Default)]

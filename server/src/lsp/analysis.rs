@@ -12,7 +12,7 @@ use shared::Analysis;
 /// documents); `# specstudio-ignore` comments are applied by the core. A
 /// config that cannot be read is reported on stderr (the client's log) and
 /// the document is analysed with the defaults.
-pub fn analyze(uri: &Uri, text: &str) -> Analysis {
+pub(super) fn analyze(uri: &Uri, text: &str) -> Analysis {
     let options = match file_path(uri) {
         Some(path) => crate::cli::VarsArgs::default()
             .options_for(&path, text)
@@ -61,7 +61,7 @@ fn file_path(uri: &Uri) -> Option<PathBuf> {
 /// file's (`compose*.y*ml`, `docker-compose*.y*ml`) or its content looks like
 /// a spec (a `services` or `x-omnistrate-*` key). Editors attach us to every
 /// YAML file; a CI workflow or a Kubernetes manifest gets no findings.
-pub fn is_spec(uri: &Uri, text: &str) -> bool {
+pub(super) fn is_spec(uri: &Uri, text: &str) -> bool {
     let name = uri.as_str().rsplit('/').next().unwrap_or_default();
     let compose_name = (name.starts_with("compose") || name.starts_with("docker-compose"))
         && (name.ends_with(".yaml") || name.ends_with(".yml"));

@@ -8,7 +8,7 @@ use shared::{Diagnostic, Severity};
 
 use super::document::{Document, Encoding};
 
-pub fn diagnostic(
+pub(super) fn diagnostic(
     doc: &Document,
     uri: &lsp::Uri,
     d: &Diagnostic,
@@ -42,18 +42,18 @@ pub fn diagnostic(
     }
 }
 
-pub fn text_edit(doc: &Document, e: &shared::TextEdit, enc: Encoding) -> lsp::TextEdit {
+pub(super) fn text_edit(doc: &Document, e: &shared::TextEdit, enc: Encoding) -> lsp::TextEdit {
     lsp::TextEdit::new(doc.range(e.span, enc), e.replacement.clone())
 }
 
-pub fn workspace_edit(uri: &lsp::Uri, edits: Vec<lsp::TextEdit>) -> lsp::WorkspaceEdit {
+pub(super) fn workspace_edit(uri: &lsp::Uri, edits: Vec<lsp::TextEdit>) -> lsp::WorkspaceEdit {
     lsp::WorkspaceEdit {
         changes: Some(HashMap::from([(uri.clone(), edits)])),
         ..Default::default()
     }
 }
 
-pub fn completion(
+pub(super) fn completion(
     doc: &Document,
     c: ide::Completion,
     enc: Encoding,
@@ -85,7 +85,7 @@ pub fn completion(
 }
 
 #[allow(deprecated)] // `DocumentSymbol::deprecated` must still be spelled out.
-pub fn symbol(doc: &Document, s: ide::DocumentSymbol, enc: Encoding) -> lsp::DocumentSymbol {
+pub(super) fn symbol(doc: &Document, s: ide::DocumentSymbol, enc: Encoding) -> lsp::DocumentSymbol {
     lsp::DocumentSymbol {
         name: if s.name.is_empty() {
             "?".into()

@@ -9,12 +9,12 @@ use shared::{Analysis, LineIndex, Span};
 
 /// How `Position.character` counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Encoding {
+pub(super) enum Encoding {
     Utf8,
     Utf16,
 }
 
-pub struct Document {
+pub(super) struct Document {
     pub text: String,
     pub version: i32,
     pub index: LineIndex,
@@ -28,7 +28,7 @@ pub struct Document {
 }
 
 impl Document {
-    pub fn new(text: String, version: i32) -> Self {
+    pub(super) fn new(text: String, version: i32) -> Self {
         Document {
             index: LineIndex::new(&text),
             text,
@@ -40,7 +40,7 @@ impl Document {
     }
 
     /// Apply one change; a range past the end is clamped, a reversed one ordered.
-    pub fn apply(&mut self, change: TextDocumentContentChangeEvent, encoding: Encoding) {
+    pub(super) fn apply(&mut self, change: TextDocumentContentChangeEvent, encoding: Encoding) {
         match change.range {
             None => self.text = change.text,
             Some(range) => {
@@ -55,7 +55,7 @@ impl Document {
     }
 
     /// Byte offset of a position (clamped to the line's end and the text's end).
-    pub fn offset(&self, position: Position, encoding: Encoding) -> usize {
+    pub(super) fn offset(&self, position: Position, encoding: Encoding) -> usize {
         let line = position.line as usize;
         if line >= self.index.line_count() {
             return self.text.len();
@@ -75,7 +75,7 @@ impl Document {
         span.end
     }
 
-    pub fn position(&self, offset: usize, encoding: Encoding) -> Position {
+    pub(super) fn position(&self, offset: usize, encoding: Encoding) -> Position {
         let mut offset = offset.min(self.text.len());
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
@@ -90,14 +90,14 @@ impl Document {
         Position::new(line as u32, character as u32)
     }
 
-    pub fn range(&self, span: Span, encoding: Encoding) -> Range {
+    pub(super) fn range(&self, span: Span, encoding: Encoding) -> Range {
         Range::new(
             self.position(span.start, encoding),
             self.position(span.end, encoding),
         )
     }
 
-    pub fn span(&self, range: Range, encoding: Encoding) -> Span {
+    pub(super) fn span(&self, range: Range, encoding: Encoding) -> Span {
         let a = self.offset(range.start, encoding);
         let b = self.offset(range.end, encoding);
         Span::new(a.min(b), a.max(b))

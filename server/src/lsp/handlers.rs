@@ -12,7 +12,7 @@ use super::{analysed, Server};
 
 type Outcome = Result<Value, (ErrorCode, String)>;
 
-pub fn initialize_result(encoding: Encoding) -> lsp::InitializeResult {
+pub(super) fn initialize_result(encoding: Encoding) -> lsp::InitializeResult {
     let capabilities = lsp::ServerCapabilities {
         position_encoding: Some(match encoding {
             Encoding::Utf8 => lsp::PositionEncodingKind::UTF8,

@@ -16,22 +16,23 @@ use serde_json::{json, Value};
 use specstudio::mysql::Conn;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-pub const TOKEN: &str = "e2e-token-not-a-secret";
-pub const IMAGE: &str = "specstudio/mysql:local";
-pub const SEED: &str = include_str!("../../../examples/serverless-mysql-master-replica.yaml");
-pub const APP_PASSWORD: &str = "AppPw-e2e-7fq2ZkX";
+pub(crate) const TOKEN: &str = "e2e-token-not-a-secret";
+pub(crate) const IMAGE: &str = "specstudio/mysql:local";
+pub(crate) const SEED: &str =
+    include_str!("../../../examples/serverless-mysql-master-replica.yaml");
+pub(crate) const APP_PASSWORD: &str = "AppPw-e2e-7fq2ZkX";
 
 /// One test at a time per binary: tests count labelled Docker objects and the
 /// machine has 2 cores. (Cargo runs test binaries one after another.)
-pub static SERIAL: Mutex<()> = Mutex::new(());
+pub(crate) static SERIAL: Mutex<()> = Mutex::new(());
 
-pub fn ci() -> bool {
+pub(crate) fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
 /// With `CI=true` a missing prerequisite fails the test; locally it is skipped
 /// with a loud message. Returns `true` when the test may run.
-pub fn require(problem: Option<String>) -> bool {
+pub(crate) fn require(problem: Option<String>) -> bool {
     match problem {
         None => true,
         Some(p) if ci() => panic!("CI=true and {p}: Docker end-to-end tests cannot run"),
@@ -44,7 +45,7 @@ pub fn require(problem: Option<String>) -> bool {
     }
 }
 
-pub fn docker_cli(args: &[&str]) -> Option<String> {
+pub(crate) fn docker_cli(args: &[&str]) -> Option<String> {
     let out = Command::new("docker").args(args).output().ok()?;
     out.status
         .success()
@@ -52,7 +53,7 @@ pub fn docker_cli(args: &[&str]) -> Option<String> {
 }
 
 /// `true` when Docker and the image are here; panics in CI when not.
-pub fn docker_ready() -> bool {
+pub(crate) fn docker_ready() -> bool {
     let problem = if docker_cli(&["info", "--format", "{{.ServerVersion}}"]).is_none() {
         Some("the Docker daemon is not reachable (start dockerd)".to_owned())
     } else if docker_cli(&["image", "inspect", IMAGE]).is_none() {
@@ -67,7 +68,7 @@ pub fn docker_ready() -> bool {
 
 /// `true` when the command-line `tool` runs (`tool --version`); panics in CI
 /// when not, skips loudly locally.
-pub fn tool_ready(tool: &str, package: &str) -> bool {
+pub(crate) fn tool_ready(tool: &str, package: &str) -> bool {
     let ok = Command::new(tool)
         .arg("--version")
         .stdout(Stdio::null())
@@ -77,7 +78,7 @@ pub fn tool_ready(tool: &str, package: &str) -> bool {
     require((!ok).then(|| format!("`{tool}` is missing (apt-get install {package})")))
 }
 
-pub fn labelled(kind: &str, label: &str) -> Vec<String> {
+pub(crate) fn labelled(kind: &str, label: &str) -> Vec<String> {
     let args: Vec<&str> = match kind {
         "container" => vec!["ps", "-a", "-q", "--filter"],
         "volume" => vec!["volume", "ls", "-q", "--filter"],
@@ -95,7 +96,7 @@ pub fn labelled(kind: &str, label: &str) -> Vec<String> {
 }
 
 /// Removes every object with `label` when dropped (also when a test panics).
-pub struct Cleanup(pub String);
+pub(crate) struct Cleanup(pub String);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
@@ -114,7 +115,7 @@ impl Drop for Cleanup {
     }
 }
 
-pub fn all_labelled(label: &str) -> (usize, usize, usize) {
+pub(crate) fn all_labelled(label: &str) -> (usize, usize, usize) {
     (
         labelled("container", label).len(),
         labelled("volume", label).len(),
@@ -122,20 +123,20 @@ pub fn all_labelled(label: &str) -> (usize, usize, usize) {
     )
 }
 
-pub struct Server {
+pub(crate) struct Server {
     child: Child,
     pub base: String,
     pub dir: PathBuf,
 }
 
 impl Server {
-    pub fn start(dir: &Path) -> Server {
+    pub(crate) fn start(dir: &Path) -> Server {
         Server::start_with(dir, &[])
     }
 
     /// `specstudio serve` on an ephemeral port with its data in `dir/data`,
     /// followed by `extra_args` (e.g. `["--idle-stop-after", "4"]`).
-    pub fn start_with(dir: &Path, extra_args: &[&str]) -> Server {
+    pub(crate) fn start_with(dir: &Path, extra_args: &[&str]) -> Server {
         std::fs::create_dir_all(dir).unwrap();
         let n = std::fs::read_dir(dir).unwrap().count();
         let out = std::fs::File::create(dir.join(format!("stdout-{n}.log"))).unwrap();
@@ -190,13 +191,13 @@ impl Server {
         }
     }
 
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 
     /// Everything the server printed so far.
-    pub fn logs(&self) -> String {
+    pub(crate) fn logs(&self) -> String {
         let mut out = String::new();
         for e in std::fs::read_dir(&self.dir).unwrap().flatten() {
             if e.path().extension().is_some_and(|x| x == "log") {
@@ -206,7 +207,7 @@ impl Server {
         out
     }
 
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         method: &str,
         path: &str,
@@ -236,7 +237,7 @@ impl Server {
     }
 
     /// `GET /api/deployments/{id}`, recorded in the transcript; must be 200.
-    pub async fn get(&self, id: &str, t: &mut Transcript) -> Value {
+    pub(crate) async fn get(&self, id: &str, t: &mut Transcript) -> Value {
         let (s, v, raw) = self
             .call("GET", &format!("/api/deployments/{id}"), None, false)
             .await;
@@ -246,7 +247,7 @@ impl Server {
     }
 
     /// Read the SSE stream for `secs` seconds.
-    pub async fn events(&self, id: &str, secs: u64) -> String {
+    pub(crate) async fn events(&self, id: &str, secs: u64) -> String {
         let hostport = self.base.trim_start_matches("http://").to_owned();
         let mut s = tokio::net::TcpStream::connect(&hostport).await.unwrap();
         let req = format!("GET /api/deployments/{id}/events HTTP/1.1\r\nHost: {hostport}\r\nAccept: text/event-stream\r\n\r\n");
@@ -265,14 +266,14 @@ impl Drop for Server {
 
 /// One server-sent event: its `event:` kind and the `message` of its data.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Ev {
+pub(crate) struct Ev {
     pub kind: String,
     pub message: String,
 }
 
 /// The events of a raw SSE transcript (`Server::events`), in order. Each
 /// `data:` line is the JSON of one stored event (`{seq, kind, message, …}`).
-pub fn parse_events(raw: &str) -> Vec<Ev> {
+pub(crate) fn parse_events(raw: &str) -> Vec<Ev> {
     raw.lines()
         .filter_map(|l| l.strip_prefix("data:"))
         .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
@@ -286,7 +287,7 @@ pub fn parse_events(raw: &str) -> Vec<Ev> {
 }
 
 /// The messages of the `status` events, in order.
-pub fn statuses(events: &[Ev]) -> Vec<&str> {
+pub(crate) fn statuses(events: &[Ev]) -> Vec<&str> {
     events
         .iter()
         .filter(|e| e.kind == "status")
@@ -296,16 +297,16 @@ pub fn statuses(events: &[Ev]) -> Vec<&str> {
 
 /// Everything the test saw: searched for secrets at the end.
 #[derive(Default)]
-pub struct Transcript(pub String, pub Vec<String>);
+pub(crate) struct Transcript(pub String, pub Vec<String>);
 
 impl Transcript {
-    pub fn add(&mut self, s: &str) {
+    pub(crate) fn add(&mut self, s: &str) {
         self.0.push_str(s);
         self.0.push('\n');
     }
 
     /// Remember the secret values the server holds now (read from its DB).
-    pub fn learn_secrets(&mut self, server: &Server) {
+    pub(crate) fn learn_secrets(&mut self, server: &Server) {
         for s in secrets_of(&server.dir) {
             if !self.1.contains(&s) {
                 self.1.push(s);
@@ -314,7 +315,7 @@ impl Transcript {
     }
 }
 
-pub fn params(replicas: u32) -> Value {
+pub(crate) fn params(replicas: u32) -> Value {
     json!({
         "masterInstanceType": "t3.small",
         "replicaInstanceType": "e2-medium",
@@ -326,12 +327,17 @@ pub fn params(replicas: u32) -> Value {
 }
 
 /// Deploy the seed spec with `replicas` read replicas.
-pub async fn deploy(server: &Server, replicas: u32, t: &mut Transcript) -> String {
+pub(crate) async fn deploy(server: &Server, replicas: u32, t: &mut Transcript) -> String {
     deploy_spec(server, SEED, replicas, t).await
 }
 
 /// Deploy `spec` (the seed's parameters) with `replicas` read replicas.
-pub async fn deploy_spec(server: &Server, spec: &str, replicas: u32, t: &mut Transcript) -> String {
+pub(crate) async fn deploy_spec(
+    server: &Server,
+    spec: &str,
+    replicas: u32,
+    t: &mut Transcript,
+) -> String {
     let (s, v, raw) = server
         .call(
             "POST",
@@ -360,7 +366,7 @@ pub async fn deploy_spec(server: &Server, spec: &str, replicas: u32, t: &mut Tra
 /// that carries the generated secrets (shown once to the person deploying),
 /// so they are taken out first, checked to be the values the server stored,
 /// and returned.
-pub fn record_accepted(server: &Server, mut v: Value, t: &mut Transcript) -> Value {
+pub(crate) fn record_accepted(server: &Server, mut v: Value, t: &mut Transcript) -> Value {
     let generated = v
         .as_object_mut()
         .and_then(|o| o.remove("generated"))
@@ -378,7 +384,12 @@ pub fn record_accepted(server: &Server, mut v: Value, t: &mut Transcript) -> Val
 }
 
 /// Poll until the deployment is `running` with `replicas` healthy replicas.
-pub async fn wait_running(server: &Server, id: &str, replicas: usize, t: &mut Transcript) -> Value {
+pub(crate) async fn wait_running(
+    server: &Server,
+    id: &str,
+    replicas: usize,
+    t: &mut Transcript,
+) -> Value {
     wait_view(server, id, t, "running with its replicas healthy", |v| {
         let healthy = v["replication"]
             .as_array()
@@ -393,7 +404,12 @@ pub async fn wait_running(server: &Server, id: &str, replicas: usize, t: &mut Tr
 /// Poll until the deployment's warm spares (`minimumNodesInPool` of an
 /// autoscaled service) are all created and stopped: they are initialised
 /// after the deployment reports `running`.
-pub async fn wait_spares(server: &Server, id: &str, spares: usize, t: &mut Transcript) -> Value {
+pub(crate) async fn wait_spares(
+    server: &Server,
+    id: &str,
+    spares: usize,
+    t: &mut Transcript,
+) -> Value {
     wait_view(server, id, t, "spares warm", |v| {
         v["spares"].as_array().is_some_and(|list| {
             list.len() == spares
@@ -407,7 +423,7 @@ pub async fn wait_spares(server: &Server, id: &str, spares: usize, t: &mut Trans
 
 /// Poll `GET /api/deployments/{id}` (240 s at most) until `done`; a
 /// `failed` status ends the wait at once.
-pub async fn wait_view(
+pub(crate) async fn wait_view(
     server: &Server,
     id: &str,
     t: &mut Transcript,
@@ -440,7 +456,7 @@ pub async fn wait_view(
 }
 
 /// The endpoint objects of `resource` with `kind` (`service` or `replica`).
-pub fn endpoints_of<'a>(v: &'a Value, resource: &str, kind: &str) -> Vec<&'a Value> {
+pub(crate) fn endpoints_of<'a>(v: &'a Value, resource: &str, kind: &str) -> Vec<&'a Value> {
     v["endpoints"]
         .as_array()
         .unwrap_or_else(|| panic!("no endpoints array: {v}"))
@@ -459,7 +475,7 @@ fn port_of(e: &Value) -> u16 {
 
 /// The ports of `resource`'s per-replica endpoints (`kind == "replica"`) when
 /// it has any, else of its `service` endpoint(s).
-pub fn endpoints(v: &Value, resource: &str) -> Vec<u16> {
+pub(crate) fn endpoints(v: &Value, resource: &str) -> Vec<u16> {
     let replicas = endpoints_of(v, resource, "replica");
     let chosen = if replicas.is_empty() {
         endpoints_of(v, resource, "service")
@@ -471,14 +487,14 @@ pub fn endpoints(v: &Value, resource: &str) -> Vec<u16> {
 
 /// The port of `resource`'s stable `service` endpoint (for a replicated
 /// service: the reader endpoint).
-pub fn service_endpoint(v: &Value, resource: &str) -> u16 {
+pub(crate) fn service_endpoint(v: &Value, resource: &str) -> u16 {
     let s = endpoints_of(v, resource, "service");
     assert_eq!(s.len(), 1, "one service endpoint for {resource}: {v}");
     port_of(s[0])
 }
 
 /// `(replica index, port)` of `resource`'s per-replica endpoints, sorted.
-pub fn replica_endpoints(v: &Value, resource: &str) -> Vec<(u64, u16)> {
+pub(crate) fn replica_endpoints(v: &Value, resource: &str) -> Vec<(u64, u16)> {
     let mut out: Vec<(u64, u16)> = endpoints_of(v, resource, "replica")
         .into_iter()
         .map(|e| {
@@ -494,7 +510,7 @@ pub fn replica_endpoints(v: &Value, resource: &str) -> Vec<(u64, u16)> {
 
 /// Every endpoint as `(kind, resource, replica, port)`, sorted: what must not
 /// change across stops, wakes and restarts.
-pub fn endpoint_table(v: &Value) -> Vec<(String, String, Option<u64>, u16)> {
+pub(crate) fn endpoint_table(v: &Value) -> Vec<(String, String, Option<u64>, u16)> {
     let mut out: Vec<_> = v["endpoints"]
         .as_array()
         .unwrap_or_else(|| panic!("no endpoints array: {v}"))
@@ -512,12 +528,12 @@ pub fn endpoint_table(v: &Value) -> Vec<(String, String, Option<u64>, u16)> {
     out
 }
 
-pub async fn app_conn(port: u16) -> Conn {
+pub(crate) async fn app_conn(port: u16) -> Conn {
     app_conn_within(port, Duration::from_secs(5)).await
 }
 
 /// A connection as `appuser`, allowed `limit` (a wake may hold it).
-pub async fn app_conn_within(port: u16, limit: Duration) -> Conn {
+pub(crate) async fn app_conn_within(port: u16, limit: Duration) -> Conn {
     Conn::connect(
         "127.0.0.1",
         port,
@@ -531,7 +547,7 @@ pub async fn app_conn_within(port: u16, limit: Duration) -> Conn {
 }
 
 /// Insert rows `from..to` into `t` on the master, then close the connection.
-pub async fn write_rows(master: u16, from: u32, to: u32) {
+pub(crate) async fn write_rows(master: u16, from: u32, to: u32) {
     let mut c = app_conn(master).await;
     c.query("CREATE TABLE IF NOT EXISTS t (id INT PRIMARY KEY, v VARCHAR(40))")
         .await
@@ -545,7 +561,7 @@ pub async fn write_rows(master: u16, from: u32, to: u32) {
 }
 
 /// `SELECT COUNT(*)` of `t`, when it answers.
-pub async fn count_rows(c: &mut Conn) -> Option<usize> {
+pub(crate) async fn count_rows(c: &mut Conn) -> Option<usize> {
     let set = c
         .query_timeout("SELECT COUNT(*) AS n FROM t", Duration::from_secs(10))
         .await
@@ -553,7 +569,7 @@ pub async fn count_rows(c: &mut Conn) -> Option<usize> {
     set.get(0, "n").and_then(|s| s.parse::<usize>().ok())
 }
 
-pub async fn wait_rows(port: u16, n: usize) {
+pub(crate) async fn wait_rows(port: u16, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let mut c = app_conn(port).await;
@@ -570,7 +586,7 @@ pub async fn wait_rows(port: u16, n: usize) {
     }
 }
 
-pub async fn delete_and_check_clean(server: &Server, id: &str, t: &mut Transcript) {
+pub(crate) async fn delete_and_check_clean(server: &Server, id: &str, t: &mut Transcript) {
     let (s, _, raw) = server
         .call("DELETE", &format!("/api/deployments/{id}"), None, true)
         .await;
@@ -591,7 +607,7 @@ pub async fn delete_and_check_clean(server: &Server, id: &str, t: &mut Transcrip
     assert_eq!(all_labelled(&label), (0, 0, 0), "objects left for {id}");
 }
 
-pub fn secrets_of(dir: &Path) -> Vec<String> {
+pub(crate) fn secrets_of(dir: &Path) -> Vec<String> {
     let db = rusqlite::Connection::open(dir.join("data/specstudio.db")).unwrap();
     let mut out = vec![APP_PASSWORD.to_owned()];
     let mut stmt = db.prepare("SELECT params FROM deployments").unwrap();
@@ -611,7 +627,7 @@ pub fn secrets_of(dir: &Path) -> Vec<String> {
     out
 }
 
-pub fn assert_no_secrets(what: &str, text: &str, secrets: &[String]) {
+pub(crate) fn assert_no_secrets(what: &str, text: &str, secrets: &[String]) {
     for s in secrets {
         assert!(
             !text.contains(s.as_str()),

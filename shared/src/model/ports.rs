@@ -283,7 +283,7 @@ fn check_port(n: i64) -> Result<u32, String> {
 }
 
 /// `80` or `3000-3005`.
-pub fn parse_range(text: &str) -> Result<PortRange, String> {
+pub(super) fn parse_range(text: &str) -> Result<PortRange, String> {
     let one = |s: &str| -> Result<u32, String> {
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(format!("`{text}` is not a port number"));

@@ -85,7 +85,7 @@ impl<'a> ScalarValue<'a> {
 
 /// Whether a plain scalar starting with `byte` may read as a null, a
 /// boolean or a number (no other scalar does).
-pub fn may_start_non_string(byte: u8) -> bool {
+pub(crate) fn may_start_non_string(byte: u8) -> bool {
     matches!(
         byte,
         b'0'..=b'9' | b'.' | b'+' | b'-' | b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F'
