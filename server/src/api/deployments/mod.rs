@@ -328,8 +328,7 @@ pub async fn patch(
         &format!("parameters changed: {}", changes.join(", ")),
     );
     // the deployment is provisioning until the next reconcile step ends
-    state.store().set_status(&id, Status::Provisioning, None)?;
-    state.ctl.hub.emit(&id, "status", "provisioning");
+    state.ctl.lifecycle(&id).provisioning()?;
     state.ctl.kick(&id);
     Ok(accepted(id))
 }
@@ -346,9 +345,7 @@ pub async fn delete(
 ) -> Result<Response, AppError> {
     let rec = get_record(&state, &id)?;
     if rec.desired != Desired::Deleted {
-        state.store().set_desired(&id, Desired::Deleted)?;
-        state.store().set_status(&id, Status::Deleting, None)?;
-        state.ctl.hub.emit(&id, "step", "deletion requested");
+        state.ctl.lifecycle(&id).request_delete()?;
     }
     state.ctl.kick(&id);
     Ok(accepted(id))
