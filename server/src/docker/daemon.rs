@@ -407,51 +407,7 @@ impl Engine for DockerEngine {
 
     /// One CPU/memory sample of a running container (`None`: not running).
     async fn usage_sample(&self, name: &str) -> Result<Option<UsageSample>, EngineError> {
-        let mut stream = self.docker.stats(
-            name,
-            Some(
-                bollard::query_parameters::StatsOptionsBuilder::default()
-                    .stream(false)
-                    .one_shot(true)
-                    .build(),
-            ),
-        );
-        match stream.next().await {
-            None => Ok(None),
-            Some(Err(e)) => {
-                let e: EngineError = e.into();
-                if e.is_not_found() {
-                    Ok(None)
-                } else {
-                    Err(e)
-                }
-            }
-            Some(Ok(s)) => {
-                let cpu_ns = s
-                    .cpu_stats
-                    .as_ref()
-                    .and_then(|c| c.cpu_usage.as_ref())
-                    .and_then(|u| u.total_usage);
-                let Some(cpu_ns) = cpu_ns else {
-                    return Ok(None);
-                };
-                let memory = s.memory_stats.as_ref().map_or(0, |m| {
-                    // like `docker stats`: usage without the page cache
-                    let cache = m
-                        .stats
-                        .as_ref()
-                        .and_then(|st| st.get("inactive_file").or_else(|| st.get("cache")))
-                        .copied()
-                        .unwrap_or(0);
-                    m.usage.unwrap_or(0).saturating_sub(cache)
-                });
-                Ok(Some(UsageSample {
-                    at: std::time::Instant::now(),
-                    cpu_ns,
-                    memory_bytes: memory,
-                }))
-            }
-        }
+        usage_of(&self.docker, name).await
     }
 
     async fn remove_container(&self, name_or_id: &str) -> Result<(), EngineError> {
@@ -584,45 +540,12 @@ impl Engine for DockerEngine {
 
     /// Follow a container's output (stdout and stderr), line by line.
     fn logs(&self, name: &str, since: i64) -> BoxStream<'static, Result<String, EngineError>> {
-        self.docker
-            .logs(
-                name,
-                Some(
-                    LogsOptionsBuilder::default()
-                        .follow(true)
-                        .stdout(true)
-                        .stderr(true)
-                        .since(since as i32)
-                        .build(),
-                ),
-            )
-            .map(|item| {
-                item.map(|o| String::from_utf8_lossy(&o.into_bytes()).into_owned())
-                    .map_err(EngineError::from)
-            })
-            .boxed()
+        follow_logs(&self.docker, name, since)
     }
 
     /// The last lines a container printed (for failure messages).
     async fn tail(&self, name: &str, lines: usize) -> Vec<String> {
-        let mut stream = self.docker.logs(
-            name,
-            Some(
-                LogsOptionsBuilder::default()
-                    .follow(false)
-                    .stdout(true)
-                    .stderr(true)
-                    .tail(&lines.to_string())
-                    .build(),
-            ),
-        );
-        let mut out = Vec::new();
-        while let Some(Ok(item)) = stream.next().await {
-            for line in String::from_utf8_lossy(&item.into_bytes()).lines() {
-                out.push(line.to_owned());
-            }
-        }
-        out
+        tail_logs(&self.docker, name, lines).await
     }
 
     /// Container ports → host ports of one container, by inspecting it.
@@ -719,4 +642,99 @@ fn observed_container(c: bollard::models::ContainerSummary) -> ObservedContainer
         config_hash: labels.get(LABEL_CONFIG).cloned().unwrap_or_default(),
         ports,
     }
+}
+
+/// One CPU/memory sample of a container on `docker` (`None`: not running).
+/// Shared by the one-host engine and the swarm's node daemons.
+pub(crate) async fn usage_of(
+    docker: &Docker,
+    container: &str,
+) -> Result<Option<UsageSample>, EngineError> {
+    let mut stream = docker.stats(
+        container,
+        Some(
+            bollard::query_parameters::StatsOptionsBuilder::default()
+                .stream(false)
+                .one_shot(true)
+                .build(),
+        ),
+    );
+    let s = match stream.next().await {
+        None => return Ok(None),
+        Some(Err(e)) => {
+            let e: EngineError = e.into();
+            return if e.is_not_found() { Ok(None) } else { Err(e) };
+        }
+        Some(Ok(s)) => s,
+    };
+    let cpu_ns = s
+        .cpu_stats
+        .as_ref()
+        .and_then(|c| c.cpu_usage.as_ref())
+        .and_then(|u| u.total_usage);
+    let Some(cpu_ns) = cpu_ns else {
+        return Ok(None);
+    };
+    let memory = s.memory_stats.as_ref().map_or(0, |m| {
+        // like `docker stats`: usage without the page cache
+        let cache = m
+            .stats
+            .as_ref()
+            .and_then(|st| st.get("inactive_file").or_else(|| st.get("cache")))
+            .copied()
+            .unwrap_or(0);
+        m.usage.unwrap_or(0).saturating_sub(cache)
+    });
+    Ok(Some(UsageSample {
+        at: std::time::Instant::now(),
+        cpu_ns,
+        memory_bytes: memory,
+    }))
+}
+
+/// Follow a container's output on `docker` (stdout and stderr), line by line.
+pub(crate) fn follow_logs(
+    docker: &Docker,
+    container: &str,
+    since: i64,
+) -> BoxStream<'static, Result<String, EngineError>> {
+    docker
+        .logs(
+            container,
+            Some(
+                LogsOptionsBuilder::default()
+                    .follow(true)
+                    .stdout(true)
+                    .stderr(true)
+                    .since(since as i32)
+                    .build(),
+            ),
+        )
+        .map(|item| {
+            item.map(|o| String::from_utf8_lossy(&o.into_bytes()).into_owned())
+                .map_err(EngineError::from)
+        })
+        .boxed()
+}
+
+/// The last `lines` lines a container on `docker` printed.
+pub(crate) async fn tail_logs(docker: &Docker, container: &str, lines: usize) -> Vec<String> {
+    let mut stream = docker.logs(
+        container,
+        Some(
+            LogsOptionsBuilder::default()
+                .follow(false)
+                .stdout(true)
+                .stderr(true)
+                .tail(&lines.to_string())
+                .build(),
+        ),
+    );
+    let mut out = Vec::new();
+    while let Some(Ok(item)) = stream.next().await {
+        for line in String::from_utf8_lossy(&item.into_bytes()).lines() {
+            out.push(line.to_owned());
+        }
+    }
+    out
 }

@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use bollard::models::{ServiceSpecMode, ServiceSpecModeReplicated, TaskState};
 use bollard::query_parameters::{
     InspectServiceOptions, ListServicesOptions, ListTasksOptions, ListVolumesOptions,
-    LogsOptionsBuilder, RemoveVolumeOptions, StatsOptionsBuilder,
+    RemoveVolumeOptions,
 };
 use bollard::Docker;
 use futures_util::stream::{BoxStream, StreamExt};
@@ -31,6 +31,7 @@ use super::mapping::{
     instance_service, overlay_network, spread_zones, InstanceInput, Placement, PortInput,
 };
 use super::nodes::{self, list_nodes, running_task, NodeEndpoint, SwarmError};
+use crate::docker::{follow_logs, tail_logs, usage_of};
 use crate::docker::{
     ContainerState, Engine, EngineError, Observed, ObservedContainer, UsageSample,
 };
@@ -669,31 +670,7 @@ impl Engine for SwarmEngine {
         let Some((daemon, container)) = self.task_container(name).await? else {
             return Ok(None);
         };
-        let mut stream = daemon.stats(
-            &container,
-            Some(
-                StatsOptionsBuilder::default()
-                    .stream(false)
-                    .one_shot(true)
-                    .build(),
-            ),
-        );
-        let Some(Ok(s)) = stream.next().await else {
-            return Ok(None);
-        };
-        let Some(cpu_ns) = s
-            .cpu_stats
-            .as_ref()
-            .and_then(|c| c.cpu_usage.as_ref())
-            .and_then(|u| u.total_usage)
-        else {
-            return Ok(None);
-        };
-        Ok(Some(UsageSample {
-            at: std::time::Instant::now(),
-            cpu_ns,
-            memory_bytes: s.memory_stats.and_then(|m| m.usage).unwrap_or(0),
-        }))
+        usage_of(&daemon, &container).await
     }
 
     fn logs(&self, name: &str, since: i64) -> BoxStream<'static, Result<String, EngineError>> {
@@ -709,23 +686,7 @@ impl Engine for SwarmEngine {
                 relays: Mutex::new(HashMap::new()),
             };
             match engine.task_container(&name).await {
-                Ok(Some((d, id))) => d
-                    .logs(
-                        &id,
-                        Some(
-                            LogsOptionsBuilder::default()
-                                .follow(true)
-                                .stdout(true)
-                                .stderr(true)
-                                .since(since as i32)
-                                .build(),
-                        ),
-                    )
-                    .map(|item| {
-                        item.map(|o| String::from_utf8_lossy(&o.into_bytes()).into_owned())
-                            .map_err(EngineError::from)
-                    })
-                    .boxed(),
+                Ok(Some((d, id))) => follow_logs(&d, &id, since),
                 Ok(None) => futures_util::stream::empty().boxed(),
                 Err(e) => futures_util::stream::once(async move { Err(e) }).boxed(),
             }
@@ -738,22 +699,7 @@ impl Engine for SwarmEngine {
         let Ok(Some((d, id))) = self.task_container(name).await else {
             return Vec::new();
         };
-        let mut stream = d.logs(
-            &id,
-            Some(
-                LogsOptionsBuilder::default()
-                    .follow(false)
-                    .stdout(true)
-                    .stderr(true)
-                    .tail(&lines.to_string())
-                    .build(),
-            ),
-        );
-        let mut text = String::new();
-        while let Some(Ok(chunk)) = stream.next().await {
-            text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
-        }
-        text.lines().map(str::to_owned).collect()
+        tail_logs(&d, &id, lines).await
     }
 
     /// Container port → loopback relay port, forwarding to the task's
