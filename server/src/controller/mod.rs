@@ -21,7 +21,7 @@
 //! deployment is one removal and no two maps can disagree. The lock is never
 //! held across an `.await`.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -315,36 +315,39 @@ impl Controller {
             .ok_or_else(|| ReconcileError::SpecMissing(rec.spec_id.clone()))?;
         let analysis = shared::analyze(&text);
         let overrides = self.store.replica_overrides(&rec.id)?;
-        plan::plan_with(
-            &analysis,
-            &rec.params,
-            &rec.id,
-            &PlanContext {
-                images: Some(&self.images),
-                host_cpus: self.host_cpus,
-                zones: &self.settings.zones,
-                replica_overrides: Some(&overrides),
-                allowed_host_keys: Some(&self.settings.allowed_host_keys),
-            },
-        )
-        .map_err(|issues| {
-            ReconcileError::Plan(
-                issues
-                    .iter()
-                    .map(|i| i.message())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
-        })
+        self.plan_in(&analysis, &rec.params, &rec.id, &overrides)
+            .map_err(|issues| {
+                ReconcileError::Plan(
+                    issues
+                        .iter()
+                        .map(|i| i.message())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            })
     }
 
-    /// Plan a request's stack (the API's create and patch) with this
-    /// server's image map, CPUs and allowed host keys.
+    /// Plan a request's stack (the API's create and patch): the same plan the
+    /// reconcile makes (image map, CPUs, zones, allowed host keys, the
+    /// deployment's own replica counts — none for a new one). Only checked
+    /// here: a scale that cannot be read plans with the spec's counts, the
+    /// reconcile itself never does.
     pub fn plan_request(
         &self,
         analysis: &shared::Analysis,
         params: &shared::params::ResolvedParams,
         id: &str,
+    ) -> Result<DesiredStack, Vec<plan::PlanIssue>> {
+        let overrides = self.store.replica_overrides(id).unwrap_or_default();
+        self.plan_in(analysis, params, id, &overrides)
+    }
+
+    fn plan_in(
+        &self,
+        analysis: &shared::Analysis,
+        params: &shared::params::ResolvedParams,
+        id: &str,
+        overrides: &BTreeMap<String, u32>,
     ) -> Result<DesiredStack, Vec<plan::PlanIssue>> {
         plan::plan_with(
             analysis,
@@ -353,8 +356,9 @@ impl Controller {
             &PlanContext {
                 images: Some(&self.images),
                 host_cpus: self.host_cpus,
+                zones: &self.settings.zones,
+                replica_overrides: Some(overrides),
                 allowed_host_keys: Some(&self.settings.allowed_host_keys),
-                ..PlanContext::default()
             },
         )
     }

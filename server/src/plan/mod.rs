@@ -36,7 +36,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use shared::model::{MountKind, Service, Spec};
+use shared::model::{Command, MountKind, Service, Spec};
 use shared::params::ResolvedParams;
 use shared::resolve::{self, Unresolved, Values};
 use shared::syntax::{Shape, Tree};
@@ -145,37 +145,35 @@ fn waits_for(deps: &[BTreeSet<usize>], runs: &[bool], index: usize) -> BTreeSet<
     out
 }
 
-/// A service's compose `command` or `entrypoint` as written: `None` when
-/// absent or null; a string is split into words, a list is taken item by item.
+/// A service's compose `command` or `entrypoint` as the model read it:
+/// `None` when absent or null; a string is split into words, a list is taken
+/// item by item. A shape compose refuses (the model reads it as absent) is a
+/// plan issue, never a silently dropped command.
 fn read_args(
     tree: &Tree,
     service: &Service,
     field: &str,
 ) -> Result<Option<Vec<String>>, PlanIssue> {
-    let issue = |message: String| PlanIssue::Command {
+    let issue = |message: &str| PlanIssue::Command {
         service: service.name.value.clone(),
         field: field.to_owned(),
-        message,
+        message: message.to_owned(),
     };
-    let Some(node) = tree.get_value(service.node, field) else {
-        return Ok(None);
+    let read = if field == "entrypoint" {
+        &service.entrypoint
+    } else {
+        &service.command
     };
-    match tree.shape(node) {
-        Shape::Null => Ok(None),
-        Shape::Scalar => split_words(tree.str(node).unwrap_or_default())
-            .map(Some)
-            .map_err(issue),
-        Shape::Sequence => tree
-            .items(node)
-            .iter()
-            .map(|item| match tree.shape(*item) {
-                Shape::Scalar => Ok(tree.str(*item).unwrap_or_default().to_owned()),
-                Shape::Null => Ok(String::new()),
-                _ => Err(issue("must hold strings only".into())),
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some),
-        Shape::Mapping => Err(issue("must be a string or a list of strings".into())),
+    match read {
+        Some(Command::Shell(text)) => split_words(&text.value).map(Some).map_err(|m| issue(&m)),
+        Some(Command::Exec { args, .. }) => {
+            Ok(Some(args.iter().map(|a| a.value.clone()).collect()))
+        }
+        None => match tree.get_value(service.node, field).map(|n| tree.shape(n)) {
+            None | Some(Shape::Null) => Ok(None),
+            Some(Shape::Mapping) => Err(issue("must be a string or a list of strings")),
+            Some(_) => Err(issue("must hold strings only")),
+        },
     }
 }
 

@@ -197,8 +197,7 @@ impl DesiredStack {
     /// The stable endpoints the server listens on: one per service with a
     /// port (a replica service's is the reader endpoint), and one per replica
     /// with `enableEndpointPerReplica`.
-    pub fn endpoint_specs(&self) -> Vec<crate::proxy::EndpointSpec> {
-        use crate::proxy::EndpointSpec;
+    pub fn endpoint_specs(&self) -> Vec<EndpointSpec> {
         let mut out = Vec::new();
         for s in &self.services {
             if s.port.is_none() || s.replicas == 0 {
@@ -333,6 +332,26 @@ impl PlanIssue {
                 image,
                 message,
             } => format!("{service}: image `{image}` is not a valid reference: {message}"),
+        }
+    }
+}
+
+/// An endpoint the deployment should have (the proxy listens for it).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EndpointSpec {
+    /// `Master`, `Replica` (reader), `Replica-1` (one replica).
+    pub name: String,
+    pub resource: String,
+    /// `Some` for a per-replica endpoint.
+    pub replica: Option<u32>,
+}
+
+impl EndpointSpec {
+    pub fn kind(&self) -> shared::wire::EndpointKind {
+        if self.replica.is_some() {
+            shared::wire::EndpointKind::Replica
+        } else {
+            shared::wire::EndpointKind::Service
         }
     }
 }

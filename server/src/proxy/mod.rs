@@ -71,35 +71,8 @@ pub enum Power {
     Waking,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum EndpointKind {
-    /// One per service: the master's endpoint, or a replica service's
-    /// reader endpoint.
-    Service,
-    /// One per replica (`enableEndpointPerReplica`).
-    Replica,
-}
-
-/// An endpoint the deployment should have.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct EndpointSpec {
-    /// `Master`, `Replica` (reader), `Replica-1` (one replica).
-    pub name: String,
-    pub resource: String,
-    /// `Some` for a per-replica endpoint.
-    pub replica: Option<u32>,
-}
-
-impl EndpointSpec {
-    pub fn kind(&self) -> EndpointKind {
-        if self.replica.is_some() {
-            EndpointKind::Replica
-        } else {
-            EndpointKind::Service
-        }
-    }
-}
+/// The endpoints a deployment should have are part of its desired stack.
+pub use crate::plan::EndpointSpec;
 
 /// One listener with its traffic counters.
 pub struct Listener {

@@ -10,7 +10,7 @@ use shared::params::ResolvedParams;
 
 use super::{
     get_record, AutoscalingView, ContainerView, DeploymentSummary, DeploymentView, Endpoint,
-    EndpointKind, ReplicationView, ServerlessView,
+    ReplicationView, ServerlessView,
 };
 use crate::api::{AppError, AppState};
 use crate::mysql::ReplicationHealth;
@@ -62,10 +62,7 @@ fn observation(
         .into_iter()
         .map(|l| Endpoint {
             name: l.spec.name.clone(),
-            kind: match l.spec.kind() {
-                crate::proxy::EndpointKind::Service => EndpointKind::Service,
-                crate::proxy::EndpointKind::Replica => EndpointKind::Replica,
-            },
+            kind: l.spec.kind(),
             resource: l.spec.resource.clone(),
             replica: l.spec.replica,
             host: ctl.endpoint_host(),
