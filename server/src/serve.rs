@@ -226,7 +226,7 @@ fn default_data_dir() -> PathBuf {
 }
 
 /// The API token: `SPECSTUDIO_TOKEN`, else `<data-dir>/token` (generated on
-/// first start, mode 0600). `Some(token)` when it was just generated.
+/// first start, mode 0600); the flag is `true` when it was just generated.
 pub fn load_token(data_dir: &Path) -> std::io::Result<(String, bool)> {
     if let Some(t) = std::env::var("SPECSTUDIO_TOKEN")
         .ok()
