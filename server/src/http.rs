@@ -96,6 +96,26 @@ async fn asks_for_health(stream: &tokio::net::TcpStream, deadline: Duration) -> 
     tokio::time::timeout(deadline, look).await.unwrap_or(false)
 }
 
+/// Close a refused connection without a reset: send FIN, then read (and
+/// drop) what the client is still sending for a moment. Closing with its
+/// request unread would answer the client's next write with a reset, and
+/// the reset can discard the `503` before the client reads it.
+async fn linger(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncReadExt;
+    let _ = stream.shutdown().await;
+    let drain = async {
+        let mut buf = [0u8; 4096];
+        let mut left: usize = 16 * 1024;
+        while left > 0 {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_millis(500), drain).await;
+}
+
 /// Serve one connection with `app` until it closes, or gracefully once
 /// `stop` turns true.
 async fn serve_connection(
@@ -193,6 +213,7 @@ pub async fn serve(
                     stream.write_all(&busy_response()),
                 )
                 .await;
+                linger(stream).await;
             });
             continue;
         };
