@@ -751,26 +751,18 @@ async fn sql(addr: &str, task: &nodes::TaskPlacement, password: &str) -> Conn {
 }
 
 async fn running_containers(docker: &Docker, label: &str) -> Vec<String> {
-    docker
-        .list_containers(Some(ListContainersOptions {
-            all: false,
-            filters: Some(HashMap::from([(
-                "label".to_owned(),
-                vec![label.to_owned()],
-            )])),
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_iter()
-        .filter_map(|c| c.id)
-        .collect()
+    containers_with(docker, label, false).await
 }
 
 async fn labelled_containers(docker: &Docker, label: &str) -> Vec<String> {
+    containers_with(docker, label, true).await
+}
+
+/// Ids of the containers carrying `label` (`all`: stopped ones too).
+async fn containers_with(docker: &Docker, label: &str, all: bool) -> Vec<String> {
     docker
         .list_containers(Some(ListContainersOptions {
-            all: true,
+            all,
             filters: Some(HashMap::from([(
                 "label".to_owned(),
                 vec![label.to_owned()],
