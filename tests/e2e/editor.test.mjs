@@ -317,14 +317,22 @@ await step("full deploy shows endpoints", async () => {
   assert(/Sleeps after \d+ s without a client/.test(await page.locator('[data-testid="deploy-progress"] [data-testid="serverless"]').textContent()), "auto-stop line");
   await page.locator('[data-testid="deploy-progress"] [data-testid="endpoints"]').scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${shots}/e2e-deployed.png` });
-  const row = page.locator(`[data-testid="deployment"][data-status="running"]`).first();
-  await row.waitFor({ timeout: 10000 });
+  const running = page.locator(`[data-testid="deployment"][data-status="running"]`).first();
+  await running.waitFor({ timeout: 10000 });
+  // The row by its id: its status changes while it scales, and the list re-renders around it.
+  const id = await running.getAttribute("data-id");
+  const row = page.locator(`[data-testid="deployment"][data-id="${id}"]`);
   await row.locator('[data-testid="scale-input"]').fill("2");
   await row.locator('[data-testid="scale-button"]').click();
   await row.getByText("scaling…").waitFor({ timeout: 10000 });
+  // A list refresh (the followed deployment changes status) keeps the row's message and typed count.
+  await page.click('[data-testid="deployments"] h3 button');
+  await page.waitForTimeout(500);
+  await row.getByText("scaling…").waitFor({ timeout: 10000 });
+  const typed = await row.locator('[data-testid="scale-input"]').inputValue();
+  assert(typed === "2", `typed replica count kept across a refresh: ${typed}`);
   await row.scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${shots}/e2e-deployments-list.png` });
-  const id = await row.getAttribute("data-id");
   await row.locator('[data-testid="delete-button"]').click();
   await row.locator('[data-testid="confirm-delete"]').click();
   await page.waitForFunction(() => ![...document.querySelectorAll('[data-testid="deployment"]')].some((d) => d.dataset.status === "running"), null, { timeout: 60000 });

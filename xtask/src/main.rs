@@ -68,8 +68,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// The workspace this run is for. `cargo run` sets `CARGO_MANIFEST_DIR` at run
+/// time; the compile-time value is only a fallback, because a build cache
+/// shared between clones (CI's `CARGO_TARGET_DIR`) may hold a binary compiled
+/// in another checkout, and the UI must be built from and into this one.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .expect("xtask lives in the workspace")
         .to_path_buf()

@@ -1,7 +1,7 @@
 //! The deployments list: status, endpoints, scale, re-seed, delete (with a
 //! confirmation naming the deployment); the token is asked where needed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -23,10 +23,43 @@ async fn load() -> Result<Vec<Listed>, String> {
     Ok(summaries.iter().map(Listed::from).collect())
 }
 
+/// What a row's user typed or was told: kept per deployment across list
+/// refreshes (a refresh re-renders every row; a typed count, an open
+/// confirmation or "scaling…" must not vanish with it). Reference-counted
+/// signals, so they outlive the render that first showed the row.
+#[derive(Clone)]
+struct RowUi {
+    count: ArcRwSignal<String>,
+    message: ArcRwSignal<Option<String>>,
+    need_token: ArcRwSignal<bool>,
+    row_token: ArcRwSignal<String>,
+    confirming: ArcRwSignal<bool>,
+}
+
+impl RowUi {
+    fn new(count: String) -> Self {
+        Self {
+            count: ArcRwSignal::new(count),
+            message: ArcRwSignal::new(None),
+            need_token: ArcRwSignal::new(false),
+            row_token: ArcRwSignal::new(String::new()),
+            confirming: ArcRwSignal::new(false),
+        }
+    }
+}
+
 #[allow(unreachable_pub)] // leptos's #[component] expands to `pub` items
 #[component]
 pub(super) fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl IntoView {
     let list: RwSignal<Result<Vec<Listed>, String>> = RwSignal::new(Ok(Vec::new()));
+    // Row state lives as long as the list, not as one render of it.
+    let rows = StoredValue::new(HashMap::<String, RowUi>::new());
+    let row_ui = move |id: &str, count: String| -> RowUi {
+        rows.update_value(|m| {
+            m.entry(id.to_string()).or_insert_with(|| RowUi::new(count));
+        });
+        rows.with_value(|m| m[id].clone())
+    };
     let refresh = move || {
         spawn_local(async move {
             list.set(load().await);
@@ -51,12 +84,11 @@ pub(super) fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl Into
                     let id = d.id.clone();
                     let replica_key = replica_key.clone();
                     let current = replica_key.as_ref().and_then(|k| d.shown.params.get(k)).cloned().unwrap_or_else(|| "1".into());
-                    let count = RwSignal::new(current);
-                    let message = RwSignal::new(None::<String>);
                     // The token is asked here when an action needs it and none is remembered.
-                    let need_token = RwSignal::new(false);
-                    let row_token = RwSignal::new(String::new());
-                    let confirming = RwSignal::new(false);
+                    let ui = row_ui(&id, current);
+                    let (count, message) = (RwSignal::from(ui.count), RwSignal::from(ui.message));
+                    let (need_token, row_token) = (RwSignal::from(ui.need_token), RwSignal::from(ui.row_token));
+                    let confirming = RwSignal::from(ui.confirming);
                     let token_or_ask = move || -> Option<String> {
                         let typed = row_token.get_untracked();
                         if !typed.is_empty() {
