@@ -92,7 +92,11 @@ impl Controller {
                         continue;
                     }
                     let broken: Vec<&str> = broken.iter().map(|c| c.name.as_str()).collect();
-                    if !broken.is_empty() {
+                    // a container on a down node: re-checked quietly
+                    // (the degraded event named the node once)
+                    if !broken.is_empty() && this.nodes_lost(&rec.id) {
+                        this.kick(&rec.id);
+                    } else if !broken.is_empty() {
                         this.hub.step(
                             &rec.id,
                             &format!("repairing: {} not running", broken.join(", ")),

@@ -685,6 +685,8 @@ fn observed(name: &str, hash: &str, state: &str) -> ObservedContainer {
         state: state.into(),
         config_hash: hash.into(),
         ports: [(8080, 40000)].into_iter().collect(),
+        node: None,
+        zone: None,
     }
 }
 

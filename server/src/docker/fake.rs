@@ -244,6 +244,8 @@ impl Engine for FakeEngine {
                     } else {
                         BTreeMap::new()
                     },
+                    node: None,
+                    zone: None,
                 })
                 .collect(),
             networks: s
