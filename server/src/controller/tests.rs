@@ -742,3 +742,39 @@ async fn the_diff_creates_replaces_starts_and_removes() {
     let broken: Vec<&str> = d.broken.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(broken, [web[1].as_str()], "stale but running is not broken");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_replica_on_a_down_node_degrades_without_a_re_create_until_the_node_is_back() {
+    let h = harness();
+    h.ctl.reconcile(ID).await;
+    assert_eq!(h.status(), Status::Running, "{:?}", h.events());
+    let name = h.stack().active().next().expect("a container").name.clone();
+    h.engine.lose_node("node-2", &name);
+    let creates = h.engine.calls(Op::CreateContainer);
+    h.ctl.reconcile(ID).await;
+    assert_eq!(h.status(), Status::Degraded, "{:?}", h.events());
+    let message = h.record().unwrap().message.unwrap_or_default();
+    assert!(
+        message.contains(&format!("{name} on node node-2"))
+            && message.contains("no automatic promotion"),
+        "{message}"
+    );
+    assert!(h.has_event("error", "node-2"), "{:?}", h.events());
+    assert_eq!(
+        h.engine.calls(Op::CreateContainer),
+        creates,
+        "not re-created elsewhere (its data is on the down node)"
+    );
+    assert_eq!(h.engine.state_of(&name), Some(ContainerState::Exited));
+    // the same loss seen again: no second event
+    let seen = h.events().len();
+    h.ctl.reconcile(ID).await;
+    assert_eq!(h.status(), Status::Degraded);
+    assert_eq!(h.events().len(), seen, "{:?}", h.events());
+    // the node is back: the same container starts again (its data with it)
+    h.engine.node_back();
+    h.ctl.reconcile(ID).await;
+    assert_eq!(h.status(), Status::Running, "{:?}", h.events());
+    assert_eq!(h.engine.calls(Op::CreateContainer), creates);
+    h.assert_converged();
+}
