@@ -395,6 +395,15 @@ fn seed_with_two_replicas_on_three_zones_survives_a_server_kill_and_a_lost_node(
         for port in endpoints(&v, "Replica") {
             wait_rows(port, 30).await;
         }
+        // the seed's 4 instances (master, 2 replicas, a warm spare) over 3
+        // zones: said in an event, not only in the log
+        let events = parse_events(&server.events(&id, 1).await);
+        assert!(
+            events.iter().any(|e| e.kind == "step"
+                && e.message
+                    .starts_with("4 instances over 3 zones: spread as evenly as possible")),
+            "no zone note: {events:?}"
+        );
         // a replica on a worker (node1 is the only manager)
         let placed = placements(&manager, &v).await;
         let replica_names: Vec<&str> = v["containers"]
@@ -445,6 +454,13 @@ fn seed_with_two_replicas_on_three_zones_survives_a_server_kill_and_a_lost_node(
         }
         let events = parse_events(&server.events(&id, 2).await);
         assert!(statuses(&events).contains(&"degraded"), "{events:?}");
+        // the replacement's placement over the two zones left, said in an event
+        assert!(
+            events
+                .iter()
+                .any(|e| e.kind == "step" && e.message.contains("over 2 zones")),
+            "no zone note: {events:?}"
+        );
         assert!(
             events
                 .iter()

@@ -177,6 +177,8 @@ pub(crate) struct Runtime {
     replication: Option<ReplicationSample>,
     /// Containers on a down node (a multi-node engine), as last reported.
     nodes_lost: Option<Vec<crate::docker::LostContainer>>,
+    /// Why a container's CPU cannot be read (autoscaling is off meanwhile).
+    usage_unreadable: Option<String>,
 }
 
 impl Runtime {

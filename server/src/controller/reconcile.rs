@@ -172,7 +172,11 @@ impl Controller {
             self.hub.step(id, &format!("volume {v} removed"));
         }
         self.check_current(id, gen)?;
-        self.start_in_order(id, gen, stack, engine, &d.todo).await?;
+        let started = self.start_in_order(id, gen, stack, engine, &d.todo).await;
+        for note in engine.take_notes(id) {
+            self.hub.step(id, &note);
+        }
+        started?;
         self.check_current(id, gen)?;
         let woke = self
             .with_runtime(id, |rt| rt.wake_started.take())

@@ -753,10 +753,13 @@ async fn a_non_replica_on_a_down_node_degrades_without_a_re_create_until_the_nod
     let creates = h.engine.calls(Op::CreateContainer);
     h.ctl.reconcile(ID).await;
     assert_eq!(h.status(), Status::Degraded, "{:?}", h.events());
-    let message = h.record().unwrap().message.unwrap_or_default();
+    let rec = h.record().unwrap();
+    let (message, lost) = (
+        rec.message.unwrap_or_default(),
+        format!("{name} on node node-2"),
+    );
     assert!(
-        message.contains(&format!("{name} on node node-2"))
-            && message.contains("no automatic promotion"),
+        message.contains(&lost) && message.contains("no automatic promotion"),
         "{message}"
     );
     assert!(h.has_event("error", "node-2"), "{:?}", h.events());
@@ -777,4 +780,47 @@ async fn a_non_replica_on_a_down_node_degrades_without_a_re_create_until_the_nod
     assert_eq!(h.status(), Status::Running, "{:?}", h.events());
     assert_eq!(h.engine.calls(Op::CreateContainer), creates);
     h.assert_converged();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn autoscaling_is_disabled_with_an_event_while_cpu_cannot_be_read() {
+    let h = harness_with(
+        SPEC,
+        RuntimeSettings {
+            autoscale_minute: Duration::from_secs(2),
+            ..RuntimeSettings::default()
+        },
+    );
+    h.ctl.reconcile(ID).await;
+    assert_eq!(h.status(), Status::Running, "{:?}", h.events());
+    h.ctl.spawn_autoscaler();
+    h.engine.break_usage(Some(
+        "swarm node `swarm-node2` gave no CPU sample: connection refused",
+    ));
+    let within = |needle: &'static str| {
+        let h = &h;
+        async move {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while !h.has_event("step", needle) {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no `{needle}` event: {:?}",
+                    h.events()
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    within("autoscaling disabled: CPU cannot be read").await;
+    assert!(h.has_event("step", "swarm-node2"), "{:?}", h.events());
+    // said once, not at every tick
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let disabled = h
+        .events()
+        .iter()
+        .filter(|(_, m)| m.starts_with("autoscaling disabled"))
+        .count();
+    assert_eq!(disabled, 1, "{:?}", h.events());
+    h.engine.break_usage(None);
+    within("autoscaling enabled again").await;
 }

@@ -99,6 +99,13 @@ pub trait Engine: Send + Sync {
         name: &str,
     ) -> Result<Option<(ContainerState, Option<i64>)>, EngineError>;
 
+    /// What the engine decided about placement since the last call, for
+    /// the deployment's events (a multi-node engine: "4 instances over 3
+    /// zones: spread as evenly as possible …"). One host has none.
+    fn take_notes(&self, _deployment: &str) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The deployment's containers whose node is down. One host has no
     /// node to lose: always empty.
     async fn lost_containers(&self, _deployment: &str) -> Result<Vec<LostContainer>, EngineError> {

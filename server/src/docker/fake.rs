@@ -67,6 +67,8 @@ struct State {
     journal: Vec<String>,
     /// Containers on a node that is down (`lose_node`).
     lost: Vec<LostContainer>,
+    /// Why CPU samples fail (`break_usage`).
+    usage_broken: Option<String>,
     next_id: u64,
 }
 
@@ -125,6 +127,12 @@ impl FakeEngine {
             node: node.to_owned(),
             zone: None,
         });
+    }
+
+    /// CPU samples fail with `reason` (a node daemon that does not answer);
+    /// `None`: they work again.
+    pub fn break_usage(&self, reason: Option<&str>) {
+        self.lock().usage_broken = reason.map(str::to_owned);
     }
 
     /// Every down node is back (its containers stay stopped until started).
@@ -475,6 +483,9 @@ impl Engine for FakeEngine {
 
     async fn usage_sample(&self, name: &str) -> Result<Option<UsageSample>, EngineError> {
         let s = self.lock();
+        if let Some(reason) = &s.usage_broken {
+            return Err(EngineError::Other(reason.clone()));
+        }
         Ok(s.containers
             .get(name)
             .filter(|c| c.state.running())

@@ -11,7 +11,7 @@
 //! `host_ports`, so a task that moved is followed; the loopback port stays).
 //! Pause is not supported (the swarm does not know it): a typed error.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -73,6 +73,8 @@ pub struct SwarmEngine {
     relays: Mutex<HashMap<(String, u16), Relay>>,
     /// Services known to carry their `node.id` constraint.
     pinned: Mutex<HashSet<String>>,
+    /// Deployment → placement notes not yet taken for its events.
+    notes: Mutex<HashMap<String, BTreeSet<String>>>,
 }
 
 fn other(e: SwarmError) -> EngineError {
@@ -151,6 +153,7 @@ impl SwarmEngine {
             instance: instance.to_owned(),
             relays: Mutex::new(HashMap::new()),
             pinned: Mutex::new(HashSet::new()),
+            notes: Mutex::new(HashMap::new()),
         })
     }
 
@@ -474,6 +477,18 @@ impl SwarmEngine {
 
     /// The running task's container and the daemon of its node.
     async fn task_container(&self, service: &str) -> Result<Option<(Docker, String)>, EngineError> {
+        Ok(self
+            .task_container_on(service)
+            .await?
+            .map(|(_, d, id)| (d, id)))
+    }
+
+    /// The running task's node (hostname), the node's daemon and the
+    /// task's container.
+    async fn task_container_on(
+        &self,
+        service: &str,
+    ) -> Result<Option<(String, Docker, String)>, EngineError> {
         let Some(node_id) = running_task(&self.manager, service)
             .await
             .map_err(other)?
@@ -488,16 +503,19 @@ impl SwarmEngine {
             .flatten()
         });
         let nodes = list_nodes(&self.manager).await.map_err(other)?;
-        let hostname = nodes
+        let Some(hostname) = nodes
             .into_iter()
             .find(|n| n.id == node_id)
-            .map(|n| n.hostname);
+            .map(|n| n.hostname)
+        else {
+            return Ok(None);
+        };
         let daemon = self
             .nodes
             .iter()
-            .find(|(h, _)| Some(h) == hostname.as_ref())
+            .find(|(h, _)| *h == hostname)
             .map(|(_, d)| d.clone());
-        Ok(daemon.zip(container))
+        Ok(daemon.zip(container).map(|(d, id)| (hostname, d, id)))
     }
 
     /// The loopback port of the relay for (service, port), created on first
@@ -585,8 +603,14 @@ impl SwarmEngine {
             .collect();
         let index = order.iter().position(|x| x.name == c.name).unwrap_or(0);
         let spread = spread_zones(order.len(), &zones);
-        if let Some(note) = &spread.note {
-            warn!(deployment = %stack.deployment, "{note}");
+        if let Some(note) = spread.note {
+            debug!(deployment = %stack.deployment, "{note}");
+            self.notes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(stack.deployment.clone())
+                .or_default()
+                .insert(note);
         }
         Ok(spread.zones.get(index).cloned())
     }
@@ -740,6 +764,15 @@ impl Engine for SwarmEngine {
             self.remove_network(n).await?;
         }
         Ok(observed)
+    }
+
+    fn take_notes(&self, deployment: &str) -> Vec<String> {
+        self.notes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(deployment)
+            .map(|n| n.into_iter().collect())
+            .unwrap_or_default()
     }
 
     async fn ensure_network(&self, stack: &DesiredStack) -> Result<bool, EngineError> {
@@ -901,11 +934,15 @@ impl Engine for SwarmEngine {
         )))
     }
 
+    /// From the daemon of the task's node; an error names the node (the
+    /// controller then turns autoscaling off with an event).
     async fn usage_sample(&self, name: &str) -> Result<Option<UsageSample>, EngineError> {
-        let Some((daemon, container)) = self.task_container(name).await? else {
+        let Some((node, daemon, container)) = self.task_container_on(name).await? else {
             return Ok(None);
         };
-        usage_of(&daemon, &container).await
+        usage_of(&daemon, &container)
+            .await
+            .map_err(|e| EngineError::Other(format!("swarm node `{node}` gave no CPU sample: {e}")))
     }
 
     fn logs(&self, name: &str, since: i64) -> BoxStream<'static, Result<String, EngineError>> {
@@ -920,6 +957,7 @@ impl Engine for SwarmEngine {
                 instance,
                 relays: Mutex::new(HashMap::new()),
                 pinned: Mutex::new(HashSet::new()),
+                notes: Mutex::new(HashMap::new()),
             };
             match engine.task_container(&name).await {
                 Ok(Some((d, id))) => follow_logs(&d, &id, since),
