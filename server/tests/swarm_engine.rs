@@ -36,8 +36,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use bollard::query_parameters::{
-    InspectServiceOptions, ListContainersOptions, ListNetworksOptions, ListServicesOptions,
-    ListTasksOptions, ListVolumesOptions,
+    InspectServiceOptions, ListContainersOptions, ListNetworksOptions, ListSecretsOptionsBuilder,
+    ListServicesOptions, ListTasksOptions, ListVolumesOptions,
 };
 use bollard::Docker;
 use common::*;
@@ -116,6 +116,20 @@ async fn services(manager: &Docker, label: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The names of the swarm secrets labelled `label`.
+async fn secrets(manager: &Docker, label: &str) -> Vec<String> {
+    let options = ListSecretsOptionsBuilder::default()
+        .filters(&label_filter(label))
+        .build();
+    manager
+        .list_secrets(Some(options))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|s| s.spec?.name)
+        .collect()
+}
+
 /// The containers labelled `label` on node `i` (all states): (id, service).
 async fn node_containers(cluster: &Swarm, i: usize, label: &str) -> Vec<(String, String)> {
     let d = nodes::connect(&cluster.get(&format!("SWARM_NODE{i}_HOST")))
@@ -146,6 +160,7 @@ async fn node_containers(cluster: &Swarm, i: usize, label: &str) -> Vec<(String,
 /// once the down node's task is gone (the node back, or the task orphaned).
 async fn assert_gone(cluster: &Swarm, manager: &Docker, label: &str, up: &[usize]) {
     assert!(services(manager, label).await.is_empty());
+    assert_eq!(secrets(manager, label).await, Vec::<String>::new());
     let networks = manager
         .list_networks(Some(ListNetworksOptions {
             filters: Some(label_filter(label)),
@@ -310,6 +325,34 @@ fn seed_with_two_replicas_on_three_zones_survives_a_server_kill_and_a_lost_node(
                 "{name} not pinned: {constraints:?}"
             );
         }
+        // passwords are swarm secrets read through `<VAR>_FILE`: none in a
+        // service spec (what `docker service inspect` shows)
+        for name in &present {
+            let env = manager
+                .inspect_service(name, None::<InspectServiceOptions>)
+                .await
+                .unwrap()
+                .spec
+                .and_then(|s| s.task_template?.container_spec?.env)
+                .unwrap_or_default();
+            for e in &env {
+                let (k, v) = e.split_once('=').unwrap_or((e, ""));
+                assert!(
+                    !v.contains(APP_PASSWORD),
+                    "{name}: {k} carries the password"
+                );
+                assert!(
+                    !k.contains("PASSWORD") || k.ends_with("_FILE") || v.is_empty(),
+                    "{name}: {k} is not a file"
+                );
+            }
+            assert!(
+                env.iter()
+                    .any(|e| e.contains("PASSWORD_FILE=/run/secrets/")),
+                "{name}: {env:?}"
+            );
+        }
+        assert!(secrets(&manager, &label).await.len() >= present.len());
         let master_name = &v["containers"].as_array().unwrap()[0]["name"];
         assert_eq!(v["containers"][0]["resource"], "Master", "{v}");
         let tasks = manager

@@ -17,10 +17,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use bollard::models::{ServiceSpecMode, ServiceSpecModeReplicated, TaskState};
+use bollard::models::{
+    SecretSpec, ServiceSpecMode, ServiceSpecModeReplicated, TaskSpecContainerSpecFile,
+    TaskSpecContainerSpecSecrets, TaskState,
+};
 use bollard::query_parameters::{
-    InspectServiceOptions, ListContainersOptions, ListServicesOptions, ListTasksOptions,
-    ListVolumesOptions, RemoveContainerOptions, RemoveVolumeOptions,
+    InspectServiceOptions, ListContainersOptions, ListSecretsOptionsBuilder, ListServicesOptions,
+    ListTasksOptions, ListVolumesOptions, RemoveContainerOptions, RemoveVolumeOptions,
 };
 use bollard::Docker;
 use futures_util::stream::{BoxStream, StreamExt};
@@ -32,6 +35,7 @@ use super::mapping::{
     instance_service, overlay_network, spread_zones, InstanceInput, Placement, PortInput,
 };
 use super::nodes::{self, list_nodes, running_task, NodeEndpoint, SwarmError, SwarmNode};
+use super::secrets::{base64, file_secrets, FileSecret};
 use crate::docker::{follow_logs, tail_logs, usage_of};
 use crate::docker::{
     ContainerState, Engine, EngineError, LostContainer, Observed, ObservedContainer, UsageSample,
@@ -43,6 +47,9 @@ use crate::plan::{
 
 /// The only address relays listen on.
 const RELAY_HOST: &str = "127.0.0.1";
+
+/// The label naming the instance a swarm secret belongs to.
+const LABEL_SECRET_OF: &str = "org.specstudio.secret-of";
 
 /// The label the swarm puts on every task container.
 const SERVICE_NAME_LABEL: &str = "com.docker.swarm.service.name";
@@ -230,6 +237,79 @@ impl SwarmEngine {
                 }
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Create (or find) the secrets of one instance; their references.
+    async fn ensure_secrets(
+        &self,
+        deployment: &str,
+        service: &str,
+        secrets: &[FileSecret],
+    ) -> Result<Vec<TaskSpecContainerSpecSecrets>, EngineError> {
+        let mut refs = Vec::new();
+        for s in secrets {
+            let mut labels = self.labels(base_labels(deployment));
+            labels.insert(LABEL_SECRET_OF.into(), service.into());
+            let spec = SecretSpec {
+                name: Some(s.name.clone()),
+                labels: Some(labels.into_iter().collect()),
+                data: Some(base64(s.value.as_bytes())),
+                ..Default::default()
+            };
+            let id = match self.manager.create_secret(spec).await {
+                Ok(r) => r.id,
+                // made by an earlier, interrupted step: same name, same value
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 409, ..
+                }) => self
+                    .manager
+                    .inspect_secret(&s.name)
+                    .await?
+                    .id
+                    .unwrap_or_default(),
+                Err(e) => return Err(e.into()),
+            };
+            refs.push(TaskSpecContainerSpecSecrets {
+                file: Some(TaskSpecContainerSpecFile {
+                    name: Some(s.name.clone()),
+                    uid: Some("0".into()),
+                    gid: Some("0".into()),
+                    mode: Some(0o400),
+                }),
+                secret_id: Some(id),
+                secret_name: Some(s.name.clone()),
+            });
+        }
+        Ok(refs)
+    }
+
+    /// Remove the secrets with these labels (after their services: a
+    /// secret in use cannot go; retried briefly while the manager catches up).
+    async fn remove_secrets(&self, labels: &[(&str, &str)]) {
+        let options = ListSecretsOptionsBuilder::default()
+            .filters(&Self::filters(labels))
+            .build();
+        let listed = match self.manager.list_secrets(Some(options)).await {
+            Ok(l) => l,
+            Err(e) => {
+                warn!("swarm secrets not listed: {e}");
+                return;
+            }
+        };
+        for secret in listed {
+            let Some(id) = secret.id else { continue };
+            for tries in 0.. {
+                match self.manager.delete_secret(&id).await {
+                    Ok(()) => break,
+                    Err(e) if not_found(&e) => break,
+                    Err(e) if tries >= 20 => {
+                        warn!(%id, "swarm secret not removed: {e}");
+                        break;
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+                }
+            }
         }
     }
 
@@ -756,6 +836,11 @@ impl Engine for SwarmEngine {
         // their volumes go too: no graceful stop to wait for
         self.wait_containers_gone(&format!("{LABEL_DEPLOYMENT}={deployment}"), Duration::ZERO)
             .await;
+        self.remove_secrets(&[
+            (LABEL_MANAGED_BY, MANAGED_BY),
+            (LABEL_DEPLOYMENT, deployment),
+        ])
+        .await;
         let volumes = observed.volumes.iter().map(|v| self.remove_volume(v));
         for r in futures_util::future::join_all(volumes).await {
             r?;
@@ -817,8 +902,20 @@ impl Engine for SwarmEngine {
             .map_err(|e| EngineError::Other(e.to_string()))?;
         let mut c = c.clone();
         c.zone = self.zone_for(stack, &c).await?;
-        let input = instance_input(&c, self.labels(c.labels(&stack.deployment)));
-        let spec = instance_service(&input, &stack.network);
+        let mut input = instance_input(&c, self.labels(c.labels(&stack.deployment)));
+        // passwords as secrets, never in the service spec
+        let secrets = file_secrets(&c.name, &mut input.env);
+        let refs = self
+            .ensure_secrets(&stack.deployment, &c.name, &secrets)
+            .await?;
+        let mut spec = instance_service(&input, &stack.network);
+        if let Some(container) = spec
+            .task_template
+            .as_mut()
+            .and_then(|t| t.container_spec.as_mut())
+        {
+            container.secrets = Some(refs);
+        }
         self.manager.create_service(spec, None).await?;
         Ok(())
     }
@@ -852,6 +949,11 @@ impl Engine for SwarmEngine {
             &format!("{SERVICE_NAME_LABEL}={name_or_id}"),
             CONTAINERS_GONE,
         )
+        .await;
+        self.remove_secrets(&[
+            (LABEL_MANAGED_BY, MANAGED_BY),
+            (LABEL_SECRET_OF, name_or_id),
+        ])
         .await;
         Ok(())
     }
