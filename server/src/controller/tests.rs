@@ -824,3 +824,29 @@ async fn autoscaling_is_disabled_with_an_event_while_cpu_cannot_be_read() {
     h.engine.break_usage(None);
     within("autoscaling enabled again").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watch_repairs_a_step_that_failed_on_a_lost_node() {
+    let h = harness();
+    h.ctl.reconcile(ID).await;
+    assert_eq!(h.status(), Status::Running, "{:?}", h.events());
+    let name = h.stack().active().next().expect("a container").name.clone();
+    // the node went down under a step, which then failed (its readiness
+    // wait ran out): the watch does not leave it `failed`
+    h.engine.lose_node("node-3", &name);
+    h.store
+        .set_status(ID, Status::Failed, Some("not ready in time"))
+        .unwrap();
+    h.ctl.spawn_watch(Duration::from_millis(100));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while h.status() != Status::Degraded {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still {:?}: {:?}",
+            h.status(),
+            h.events()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(h.has_event("error", "node-3"), "{:?}", h.events());
+}
