@@ -4,6 +4,8 @@
 #   scripts/swarm.sh up [N]   N nodes (default 3): node1 is the manager, the others workers
 #   scripts/swarm.sh down     remove everything `up` created (safe to run any number of times)
 #   scripts/swarm.sh status   the state file and `docker node ls`; exit 1 when no swarm is up
+#   scripts/swarm.sh stop-node I   a node failure: node I's dockerd, containerd, shims and task
+#                             containers all KILLed at once (a worker only; `down` still removes it)
 #
 # Recipe: /work/shared/notes/swarm-offline.md. One extra dockerd per node, each in its own network
 # namespace (swarm-node<i>, eth0 10.99.0.<10+i>/24, Engine API unix:///run/swarm-node<i>.sock), the
@@ -226,6 +228,28 @@ down() {
     log "down: removed nodes ${present//$'\n'/ }"
 }
 
+# The node's processes: its dockerd and containerd (its network namespace) and its task
+# containers (their own namespaces, but this node's cgroups through --cgroup-parent).
+node_pids() {
+    {
+        ip netns pids "swarm-node$1" 2>/dev/null || true
+        find /sys/fs/cgroup/*/swarm-node"$1" -name cgroup.procs -exec cat {} + 2>/dev/null || true
+    } | sort -u
+}
+stop_node() {
+    local i=$1 pids
+    [[ $i =~ ^[0-9]+$ && -e /run/netns/swarm-node$i ]] || die "no node '$i' is up"
+    ((i != 1)) || die "node1 is the only manager: stopping it ends the swarm (use down)"
+    for _ in 1 2 3 4 5 6; do
+        pids=$(node_pids "$i")
+        [[ -n $pids ]] || break
+        # shellcheck disable=SC2086
+        kill -KILL $pids 2>/dev/null || true
+        sleep 0.5
+    done
+    [[ -z $(node_pids "$i") ]] || die "node$i still has processes"
+    log "node$i stopped: its daemon and containers killed (the manager will report it down)"
+}
 status() {
     [[ -s $STATE ]] || { echo "no swarm up (no $STATE)" >&2; exit 1; }
     cat "$STATE"
@@ -239,5 +263,6 @@ case "${1:-}" in
     up) up "${2:-${SWARM_NODES:-3}}" ;;
     down) down ;;
     status) status ;;
-    *) echo "usage: $0 up [N] | down | status" >&2; exit 2 ;;
+    stop-node) stop_node "${2:-}" ;;
+    *) echo "usage: $0 up [N] | down | status | stop-node I" >&2; exit 2 ;;
 esac

@@ -1,10 +1,23 @@
 //! `specstudio serve --engine swarm` on a real 3-node swarm
-//! (`scripts/swarm.sh`): the seed with 2 replicas and `enableMultiZone`
-//! deployed through the API lands master and replicas on three distinct
-//! nodes (zone-a/b/c); rows written through the master endpoint are read
-//! through every replica endpoint; a replica endpoint refuses writes; scale
-//! 2 → 1 → 2 keeps every row on the replicas; the delete leaves nothing on
-//! any node; the host daemon is not touched.
+//! (`scripts/swarm.sh`), two deployments of the seed with 2 replicas and
+//! `enableMultiZone`, one after the other:
+//!
+//! 1. the server is SIGKILLed while the first deploys and restarted on the
+//!    same data dir: it converges, with no orphan on any node. Master and
+//!    replicas run on three distinct nodes (zone-a/b/c), each pinned to its
+//!    node (`node.id` constraint, the running task kept), and the view shows
+//!    each container's node and zone. Rows written through the master
+//!    endpoint are read through every replica endpoint; a replica endpoint
+//!    refuses writes; scale 2 → 1 → 2 keeps every row on the replicas; the
+//!    delete (timed) leaves nothing on any node.
+//! 2. the second loses a replica's node (`swarm.sh stop-node`: its daemon
+//!    and containers killed): `degraded` naming the node, the replica
+//!    re-created on a surviving node, caught up, serving every acknowledged
+//!    row (also those written while the node was down); the delete works
+//!    with the node still down.
+//!
+//! The host daemon is not touched (no object of either deployment on it,
+//! its swarm state unchanged).
 //!
 //! Ignored by default (root, the machine-wide swarm); `scripts/test.sh` runs
 //! it in the swarm stage:
@@ -23,8 +36,10 @@ use std::process::Command;
 use std::time::Instant;
 
 use bollard::query_parameters::{
-    ListContainersOptions, ListNetworksOptions, ListServicesOptions, ListVolumesOptions,
+    InspectServiceOptions, ListContainersOptions, ListNetworksOptions, ListSecretsOptionsBuilder,
+    ListServicesOptions, ListTasksOptions, ListVolumesOptions,
 };
+use bollard::Docker;
 use common::*;
 use specstudio::swarm::nodes;
 
@@ -87,14 +102,135 @@ fn label_filter(label: &str) -> HashMap<String, Vec<String>> {
     HashMap::from([("label".to_owned(), vec![label.to_owned()])])
 }
 
+/// The names of the services labelled `label`.
+async fn services(manager: &Docker, label: &str) -> BTreeSet<String> {
+    manager
+        .list_services(Some(ListServicesOptions {
+            filters: Some(label_filter(label)),
+            status: None,
+        }))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|s| s.spec?.name)
+        .collect()
+}
+
+/// The names of the swarm secrets labelled `label`.
+async fn secrets(manager: &Docker, label: &str) -> Vec<String> {
+    let options = ListSecretsOptionsBuilder::default()
+        .filters(&label_filter(label))
+        .build();
+    manager
+        .list_secrets(Some(options))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|s| s.spec?.name)
+        .collect()
+}
+
+/// The containers labelled `label` on node `i` (all states): (id, service).
+async fn node_containers(cluster: &Swarm, i: usize, label: &str) -> Vec<(String, String)> {
+    let d = nodes::connect(&cluster.get(&format!("SWARM_NODE{i}_HOST")))
+        .await
+        .unwrap();
+    d.list_containers(Some(ListContainersOptions {
+        all: true,
+        filters: Some(label_filter(label)),
+        ..Default::default()
+    }))
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|c| {
+        let service = c
+            .labels
+            .unwrap_or_default()
+            .remove("com.docker.swarm.service.name")
+            .unwrap_or_default();
+        (c.id.unwrap_or_default(), service)
+    })
+    .collect()
+}
+
+/// Nothing labelled `label` is left on the manager nor on the nodes in
+/// `up` (the task containers go away asynchronously: bounded wait). With a
+/// node down, the overlay is only marked for removal: the manager removes it
+/// once the down node's task is gone (the node back, or the task orphaned).
+async fn assert_gone(cluster: &Swarm, manager: &Docker, label: &str, up: &[usize]) {
+    assert!(services(manager, label).await.is_empty());
+    assert_eq!(secrets(manager, label).await, Vec::<String>::new());
+    let networks = manager
+        .list_networks(Some(ListNetworksOptions {
+            filters: Some(label_filter(label)),
+        }))
+        .await
+        .unwrap();
+    // the server waits for it (all nodes up) before the record goes
+    assert!(
+        networks.is_empty() || up.len() < 3,
+        "overlay left: {networks:?}"
+    );
+    for &i in up {
+        let d = nodes::connect(&cluster.get(&format!("SWARM_NODE{i}_HOST")))
+            .await
+            .unwrap();
+        let deadline = Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let containers = node_containers(cluster, i, label).await;
+            let volumes = d
+                .list_volumes(Some(ListVolumesOptions {
+                    filters: Some(label_filter(label)),
+                }))
+                .await
+                .unwrap()
+                .volumes
+                .unwrap_or_default();
+            if containers.is_empty() && volumes.is_empty() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "node{i} keeps {} containers, {} volumes",
+                containers.len(),
+                volumes.len()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    }
+}
+
+/// The view's containers as (name, node, zone), checked against the
+/// manager: each running task's node and that node's zone.
+async fn placements(manager: &Docker, v: &serde_json::Value) -> Vec<(String, String, String)> {
+    let listed = nodes::list_nodes(manager).await.unwrap();
+    let mut out = Vec::new();
+    for c in v["containers"].as_array().unwrap() {
+        let name = c["name"].as_str().unwrap().to_owned();
+        let task = nodes::running_task(manager, &name)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{name} has no running task"));
+        let node = listed.iter().find(|n| n.id == task.node_id).unwrap();
+        assert_eq!(c["node"], node.hostname.as_str(), "{c}");
+        assert_eq!(c["zone"], node.zone.clone().unwrap().as_str(), "{c}");
+        out.push((name, node.hostname.clone(), node.zone.clone().unwrap()));
+    }
+    out
+}
+
 #[test]
 #[ignore = "needs root and the machine-wide local swarm: scripts/test.sh runs it (-- --ignored)"]
-fn seed_with_two_replicas_spreads_over_three_zones_and_replicates_across_nodes() {
+fn seed_with_two_replicas_on_three_zones_survives_a_server_kill_and_a_lost_node() {
     if !ready() {
         return;
     }
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let host_before = all_labelled("org.specstudio.managed-by=specstudio");
+    // the host daemon: never part of the swarm; other engineers' tests may
+    // change its labelled objects meanwhile, so each deployment's own labels
+    // are checked on it (delete_and_check_clean) rather than global counts
+    let host_swarm = docker_cli(&["info", "--format", "{{.Swarm.LocalNodeState}}"]);
     let started = Instant::now();
     let cluster = Swarm::up();
     eprintln!("swarm up: {:.1} s", started.elapsed().as_secs_f64());
@@ -122,44 +258,113 @@ fn seed_with_two_replicas_spreads_over_three_zones_and_replicates_across_nodes()
         .unwrap();
     rt.block_on(async {
         let mut t = Transcript::default();
-        let t0 = Instant::now();
+        let manager = nodes::connect(&manager_host).await.unwrap();
+
+        // 1. SIGKILL the server while it deploys, restart it on the same data dir
         let id = deploy(&server, 2, &mut t).await;
+        let label = format!("org.specstudio.deployment={id}");
+        let deadline = Instant::now() + std::time::Duration::from_secs(60);
+        while services(&manager, &label).await.is_empty() {
+            assert!(Instant::now() < deadline, "no service created");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        server.kill();
+        let t0 = Instant::now();
+        server = Server::start_with(&dir, &args);
         let v = wait_running(&server, &id, 2, &mut t).await;
         eprintln!(
-            "POST → running with 2 healthy replicas on the swarm: {:.1} s",
+            "server SIGKILLed during the deployment, restarted → running: {:.1} s",
             t0.elapsed().as_secs_f64()
         );
-        let label = format!("org.specstudio.deployment={id}");
-
-        // a service per instance, the running tasks on three distinct nodes (zones a/b/c)
-        let manager = nodes::connect(&manager_host).await.unwrap();
-        let services = manager
-            .list_services(Some(ListServicesOptions {
-                filters: Some(label_filter(&label)),
-                status: None,
-            }))
-            .await
-            .unwrap();
-        assert!(services.len() >= 3, "one service per instance (and spares)");
-        let listed = nodes::list_nodes(&manager).await.unwrap();
-        let mut zones = BTreeSet::new();
-        let mut used = BTreeSet::new();
-        for s in &services {
-            let name = s.spec.as_ref().and_then(|s| s.name.clone()).unwrap();
-            // a warm spare is a service scaled to 0: no task
-            let Some(task) = nodes::running_task(&manager, &name).await.unwrap() else {
-                continue;
-            };
-            let node = listed.iter().find(|n| n.id == task.node_id).unwrap();
-            used.insert(node.hostname.clone());
-            zones.insert(node.zone.clone());
+        // converged without orphans: one service per planned container (and
+        // spare), every container on every node belongs to one of them
+        let planned: BTreeSet<String> = v["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(v["spares"].as_array().unwrap())
+            .map(|c| c["name"].as_str().unwrap().to_owned())
+            .collect();
+        let present = services(&manager, &label).await;
+        assert_eq!(present, planned, "services after the restart");
+        let mut running = 0;
+        for i in 1..=3 {
+            for (cid, service) in node_containers(&cluster, i, &label).await {
+                assert!(present.contains(&service), "orphan {cid} on node{i}");
+                running += 1;
+            }
         }
+        assert!(running >= 3, "{running} task containers for 3 instances");
+
+        // three distinct nodes and zones, shown in the view
+        let placed = placements(&manager, &v).await;
+        let used: BTreeSet<&String> = placed.iter().map(|p| &p.1).collect();
+        let zones: BTreeSet<&String> = placed.iter().map(|p| &p.2).collect();
         assert_eq!(
             used.len(),
             3,
-            "master and replicas on three nodes: {used:?}"
+            "master and replicas on three nodes: {placed:?}"
         );
-        assert_eq!(zones.len(), 3, "three zones: {zones:?}");
+        assert_eq!(zones.len(), 3, "three zones: {placed:?}");
+        // each pinned to its node once running, the running task kept
+        for (name, _, _) in &placed {
+            let task = nodes::running_task(&manager, name).await.unwrap().unwrap();
+            let spec = manager
+                .inspect_service(name, None::<InspectServiceOptions>)
+                .await
+                .unwrap()
+                .spec
+                .unwrap();
+            let constraints = spec
+                .task_template
+                .and_then(|t| t.placement)
+                .and_then(|p| p.constraints)
+                .unwrap_or_default();
+            assert!(
+                constraints.contains(&format!("node.id=={}", task.node_id)),
+                "{name} not pinned: {constraints:?}"
+            );
+        }
+        // passwords are swarm secrets read through `<VAR>_FILE`: none in a
+        // service spec (what `docker service inspect` shows)
+        for name in &present {
+            let env = manager
+                .inspect_service(name, None::<InspectServiceOptions>)
+                .await
+                .unwrap()
+                .spec
+                .and_then(|s| s.task_template?.container_spec?.env)
+                .unwrap_or_default();
+            for e in &env {
+                let (k, v) = e.split_once('=').unwrap_or((e, ""));
+                assert!(
+                    !v.contains(APP_PASSWORD),
+                    "{name}: {k} carries the password"
+                );
+                assert!(
+                    !k.contains("PASSWORD") || k.ends_with("_FILE") || v.is_empty(),
+                    "{name}: {k} is not a file"
+                );
+            }
+            assert!(
+                env.iter()
+                    .any(|e| e.contains("PASSWORD_FILE=/run/secrets/")),
+                "{name}: {env:?}"
+            );
+        }
+        assert!(secrets(&manager, &label).await.len() >= present.len());
+        let master_name = &v["containers"].as_array().unwrap()[0]["name"];
+        assert_eq!(v["containers"][0]["resource"], "Master", "{v}");
+        let tasks = manager
+            .list_tasks(Some(ListTasksOptions {
+                filters: Some(HashMap::from([(
+                    "service".to_owned(),
+                    vec![master_name.as_str().unwrap().to_owned()],
+                )])),
+            }))
+            .await
+            .unwrap();
+        assert_eq!(tasks.len(), 1, "pinning restarted the master: {tasks:?}");
 
         // through the server's endpoints (relayed to the nodes' host ports)
         let master = endpoints(&v, "Master")[0];
@@ -211,65 +416,118 @@ fn seed_with_two_replicas_spreads_over_three_zones_and_replicates_across_nodes()
         );
 
         // delete: nothing left on any node, nor on the host daemon
+        let t3 = Instant::now();
         delete_and_check_clean(&server, &id, &mut t).await;
-        assert!(manager
-            .list_services(Some(ListServicesOptions {
-                filters: Some(label_filter(&label)),
-                status: None,
-            }))
-            .await
-            .unwrap()
-            .is_empty());
-        assert!(manager
-            .list_networks(Some(ListNetworksOptions {
-                filters: Some(label_filter(&label)),
-            }))
-            .await
-            .unwrap()
-            .is_empty());
-        for i in 1..=3 {
-            let d = nodes::connect(&cluster.get(&format!("SWARM_NODE{i}_HOST")))
-                .await
-                .unwrap();
-            // the task containers go away asynchronously after the services
-            let deadline = Instant::now() + std::time::Duration::from_secs(60);
-            loop {
-                let containers = d
-                    .list_containers(Some(ListContainersOptions {
-                        all: true,
-                        filters: Some(label_filter(&label)),
-                        ..Default::default()
-                    }))
-                    .await
-                    .unwrap();
-                let volumes = d
-                    .list_volumes(Some(ListVolumesOptions {
-                        filters: Some(label_filter(&label)),
-                    }))
-                    .await
-                    .unwrap()
-                    .volumes
-                    .unwrap_or_default();
-                if containers.is_empty() && volumes.is_empty() {
-                    break;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "node{i} keeps {} containers, {} volumes",
-                    containers.len(),
-                    volumes.len()
-                );
-                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-            }
+        eprintln!(
+            "DELETE → record gone (services, containers, volumes, overlay removed): {:.1} s",
+            t3.elapsed().as_secs_f64()
+        );
+        assert_gone(&cluster, &manager, &label, &[1, 2, 3]).await;
+
+        // 2. a replica's node fails
+        let t4 = Instant::now();
+        let id = deploy(&server, 2, &mut t).await;
+        let label = format!("org.specstudio.deployment={id}");
+        let v = wait_running(&server, &id, 2, &mut t).await;
+        eprintln!(
+            "POST → running with 2 healthy replicas on the swarm: {:.1} s",
+            t4.elapsed().as_secs_f64()
+        );
+        let master = endpoints(&v, "Master")[0];
+        write_rows(master, 0, 30).await;
+        for port in endpoints(&v, "Replica") {
+            wait_rows(port, 30).await;
         }
+        // the seed's 4 instances (master, 2 replicas, a warm spare) over 3
+        // zones: said in an event, not only in the log
+        let events = parse_events(&server.events(&id, 1).await);
+        assert!(
+            events.iter().any(|e| e.kind == "step"
+                && e.message
+                    .starts_with("4 instances over 3 zones: spread as evenly as possible")),
+            "no zone note: {events:?}"
+        );
+        // a replica on a worker (node1 is the only manager)
+        let placed = placements(&manager, &v).await;
+        let replica_names: Vec<&str> = v["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["resource"] == "Replica")
+            .filter_map(|c| c["name"].as_str())
+            .collect();
+        let (victim, node, _) = placed
+            .iter()
+            .rev()
+            .find(|(name, node, _)| node != "swarm-node1" && replica_names.contains(&name.as_str()))
+            .unwrap_or_else(|| panic!("no replica on a worker: {placed:?}"))
+            .clone();
+        let index = node.trim_start_matches("swarm-node").to_owned();
+        let killed = Instant::now();
+        let out = Command::new(script())
+            .args(["stop-node", &index])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "swarm.sh stop-node: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // acknowledged while the node is down (the master is elsewhere)
+        write_rows(master, 30, 40).await;
+        let v = wait_view(&server, &id, &mut t, "degraded naming the node", |v| {
+            v["status"] == "degraded" && v["message"].as_str().is_some_and(|m| m.contains(&node))
+        })
+        .await;
+        eprintln!(
+            "{node} stopped → degraded naming it: {:.1} s ({})",
+            killed.elapsed().as_secs_f64(),
+            v["message"]
+        );
+        let v = wait_running(&server, &id, 2, &mut t).await;
+        eprintln!(
+            "{node} stopped → replica re-created on a surviving node, caught up, routed: {:.1} s",
+            killed.elapsed().as_secs_f64()
+        );
+        let placed = placements(&manager, &v).await;
+        let (_, now_on, _) = placed.iter().find(|p| p.0 == victim).unwrap();
+        assert_ne!(now_on, &node, "{victim} still on the stopped node");
+        for port in endpoints(&v, "Replica") {
+            wait_rows(port, 40).await;
+        }
+        let events = parse_events(&server.events(&id, 2).await);
+        assert!(statuses(&events).contains(&"degraded"), "{events:?}");
+        // the replacement's placement over the two zones left, said in an event
+        assert!(
+            events
+                .iter()
+                .any(|e| e.kind == "step" && e.message.contains("over 2 zones")),
+            "no zone note: {events:?}"
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| e.kind == "error" && e.message.contains(&node)),
+            "no event names {node}: {events:?}"
+        );
+        let t5 = Instant::now();
+        delete_and_check_clean(&server, &id, &mut t).await;
+        eprintln!(
+            "DELETE with {node} down: {:.1} s",
+            t5.elapsed().as_secs_f64()
+        );
+        let up: Vec<usize> = (1..=3)
+            .filter(|i| format!("swarm-node{i}") != node)
+            .collect();
+        assert_gone(&cluster, &manager, &label, &up).await;
     });
     drop(rt);
     server.kill();
     drop(cluster);
     assert_eq!(
-        all_labelled("org.specstudio.managed-by=specstudio"),
-        host_before,
-        "the host daemon's labelled objects changed"
+        docker_cli(&["info", "--format", "{{.Swarm.LocalNodeState}}"]),
+        host_swarm,
+        "the host daemon's swarm state changed"
     );
     let _ = std::fs::remove_dir_all(&dir);
     eprintln!(

@@ -57,8 +57,12 @@ impl Controller {
                         let engine = &*engine;
                         async move { (c, engine.usage_sample(&c.name).await) }
                     });
+                    let mut unreadable = None;
                     for (c, sample) in futures_util::future::join_all(samples).await {
                         seen.push(c.name.clone());
+                        if let Err(e) = &sample {
+                            unreadable.get_or_insert_with(|| format!("{}: {e}", c.name));
+                        }
                         let Ok(Some(sample)) = sample else {
                             previous.remove(&c.name);
                             continue;
@@ -98,6 +102,10 @@ impl Controller {
                     if !autoscaled {
                         continue;
                     }
+                    if this.usage_unreadable(&id, unreadable) {
+                        this.clear_windows(&id);
+                        continue;
+                    }
                     if this.busy(&id) || !matches!(rec.status, Status::Running | Status::Degraded) {
                         // mid-change: decide on the settled replica set only
                         this.clear_windows(&id);
@@ -108,6 +116,29 @@ impl Controller {
                 previous.retain(|k, _| seen.contains(k));
             }
         });
+    }
+
+    /// Autoscaling is off while a container's CPU cannot be read (on a
+    /// swarm: its node's daemon does not answer): a decision on part of the
+    /// replicas would be wrong. Said once in an event when it stops and
+    /// once when it resumes. `true`: off now.
+    fn usage_unreadable(&self, id: &str, problem: Option<String>) -> bool {
+        let off = problem.is_some();
+        let was = self.with_runtime(id, |rt| {
+            std::mem::replace(&mut rt.usage_unreadable, problem.clone())
+        });
+        match (was, problem) {
+            (None, Some(p)) => self.hub.step(
+                id,
+                &format!("autoscaling disabled: CPU cannot be read ({p}); no scaling decision until it can"),
+            ),
+            (Some(_), None) => self.hub.step(
+                id,
+                "autoscaling enabled again: CPU is read from every container",
+            ),
+            _ => {}
+        }
+        off
     }
 
     fn clear_windows(&self, id: &str) {

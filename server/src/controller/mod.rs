@@ -11,7 +11,8 @@
 //! - `diff.rs`: the pure desired-vs-observed diff; `reconcile.rs` applies it.
 //! - `readiness.rs`: the single readiness / replication / catch-up check.
 //! - `sleep.rs`, `spares.rs`, `autoscaling.rs`, `startup.rs`, `routing.rs`,
-//!   `reseed.rs`, `orphans.rs`, `follow.rs`, `replication.rs`: one concern each.
+//!   `reseed.rs`, `orphans.rs`, `follow.rs`, `replication.rs`, `lost_nodes.rs`:
+//!   one concern each.
 //!
 //! **State.** What the controller keeps in memory about a deployment (its
 //! reconcile queue, generation, last plan, wake and scale timers, autoscaling
@@ -34,6 +35,7 @@ mod error;
 mod events;
 mod follow;
 pub mod lifecycle;
+mod lost_nodes;
 pub mod orphans;
 mod queue;
 mod readiness;
@@ -173,6 +175,10 @@ pub(crate) struct Runtime {
     rechecks: HashSet<String>,
     /// The replication health of each replica, sampled in the background.
     replication: Option<ReplicationSample>,
+    /// Containers on a down node (a multi-node engine), as last reported.
+    nodes_lost: Option<Vec<crate::docker::LostContainer>>,
+    /// Why a container's CPU cannot be read (autoscaling is off meanwhile).
+    usage_unreadable: Option<String>,
 }
 
 impl Runtime {

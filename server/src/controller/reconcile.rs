@@ -118,6 +118,11 @@ impl Controller {
         let net = self.endpoints.net(id);
         let waking = rec.status == Status::Waking;
         self.lifecycle(id).begin_wake();
+        if let Some(status) = self.handle_lost_nodes(id, stack, engine).await? {
+            return Ok(Some(status));
+        }
+        // replicas of a down node are re-created: `degraded` until running
+        let node_repair = self.nodes_lost(id);
         let mut observed = self.observe_now(id, engine).await?;
         let network_missing = !observed.networks.contains(&stack.network);
         if network_missing {
@@ -131,6 +136,7 @@ impl Controller {
         let changes = !d.is_empty() || network_missing;
         if (changes || rec.status != Status::Running)
             && !matches!(rec.status, Status::Provisioning | Status::Waking)
+            && !node_repair
         {
             self.lifecycle(id).provisioning()?;
         }
@@ -166,7 +172,11 @@ impl Controller {
             self.hub.step(id, &format!("volume {v} removed"));
         }
         self.check_current(id, gen)?;
-        self.start_in_order(id, gen, stack, engine, &d.todo).await?;
+        let started = self.start_in_order(id, gen, stack, engine, &d.todo).await;
+        for note in engine.take_notes(id) {
+            self.hub.step(id, &note);
+        }
+        started?;
         self.check_current(id, gen)?;
         let woke = self
             .with_runtime(id, |rt| rt.wake_started.take())

@@ -42,7 +42,7 @@ pub enum ReseedError {
     Failed(String),
 }
 
-fn mysql_replica(c: &DesiredContainer) -> bool {
+pub(super) fn mysql_replica(c: &DesiredContainer) -> bool {
     matches!(c.probe, Probe::Mysql { replica: true, .. })
 }
 

@@ -73,10 +73,16 @@ impl Controller {
                     continue;
                 };
                 for rec in records {
-                    if rec.desired != Desired::Running
-                        || !matches!(rec.status, Status::Running | Status::Degraded)
-                        || this.has_lost_data(&rec.id)
-                    {
+                    if rec.desired != Desired::Running || this.has_lost_data(&rec.id) {
+                        continue;
+                    }
+                    let watched = matches!(rec.status, Status::Running | Status::Degraded);
+                    // a node lost under a step (its waits would never end)
+                    // or after one failed on it: repaired as when running
+                    let node_lost = !watched
+                        && matches!(rec.status, Status::Provisioning | Status::Failed)
+                        && this.node_lost_now(&rec.id).await;
+                    if !watched && !node_lost {
                         continue;
                     }
                     let Ok(stack) = this.plan_record(&rec) else {
@@ -88,11 +94,18 @@ impl Controller {
                     let broken: Vec<&DesiredContainer> = diff(&stack, &observed).broken;
                     // a running step is left alone, unless data vanished
                     // under it (its waits would never end)
-                    if this.busy(&rec.id) && !this.volume_vanished(&rec.id, &broken, &observed) {
+                    if this.busy(&rec.id)
+                        && !node_lost
+                        && !this.volume_vanished(&rec.id, &broken, &observed)
+                    {
                         continue;
                     }
                     let broken: Vec<&str> = broken.iter().map(|c| c.name.as_str()).collect();
-                    if !broken.is_empty() {
+                    // a container on a down node: re-checked quietly
+                    // (the degraded event named the node once)
+                    if !broken.is_empty() && this.nodes_lost(&rec.id) {
+                        this.kick(&rec.id);
+                    } else if !broken.is_empty() {
                         this.hub.step(
                             &rec.id,
                             &format!("repairing: {} not running", broken.join(", ")),
@@ -102,6 +115,17 @@ impl Controller {
                 }
             }
         });
+    }
+
+    /// Whether the engine reports a container of the deployment on a down
+    /// node now (bounded: a manager that does not answer says no).
+    async fn node_lost_now(&self, id: &str) -> bool {
+        let Some(engine) = self.engine() else {
+            return false;
+        };
+        tokio::time::timeout(Duration::from_secs(5), engine.lost_containers(id))
+            .await
+            .is_ok_and(|r| r.is_ok_and(|l| !l.is_empty()))
     }
 
     /// Observe one deployment now (for `GET /api/deployments/{id}`).

@@ -685,6 +685,8 @@ fn observed(name: &str, hash: &str, state: &str) -> ObservedContainer {
         state: state.into(),
         config_hash: hash.into(),
         ports: [(8080, 40000)].into_iter().collect(),
+        node: None,
+        zone: None,
     }
 }
 
@@ -739,4 +741,112 @@ async fn the_diff_creates_replaces_starts_and_removes() {
     assert_eq!(d.unused_volumes, ["orphan-volume"]);
     let broken: Vec<&str> = d.broken.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(broken, [web[1].as_str()], "stale but running is not broken");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_replica_on_a_down_node_degrades_without_a_re_create_until_the_node_is_back() {
+    let h = harness();
+    h.ctl.reconcile(ID).await;
+    assert_eq!(h.status(), Status::Running, "{:?}", h.events());
+    let name = h.stack().active().next().expect("a container").name.clone();
+    h.engine.lose_node("node-2", &name);
+    let creates = h.engine.calls(Op::CreateContainer);
+    h.ctl.reconcile(ID).await;
+    assert_eq!(h.status(), Status::Degraded, "{:?}", h.events());
+    let rec = h.record().unwrap();
+    let (message, lost) = (
+        rec.message.unwrap_or_default(),
+        format!("{name} on node node-2"),
+    );
+    assert!(
+        message.contains(&lost) && message.contains("no automatic promotion"),
+        "{message}"
+    );
+    assert!(h.has_event("error", "node-2"), "{:?}", h.events());
+    assert_eq!(
+        h.engine.calls(Op::CreateContainer),
+        creates,
+        "not re-created elsewhere (its data is on the down node)"
+    );
+    assert_eq!(h.engine.state_of(&name), Some(ContainerState::Exited));
+    // the same loss seen again: no second event
+    let seen = h.events().len();
+    h.ctl.reconcile(ID).await;
+    assert_eq!(h.status(), Status::Degraded);
+    assert_eq!(h.events().len(), seen, "{:?}", h.events());
+    // the node is back: the same container starts again (its data with it)
+    h.engine.node_back();
+    h.ctl.reconcile(ID).await;
+    assert_eq!(h.status(), Status::Running, "{:?}", h.events());
+    assert_eq!(h.engine.calls(Op::CreateContainer), creates);
+    h.assert_converged();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn autoscaling_is_disabled_with_an_event_while_cpu_cannot_be_read() {
+    let h = harness_with(
+        SPEC,
+        RuntimeSettings {
+            autoscale_minute: Duration::from_secs(2),
+            ..RuntimeSettings::default()
+        },
+    );
+    h.ctl.reconcile(ID).await;
+    assert_eq!(h.status(), Status::Running, "{:?}", h.events());
+    h.ctl.spawn_autoscaler();
+    h.engine.break_usage(Some(
+        "swarm node `swarm-node2` gave no CPU sample: connection refused",
+    ));
+    let within = |needle: &'static str| {
+        let h = &h;
+        async move {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while !h.has_event("step", needle) {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no `{needle}` event: {:?}",
+                    h.events()
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    within("autoscaling disabled: CPU cannot be read").await;
+    assert!(h.has_event("step", "swarm-node2"), "{:?}", h.events());
+    // said once, not at every tick
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let disabled = h
+        .events()
+        .iter()
+        .filter(|(_, m)| m.starts_with("autoscaling disabled"))
+        .count();
+    assert_eq!(disabled, 1, "{:?}", h.events());
+    h.engine.break_usage(None);
+    within("autoscaling enabled again").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watch_repairs_a_step_that_failed_on_a_lost_node() {
+    let h = harness();
+    h.ctl.reconcile(ID).await;
+    assert_eq!(h.status(), Status::Running, "{:?}", h.events());
+    let name = h.stack().active().next().expect("a container").name.clone();
+    // the node went down under a step, which then failed (its readiness
+    // wait ran out): the watch does not leave it `failed`
+    h.engine.lose_node("node-3", &name);
+    h.store
+        .set_status(ID, Status::Failed, Some("not ready in time"))
+        .unwrap();
+    h.ctl.spawn_watch(Duration::from_millis(100));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while h.status() != Status::Degraded {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still {:?}: {:?}",
+            h.status(),
+            h.events()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(h.has_event("error", "node-3"), "{:?}", h.events());
 }

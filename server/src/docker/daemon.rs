@@ -641,6 +641,8 @@ fn observed_container(c: bollard::models::ContainerSummary) -> ObservedContainer
         state: c.state.map(|s| s.to_string()).unwrap_or_default(),
         config_hash: labels.get(LABEL_CONFIG).cloned().unwrap_or_default(),
         ports,
+        node: None,
+        zone: None,
     }
 }
 

@@ -16,6 +16,16 @@ use futures_util::stream::BoxStream;
 use super::{ContainerState, EngineError, Observed, UsageSample};
 use crate::plan::{DesiredContainer, DesiredStack};
 
+/// A container whose node is down (a multi-node engine): it cannot run
+/// again until that node is back, and its volumes are out of reach.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LostContainer {
+    pub name: String,
+    /// The node's name, for the event.
+    pub node: String,
+    pub zone: Option<String>,
+}
+
 #[async_trait]
 pub trait Engine: Send + Sync {
     /// The address published ports are bound to.
@@ -88,6 +98,19 @@ pub trait Engine: Send + Sync {
         &self,
         name: &str,
     ) -> Result<Option<(ContainerState, Option<i64>)>, EngineError>;
+
+    /// What the engine decided about placement since the last call, for
+    /// the deployment's events (a multi-node engine: "4 instances over 3
+    /// zones: spread as evenly as possible …"). One host has none.
+    fn take_notes(&self, _deployment: &str) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The deployment's containers whose node is down. One host has no
+    /// node to lose: always empty.
+    async fn lost_containers(&self, _deployment: &str) -> Result<Vec<LostContainer>, EngineError> {
+        Ok(Vec::new())
+    }
 
     /// Remove every labelled object of a deployment: containers, then
     /// volumes, then the network.

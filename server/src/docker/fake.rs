@@ -14,7 +14,9 @@ use async_trait::async_trait;
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 
-use super::{ContainerState, Engine, EngineError, Observed, ObservedContainer, UsageSample};
+use super::{
+    ContainerState, Engine, EngineError, LostContainer, Observed, ObservedContainer, UsageSample,
+};
 use crate::plan::{DesiredContainer, DesiredStack};
 
 /// An engine operation, for counting calls and injecting failures.
@@ -63,6 +65,10 @@ struct State {
     failures: Vec<(Op, u32)>,
     /// Every successful mutating call, in order ("create db-0", ...).
     journal: Vec<String>,
+    /// Containers on a node that is down (`lose_node`).
+    lost: Vec<LostContainer>,
+    /// Why CPU samples fail (`break_usage`).
+    usage_broken: Option<String>,
     next_id: u64,
 }
 
@@ -110,6 +116,28 @@ impl FakeEngine {
             c.state = ContainerState::Exited;
             c.listeners.clear();
         }
+    }
+
+    /// The node under `container` goes down (a multi-node engine): the
+    /// container stops and is reported lost until [`FakeEngine::node_back`].
+    pub fn lose_node(&self, node: &str, container: &str) {
+        self.crash(container);
+        self.lock().lost.push(LostContainer {
+            name: container.to_owned(),
+            node: node.to_owned(),
+            zone: None,
+        });
+    }
+
+    /// CPU samples fail with `reason` (a node daemon that does not answer);
+    /// `None`: they work again.
+    pub fn break_usage(&self, reason: Option<&str>) {
+        self.lock().usage_broken = reason.map(str::to_owned);
+    }
+
+    /// Every down node is back (its containers stay stopped until started).
+    pub fn node_back(&self) {
+        self.lock().lost.clear();
     }
 
     /// Remove a container behind the controller's back.
@@ -244,6 +272,8 @@ impl Engine for FakeEngine {
                     } else {
                         BTreeMap::new()
                     },
+                    node: None,
+                    zone: None,
                 })
                 .collect(),
             networks: s
@@ -259,6 +289,19 @@ impl Engine for FakeEngine {
                 .map(|(n, _)| n.clone())
                 .collect(),
         })
+    }
+
+    async fn lost_containers(&self, deployment: &str) -> Result<Vec<LostContainer>, EngineError> {
+        let s = self.lock();
+        Ok(s.lost
+            .iter()
+            .filter(|l| {
+                s.containers
+                    .get(&l.name)
+                    .is_some_and(|c| c.deployment == deployment)
+            })
+            .cloned()
+            .collect())
     }
 
     async fn observe_all(&self) -> Result<BTreeMap<String, Observed>, EngineError> {
@@ -440,6 +483,9 @@ impl Engine for FakeEngine {
 
     async fn usage_sample(&self, name: &str) -> Result<Option<UsageSample>, EngineError> {
         let s = self.lock();
+        if let Some(reason) = &s.usage_broken {
+            return Err(EngineError::Other(reason.clone()));
+        }
         Ok(s.containers
             .get(name)
             .filter(|c| c.state.running())

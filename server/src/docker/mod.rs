@@ -17,7 +17,7 @@ mod socket;
 
 pub use daemon::DockerEngine;
 pub(crate) use daemon::{follow_logs, tail_logs, usage_of};
-pub use engine::Engine;
+pub use engine::{Engine, LostContainer};
 pub use observe::{ContainerState, Observed, ObservedContainer, UsageSample};
 pub use socket::{remove_socket_dir, shared_socket, socket_dir, SOCKET_GROUP, SOCKET_ROOT};
 

@@ -74,6 +74,10 @@ pub struct ObservedContainer {
     pub config_hash: String,
     /// container port → host port (published on the bind address).
     pub ports: BTreeMap<u16, u16>,
+    /// The node it runs on and that node's zone (a multi-node engine;
+    /// `None` on one host).
+    pub node: Option<String>,
+    pub zone: Option<String>,
 }
 
 impl ObservedContainer {

@@ -108,6 +108,22 @@ impl Placement {
         }
     }
 
+    /// The placement a service's constraints say (the inverse of
+    /// [`Placement::constraints`]; other constraints are ignored).
+    pub fn from_constraints(constraints: &[String]) -> Placement {
+        let value = |prefix: &str| {
+            constraints
+                .iter()
+                .find_map(|c| c.replace(' ', "").strip_prefix(prefix).map(str::to_owned))
+        };
+        let zone = value(&format!("node.labels.{ZONE_LABEL}=="));
+        match (value("node.id=="), zone) {
+            (Some(node_id), zone) => Placement::Pinned { node_id, zone },
+            (None, Some(z)) => Placement::Zone(z),
+            (None, None) => Placement::Any,
+        }
+    }
+
     fn zoned(&self) -> bool {
         matches!(
             self,
@@ -385,6 +401,25 @@ mod tests {
             zone: None,
         };
         assert_eq!(pinned.constraints(), ["node.id==n2"]);
+        for p in [
+            Placement::Any,
+            Placement::Zone("zone-c".into()),
+            pinned.clone(),
+            Placement::Pinned {
+                node_id: "n1".into(),
+                zone: Some("zone-a".into()),
+            },
+        ] {
+            assert_eq!(Placement::from_constraints(&p.constraints()), p);
+        }
+        // as the engine API may echo them, with spaces
+        assert_eq!(
+            Placement::from_constraints(&["node.id == n7".into(), "node.role==worker".into()]),
+            Placement::Pinned {
+                node_id: "n7".into(),
+                zone: None
+            }
+        );
     }
 
     /// The JSON the Engine API receives: the shape proven by hand on the

@@ -1,5 +1,4 @@
-//! Docker Swarm groundwork for the swarm engine (issue 13): not wired into
-//! `serve` yet.
+//! The Docker Swarm engine (issue 13, `serve --engine swarm`).
 //!
 //! - [`mapping`]: pure functions from one planned instance ([`InstanceInput`],
 //!   our own small struct, so this module does not depend on the planner's
@@ -10,6 +9,8 @@
 //!   their zones, where a service's task runs and on which host port), and the
 //!   per-node image check (no registry: a missing image is a 422 naming the
 //!   node).
+//! - [`secrets`]: passwords as swarm secrets read through the image's
+//!   `<VAR>_FILE` variables (never in the service spec).
 //! - [`health`]: which pinned instances a lost node took with it, and where a
 //!   lost replica should come back (node-failure handling, step one).
 //!
@@ -20,6 +21,7 @@ pub mod engine;
 pub mod health;
 pub mod mapping;
 pub mod nodes;
+pub mod secrets;
 
 pub use engine::SwarmEngine;
 pub use health::{lost_instances, replacement_zone, LostInstance};

@@ -185,6 +185,44 @@ pub async fn update_service(
     Ok(())
 }
 
+/// Change a service's current spec with `change` (`false`: nothing to
+/// change) and write it back. Two writers (a scale and a pin) may race: the
+/// manager refuses the older one ("update out of sequence"), and the change
+/// is applied again to the spec as it is now (a few times, then the error).
+pub async fn change_service(
+    manager: &Docker,
+    name: &str,
+    change: impl Fn(&mut ServiceSpec) -> bool,
+) -> Result<(), SwarmError> {
+    let mut tries = 0;
+    loop {
+        let current = manager
+            .inspect_service(name, None::<InspectServiceOptions>)
+            .await?;
+        let version = current
+            .version
+            .and_then(|v| v.index)
+            .and_then(|i| i32::try_from(i).ok())
+            .ok_or_else(|| SwarmError::Other(format!("service `{name}` has no usable version")))?;
+        let mut spec = current.spec.unwrap_or_default();
+        if !change(&mut spec) {
+            return Ok(());
+        }
+        let options = UpdateServiceOptions {
+            version,
+            ..Default::default()
+        };
+        match manager.update_service(name, spec, options, None).await {
+            Ok(_) => return Ok(()),
+            Err(e) if tries < 4 && e.to_string().contains("out of sequence") => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// `Ok` when `image` is on every node; else the first node (in the given
 /// order) that lacks it or does not answer, by name.
 pub async fn check_image(nodes: &[(String, Docker)], image: &str) -> Result<(), SwarmError> {

@@ -111,9 +111,13 @@ pub struct ContainerView {
     pub replica: u32,
     /// Docker state (`running`, `exited`…) or `missing`.
     pub state: String,
-    /// Zone label (`enableMultiZone`; zones are labels on one Docker host).
+    /// Zone (`enableMultiZone`): a label on one Docker host; on a swarm,
+    /// the zone of the node the container runs on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,
+    /// The swarm node it runs on (`None` on one Docker host).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     /// The container's own port published on the loopback address (changes
     /// when the container restarts; clients use `endpoints`).
     #[serde(rename = "hostPort", default, skip_serializing_if = "Option::is_none")]

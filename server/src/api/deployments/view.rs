@@ -102,6 +102,7 @@ fn observation(
                 .map(|o| o.state.clone())
                 .unwrap_or_else(|| "missing".into()),
             zone: c.zone.clone(),
+            node: None,
             host_port: None,
             routable: false,
             cpu_percent: None,
@@ -122,7 +123,9 @@ fn observation(
             state: o
                 .map(|o| o.state.clone())
                 .unwrap_or_else(|| "missing".into()),
-            zone: c.zone.clone(),
+            // where it runs (a swarm node's zone) before the planned label
+            zone: o.and_then(|o| o.zone.clone()).or_else(|| c.zone.clone()),
+            node: o.and_then(|o| o.node.clone()),
             host_port: o.and_then(|o| c.ports.first().and_then(|p| o.ports.get(p).copied())),
             routable: running
                 && backends
