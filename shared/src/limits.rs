@@ -18,10 +18,12 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::span::Span;
 
-/// The code of the summary that stands for the diagnostics left out.
-pub const MORE_CODE: &str = "Y999";
-/// The code of the diagnostic that says the spec was not checked fully.
-pub const BUDGET_CODE: &str = "Y998";
+/// The code of the summary that stands for the diagnostics left out
+/// (the rule `more-diagnostics`).
+pub const MORE_CODE: &str = crate::rules::yaml::MoreDiagnostics::META.code;
+/// The code of the diagnostic that says the spec was not checked fully (the
+/// rule `analysis-stopped`).
+pub const BUDGET_CODE: &str = crate::rules::yaml::AnalysisStopped::META.code;
 
 /// What one analysis may cost. `Default` is [`Limits::NONE`].
 #[derive(Clone, Copy, Default)]
@@ -113,10 +115,7 @@ fn budget_diagnostic(span: Span, message: String) -> Diagnostic {
         code: BUDGET_CODE,
         severity: Severity::Error,
         message,
-        help: Some(
-            "Split the spec or remove generated content; `specstudio lint` checks it without this limit."
-                .to_owned(),
-        ),
+        help: Some(crate::rules::yaml::AnalysisStopped::META.help.to_owned()),
         span,
         path: String::new(),
         fix: None,
@@ -335,6 +334,22 @@ impl Overflow {
             related: Vec::new(),
         })
     }
+}
+
+/// Cap a finished, sorted list of diagnostics at `max` like a capped
+/// analysis does: the earliest `max` kept, the rest counted into one "and N
+/// more" summary. For a caller that needed the full list anyway (the server
+/// masks a stored spec's secrets from it, then keeps its capped report).
+pub fn cap(mut diagnostics: Vec<Diagnostic>, max: usize) -> Vec<Diagnostic> {
+    if diagnostics.len() <= max {
+        return diagnostics;
+    }
+    let mut overflow = Overflow::new(max);
+    for d in diagnostics.drain(max..) {
+        overflow.count(d.severity, d.span, Some(d.path));
+    }
+    diagnostics.extend(overflow.summary());
+    diagnostics
 }
 
 #[cfg(test)]
