@@ -174,18 +174,23 @@ impl RuntimeOptions {
 pub struct KeyIssue {
     pub key: String,
     pub message: String,
+    /// Where: the JSON pointer of the key's value (`/services/W/privileged`).
+    pub path: String,
 }
 
 struct Reader<'a> {
     tree: &'a Tree,
+    service: NodeId,
     issues: Vec<KeyIssue>,
 }
 
 impl Reader<'_> {
     fn bad(&mut self, key: &str, message: impl Into<String>) {
+        let path = key_path(self.tree, self.service, key);
         self.issues.push(KeyIssue {
             key: key.to_owned(),
             message: message.into(),
+            path,
         });
     }
 
@@ -255,6 +260,13 @@ impl Reader<'_> {
     }
 }
 
+/// The JSON pointer of a service key's value (where an issue with it is).
+pub fn key_path(tree: &Tree, service: NodeId, key: &str) -> String {
+    tree.get_value(service, key)
+        .map(|n| tree.path(n))
+        .unwrap_or_else(|| format!("{}/{key}", tree.path(service)))
+}
+
 /// A duration in nanoseconds: a bare number of seconds (`2`), else Go's
 /// form (`1m30s`, `shared::units`), not negative.
 pub fn parse_duration(s: &str) -> Option<i64> {
@@ -280,6 +292,7 @@ pub fn read(
 ) -> Result<RuntimeOptions, Vec<KeyIssue>> {
     let mut r = Reader {
         tree,
+        service,
         issues: Vec::new(),
     };
     let mut o = RuntimeOptions::default();

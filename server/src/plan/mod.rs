@@ -512,11 +512,13 @@ pub fn plan_with(
                     service: name.clone(),
                     key: i.key,
                     message: i.message,
+                    path: i.path,
                 }));
                 Default::default()
             }
         };
         let shared_with = peers::resolve(
+            &analysis.tree,
             spec,
             service,
             &opts,

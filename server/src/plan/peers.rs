@@ -57,6 +57,7 @@ pub(super) struct FromPeers {
 /// Resolve `network_mode` and `volumes_from` of `service` to containers of
 /// this deployment; anything else is a plan issue naming the key.
 pub(super) fn resolve(
+    tree: &Tree,
     spec: &Spec,
     service: &Service,
     opts: &RuntimeOptions,
@@ -69,6 +70,7 @@ pub(super) fn resolve(
         service: me.clone(),
         key: key.to_owned(),
         message,
+        path: crate::runtime_opts::key_path(tree, service.node, key),
     };
     let my_pos = planned
         .order
@@ -292,6 +294,11 @@ mod tests {
                 && m.contains("`--allow-host-key network_mode`")
                 && m.contains("`--allow-host-key volumes_from`"),
             "{m}"
+        );
+        assert!(
+            messages(&SPEC.replace("service:Master", "host"), BOTH)
+                .contains("(at `/services/Sidecar/network_mode`)"),
+            "located"
         );
         for (from, to, needle) in [
             (

@@ -305,6 +305,8 @@ pub enum PlanIssue {
         service: String,
         key: String,
         message: String,
+        /// JSON pointer of the key's value (`/services/W/network_mode`).
+        path: String,
     },
     /// An image reference Docker would refuse (after `--image-map`).
     InvalidImage {
@@ -341,7 +343,8 @@ impl PlanIssue {
                 service,
                 key,
                 message,
-            } => format!("{service}: `{key}` {message}"),
+                path,
+            } => format!("{service}: `{key}` {message} (at `{path}`)"),
             PlanIssue::InvalidImage {
                 service,
                 image,
