@@ -36,6 +36,8 @@ if [[ ! -x "$st_venv/bin/st" ]] || ! cmp -s tests/schemathesis/requirements.txt 
   cp tests/schemathesis/requirements.txt "$st_venv/requirements.txt"
 fi
 ST="$st_venv/bin/st" scripts/schemathesis.sh "${CARGO_TARGET_DIR:-target}/debug/specstudio"
+step "schemathesis stateful: the OpenAPI links followed against the server with Docker (~60 s)"
+ST="$st_venv/bin/st" scripts/schemathesis-stateful.sh "${CARGO_TARGET_DIR:-target}/debug/specstudio"
 
 target_dir="${CARGO_TARGET_DIR:-target}"
 

@@ -163,6 +163,25 @@ impl Linter {
     }
 }
 
+/// A stored spec's public text (literal secrets masked) and its bounded
+/// JSON report, on the calling thread. The secrets must be found by a full
+/// analysis; when there are none, the public text is the text and that same
+/// analysis, capped, is the report (one analysis instead of two). A spec
+/// with literal secrets gets its report from the masked text.
+pub fn public_and_report(text: &str) -> (String, String) {
+    let full = shared::analyze(text);
+    let spans = shared::redact::secret_spans_in(&full, text);
+    if spans.is_empty() {
+        let diagnostics = shared::limits::cap(full.diagnostics, MAX_DIAGNOSTICS);
+        let report = shared::output::json_report_string("spec.yaml", text, &diagnostics);
+        return (text.to_owned(), report);
+    }
+    drop(full);
+    let public = shared::redact::mask_spans(text, &spans);
+    let report = report_string(&public);
+    (public, report)
+}
+
 /// The bounded JSON report of `text`, computed on the calling thread.
 pub fn report_string(text: &str) -> String {
     let diagnostics = analyze_bounded(text).diagnostics;
@@ -201,6 +220,26 @@ mod tests {
         // a spec within the cap is checked as the editor checks it
         let seed = include_str!("../../examples/serverless-mysql-master-replica.yaml");
         assert_eq!(analyze_bounded(seed).diagnostics, shared::check(seed));
+    }
+
+    /// Storing a spec: one analysis when it holds no literal secret, and
+    /// the same report as masking, then linting the masked text.
+    #[test]
+    fn a_stored_specs_report_is_the_bounded_report_of_its_public_text() {
+        let many: String = (0..1000).map(|i| format!("k{i}: 1\n")).collect();
+        let seed = include_str!("../../examples/serverless-mysql-master-replica.yaml");
+        let plain = "services:\n  Web:\n    image: nginx:1.27\n    ports: ['8080']\n";
+        for text in [many.as_str(), seed, plain] {
+            let (public, report) = public_and_report(text);
+            let masked = shared::redact::mask_literal_secrets(text);
+            assert_eq!(public, masked);
+            assert_eq!(report, report_string(&masked));
+        }
+        assert_ne!(
+            public_and_report(seed).0,
+            seed,
+            "the seed has a literal password"
+        );
     }
 
     #[test]

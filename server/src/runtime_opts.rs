@@ -30,7 +30,74 @@ pub const ALLOWABLE_HOST_KEYS: &[&str] = &[
     "cgroup_parent",
     "runtime",
     "oom_kill_disable",
+    "network_mode",
+    "volumes_from",
+    "gpus",
 ];
+
+/// Keys Docker refuses beside `network_mode: container:…` (the container
+/// has no network of its own to publish on, name or resolve in).
+const NETWORK_OWN_KEYS: &[&str] = &[
+    "ports",
+    "expose",
+    "hostname",
+    "domainname",
+    "dns",
+    "dns_search",
+    "dns_opt",
+    "extra_hosts",
+    "networks",
+];
+
+/// A Docker device request for GPUs (`gpus`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GpuRequest {
+    /// `None`: Docker picks the driver that has the capabilities.
+    pub driver: Option<String>,
+    /// `-1`: all GPUs.
+    pub count: i64,
+    pub device_ids: Vec<String>,
+    /// Every one required (compose's list; `gpu` when none is given).
+    pub capabilities: Vec<String>,
+    pub options: BTreeMap<String, String>,
+}
+
+/// Another service of the same spec a service takes something from
+/// (`network_mode: service:NAME`, `volumes_from: [NAME]`): `name` as written
+/// (a service name, or a container name of this deployment with
+/// `container:`); the planner resolves it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Peer {
+    pub name: String,
+    /// Written as `container:NAME`.
+    pub container: bool,
+    /// `volumes_from` with `:ro`.
+    pub read_only: bool,
+}
+
+impl Peer {
+    /// `service:NAME`, `container:NAME` or (for `volumes_from`) a bare
+    /// `NAME`, with an optional `:ro`/`:rw` when `access` is allowed.
+    pub fn parse(text: &str, bare: bool, access: bool) -> Option<Peer> {
+        let (kind, rest) = match text.split_once(':') {
+            Some((k @ ("service" | "container"), rest)) => (k, rest),
+            _ if bare => ("service", text),
+            _ => return None,
+        };
+        let (name, read_only) = match rest.rsplit_once(':') {
+            Some((n, "ro")) if access => (n, true),
+            Some((n, "rw")) if access => (n, false),
+            Some(_) => return None,
+            None => (rest, false),
+        };
+        let name = name.trim();
+        (!name.is_empty()).then(|| Peer {
+            name: name.to_owned(),
+            container: kind == "container",
+            read_only,
+        })
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Healthcheck {
@@ -87,6 +154,11 @@ pub struct RuntimeOptions {
     pub cgroup_parent: Option<String>,
     pub runtime: Option<String>,
     pub oom_kill_disable: Option<bool>,
+    /// `network_mode: service:NAME` / `container:NAME` (within the deployment).
+    pub network_mode: Option<Peer>,
+    /// `volumes_from` (services of the same spec).
+    pub volumes_from: Vec<Peer>,
+    pub gpus: Vec<GpuRequest>,
 }
 
 impl RuntimeOptions {
@@ -102,18 +174,23 @@ impl RuntimeOptions {
 pub struct KeyIssue {
     pub key: String,
     pub message: String,
+    /// Where: the JSON pointer of the key's value (`/services/W/privileged`).
+    pub path: String,
 }
 
 struct Reader<'a> {
     tree: &'a Tree,
+    service: NodeId,
     issues: Vec<KeyIssue>,
 }
 
 impl Reader<'_> {
     fn bad(&mut self, key: &str, message: impl Into<String>) {
+        let path = key_path(self.tree, self.service, key);
         self.issues.push(KeyIssue {
             key: key.to_owned(),
             message: message.into(),
+            path,
         });
     }
 
@@ -183,6 +260,13 @@ impl Reader<'_> {
     }
 }
 
+/// The JSON pointer of a service key's value (where an issue with it is).
+pub fn key_path(tree: &Tree, service: NodeId, key: &str) -> String {
+    tree.get_value(service, key)
+        .map(|n| tree.path(n))
+        .unwrap_or_else(|| format!("{}/{key}", tree.path(service)))
+}
+
 /// A duration in nanoseconds: a bare number of seconds (`2`), else Go's
 /// form (`1m30s`, `shared::units`), not negative.
 pub fn parse_duration(s: &str) -> Option<i64> {
@@ -208,6 +292,7 @@ pub fn read(
 ) -> Result<RuntimeOptions, Vec<KeyIssue>> {
     let mut r = Reader {
         tree,
+        service,
         issues: Vec::new(),
     };
     let mut o = RuntimeOptions::default();
@@ -223,7 +308,12 @@ pub fn read(
         let Some(v) = verdict(key) else { continue };
         match v {
             Verdict::HostEscaping(why) if !allowed.contains(key) => {
-                r.bad(key, format!("refused (host-escaping): {why}"));
+                let how = if ALLOWABLE_HOST_KEYS.contains(&key) {
+                    format!("; an operator may allow it with `--allow-host-key {key}`")
+                } else {
+                    String::new()
+                };
+                r.bad(key, format!("refused (host-escaping): {why}{how}"));
                 continue;
             }
             Verdict::Unsupported(why) => {
@@ -440,6 +530,30 @@ pub fn read(
                     o.devices.push((host, inside, perms));
                 }
             }
+            "network_mode" => {
+                let text = r.text(key, n).unwrap_or_default();
+                match Peer::parse(&text, false, false) {
+                    Some(p) => o.network_mode = Some(p),
+                    None => r.bad(
+                        key,
+                        format!(
+                            "`{text}`: only `service:NAME` or `container:NAME` of this deployment is applied (the host's and other networks are refused)"
+                        ),
+                    ),
+                }
+            }
+            "volumes_from" => {
+                for text in r.strings(key, n) {
+                    match Peer::parse(&text, true, true) {
+                        Some(p) => o.volumes_from.push(p),
+                        None => r.bad(
+                            key,
+                            format!("`{text}` is not `NAME`, `service:NAME` or `container:NAME` (with `:ro` or `:rw`)"),
+                        ),
+                    }
+                }
+            }
+            "gpus" => o.gpus = read_gpus(&mut r, n),
             other => {
                 // allowed by the operator but not mapped here
                 if matches!(v, Verdict::HostEscaping(_)) {
@@ -448,10 +562,86 @@ pub fn read(
             }
         }
     }
+    if o.network_mode.is_some() {
+        for k in NETWORK_OWN_KEYS {
+            if tree
+                .get_value(service, k)
+                .is_some_and(|v| tree.shape(v) != Shape::Null)
+            {
+                r.bad(
+                    k,
+                    "cannot be set beside `network_mode` (the service uses the other service's network: set it there)",
+                );
+            }
+        }
+    }
     if r.issues.is_empty() {
         Ok(o)
     } else {
         Err(r.issues)
+    }
+}
+
+/// `gpus: all`, or a list of `{driver, count, device_ids, capabilities,
+/// options}` (compose's device requests).
+fn read_gpus(r: &mut Reader, n: NodeId) -> Vec<GpuRequest> {
+    let tree = r.tree;
+    let all = |driver| GpuRequest {
+        driver,
+        count: -1,
+        capabilities: vec!["gpu".into()],
+        ..Default::default()
+    };
+    match tree.shape(n) {
+        Shape::Scalar if tree.str(n) == Some("all") => vec![all(None)],
+        Shape::Sequence => {
+            let mut out = Vec::new();
+            for item in tree.items(n).to_vec() {
+                if tree.shape(item) != Shape::Mapping {
+                    r.bad("gpus", "items are mappings (`driver`, `count`, `device_ids`, `capabilities`, `options`)");
+                    continue;
+                }
+                let mut g = all(None);
+                g.count = 0;
+                if let Some(d) = tree.get_value(item, "driver") {
+                    g.driver = r.text("gpus", d);
+                }
+                if let Some(c) = tree.get_value(item, "count") {
+                    match tree.str(c).map(str::trim) {
+                        Some("all") => g.count = -1,
+                        Some(s) => match s.parse::<i64>() {
+                            Ok(k) if (1..=64).contains(&k) => g.count = k,
+                            _ => r.bad(
+                                "gpus",
+                                format!("`count: {s}` is not `all` or a number from 1 to 64"),
+                            ),
+                        },
+                        None => r.bad("gpus", "`count` is `all` or a number"),
+                    }
+                }
+                if let Some(ids) = tree.get_value(item, "device_ids") {
+                    g.device_ids = r.strings("gpus", ids);
+                }
+                if g.count != 0 && !g.device_ids.is_empty() {
+                    r.bad("gpus", "`count` and `device_ids` cannot both be given");
+                }
+                if g.count == 0 && g.device_ids.is_empty() {
+                    g.count = -1;
+                }
+                if let Some(caps) = tree.get_value(item, "capabilities") {
+                    g.capabilities = r.strings("gpus", caps);
+                }
+                if let Some(opts) = tree.get_value(item, "options") {
+                    g.options = r.pairs("gpus", opts, '=').into_iter().collect();
+                }
+                out.push(g);
+            }
+            out
+        }
+        _ => {
+            r.bad("gpus", "is `all` or a list of device requests");
+            Vec::new()
+        }
     }
 }
 

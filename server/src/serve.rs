@@ -139,7 +139,9 @@ pub struct ServeArgs {
     /// A host-escaping compose key specs may use (repeatable,
     /// comma-separated): privileged, cap_add, security_opt, sysctls, pid,
     /// ipc, uts, userns_mode, devices, cgroup_parent, runtime,
-    /// oom_kill_disable. Refused by default.
+    /// oom_kill_disable, network_mode (`service:`/`container:` of the same
+    /// deployment only), volumes_from (own services only), gpus. Refused by
+    /// default.
     #[arg(long = "allow-host-key", env = "SPECSTUDIO_ALLOW_HOST_KEYS", value_delimiter = ',',
         value_name = "KEY", value_parser = clap::builder::PossibleValuesParser::new(crate::runtime_opts::ALLOWABLE_HOST_KEYS))]
     pub allow_host_keys: Vec<String>,

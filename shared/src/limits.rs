@@ -18,10 +18,12 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::span::Span;
 
-/// The code of the summary that stands for the diagnostics left out.
-pub const MORE_CODE: &str = "Y999";
-/// The code of the diagnostic that says the spec was not checked fully.
-pub const BUDGET_CODE: &str = "Y998";
+/// The code of the summary that stands for the diagnostics left out
+/// (the rule `more-diagnostics`).
+pub const MORE_CODE: &str = crate::rules::yaml::MoreDiagnostics::META.code;
+/// The code of the diagnostic that says the spec was not checked fully (the
+/// rule `analysis-stopped`).
+pub const BUDGET_CODE: &str = crate::rules::yaml::AnalysisStopped::META.code;
 
 /// What one analysis may cost. `Default` is [`Limits::NONE`].
 #[derive(Clone, Copy, Default)]
@@ -113,10 +115,7 @@ fn budget_diagnostic(span: Span, message: String) -> Diagnostic {
         code: BUDGET_CODE,
         severity: Severity::Error,
         message,
-        help: Some(
-            "Split the spec or remove generated content; `specstudio lint` checks it without this limit."
-                .to_owned(),
-        ),
+        help: Some(crate::rules::yaml::AnalysisStopped::META.help.to_owned()),
         span,
         path: String::new(),
         fix: None,
@@ -136,12 +135,61 @@ pub(crate) enum Admit {
     LeaveOut,
 }
 
+/// The ignore comments of a text (`config::ignores`), read before the rules
+/// run: a finding they silence takes no place under the cap, is not counted
+/// in the summary and is not held — except one per comment, which
+/// `config::apply` then removes and counts as that comment's use (else it
+/// would report the comment as silencing nothing).
+#[derive(Debug, Default)]
+struct Silencer {
+    /// (rule code, the line it covers; `None`: the whole file)
+    ignores: Vec<(&'static str, Option<Span>)>,
+    /// Whether a finding each one silences is held for `config::apply`.
+    held: Vec<bool>,
+    /// Where those are in the rules' output (not counted toward the cap).
+    at: Vec<usize>,
+    /// The last finding admitted was silenced (so not counted).
+    last_silenced: bool,
+}
+
+impl Silencer {
+    fn of(text: &str) -> Silencer {
+        let ignores: Vec<_> = crate::config::ignores(text)
+            .into_iter()
+            .filter_map(|i| Some((crate::rules::find(&i.code)?.meta().code, i.line)))
+            .collect();
+        Silencer {
+            held: vec![false; ignores.len()],
+            ignores,
+            ..Silencer::default()
+        }
+    }
+
+    /// `Some(hold)` when an ignore comment silences `code` at `span`
+    /// (`hold`: keep this one for `config::apply`), as `config::apply` decides.
+    fn silences(&mut self, code: &'static str, span: Span) -> Option<bool> {
+        let mut silenced = false;
+        let mut hold = false;
+        for (i, (c, line)) in self.ignores.iter().enumerate() {
+            let covers = line.is_none_or(|l| span.start >= l.start && span.start <= l.end);
+            if *c == code && covers {
+                silenced = true;
+                hold |= !self.held[i];
+                self.held[i] = true;
+            }
+        }
+        silenced.then_some(hold)
+    }
+}
+
 /// The diagnostics a capped analysis left out: counted, never held. The
 /// kept ones are the earliest in the text (what a reader fixes first),
-/// whatever rule found them.
+/// whatever rule found them; findings an ignore comment silences do not
+/// count (see [`Overflow::silencing`]).
 #[derive(Debug)]
 pub struct Overflow {
     max: usize,
+    silencer: Silencer,
     counts: [usize; 3],
     /// The earliest place among those left out, with its JSON path.
     first: Option<(Span, String)>,
@@ -159,6 +207,7 @@ impl Overflow {
     pub fn new(max: usize) -> Overflow {
         Overflow {
             max,
+            silencer: Silencer::default(),
             counts: [0; 3],
             first: None,
             latest: None,
@@ -166,17 +215,40 @@ impl Overflow {
         }
     }
 
+    /// Apply the ignore comments of `text` before the cap: a silenced
+    /// finding is neither kept nor counted.
+    pub fn silencing(mut self, text: &str) -> Overflow {
+        self.silencer = Silencer::of(text);
+        self
+    }
+
     /// Where a diagnostic of `code` at `span` goes, given the kept `out`.
     pub(crate) fn admit(&mut self, out: &[Diagnostic], code: &'static str, span: Span) -> Admit {
-        if out.len() < self.max {
+        let silencer = &mut self.silencer;
+        silencer.last_silenced = false;
+        if !silencer.ignores.is_empty() {
+            match silencer.silences(code, span) {
+                Some(true) => {
+                    silencer.at.push(out.len());
+                    return Admit::Push;
+                }
+                Some(false) => {
+                    silencer.last_silenced = true;
+                    return Admit::LeaveOut;
+                }
+                None => {}
+            }
+        }
+        let held = &self.silencer.at;
+        if out.len() - held.len() < self.max {
             self.latest = None;
             return Admit::Push;
         }
-        let Some(latest) = self
-            .latest
-            .filter(|i| *i < out.len())
-            .or_else(|| (0..out.len()).max_by_key(|i| order(&out[*i])))
-        else {
+        let Some(latest) = self.latest.filter(|i| *i < out.len()).or_else(|| {
+            (0..out.len())
+                .filter(|i| !held.contains(i))
+                .max_by_key(|i| order(&out[*i]))
+        }) else {
             // a cap of zero keeps nothing
             return Admit::LeaveOut;
         };
@@ -199,6 +271,9 @@ impl Overflow {
 
     /// Count one diagnostic that is not kept; `path` when [`Self::is_first`].
     pub(crate) fn count(&mut self, severity: Severity, span: Span, path: Option<String>) {
+        if self.silencer.last_silenced {
+            return;
+        }
         self.counts[severity as usize] += 1;
         if let Some(path) = path.filter(|_| self.is_first(span)) {
             self.first = Some((span, path));
@@ -261,6 +336,22 @@ impl Overflow {
     }
 }
 
+/// Cap a finished, sorted list of diagnostics at `max` like a capped
+/// analysis does: the earliest `max` kept, the rest counted into one "and N
+/// more" summary. For a caller that needed the full list anyway (the server
+/// masks a stored spec's secrets from it, then keeps its capped report).
+pub fn cap(mut diagnostics: Vec<Diagnostic>, max: usize) -> Vec<Diagnostic> {
+    if diagnostics.len() <= max {
+        return diagnostics;
+    }
+    let mut overflow = Overflow::new(max);
+    for d in diagnostics.drain(max..) {
+        overflow.count(d.severity, d.span, Some(d.path));
+    }
+    diagnostics.extend(overflow.summary());
+    diagnostics
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +385,40 @@ mod tests {
         // no cap: the editor's view
         let none = crate::analyze_limited(&text, &Default::default(), &Limits::NONE);
         assert_eq!(none.diagnostics, all);
+    }
+
+    /// An ignore comment applies before the cap: what it silences neither
+    /// fills the cap nor is counted as "more", and the comment still counts
+    /// as used (no I001).
+    #[test]
+    fn silenced_findings_take_no_place_under_the_cap() {
+        let mut text =
+            String::from("# specstudio-ignore-file: C002\nservices:\n  A:\n    image: x\n");
+        for i in 0..300 {
+            text.push_str(&format!("    bogus{i}: 1\n"));
+        }
+        text.push_str("# specstudio-ignore: C001\nk0: 1\n");
+        for i in 1..30 {
+            text.push_str(&format!("k{i}: 1\n"));
+        }
+        let truth = crate::check(&text);
+        assert_eq!(truth.len(), 29, "k1..k29: {truth:?}");
+        assert!(truth.iter().all(|d| d.code == "C001"));
+        let limits = Limits {
+            max_diagnostics: Some(10),
+            ..Limits::NONE
+        };
+        let capped = crate::analyze_limited(&text, &Default::default(), &limits).diagnostics;
+        assert_eq!(capped.len(), 11, "{capped:?}");
+        assert_eq!(capped[..10], truth[..10]);
+        let more = &capped[10];
+        assert_eq!((more.code, more.span), (MORE_CODE, truth[10].span));
+        assert!(more.message.starts_with("and 19 more"), "{}", more.message);
+        // an ignore that silences nothing is still reported
+        let unused = text.replace("ignore-file: C002", "ignore-file: C002, C005");
+        let capped = crate::analyze_limited(&unused, &Default::default(), &limits).diagnostics;
+        assert_eq!(capped.iter().filter(|d| d.code == "I001").count(), 1);
+        assert_eq!(capped.iter().filter(|d| d.code == "C001").count(), 10);
     }
 
     #[test]

@@ -14,7 +14,12 @@ pub const MASK: &str = "********";
 
 /// The spans of literal secret values in `text`.
 pub fn literal_secret_spans(text: &str) -> Vec<Span> {
-    let analysis = crate::analyze(text);
+    secret_spans_in(&crate::analyze(text), text)
+}
+
+/// [`literal_secret_spans`] from an analysis of `text` the caller has (it
+/// must be unbounded: a capped one may have left secrets out).
+pub fn secret_spans_in(analysis: &crate::Analysis, text: &str) -> Vec<Span> {
     let mut spans: Vec<Span> = analysis
         .diagnostics
         .iter()
@@ -39,9 +44,15 @@ pub fn literal_secret_spans(text: &str) -> Vec<Span> {
 
 /// `text` with every literal secret value replaced by [`MASK`].
 pub fn mask_literal_secrets(text: &str) -> String {
+    mask_spans(text, &literal_secret_spans(text))
+}
+
+/// `text` with each of `spans` (sorted, from [`secret_spans_in`]) replaced
+/// by [`MASK`].
+pub fn mask_spans(text: &str, spans: &[Span]) -> String {
     let mut out = text.to_owned();
     let mut last_start = usize::MAX;
-    for span in literal_secret_spans(text).into_iter().rev() {
+    for &span in spans.iter().rev() {
         // Overlapping spans cannot be replaced twice.
         if span.end <= last_start {
             // a plain scalar cannot start with `*` (an alias): quote the

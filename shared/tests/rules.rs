@@ -52,6 +52,26 @@ fn options_for(path: &Path) -> shared::Options {
     options
 }
 
+/// A fixture may bring the bounds of its analysis: `<stem>.limits` beside
+/// `<stem>.yaml` (`max_diagnostics = N`, `max_work = N`), as the server's
+/// API applies them (the rules `Y998`/`Y999` only fire within bounds).
+fn limits_for(path: &Path) -> shared::limits::Limits<'static> {
+    let mut limits = shared::limits::Limits::NONE;
+    let Ok(text) = fs::read_to_string(path.with_extension("limits")) else {
+        return limits;
+    };
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let (key, value) = line.split_once('=').expect("`key = N`");
+        let n: usize = value.trim().parse().expect("a number");
+        match key.trim() {
+            "max_diagnostics" => limits.max_diagnostics = Some(n),
+            "max_work" => limits.max_work = Some(n),
+            other => panic!("{}: unknown limit `{other}`", path.display()),
+        }
+    }
+    limits
+}
+
 #[test]
 fn fixtures_behave_and_match_snapshots() {
     let mut settings = insta::Settings::clone_current();
@@ -66,7 +86,8 @@ fn fixtures_behave_and_match_snapshots() {
             let text = fs::read_to_string(&path).unwrap();
             let name = format!("{code}/{stem}.yaml");
             let options = options_for(&path);
-            let check = |text: &str| shared::analyze_with(text, &options).diagnostics;
+            let limits = limits_for(&path);
+            let check = |text: &str| shared::analyze_limited(text, &options, &limits).diagnostics;
             let mine: Vec<_> = check(&text)
                 .into_iter()
                 .filter(|d| d.code == code)

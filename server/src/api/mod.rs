@@ -475,11 +475,7 @@ async fn public_spec(
 ) -> Result<(String, String), AppError> {
     let (public, report) = state
         .linter
-        .run_sized(text.len(), move || {
-            let public = shared::redact::mask_literal_secrets(&text);
-            let report = crate::lint::report_string(&public);
-            (public, report)
-        })
+        .run_sized(text.len(), move || crate::lint::public_and_report(&text))
         .await?;
     state.store().set_spec_report(id, &public, &report)?;
     Ok((public, report))

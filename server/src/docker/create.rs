@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bollard::models::{
-    ContainerCreateBody, DeviceMapping, EndpointSettings, HealthConfig, HostConfig, Mount,
-    MountTypeEnum, NetworkingConfig, PortBinding, ResourcesUlimits, RestartPolicy,
+    ContainerCreateBody, DeviceMapping, DeviceRequest, EndpointSettings, HealthConfig, HostConfig,
+    Mount, MountTypeEnum, NetworkingConfig, PortBinding, ResourcesUlimits, RestartPolicy,
     RestartPolicyNameEnum,
 };
 
@@ -34,7 +34,7 @@ pub(super) fn container_body(
             }]),
         );
     }
-    let mounts = c
+    let mut mounts: Vec<Mount> = c
         .volumes
         .iter()
         .map(|v| Mount {
@@ -44,6 +44,14 @@ pub(super) fn container_body(
             ..Default::default()
         })
         .collect();
+    // `volumes_from`: the other service's volumes (it created them)
+    mounts.extend(c.shared_volumes.iter().map(|v| Mount {
+        target: Some(v.target.clone()),
+        source: Some(v.name.clone()),
+        typ: Some(MountTypeEnum::VOLUME),
+        read_only: v.read_only.then_some(true),
+        ..Default::default()
+    }));
     let mut endpoints = HashMap::new();
     endpoints.insert(
         stack.network.clone(),
@@ -80,7 +88,24 @@ pub(super) fn container_body(
             maximum_retry_count: Some(3),
         },
     };
-    ContainerCreateBody {
+    let device_requests = (!o.gpus.is_empty()).then(|| {
+        o.gpus
+            .iter()
+            .map(|g| DeviceRequest {
+                driver: g.driver.clone(),
+                count: (g.device_ids.is_empty()).then_some(g.count),
+                device_ids: (!g.device_ids.is_empty()).then(|| g.device_ids.clone()),
+                capabilities: Some(vec![g.capabilities.clone()]),
+                options: (!g.options.is_empty()).then(|| {
+                    g.options
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                }),
+            })
+            .collect()
+    });
+    let body = ContainerCreateBody {
         image: Some(c.image.clone()),
         hostname: Some(o.hostname.clone().unwrap_or_else(|| c.name.clone())),
         domainname: o.domainname.clone(),
@@ -167,13 +192,37 @@ pub(super) fn container_body(
             cgroup_parent: o.cgroup_parent.clone(),
             runtime: o.runtime.clone(),
             oom_kill_disable: o.oom_kill_disable,
+            device_requests,
             ..Default::default()
         }),
         networking_config: Some(NetworkingConfig {
             endpoints_config: Some(endpoints),
         }),
         ..Default::default()
+    };
+    match &c.network_of {
+        Some(other) => in_network_of(body, other),
+        None => body,
     }
+}
+
+/// `network_mode: service:…`: the container joins the other's network
+/// namespace, so it has no hostname, ports, aliases or DNS of its own
+/// (Docker refuses them beside a container network mode).
+fn in_network_of(mut body: ContainerCreateBody, other: &str) -> ContainerCreateBody {
+    body.hostname = None;
+    body.domainname = None;
+    body.exposed_ports = None;
+    body.networking_config = None;
+    if let Some(h) = body.host_config.as_mut() {
+        h.network_mode = Some(format!("container:{other}"));
+        h.port_bindings = None;
+        h.extra_hosts = None;
+        h.dns = None;
+        h.dns_search = None;
+        h.dns_options = None;
+    }
+    body
 }
 
 #[cfg(test)]
@@ -253,5 +302,60 @@ mod tests {
             .unwrap()[0]
             .clone();
         assert_eq!(binding.host_port.as_deref(), Some(""));
+    }
+
+    /// `network_mode: service:Master`, `volumes_from` and `gpus` (allowed
+    /// by the operator): the body Docker gets.
+    #[test]
+    fn a_sidecar_joins_the_other_containers_network_and_gpus_are_device_requests() {
+        let text = "services:\n  Master:\n    image: busybox\n    ports: ['8080']\n    volumes: ['./d:/data']\n  Side:\n    image: busybox\n    network_mode: service:Master\n    volumes_from: ['Master:ro']\n    gpus: all\n";
+        let a = shared::analyze(text);
+        let none = shared::params::ResolvedParams { params: Vec::new() };
+        let allowed = ["network_mode", "volumes_from", "gpus"]
+            .iter()
+            .map(|k| (*k).to_owned())
+            .collect();
+        let ctx = crate::plan::PlanContext {
+            host_cpus: 2.0,
+            allowed_host_keys: Some(&allowed),
+            ..Default::default()
+        };
+        let stack = crate::plan::plan_with(&a, &none, "abc", &ctx).unwrap();
+        let side = stack
+            .containers
+            .iter()
+            .find(|c| c.resource == "Side")
+            .unwrap();
+        let body = container_body("127.0.0.1", HashMap::new(), &stack, side, &BTreeMap::new());
+        let host = body.host_config.as_ref().unwrap();
+        assert_eq!(
+            host.network_mode.as_deref(),
+            Some("container:ss-abc-master-0")
+        );
+        // Docker refuses these beside a container network mode
+        assert!(body.hostname.is_none() && body.exposed_ports.is_none());
+        assert!(body.networking_config.is_none() && host.port_bindings.is_none());
+        let mounts = host.mounts.as_ref().unwrap();
+        assert_eq!(mounts.len(), 1);
+        assert_eq!(mounts[0].source.as_deref(), Some("ss-abc-master-0-0"));
+        assert_eq!(mounts[0].target.as_deref(), Some("/data"));
+        assert_eq!(mounts[0].read_only, Some(true));
+        let gpus = serde_json::to_value(host.device_requests.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            gpus,
+            serde_json::json!([{"Count": -1, "Capabilities": [["gpu"]]}])
+        );
+        // the master keeps its own network, ports and mounts
+        let master = &stack.containers[0];
+        let body = container_body(
+            "127.0.0.1",
+            HashMap::new(),
+            &stack,
+            master,
+            &BTreeMap::new(),
+        );
+        let host = body.host_config.unwrap();
+        assert_eq!(host.network_mode.as_deref(), Some("ss-abc"));
+        assert!(host.port_bindings.is_some() && host.device_requests.is_none());
     }
 }

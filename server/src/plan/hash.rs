@@ -30,6 +30,12 @@ pub(super) fn config_hash(c: &DesiredContainer) -> String {
     if !c.opts.is_empty() {
         h.update(format!("opts{:?}", c.opts).as_bytes());
     }
+    if let Some(n) = &c.network_of {
+        h.update(format!("network_of{n}").as_bytes());
+    }
+    if !c.shared_volumes.is_empty() {
+        h.update(format!("shared_volumes{:?}", c.shared_volumes).as_bytes());
+    }
     if let Some(zone) = &c.zone {
         h.update(format!("zone{zone}").as_bytes());
     }

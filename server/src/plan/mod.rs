@@ -45,6 +45,7 @@ use shared::Analysis;
 mod hash;
 mod images;
 mod labels;
+mod peers;
 mod stack;
 #[cfg(test)]
 mod tests;
@@ -119,6 +120,16 @@ fn direct_dependencies(analysis: &Analysis) -> Vec<BTreeSet<usize>> {
         {
             if from != to {
                 deps[from].insert(to);
+            }
+        }
+    }
+    // a service that shares another's network or volumes needs its container
+    for (from, service) in spec.services.iter().enumerate() {
+        for peer in peers::written(&analysis.tree, service.node) {
+            if let Some(to) = spec.service_index(&peer.name) {
+                if from != to {
+                    deps[from].insert(to);
+                }
             }
         }
     }
@@ -501,10 +512,29 @@ pub fn plan_with(
                     service: name.clone(),
                     key: i.key,
                     message: i.message,
+                    path: i.path,
                 }));
                 Default::default()
             }
         };
+        let shared_with = peers::resolve(
+            &analysis.tree,
+            spec,
+            service,
+            &opts,
+            &peers::Planned {
+                deployment,
+                order: &pre
+                    .iter()
+                    .map(|q| (q.index, q.alias.as_str(), q.count))
+                    .collect::<Vec<_>>(),
+                containers: &containers,
+            },
+        )
+        .unwrap_or_else(|mut found| {
+            issues.append(&mut found);
+            Default::default()
+        });
         let bitnami = is_bitnami_mysql(&source_image, &image);
         let mut args = Vec::new();
         for field in ["entrypoint", "command"] {
@@ -642,12 +672,15 @@ pub fn plan_with(
                 spare: replica >= p.count,
                 opts: opts.clone(),
                 pids_limit,
+                network_of: shared_with.network_of.clone(),
+                shared_volumes: shared_with.volumes.clone(),
                 config_hash: String::new(),
             };
             c.config_hash = config_hash(&c);
             containers.push(c);
         }
     }
+    peers::chain_hashes(&mut containers);
     let total: usize = pre.iter().map(|p| (p.count + p.spares) as usize).sum();
     if total > MAX_CONTAINERS {
         issues.push(PlanIssue::TooManyContainers {

@@ -26,6 +26,14 @@ pub struct DesiredVolume {
     pub target: String,
 }
 
+/// A volume of another container of the deployment (`volumes_from`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SharedVolume {
+    pub name: String,
+    pub target: String,
+    pub read_only: bool,
+}
+
 #[derive(Clone, Debug)]
 pub struct DesiredContainer {
     pub name: String,
@@ -54,6 +62,13 @@ pub struct DesiredContainer {
     pub opts: std::sync::Arc<crate::runtime_opts::RuntimeOptions>,
     /// Docker `PidsLimit`.
     pub pids_limit: i64,
+    /// `network_mode: service:…`: the container of this deployment whose
+    /// network namespace this one joins (no network, ports or aliases of
+    /// its own).
+    pub network_of: Option<String>,
+    /// `volumes_from`: another service's volumes, mounted here but created
+    /// and removed with that service's container, never with this one.
+    pub shared_volumes: Vec<SharedVolume>,
     pub config_hash: String,
 }
 
@@ -290,6 +305,8 @@ pub enum PlanIssue {
         service: String,
         key: String,
         message: String,
+        /// JSON pointer of the key's value (`/services/W/network_mode`).
+        path: String,
     },
     /// An image reference Docker would refuse (after `--image-map`).
     InvalidImage {
@@ -326,7 +343,8 @@ impl PlanIssue {
                 service,
                 key,
                 message,
-            } => format!("{service}: `{key}` {message}"),
+                path,
+            } => format!("{service}: `{key}` {message} (at `{path}`)"),
             PlanIssue::InvalidImage {
                 service,
                 image,

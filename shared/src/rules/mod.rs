@@ -345,7 +345,9 @@ pub fn run(ctx: &Context) -> Vec<Diagnostic> {
 /// out, and whether [`Limits::stop`] cut the run short (its error included).
 pub fn run_limited(ctx: &Context, limits: &Limits) -> (Vec<Diagnostic>, Option<Overflow>) {
     let mut out = Vec::new();
-    let mut overflow = limits.max_diagnostics.map(Overflow::new);
+    let mut overflow = limits
+        .max_diagnostics
+        .map(|max| Overflow::new(max).silencing(ctx.text));
     for rule in all() {
         if limits.stop.is_some_and(|stop| stop()) {
             out.push(crate::limits::stopped_before(rule.meta().code));

@@ -17,6 +17,7 @@ pub struct LogsQuery {
 /// Kept container logs (`omnistrateLogging`), newest last, secrets redacted.
 #[utoipa::path(get, path = "/api/deployments/{id}/logs", params(("id" = String, Path), LogsQuery),
     responses((status = 200, description = "log lines: `<unix ms> [container] line`", content_type = "text/plain"),
+        (status = 400, description = "`tail` is not a whole number the server can read", body = crate::api::error::ErrorBody),
         (status = 404, body = crate::api::error::ErrorBody)))]
 pub async fn logs(
     State(state): State<AppState>,

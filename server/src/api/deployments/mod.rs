@@ -86,6 +86,15 @@ async fn check_spec(state: &AppState, text: &str) -> Result<shared::Analysis, Ap
         if matches!(d.code, "C101" | "C102") {
             d.severity = shared::Severity::Error;
         }
+        // name the flag that would let it through
+        if let Some(key) =
+            d.path.rsplit('/').next().filter(|k| {
+                d.code == "C101" && crate::runtime_opts::ALLOWABLE_HOST_KEYS.contains(k)
+            })
+        {
+            let how = format!("; an operator may allow it with `--allow-host-key {key}`");
+            d.message.push_str(&how);
+        }
     }
     if analysis.has_errors() {
         return Err(AppError::InvalidSpec {
