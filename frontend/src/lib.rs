@@ -9,6 +9,9 @@
 //! the dependency graph, share links and the deploy form. [`language`],
 //! [`codec`] and [`form`] are plain Rust over `shared` and are tested natively.
 
+// Not in the page build: nothing there calls it, and its exports would keep
+// the JSON report writers in the module.
+#[cfg(not(feature = "app"))]
 pub mod abi;
 pub mod codec;
 pub mod deploy_link;
