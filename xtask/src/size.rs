@@ -106,7 +106,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         }
     }
     let entries = report(&crate::root().join("dist"))?;
-    let (mut total, mut lazy) = (0, 0);
+    let (total, lazy) = totals(&entries);
     for e in &entries {
         println!(
             "{:>9.1} KB gz {:>9.1} KB raw  {}{}",
@@ -115,11 +115,6 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             e.name,
             if e.first_load { "" } else { "  (on demand)" }
         );
-        if e.first_load {
-            total += e.gzip;
-        } else {
-            lazy += e.gzip;
-        }
     }
     println!(
         "first load, app wasm + JS (Monaco apart): {:.1} KB gzipped; on demand: {:.1} KB",
@@ -127,13 +122,110 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         lazy as f64 / 1024.0
     );
     if let Some(max) = max_kb {
-        if total > max * 1024 {
-            return Err(format!(
-                "the app's wasm + JS is {:.1} KB gzipped, over the {max} KB budget",
-                total as f64 / 1024.0
-            ));
-        }
+        within(total, max)?;
         println!("within the {max} KB budget");
     }
     Ok(())
+}
+
+/// Gzipped bytes of the first load and of what loads on demand.
+pub(crate) fn totals(entries: &[Entry]) -> (u64, u64) {
+    entries.iter().fold((0, 0), |(first, lazy), e| {
+        if e.first_load {
+            (first + e.gzip, lazy)
+        } else {
+            (first, lazy + e.gzip)
+        }
+    })
+}
+
+/// An error when `total` bytes are over `max_kb` KB.
+pub(crate) fn within(total: u64, max_kb: u64) -> Result<()> {
+    if total > max_kb * 1024 {
+        return Err(format!(
+            "the app's wasm + JS is {:.1} KB gzipped, over the {max_kb} KB budget",
+            total as f64 / 1024.0
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `dist/` with a page naming a glue, a module and dagre, a split link
+    /// file and one chunk (listed in `.split-chunks`, served hashed).
+    fn fake_dist() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-size-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("pkg/snippets/s")).unwrap();
+        fs::write(
+            dir.join("index.html"),
+            "<script src=\"/dagre.min.0123456789abcdef.js\"></script><script src=\"/vs-0.57.0/loader.js\"></script>\
+             <script type=module>import init from '/pkg/app.0123456789abcdef.js'; init({ module_or_path: '/pkg/app_bg.0123456789abcdef.wasm' })</script>",
+        )
+        .unwrap();
+        fs::write(dir.join("dagre.min.0123456789abcdef.js"), "x".repeat(5000)).unwrap();
+        fs::write(dir.join("pkg/app.0123456789abcdef.js"), "glue").unwrap();
+        fs::write(
+            dir.join("pkg/app_bg.0123456789abcdef.wasm"),
+            vec![7u8; 3000],
+        )
+        .unwrap();
+        fs::write(dir.join("pkg/__wasm_split.0123456789abcdef.js"), "link").unwrap();
+        fs::write(dir.join("pkg/snippets/s/inline0.js"), "snippet").unwrap();
+        fs::write(dir.join("pkg/.split-chunks"), "split_drawer_1.wasm").unwrap();
+        fs::write(
+            dir.join("pkg/split_drawer_1.0123456789abcdef.wasm"),
+            vec![1u8; 9000],
+        )
+        .unwrap();
+        dir
+    }
+
+    #[test]
+    fn counts_what_the_page_loads_and_lists_chunks_apart() {
+        let dist = fake_dist();
+        let entries = report(&dist).unwrap();
+        let first: Vec<&str> = entries
+            .iter()
+            .filter(|e| e.first_load)
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(
+            first,
+            [
+                "dagre.min.0123456789abcdef.js",
+                "pkg/app.0123456789abcdef.js",
+                "pkg/app_bg.0123456789abcdef.wasm",
+                "pkg/__wasm_split.0123456789abcdef.js",
+                "pkg/snippets/s/inline0.js"
+            ]
+        );
+        let lazy: Vec<&str> = entries
+            .iter()
+            .filter(|e| !e.first_load)
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(lazy, ["pkg/split_drawer_1.0123456789abcdef.wasm"]);
+        let (total, on_demand) = totals(&entries);
+        assert_eq!(
+            total,
+            entries
+                .iter()
+                .filter(|e| e.first_load)
+                .map(|e| e.gzip)
+                .sum::<u64>()
+        );
+        assert!(on_demand > 0 && total > 0);
+        let _ = fs::remove_dir_all(&dist);
+    }
+
+    #[test]
+    fn fails_over_the_budget() {
+        assert!(within(450 * 1024, 450).is_ok());
+        let err = within(450 * 1024 + 1, 450).unwrap_err();
+        assert!(err.contains("over the 450 KB budget"), "{err}");
+    }
 }
