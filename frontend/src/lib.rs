@@ -9,9 +9,8 @@
 //! the dependency graph, share links and the deploy form. [`language`],
 //! [`codec`] and [`form`] are plain Rust over `shared` and are tested natively.
 
-// Not in the page build: nothing there calls it, and its exports would keep
-// the JSON report writers in the module.
-#[cfg(not(feature = "app"))]
+// Also in the page build: `server/tests/wasm_parity.rs` runs the shipped module
+// through these exports.
 pub mod abi;
 pub mod codec;
 pub mod deploy_link;
