@@ -54,7 +54,7 @@ fn StatusBar() -> impl IntoView {
                 <b data-testid="warning-count">{move || ctx.counts.get().warnings}</b>" warnings"
             </span>
             <span class="infos">{move || ctx.counts.get().infos}" infos"</span>
-            <span class="lint-ms" data-testid="lint-ms">{move || format!("lint {:.1} ms", ctx.lint_ms.get())}</span>
+            <span class="lint-ms" data-testid="lint-ms">{move || format!("lint {} ms", crate::graph_view::Fixed(ctx.lint_ms.get(), 1))}</span>
             <span class="ready" data-testid="editor-ready" data-ready=move || ctx.ready.get().to_string()>
                 {move || if ctx.ready.get() { "ready" } else { "loading editor…" }}
             </span>

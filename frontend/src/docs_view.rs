@@ -188,16 +188,25 @@ fn ShortcutsPanel() -> impl IntoView {
     }
 }
 
-/// The dialog the header asked for, if any.
+/// The dialog the header asked for, if any. The dialogs load as their own
+/// module the first time one opens (`#[lazy]`, split out by `build-ui`).
 #[allow(unreachable_pub)] // leptos's #[component] expands to `pub` items
 #[component]
 pub(crate) fn HeaderDialogs() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    move || match ctx.dialog.get() {
-        None => None,
-        Some(HeaderDialog::Documents) => Some(view! { <DocumentsDialog/> }.into_any()),
-        Some(HeaderDialog::Examples) => Some(view! { <ExamplesGallery/> }.into_any()),
-        Some(HeaderDialog::Shortcuts) => Some(view! { <ShortcutsPanel/> }.into_any()),
+    move || {
+        ctx.dialog
+            .get()
+            .map(|which| Suspend::new(async move { header_dialog(which).await }))
+    }
+}
+
+#[lazy]
+fn header_dialog(which: HeaderDialog) -> AnyView {
+    match which {
+        HeaderDialog::Documents => view! { <DocumentsDialog/> }.into_any(),
+        HeaderDialog::Examples => view! { <ExamplesGallery/> }.into_any(),
+        HeaderDialog::Shortcuts => view! { <ShortcutsPanel/> }.into_any(),
     }
 }
 

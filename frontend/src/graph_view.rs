@@ -225,6 +225,24 @@ fn esc(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// A number with `digits` (0 or 1) decimals, like `{:.1}`, written through
+/// integers: core's float formatting would cost the page ~5 KB gzipped.
+pub(crate) struct Fixed(pub(crate) f64, pub(crate) u8);
+
+impl std::fmt::Display for Fixed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Fixed(v, digits) = *self;
+        let v = if v.is_finite() { v } else { 0.0 };
+        if digits == 0 {
+            return write!(f, "{}", v.round() as i64);
+        }
+        let tenths = (v * 10.0).round() as i64;
+        let sign = if tenths < 0 { "-" } else { "" };
+        let a = tenths.unsigned_abs();
+        write!(f, "{sign}{}.{}", a / 10, a % 10)
+    }
+}
+
 /// The whole `<svg>` as markup (`None` while the layout is being computed).
 fn render(graph: &GraphData) -> Option<String> {
     let edges = merged(graph);
@@ -239,7 +257,11 @@ fn render(graph: &GraphData) -> Option<String> {
     };
     let _ = write!(
         svg,
-        r#"<svg data-testid="graph" class="graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.0} {h:.0}" width="{dw:.0}" height="{dh:.0}" style="{style}" role="group" aria-label="resource dependency graph">"#
+        r#"<svg data-testid="graph" class="graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{dw}" height="{dh}" style="{style}" role="group" aria-label="resource dependency graph">"#,
+        w = Fixed(w, 0),
+        h = Fixed(h, 0),
+        dw = Fixed(dw, 0),
+        dh = Fixed(dh, 0),
     );
     svg.push_str(concat!(
         r#"<defs>"#,
@@ -269,11 +291,12 @@ fn render(graph: &GraphData) -> Option<String> {
         let touches_passive = passive.contains(e.from.as_str()) || passive.contains(e.to.as_str());
         let mut d = String::new();
         for (i, (x, y)) in l.points.iter().enumerate() {
-            let _ = write!(d, "{}{x:.1},{y:.1}", if i == 0 { "M" } else { " L" });
+            let (x, y) = (Fixed(*x, 1), Fixed(*y, 1));
+            let _ = write!(d, "{}{x},{y}", if i == 0 { "M" } else { " L" });
         }
         let _ = write!(
             svg,
-            r#"<g data-testid="graph-edge" data-from="{from}" data-to="{to}" data-kind="{kind}" data-via="{vias}" data-cycle="{cycle}" class="edge {kind}{cycle_class}{passive_class}"><title>{from} → {to} ({kind}: {vias})</title><path d="{d}" marker-end="url(#arrow)"/><text x="{x:.1}" y="{y:.1}" text-anchor="middle" dy="4">{via}</text></g>"#,
+            r#"<g data-testid="graph-edge" data-from="{from}" data-to="{to}" data-kind="{kind}" data-via="{vias}" data-cycle="{cycle}" class="edge {kind}{cycle_class}{passive_class}"><title>{from} → {to} ({kind}: {vias})</title><path d="{d}" marker-end="url(#arrow)"/><text x="{x}" y="{y}" text-anchor="middle" dy="4">{via}</text></g>"#,
             from = esc(&e.from),
             to = esc(&e.to),
             kind = e.kind,
@@ -282,8 +305,8 @@ fn render(graph: &GraphData) -> Option<String> {
             passive_class = if touches_passive { " to-passive" } else { "" },
             via = esc(&e.label()),
             vias = esc(&e.vias.join(", ")),
-            x = l.x,
-            y = l.y,
+            x = Fixed(l.x, 1),
+            y = Fixed(l.y, 1),
         );
     }
     for (n, p) in graph.nodes.iter().zip(&layout.nodes) {
@@ -298,7 +321,7 @@ fn render(graph: &GraphData) -> Option<String> {
         };
         let _ = write!(
             svg,
-            r#"<g data-testid="graph-node" data-id="{id}" data-kind="{kind}" data-errors="{errors}" class="node {kind}{state}" transform="translate({x:.1},{y:.1})" tabindex="0" role="button"><title>{id} — {kind}{image}</title><rect width="{w:.0}" height="{h:.0}" rx="{rx}"/><text x="{cx:.1}" y="17" text-anchor="middle" class="name">{id}</text><text x="{cx:.1}" y="32" text-anchor="middle" class="kind">{kind}</text>"#,
+            r#"<g data-testid="graph-node" data-id="{id}" data-kind="{kind}" data-errors="{errors}" class="node {kind}{state}" transform="translate({x},{y})" tabindex="0" role="button"><title>{id} — {kind}{image}</title><rect width="{w}" height="{h}" rx="{rx}"/><text x="{cx}" y="17" text-anchor="middle" class="name">{id}</text><text x="{cx}" y="32" text-anchor="middle" class="kind">{kind}</text>"#,
             id = esc(&n.id),
             errors = n.errors,
             image = n
@@ -306,11 +329,12 @@ fn render(graph: &GraphData) -> Option<String> {
                 .as_deref()
                 .map(|i| format!(", {}", esc(i)))
                 .unwrap_or_default(),
-            x = p.x - w / 2.0,
-            y = p.y - NODE_H / 2.0,
-            h = NODE_H,
+            x = Fixed(p.x - w / 2.0, 1),
+            y = Fixed(p.y - NODE_H / 2.0, 1),
+            w = Fixed(w, 0),
+            h = Fixed(NODE_H, 0),
             rx = if n.passive { 14 } else { 4 },
-            cx = w / 2.0,
+            cx = Fixed(w / 2.0, 1),
         );
         if n.errors > 0 || n.warnings > 0 {
             let (class, count) = if n.errors > 0 {
@@ -320,8 +344,8 @@ fn render(graph: &GraphData) -> Option<String> {
             };
             let _ = write!(
                 svg,
-                r#"<g data-testid="node-badge" class="{class}" transform="translate({bx:.1},0)"><circle r="9"/><text text-anchor="middle" dy="4">{count}</text></g>"#,
-                bx = w - 2.0,
+                r#"<g data-testid="node-badge" class="{class}" transform="translate({bx},0)"><circle r="9"/><text text-anchor="middle" dy="4">{count}</text></g>"#,
+                bx = Fixed(w - 2.0, 1),
             );
         }
         svg.push_str("</g>");
@@ -406,7 +430,10 @@ pub(crate) fn GraphView(graph: ReadSignal<GraphData>) -> impl IntoView {
             .unwrap_or(300.0);
         let style = match z {
             None => "max-width:100%;width:100%;height:auto".to_owned(),
-            Some(z) => format!("max-width:none;width:{:.0}px;height:auto", natural * z),
+            Some(z) => format!(
+                "max-width:none;width:{}px;height:auto",
+                Fixed(natural * z, 0)
+            ),
         };
         let _ = svg.set_attribute("style", &style);
     });

@@ -9,6 +9,8 @@
 //! the dependency graph, share links and the deploy form. [`language`],
 //! [`codec`] and [`form`] are plain Rust over `shared` and are tested natively.
 
+// Also in the page build: `server/tests/wasm_parity.rs` runs the shipped module
+// through these exports.
 pub mod abi;
 pub mod codec;
 pub mod deploy_link;

@@ -282,21 +282,31 @@ fn position(value: &JsValue) -> (u32, u32) {
     (get("lineNumber"), get("column"))
 }
 
+/// A provider's answer, computed later: the language features load as their
+/// own wasm chunk on first use, so Monaco gets a Promise (it accepts one from
+/// every provider).
+pub type Later<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T>>>;
+
+/// `future` as a Promise of the JS value `to_value` makes of its output.
+fn promise<T: 'static>(future: Later<T>, to_value: impl FnOnce(T) -> JsValue + 'static) -> JsValue {
+    wasm_bindgen_futures::future_to_promise(async move { Ok(to_value(future.await)) }).into()
+}
+
 /// Markdown hover text for a 1-based line and UTF-16 column; `None` for no hover.
-pub type HoverFn = dyn Fn(u32, u32) -> Option<(String, Option<MonacoRange>)>;
+pub type HoverFn = dyn Fn(u32, u32) -> Later<Option<(String, Option<MonacoRange>)>>;
 
 /// Register a hover provider for YAML.
 pub fn on_hover(provide: Box<HoverFn>) -> Disposable {
     let provider = Object::new();
     let closure = Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(move |_model, pos| {
         let (line, column) = position(&pos);
-        match provide(line, column) {
+        promise(provide(line, column), |hover| match hover {
             Some((markdown, range)) => to_js(&serde_json::json!({
                 "contents": [{"value": markdown, "isTrusted": false}],
                 "range": range,
             })),
             None => JsValue::NULL,
-        }
+        })
     });
     set(&provider, "provideHover", closure.as_ref());
     closure.forget();
@@ -320,7 +330,7 @@ pub struct CompletionItem {
     pub sort_text: Option<String>,
 }
 
-pub type CompletionFn = dyn Fn(u32, u32) -> Vec<CompletionItem>;
+pub type CompletionFn = dyn Fn(u32, u32) -> Later<Vec<CompletionItem>>;
 
 /// Register a completion provider for YAML.
 pub fn on_completion(trigger_characters: &[&str], provide: Box<CompletionFn>) -> Disposable {
@@ -328,7 +338,9 @@ pub fn on_completion(trigger_characters: &[&str], provide: Box<CompletionFn>) ->
     set(&provider, "triggerCharacters", &to_js(&trigger_characters));
     let closure = Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(move |_model, pos| {
         let (line, column) = position(&pos);
-        to_js(&serde_json::json!({ "suggestions": provide(line, column) }))
+        promise(provide(line, column), |items| {
+            to_js(&serde_json::json!({ "suggestions": items }))
+        })
     });
     set(&provider, "provideCompletionItems", closure.as_ref());
     closure.forget();
@@ -402,7 +414,7 @@ pub fn on_code_action(provide: Box<CodeActionFn>) -> Disposable {
 }
 
 /// Whole-text edits for "Format Document", given the model's text.
-pub type FormatFn = dyn Fn(&str) -> Vec<(MonacoRange, String)>;
+pub type FormatFn = dyn Fn(String) -> Later<Vec<(MonacoRange, String)>>;
 
 /// Register the document formatter for YAML (Monaco's "Format Document",
 /// Shift+Alt+F, and `editor.action.formatDocument`).
@@ -410,11 +422,13 @@ pub fn on_format(provide: Box<FormatFn>) -> Disposable {
     let provider = Object::new();
     let closure = Closure::<dyn Fn(JsValue) -> JsValue>::new(move |model: JsValue| {
         let model: Model = model.unchecked_into();
-        let edits: Vec<serde_json::Value> = provide(&model.text())
-            .into_iter()
-            .map(|(range, text)| serde_json::json!({"range": range, "text": text}))
-            .collect();
-        to_js(&edits)
+        promise(provide(model.text()), |edits| {
+            let edits: Vec<serde_json::Value> = edits
+                .into_iter()
+                .map(|(range, text)| serde_json::json!({"range": range, "text": text}))
+                .collect();
+            to_js(&edits)
+        })
     });
     set(
         &provider,
@@ -426,7 +440,7 @@ pub fn on_format(provide: Box<FormatFn>) -> Disposable {
 }
 
 /// Ranges for a 1-based line and UTF-16 column of the model's text.
-pub type LocateFn = dyn Fn(&str, u32, u32) -> Vec<MonacoRange>;
+pub type LocateFn = dyn Fn(String, u32, u32) -> Later<Vec<MonacoRange>>;
 
 fn locations(model: &Model, ranges: Vec<MonacoRange>) -> JsValue {
     let uri = model.uri();
@@ -447,7 +461,8 @@ fn locating_provider(method: &str, provide: Box<LocateFn>) -> Object {
         Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(move |model: JsValue, pos: JsValue| {
             let model: Model = model.unchecked_into();
             let (line, column) = position(&pos);
-            locations(&model, provide(&model.text(), line, column))
+            let found = provide(model.text(), line, column);
+            promise(found, move |ranges| locations(&model, ranges))
         });
     set(&provider, method, closure.as_ref());
     closure.forget();

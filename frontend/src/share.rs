@@ -145,38 +145,57 @@ fn DeployLinkBuilder(id: String) -> impl IntoView {
     }
 }
 
+/// The Share button. What it opens — the secrets step, the links and the
+/// dialogs — loads as its own module on the first click (`#[lazy]`, split out
+/// by `build-ui`): the page's first load does not carry it.
 #[allow(unreachable_pub)] // leptos's #[component] expands to `pub` items
 #[component]
 pub(crate) fn ShareButton() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let state = RwSignal::new(State::Closed);
     let refusal: RwSignal<Option<String>> = RwSignal::new(None);
-    let share = move |force_server: bool| {
-        state.set(State::Busy);
-        // A link never carries a literal secret: whatever is left is masked.
-        let text = shared::redact::mask_literal_secrets(&editor_text());
-        spawn_local(async move {
-            match make_links(text, force_server).await {
-                Ok(links) => {
-                    if let Some(id) = &links.stored {
-                        ctx.spec_id.set(Some(id.clone()));
-                    }
-                    copy(&links.edit);
-                    state.set(State::Link(links));
+    let on_click = move |_| spawn_local(async move { start(ctx, state, refusal).await });
+    // Mount the dialog once per opening (not on every state change inside it).
+    let open = Memo::new(move |_| state.with(|s| *s != State::Closed));
+    view! {
+        <button data-testid="share-button" on:click=on_click>"Share"</button>
+        {move || open.get().then(|| Suspend::new(async move { dialog(ctx, state, refusal).await }))}
+    }
+}
+
+/// Share right away, or first show the secret findings.
+#[lazy]
+fn start(ctx: Ctx, state: RwSignal<State>, refusal: RwSignal<Option<String>>) {
+    refusal.set(None);
+    let (found, edits) = secret_findings();
+    if found.is_empty() {
+        share(ctx, state, false);
+    } else {
+        state.set(State::Secrets(found, !edits.is_empty()));
+    }
+}
+
+fn share(ctx: Ctx, state: RwSignal<State>, force_server: bool) {
+    state.set(State::Busy);
+    // A link never carries a literal secret: whatever is left is masked.
+    let text = shared::redact::mask_literal_secrets(&editor_text());
+    spawn_local(async move {
+        match make_links(text, force_server).await {
+            Ok(links) => {
+                if let Some(id) = &links.stored {
+                    ctx.spec_id.set(Some(id.clone()));
                 }
-                Err(e) => state.set(State::Error(e)),
+                copy(&links.edit);
+                state.set(State::Link(links));
             }
-        });
-    };
-    let on_click = move |_| {
-        refusal.set(None);
-        let (found, edits) = secret_findings();
-        if found.is_empty() {
-            share(false);
-        } else {
-            state.set(State::Secrets(found, !edits.is_empty()));
+            Err(e) => state.set(State::Error(e)),
         }
-    };
+    });
+}
+
+#[lazy]
+fn dialog(ctx: Ctx, state: RwSignal<State>, refusal: RwSignal<Option<String>>) -> AnyView {
+    let share = move |force_server: bool| share(ctx, state, force_server);
     // Every literal secret becomes its own api-param reference (one undo
     // step), or the dialog says why and nothing is shared.
     let replace = move |_| match crate::secrets_fix::replace_literal_secrets(&editor_text()) {
@@ -253,8 +272,5 @@ pub(crate) fn ShareButton() -> impl IntoView {
             }
         }
     };
-    view! {
-        <button data-testid="share-button" on:click=on_click>"Share"</button>
-        {dialog}
-    }
+    view! { {dialog} }.into_any()
 }

@@ -13,9 +13,9 @@ import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { chromiumOrSkip, requireDist, serveDist, LAUNCH_ARGS, openEditor, bigSpec, summary, artifacts, DIST } from "./lib.mjs";
 
-/** Raw and gzip -9 sizes of what the page loads besides Monaco. */
+/** Raw and gzip -9 sizes of what the page loads besides Monaco (`cargo run -p xtask -- size` is the check). */
 function sizes() {
-  const files = ["pkg/specstudio_frontend_bg.wasm", "pkg/specstudio_frontend.js", "index.html", "style.css", "dagre.min.js", "graph-layout.js", "lint-worker.js"];
+  const files = ["pkg/specstudio_frontend_bg.wasm", "pkg/specstudio_frontend.js", "pkg/__wasm_split.js", "index.html", "style.css", "dagre.min.js", "graph-layout.js", "lint-worker.js"];
   // brotli sizes as served (written by build-ui) for the two big ones
   const br = (f) => { try { return statSync(join(DIST, f + ".br")).size; } catch { return null; } };
   const snippets = join(DIST, "pkg/snippets");
@@ -30,6 +30,14 @@ function sizes() {
     if (f !== "dagre.min.js") ours += g;
   }
   out.total = { raw, gzip: gz, gzipWithoutDagre: ours };
+  // The split chunks (deploy drawer, share and header dialogs): fetched on first use, not counted above.
+  let lazy = 0;
+  for (const f of readFileSync(join(DIST, "pkg/.split-chunks"), "utf8").split("\n").filter(Boolean)) {
+    const g = gzipSync(readFileSync(join(DIST, "pkg", f)), { level: 9 }).length;
+    out[`pkg/${f}`] = { gzip: g, onDemand: true };
+    lazy += g;
+  }
+  out.total.gzipOnDemand = lazy;
   return out;
 }
 

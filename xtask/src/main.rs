@@ -6,14 +6,20 @@
 //!    (Monaco, dagre, binaryen's `wasm-opt`, playwright-core; all pinned);
 //! 2. `cargo build -p specstudio-frontend --features app --target wasm32-unknown-unknown
 //!    --profile wasm-release` with `--cfg=erase_components` (incremental, like any cargo build);
-//! 3. wasm-bindgen through the `wasm-bindgen-cli-support` library (same version
+//! 3. split the module at the Leptos `#[lazy]` functions ([`split`]: the deploy
+//!    drawer, the share dialog and the header dialogs load on first use), then
+//!    wasm-bindgen through the `wasm-bindgen-cli-support` library (same version
 //!    as the `wasm-bindgen` in Cargo.lock: no separate CLI to install);
-//! 4. `wasm-opt -Oz` from npm `binaryen` (Debian's wasm-opt 108 breaks the module);
+//! 4. `wasm-opt -Oz` from npm `binaryen` on the main module and each chunk
+//!    (Debian's wasm-opt 108 breaks the module);
 //! 5. copy `index.html`, `frontend/static/*`, Monaco's `min/vs` (into `vs-<version>/`) and dagre
 //!    into `dist/`;
 //! 6. content-hashed copies of the app's files (`pkg/specstudio_frontend.<hash>.js`, …) that
 //!    `dist/index.html` names, so the server can mark them `immutable`;
 //! 7. `.br` and `.gz` next to every compressible file, served when the client accepts them.
+//!
+//! `cargo run -p xtask -- size [--max-kb N]` prints the gzipped size of the
+//! app's wasm + JS that the first load fetches and fails over N KB ([`size`]).
 //!
 //! `cargo run -p xtask -- check-imports [DIR]` fails when the modules of
 //! `frontend/src` (or DIR) import each other in a circle (see [`imports`]).
@@ -23,6 +29,8 @@
 //! warm run with nothing changed takes about 0.3 s.
 
 mod imports;
+mod size;
+mod split;
 
 use std::ffi::OsStr;
 use std::fs;
@@ -30,11 +38,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Instant, SystemTime};
 
-type Result<T> = std::result::Result<T, String>;
+pub(crate) type Result<T> = std::result::Result<T, String>;
 
 const TARGET: &str = "wasm32-unknown-unknown";
 const CRATE: &str = "specstudio-frontend";
-const WASM_NAME: &str = "specstudio_frontend";
+pub(crate) const WASM_NAME: &str = "specstudio_frontend";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,6 +51,7 @@ fn main() -> ExitCode {
         Some("ui-stale") => ui_stale().map(|stale| {
             println!("{}", if stale { "stale" } else { "fresh" });
         }),
+        Some("size") => size::run(&args[1..]),
         Some("check-imports") => {
             let src = args
                 .get(1)
@@ -54,6 +63,7 @@ fn main() -> ExitCode {
             eprintln!(
                 "usage: cargo run -p xtask -- build-ui [--dev] [--no-opt]\n       \
                  cargo run -p xtask -- ui-stale   (prints `stale` or `fresh`)\n       \
+                 cargo run -p xtask -- size [--max-kb N]   (the app's gzipped wasm + JS; fails over N KB)\n       \
                  cargo run -p xtask -- check-imports [DIR]   (fails on an import circle)"
             );
             return ExitCode::from(2);
@@ -72,7 +82,7 @@ fn main() -> ExitCode {
 /// time; the compile-time value is only a fallback, because a build cache
 /// shared between clones (CI's `CARGO_TARGET_DIR`) may hold a binary compiled
 /// in another checkout, and the UI must be built from and into this one.
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
@@ -127,9 +137,17 @@ fn build_ui(args: &[String]) -> Result<()> {
     let current = fs::read_to_string(&source_stamp).unwrap_or_default();
     if current != source || !bindgen_out.exists() || !pkg.join(format!("{WASM_NAME}.js")).exists() {
         let _ = fs::remove_file(&source_stamp);
-        step("wasm-bindgen", || bindgen(&wasm, &pkg))?;
+        let split_main = target_dir(&root)
+            .join("wasm-split")
+            .join(format!("{WASM_NAME}.wasm"));
+        fs::create_dir_all(split_main.parent().unwrap_or(&pkg)).map_err(|e| e.to_string())?;
+        let chunks = step("wasm-split", || split::split(&wasm, &pkg, &split_main))?;
+        step("wasm-bindgen", || bindgen(&split_main, &pkg))?;
         if options.opt && !options.dev {
-            step("wasm-opt -Oz", || wasm_opt(&root, &bindgen_out))?;
+            step("wasm-opt -Oz", || {
+                wasm_opt(&root, &bindgen_out)?;
+                chunks.iter().try_for_each(|c| wasm_opt(&root, c))
+            })?;
         }
         fs::write(&source_stamp, source).map_err(|e| e.to_string())?;
     } else {
@@ -219,9 +237,10 @@ fn cargo_build(root: &Path, options: &Options) -> Result<PathBuf> {
         // so its speed no longer blocks typing). Leptos's `erase_components`
         // type-erases each component's view (`AnyView`), so nested views are not
         // monomorphised into one huge type per component: −41 KB gzipped.
+        // `--emit-relocs`: what `wasm-split` needs to move code into chunks.
         .args([
             "--config",
-            r#"target.wasm32-unknown-unknown.rustflags=["--cfg=erase_components"]"#,
+            r#"target.wasm32-unknown-unknown.rustflags=["--cfg=erase_components", "-Clink-args=--emit-relocs"]"#,
         ])
         .current_dir(root))?;
     let dir = if options.dev { "debug" } else { profile };
@@ -238,9 +257,12 @@ fn cargo_build(root: &Path, options: &Options) -> Result<PathBuf> {
 fn bindgen(wasm: &Path, out: &Path) -> Result<()> {
     wasm_bindgen_cli_support::Bindgen::new()
         .input_path(wasm)
+        .out_name(WASM_NAME)
         .web(true)
         .map_err(|e| e.to_string())?
         .typescript(false)
+        // The split chunks import the main module's linker exports.
+        .keep_lld_exports(true)
         .generate(out)
         .map_err(|e| format!("{e:#}"))
 }
@@ -318,8 +340,8 @@ fn monaco_dir(root: &Path) -> Result<String> {
 }
 
 /// The app's own files, by the name `index.html` uses → content-hashed copies.
+/// (The glue and the split's files: [`split::hash_names`].)
 const HASHED: &[&str] = &[
-    "pkg/specstudio_frontend.js",
     "pkg/specstudio_frontend_bg.wasm",
     "style.css",
     "dagre.min.js",
@@ -327,7 +349,7 @@ const HASHED: &[&str] = &[
 ];
 
 /// `name.ext` → `name.<hash>.ext`
-fn hashed_name(path: &str, hash: u64) -> String {
+pub(crate) fn hashed_name(path: &str, hash: u64) -> String {
     match path.rsplit_once('.') {
         Some((stem, ext)) => format!("{stem}.{hash:016x}.{ext}"),
         None => format!("{path}.{hash:016x}"),
@@ -338,6 +360,8 @@ fn hashed_name(path: &str, hash: u64) -> String {
 /// that names them (and the versioned Monaco directory).
 fn hash_names(root: &Path, dist: &Path) -> Result<()> {
     let mut html = fs::read_to_string(root.join("index.html")).map_err(|e| e.to_string())?;
+    let glue = split::hash_names(dist)?;
+    html = html.replace(&format!("/pkg/{WASM_NAME}.js"), &format!("/{glue}"));
     for name in HASHED {
         let file = dist.join(name);
         let hash = content_hash(&file)?;
@@ -448,7 +472,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     fs::rename(&tmp, path).map_err(|e| e.to_string())
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+pub(crate) fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
@@ -516,7 +540,7 @@ fn newest_in(dir: &Path, newest: &mut SystemTime) {
     }
 }
 
-fn content_hash(path: &Path) -> Result<u64> {
+pub(crate) fn content_hash(path: &Path) -> Result<u64> {
     use std::hash::Hasher;
     let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     // `DefaultHasher::new()` has fixed keys: stable across runs of one toolchain.
