@@ -6,12 +6,14 @@
 //! costs nothing) and hard limits on size, depth and alias expansion.
 
 mod build;
+mod documents;
 pub(crate) mod scalar;
 
 pub use build::{
     parse, parse_recovering, Parsed, YamlProblem, YamlProblemKind, MAX_ALIAS_EXPANSION, MAX_DEPTH,
     MAX_INPUT_BYTES,
 };
+pub use documents::MAX_MERGED_DOCUMENTS;
 pub use scalar::ScalarValue;
 
 use crate::span::Span;
@@ -86,7 +88,10 @@ pub struct Node {
 #[derive(Clone, Debug, Default)]
 pub struct Tree {
     pub nodes: Vec<Node>,
+    /// The document; with several documents, their merge (`documents.rs`).
     pub root: Option<NodeId>,
+    /// The root of each document as written, when there are several.
+    pub documents: Vec<NodeId>,
     /// For block (`|`, `>`) and multi-line quoted scalars, by node id
     /// (ascending): where runs of the value sit in the source, so a reference
     /// inside keeps its own span. Beside the nodes, not in them: few scalars
