@@ -670,10 +670,13 @@ impl Builder<'_> {
             }
             Some(key) => {
                 self.tree.nodes[child as usize].seg = Seg::Key(key);
-                let name = self.tree.str(key).filter(|n| *n != "<<").map(str::to_owned);
-                let duplicate = name.and_then(|name| {
-                    let entries = self.tree.own_entries(parent);
-                    let tree = &self.tree;
+                let tree = &self.tree;
+                let name = tree.str(key);
+                let hash = name.map_or(0, super::key_hash);
+                let entries = tree.own_entries(parent);
+                // Duplicates: by hash among few entries (no string copies),
+                // through a map of the keys in large mappings.
+                let first = name.filter(|n| *n != "<<").and_then(|name| {
                     if frame.key_index.is_none() && entries.len() >= SMALL_MAPPING {
                         frame.key_index = Some(
                             entries
@@ -684,22 +687,22 @@ impl Builder<'_> {
                                 .collect(),
                         );
                     }
-                    let first = match &mut frame.key_index {
-                        Some(index) => match index.get(&name) {
+                    match &mut frame.key_index {
+                        Some(index) => match index.get(name) {
                             Some(first) => Some(*first),
                             None => {
-                                index.insert(name.clone(), tree.span(key));
+                                index.insert(name.to_owned(), tree.span(key));
                                 None
                             }
                         },
                         None => entries
                             .iter()
-                            .find(|e| tree.str(e.key) == Some(name.as_str()))
+                            .find(|e| e.hash == hash && tree.str(e.key) == Some(name))
                             .map(|e| tree.span(e.key)),
-                    };
-                    first.map(|first| (name, first))
+                    }
+                    .map(|first| (name.to_owned(), first))
                 });
-                if let Some((name, first)) = duplicate {
+                if let Some((name, first)) = first {
                     self.problems.push(YamlProblem {
                         kind: YamlProblemKind::DuplicateKey { key: name, first },
                         span: self.tree.span(key),
@@ -707,7 +710,11 @@ impl Builder<'_> {
                     return;
                 }
                 if let NodeKind::Mapping(entries) = &mut self.tree.nodes[parent as usize].kind {
-                    entries.push(Entry { key, value: child });
+                    entries.push(Entry {
+                        key,
+                        value: child,
+                        hash,
+                    });
                 }
             }
         }

@@ -121,7 +121,11 @@ impl Merger<'_> {
                     } else {
                         before.key
                     };
-                    out[i] = Entry { key, value };
+                    out[i] = Entry {
+                        key,
+                        value,
+                        hash: before.hash,
+                    };
                     removed[i] = false;
                 }
                 None => {

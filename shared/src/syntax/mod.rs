@@ -52,7 +52,25 @@ pub struct Piece {
 pub struct Entry {
     pub key: NodeId,
     pub value: NodeId,
+    /// [`key_hash`] of the key's text: lookups compare it before they touch
+    /// the key node, so looking up an absent key reads only this vector.
+    pub(crate) hash: u32,
 }
+
+/// A cheap hash of a key's text (FNV-1a). Equal texts hash equal; lookups
+/// confirm a match on the text itself.
+pub(crate) fn key_hash(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// [`key_hash`] of `<<`.
+const MERGE_KEY_HASH: u32 = {
+    let mut h = 0x811c_9dc5u32;
+    h = (h ^ b'<' as u32).wrapping_mul(0x0100_0193);
+    (h ^ b'<' as u32).wrapping_mul(0x0100_0193)
+};
 
 #[derive(Clone, Debug)]
 pub enum NodeKind {
@@ -159,7 +177,10 @@ impl Tree {
         let NodeKind::Mapping(own) = &self.node(id).kind else {
             return Vec::new();
         };
-        if !own.iter().any(|e| self.is_merge_key(e.key)) {
+        if !own
+            .iter()
+            .any(|e| e.hash == MERGE_KEY_HASH && self.is_merge_key(e.key))
+        {
             return own.clone();
         }
         let mut out: Vec<Entry> = own
@@ -215,16 +236,16 @@ impl Tree {
     pub fn get(&self, map: NodeId, key: &str) -> Option<Entry> {
         let own = self.own_entries(map);
         // Own keys win over merged ones, and most mappings merge nothing: look
-        // there first without building the merged list (one pass; lookups of
-        // absent keys are the common case in the rules).
+        // there first without building the merged list, comparing hashes so
+        // that an absent key (the common case in the rules) touches no key
+        // node.
+        let hash = key_hash(key);
         let mut merges = false;
         for entry in own {
-            if let Some(s) = self.scalar(entry.key) {
-                if s.value == key {
-                    return Some(*entry);
-                }
-                merges |= s.value == "<<" && s.style == ScalarStyle::Plain;
+            if entry.hash == hash && self.str(entry.key) == Some(key) {
+                return Some(*entry);
             }
+            merges |= entry.hash == MERGE_KEY_HASH && self.is_merge_key(entry.key);
         }
         if !merges {
             return None;
