@@ -123,7 +123,6 @@ pub fn analyze_limited(text: &str, options: &Options, limits: &limits::Limits) -
         nested: Default::default(),
         secret_names: Default::default(),
         mysql_services: Default::default(),
-        node_scan: Default::default(),
     };
     let (mut diagnostics, overflow) = rules::run_limited(&ctx, limits);
     if !blanked.is_empty() {

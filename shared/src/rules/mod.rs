@@ -79,8 +79,6 @@ pub struct Context<'a> {
     pub(crate) secret_names: std::cell::RefCell<std::collections::HashMap<&'a str, bool>>,
     /// Indexes of the services that run a MySQL-compatible server.
     pub(crate) mysql_services: std::cell::OnceCell<Vec<usize>>,
-    /// The nodes C014 and C022 judge, found in one walk.
-    pub(crate) node_scan: std::cell::OnceCell<compose::scan::NodeScan>,
 }
 
 impl<'a> Context<'a> {

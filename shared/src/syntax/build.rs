@@ -649,7 +649,37 @@ impl Builder<'_> {
         if let Some(parent) = parent {
             self.attach(parent, id);
         }
+        self.note_candidate(id);
         id
+    }
+
+    /// Note the node for the rules that judge few nodes of every kind
+    /// (`RuleCandidates`), while it is in the cache.
+    fn note_candidate(&mut self, id: NodeId) {
+        let node = &self.tree.nodes[id as usize];
+        let is_key = matches!(node.seg, Seg::KeyOf(_));
+        let candidates = &mut self.tree.candidates;
+        match &node.kind {
+            NodeKind::Scalar(s) => {
+                // A verbatim scalar is looked at in the source.
+                let source = s.exact.map(|at| &self.text.as_bytes()[at.start..at.end]);
+                if is_key {
+                    let may_be_odd = !s.tagged
+                        && s.style == ScalarStyle::Plain
+                        && source.is_none_or(|b| {
+                            b.first()
+                                .is_none_or(|c| super::scalar::may_start_non_string(*c))
+                        });
+                    if may_be_odd {
+                        candidates.odd_keys.push(id);
+                    }
+                } else if source.map_or_else(|| s.value.contains('$'), |b| b.contains(&b'$')) {
+                    candidates.dollar_values.push(id);
+                }
+            }
+            NodeKind::Mapping(_) | NodeKind::Sequence(_) if is_key => candidates.odd_keys.push(id),
+            _ => {}
+        }
     }
 
     fn attach(&mut self, parent: NodeId, child: NodeId) {

@@ -110,11 +110,24 @@ pub struct Tree {
     pub root: Option<NodeId>,
     /// The root of each document as written, when there are several.
     pub documents: Vec<NodeId>,
+    /// Nodes some rules judge, noted while building (see [`RuleCandidates`]).
+    pub(crate) candidates: RuleCandidates,
     /// For block (`|`, `>`) and multi-line quoted scalars, by node id
     /// (ascending): where runs of the value sit in the source, so a reference
     /// inside keeps its own span. Beside the nodes, not in them: few scalars
     /// have pieces, and every node would pay for the field.
     pieces: Vec<(NodeId, Box<[Piece]>)>,
+}
+
+/// Nodes noted by the builder as it creates them, in node order, so the
+/// rules that would each walk every node (C014, C022) look only at these.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RuleCandidates {
+    /// Value scalars (not keys) whose text holds a `$`.
+    pub dollar_values: Vec<NodeId>,
+    /// Keys that are collections, or plain untagged scalars that may read as
+    /// a null, a boolean or a number.
+    pub odd_keys: Vec<NodeId>,
 }
 
 /// What a node is, once aliases are followed.
