@@ -296,11 +296,48 @@ fn split_spec() -> impl Strategy<Value = String> {
         })
 }
 
+/// A valid spec whose service keys are spread over up to three YAML
+/// documents (compose merges them into the one-document spec).
+fn documents_spec() -> impl Strategy<Value = String> {
+    const PARTS: [&str; 6] = [
+        "    ports:\n      - \"${PORT:-8080}:80\"\n",
+        "    environment:\n      MODE: prod\n",
+        "    volumes:\n      - data:/var/lib/app\n",
+        "    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 30s\n",
+        "    depends_on:\n      - cache\n",
+        "    restart: unless-stopped\n",
+    ];
+    (prop::collection::vec(0usize..3, PARTS.len()), any::<bool>()).prop_map(|(doc_of, trailing)| {
+        let mut docs = [
+            String::from(
+                "services:\n  cache:\n    image: redis:7\n  app:\n    image: nginx:1.27\n",
+            ),
+            String::from("services:\n  app:\n"),
+            String::from("volumes:\n  data:\nservices:\n  app:\n"),
+        ];
+        for (part, doc) in PARTS.iter().zip(doc_of) {
+            docs[doc].push_str(part);
+        }
+        // A service key with no keys under it would be a null override: fine.
+        let mut text = docs.join("---\n");
+        if trailing {
+            text.push_str("---\n");
+        }
+        text
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
 
     #[test]
     fn splitting_a_service_with_extends_never_makes_a_false_error(text in split_spec()) {
+        let errors: Vec<_> = shared::check(&text).into_iter().filter(|d| d.is_error()).collect();
+        prop_assert!(errors.is_empty(), "{text}\n{errors:#?}");
+    }
+
+    #[test]
+    fn merging_documents_never_makes_a_false_error(text in documents_spec()) {
         let errors: Vec<_> = shared::check(&text).into_iter().filter(|d| d.is_error()).collect();
         prop_assert!(errors.is_empty(), "{text}\n{errors:#?}");
     }
@@ -367,6 +404,8 @@ proptest! {
         let mut root = String::new();
         render(&tree, 0, &mut root);
         check_well_formed(&root);
+        // The same tree as two documents, merged over each other.
+        check_well_formed(&format!("{text}\n---\n{text}\n---\n{root}"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! mapping and the tree node under it. Works on half-typed text too: the
 //! path comes from the indentation of the lines above, not from the parse.
 
+use crate::model::inner_keys as inner;
 use crate::model::keys::{self, ObjectSchema};
 use crate::syntax::{NodeId, NodeKind, Seg, Tree};
 
@@ -35,8 +36,33 @@ pub fn schema_at(path: &[PathSeg]) -> Option<&'static ObjectSchema> {
             1 => Some(&keys::SERVICE_PLAN),
             2 if at(1, "deployment") => Some(&keys::DEPLOYMENT),
             3 if at(1, "deployment") => Some(&keys::DEPLOYMENT_ACCOUNT),
+            2 if at(1, "metering") => Some(&inner::METERING),
+            3 if at(1, "pricing") && path[2] == Index => Some(&inner::PRICE),
+            3 if at(1, "billingProviders") && path[2] == Index => Some(&inner::BILLING_PROVIDER),
             _ => None,
         };
+    }
+    for (key, top, item) in [
+        (
+            "x-customer-integrations",
+            &inner::CUSTOMER_INTEGRATIONS,
+            &inner::CUSTOMER_INTEGRATION,
+        ),
+        (
+            "x-internal-integrations",
+            &inner::INTERNAL_INTEGRATIONS,
+            &inner::INTERNAL_INTEGRATION,
+        ),
+    ] {
+        if at(0, key) {
+            return match n {
+                1 => Some(top),
+                2 if at(1, "logs") || at(1, "metrics") => Some(item),
+                2 if at(1, "licensing") => Some(&inner::LICENSING),
+                2 if at(1, "multiTenantGpu") => Some(&inner::MULTI_TENANT_GPU),
+                _ => None,
+            };
+        }
     }
     if at(0, "x-omnistrate-image-registry-attributes") {
         return match n {
@@ -75,6 +101,26 @@ pub fn schema_at(path: &[PathSeg]) -> Option<&'static ObjectSchema> {
             Some(&keys::INSTANCE_TYPE)
         }
         5 if at(2, "x-omnistrate-api-params") && at(4, "limits") => Some(&keys::LIMITS),
+        4 if at(2, "x-omnistrate-job-config") && at(3, "scheduleConfig") => Some(&inner::SCHEDULE),
+        4.. if at(2, "x-omnistrate-capabilities") => capability_schema(&path[3..]),
+        _ => None,
+    }
+}
+
+/// The schema of a mapping inside `x-omnistrate-capabilities` (`rest` is the
+/// path below it).
+fn capability_schema(rest: &[PathSeg]) -> Option<&'static ObjectSchema> {
+    let at = |i: usize, name: &str| is_key(rest.get(i), name);
+    match rest.len() {
+        1 if at(0, "httpReverseProxy") => Some(&inner::HTTP_REVERSE_PROXY),
+        1 if at(0, "customDNS") => Some(&inner::CUSTOM_DNS),
+        1 if at(0, "backupConfiguration") => Some(&inner::BACKUP),
+        1 if at(0, "nodeWarmPool") => Some(&inner::NODE_WARM_POOL),
+        2 if at(0, "autoscaling") && at(1, "scalingMetric") => Some(&inner::SCALING_METRIC),
+        2 if at(0, "customDNS") => Some(&inner::KUBERNETES_SERVICE),
+        2 if at(0, "sidecars") => Some(&inner::SIDECAR),
+        3 if at(0, "sidecars") && at(2, "resourceLimits") => Some(&inner::SIDECAR_RESOURCES),
+        3 if at(0, "sidecars") && at(2, "securityContext") => Some(&inner::SECURITY_CONTEXT),
         _ => None,
     }
 }

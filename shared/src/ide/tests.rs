@@ -426,3 +426,25 @@ fn completes_and_hovers_storage_job_plan_and_registry_fields() {
     let h = hover(&a, at(valid, "byoaDeployment", 3)).unwrap();
     assert!(h.markdown.contains("customer's accounts"), "{}", h.markdown);
 }
+
+#[test]
+fn completes_and_hovers_capability_job_plan_and_integration_inner_fields() {
+    let spec = "x-omnistrate-service-plan:\n  name: Pro\n  pricing:\n    - dimension: cpu\n      timeU\nx-customer-integrations:\n  licensing:\n    licenseE\nservices:\n  app:\n    image: app\n    x-omnistrate-capabilities:\n      backupConfiguration:\n        backupP\n      sidecars:\n        otel:\n          imageNameWithTag: otel/col:1\n          securityContext:\n            runAsN\n  job:\n    image: job\n    x-omnistrate-job-config:\n      scheduleConfig:\n        cronE\n";
+    let cases = [
+        ("      timeU\n", 11, "timeUnit"),
+        ("    licenseE\n", 12, "licenseExpirationInDays"),
+        ("        backupP\n", 15, "backupPeriodInHours"),
+        ("            runAsN\n", 18, "runAsNonRoot"),
+        ("        cronE\n", 13, "cronExpression"),
+    ];
+    for (needle, plus, want) in cases {
+        let l = labels(spec, at(spec, needle, plus));
+        assert!(l.contains(&want.into()), "{want} not offered: {l:?}");
+    }
+    let valid = include_str!("../../tests/fixtures/O003/valid-capabilities-plan-integrations.yaml");
+    let a = crate::analyze(valid);
+    let h = hover(&a, at(valid, "imageNameWithTag", 3)).unwrap();
+    assert!(h.markdown.contains("sidecar container"), "{}", h.markdown);
+    let h = hover(&a, at(valid, "snapshotBeforeDeletion", 3)).unwrap();
+    assert!(h.markdown.contains("last snapshot"), "{}", h.markdown);
+}

@@ -351,13 +351,13 @@ pub const CAPABILITIES: ObjectSchema = ObjectSchema {
             Map,
             "`{targetPort}` served through an HTTP reverse proxy.",
         ),
-        f("customDNS", Map, "`{targetPort}` with a custom DNS name."),
+        f("customDNS", Map, "`{targetPort}` with a custom DNS name (the schema also spells it `TargetPort`)."),
         f(
             "backupConfiguration",
             Map,
             "`backupRetentionInDays`, `backupPeriodInHours`, `snapshotBeforeDeletion`.",
         ),
-        f("sidecars", Map, "Sidecar containers by name."),
+        f("sidecars", Map, "Sidecar containers by name: `imageNameWithTag`, `command`, `args`, `resourceLimits`, `securityContext`."),
         f(
             "serviceAccountPolicies",
             Map,
@@ -564,7 +564,11 @@ pub const JOB_CONFIG: ObjectSchema = ObjectSchema {
             Int,
             "Seconds the job may run before it is stopped.",
         ),
-        f("scheduleConfig", Any, "When the job runs on a schedule."),
+        f(
+            "scheduleConfig",
+            Map,
+            "When the job runs on a schedule: `cronExpression`, `timezone` (or `simpleInterval`).",
+        ),
     ],
 };
 

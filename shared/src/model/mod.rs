@@ -8,6 +8,7 @@ mod command;
 mod compose;
 pub mod compose_keys;
 mod extends;
+pub mod inner_keys;
 pub mod keys;
 mod omnistrate;
 mod ports;

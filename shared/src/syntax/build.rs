@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle as SaphyrStyle};
 
+use super::documents::{self, MergeTag};
 use super::{Entry, Node, NodeId, NodeKind, Piece, Scalar, ScalarStyle, Seg, Tree};
 use crate::span::Span;
 
@@ -69,6 +70,11 @@ struct Builder<'a> {
     expansion: u64,
     expansion_reported: bool,
     problems: Vec<YamlProblem>,
+    /// `!reset` / `!override` tags, for merging documents.
+    merge_tags: Vec<(NodeId, MergeTag)>,
+    /// First node of the current document: an alias to a node before it
+    /// crosses documents, which go-yaml (and so compose) refuses.
+    document_start: NodeId,
 }
 
 /// Parse `text` into a tree. A `None` tree means the document could not be read
@@ -102,9 +108,22 @@ fn build(text: &str) -> (bool, Tree, Vec<YamlProblem>) {
         expansion: 0,
         expansion_reported: false,
         problems: Vec::new(),
+        merge_tags: Vec::new(),
+        document_start: 0,
     };
     let ok = builder.run();
-    let Builder { tree, problems, .. } = builder;
+    let Builder {
+        mut tree,
+        mut problems,
+        merge_tags,
+        ..
+    } = builder;
+    if ok && tree.documents.len() > 1 {
+        drop_empty_documents(&tree, &mut problems);
+        let docs = std::mem::take(&mut tree.documents);
+        documents::merge(&mut tree, &docs, &merge_tags);
+        tree.documents = docs;
+    }
     (ok, tree, problems)
 }
 
@@ -395,6 +414,27 @@ fn broken_block(bytes: &[u8], at: usize, blame_above: bool, done: &[Span]) -> Op
     Some(region)
 }
 
+/// A trailing `---` starts an empty document, which compose skips: no
+/// Y008 for it. The n-th "another document" problem belongs to document n + 1.
+fn drop_empty_documents(tree: &Tree, problems: &mut Vec<YamlProblem>) {
+    let mut later = tree.documents.iter().skip(1);
+    problems.retain(|p| {
+        p.kind != YamlProblemKind::MultipleDocuments
+            || later
+                .next()
+                .is_none_or(|doc| tree.shape(*doc) != super::Shape::Null)
+    });
+}
+
+/// compose's `!reset` and `!override` tags (any handle: `!reset`, `!!reset`).
+fn merge_tag(tag: &saphyr_parser::Tag) -> Option<MergeTag> {
+    match tag.suffix.as_str() {
+        "reset" => Some(MergeTag::Reset),
+        "override" => Some(MergeTag::Override),
+        _ => None,
+    }
+}
+
 fn line_starts(text: &str) -> Vec<usize> {
     let mut starts = vec![0];
     starts.extend(
@@ -422,6 +462,7 @@ impl Builder<'_> {
             match event {
                 Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
                 Event::DocumentStart(_) => {
+                    self.document_start = self.tree.nodes.len() as NodeId;
                     if documents > 0 {
                         self.problems.push(YamlProblem {
                             kind: YamlProblemKind::MultipleDocuments,
@@ -430,11 +471,11 @@ impl Builder<'_> {
                                 span.start + 3.min(self.text.len() - span.start),
                             ),
                         });
-                        return true;
                     }
                 }
                 Event::DocumentEnd => documents += 1,
                 Event::Scalar(value, style, anchor, tag) => {
+                    let merge_tag = tag.as_deref().and_then(merge_tag);
                     let style = match style {
                         SaphyrStyle::Plain => ScalarStyle::Plain,
                         SaphyrStyle::SingleQuoted => ScalarStyle::SingleQuoted,
@@ -454,12 +495,16 @@ impl Builder<'_> {
                         tagged: tag.is_some(),
                     };
                     let id = self.add(NodeKind::Scalar(scalar), span, 1);
+                    if let Some(merge_tag) = merge_tag {
+                        self.merge_tags.push((id, merge_tag));
+                    }
                     if let Some(pieces) = pieces {
                         self.tree.pieces.push((id, pieces));
                     }
                     self.anchor(anchor, id);
                 }
-                Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
+                    let merge_tag = tag.as_deref().and_then(merge_tag);
                     if self.frames.len() >= MAX_DEPTH {
                         self.problems.push(YamlProblem {
                             kind: YamlProblemKind::TooDeep,
@@ -473,6 +518,9 @@ impl Builder<'_> {
                         NodeKind::Sequence(Vec::new())
                     };
                     let id = self.add(kind, span, 1);
+                    if let Some(merge_tag) = merge_tag {
+                        self.merge_tags.push((id, merge_tag));
+                    }
                     self.anchor(anchor, id);
                     self.frames.push(Frame {
                         node: id,
@@ -515,6 +563,16 @@ impl Builder<'_> {
                             self.add(NodeKind::Invalid, span, 1)
                         }
                         Some(target) => {
+                            if target < self.document_start {
+                                self.problems.push(YamlProblem {
+                                    kind: YamlProblemKind::Syntax(
+                                        "this alias names an anchor of an earlier document; \
+                                         anchors do not cross `---` (compose refuses the file)"
+                                            .to_owned(),
+                                    ),
+                                    span,
+                                });
+                            }
                             let weight = self.weight[target as usize];
                             self.expansion = self.expansion.saturating_add(weight);
                             if self.expansion > MAX_ALIAS_EXPANSION {
@@ -573,6 +631,7 @@ impl Builder<'_> {
                 if self.tree.root.is_none() {
                     self.tree.root = Some(id);
                 }
+                self.tree.documents.push(id);
                 (None, Seg::Root)
             }
             Some(frame) => {
@@ -590,7 +649,37 @@ impl Builder<'_> {
         if let Some(parent) = parent {
             self.attach(parent, id);
         }
+        self.note_candidate(id);
         id
+    }
+
+    /// Note the node for the rules that judge few nodes of every kind
+    /// (`RuleCandidates`), while it is in the cache.
+    fn note_candidate(&mut self, id: NodeId) {
+        let node = &self.tree.nodes[id as usize];
+        let is_key = matches!(node.seg, Seg::KeyOf(_));
+        let candidates = &mut self.tree.candidates;
+        match &node.kind {
+            NodeKind::Scalar(s) => {
+                // A verbatim scalar is looked at in the source.
+                let source = s.exact.map(|at| &self.text.as_bytes()[at.start..at.end]);
+                if is_key {
+                    let may_be_odd = !s.tagged
+                        && s.style == ScalarStyle::Plain
+                        && source.is_none_or(|b| {
+                            b.first()
+                                .is_none_or(|c| super::scalar::may_start_non_string(*c))
+                        });
+                    if may_be_odd {
+                        candidates.odd_keys.push(id);
+                    }
+                } else if source.map_or_else(|| s.value.contains('$'), |b| b.contains(&b'$')) {
+                    candidates.dollar_values.push(id);
+                }
+            }
+            NodeKind::Mapping(_) | NodeKind::Sequence(_) if is_key => candidates.odd_keys.push(id),
+            _ => {}
+        }
     }
 
     fn attach(&mut self, parent: NodeId, child: NodeId) {
@@ -611,10 +700,13 @@ impl Builder<'_> {
             }
             Some(key) => {
                 self.tree.nodes[child as usize].seg = Seg::Key(key);
-                let name = self.tree.str(key).filter(|n| *n != "<<").map(str::to_owned);
-                let duplicate = name.and_then(|name| {
-                    let entries = self.tree.own_entries(parent);
-                    let tree = &self.tree;
+                let tree = &self.tree;
+                let name = tree.str(key);
+                let hash = name.map_or(0, super::key_hash);
+                let entries = tree.own_entries(parent);
+                // Duplicates: by hash among few entries (no string copies),
+                // through a map of the keys in large mappings.
+                let first = name.filter(|n| *n != "<<").and_then(|name| {
                     if frame.key_index.is_none() && entries.len() >= SMALL_MAPPING {
                         frame.key_index = Some(
                             entries
@@ -625,22 +717,22 @@ impl Builder<'_> {
                                 .collect(),
                         );
                     }
-                    let first = match &mut frame.key_index {
-                        Some(index) => match index.get(&name) {
+                    match &mut frame.key_index {
+                        Some(index) => match index.get(name) {
                             Some(first) => Some(*first),
                             None => {
-                                index.insert(name.clone(), tree.span(key));
+                                index.insert(name.to_owned(), tree.span(key));
                                 None
                             }
                         },
                         None => entries
                             .iter()
-                            .find(|e| tree.str(e.key) == Some(name.as_str()))
+                            .find(|e| e.hash == hash && tree.str(e.key) == Some(name))
                             .map(|e| tree.span(e.key)),
-                    };
-                    first.map(|first| (name, first))
+                    }
+                    .map(|first| (name.to_owned(), first))
                 });
-                if let Some((name, first)) = duplicate {
+                if let Some((name, first)) = first {
                     self.problems.push(YamlProblem {
                         kind: YamlProblemKind::DuplicateKey { key: name, first },
                         span: self.tree.span(key),
@@ -648,7 +740,11 @@ impl Builder<'_> {
                     return;
                 }
                 if let NodeKind::Mapping(entries) = &mut self.tree.nodes[parent as usize].kind {
-                    entries.push(Entry { key, value: child });
+                    entries.push(Entry {
+                        key,
+                        value: child,
+                        hash,
+                    });
                 }
             }
         }

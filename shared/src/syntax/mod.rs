@@ -6,12 +6,14 @@
 //! costs nothing) and hard limits on size, depth and alias expansion.
 
 mod build;
+mod documents;
 pub(crate) mod scalar;
 
 pub use build::{
     parse, parse_recovering, Parsed, YamlProblem, YamlProblemKind, MAX_ALIAS_EXPANSION, MAX_DEPTH,
     MAX_INPUT_BYTES,
 };
+pub use documents::MAX_MERGED_DOCUMENTS;
 pub use scalar::ScalarValue;
 
 use crate::span::Span;
@@ -50,7 +52,25 @@ pub struct Piece {
 pub struct Entry {
     pub key: NodeId,
     pub value: NodeId,
+    /// [`key_hash`] of the key's text: lookups compare it before they touch
+    /// the key node, so looking up an absent key reads only this vector.
+    pub(crate) hash: u32,
 }
+
+/// A cheap hash of a key's text (FNV-1a). Equal texts hash equal; lookups
+/// confirm a match on the text itself.
+pub(crate) fn key_hash(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// [`key_hash`] of `<<`.
+const MERGE_KEY_HASH: u32 = {
+    let mut h = 0x811c_9dc5u32;
+    h = (h ^ b'<' as u32).wrapping_mul(0x0100_0193);
+    (h ^ b'<' as u32).wrapping_mul(0x0100_0193)
+};
 
 #[derive(Clone, Debug)]
 pub enum NodeKind {
@@ -86,12 +106,28 @@ pub struct Node {
 #[derive(Clone, Debug, Default)]
 pub struct Tree {
     pub nodes: Vec<Node>,
+    /// The document; with several documents, their merge (`documents.rs`).
     pub root: Option<NodeId>,
+    /// The root of each document as written, when there are several.
+    pub documents: Vec<NodeId>,
+    /// Nodes some rules judge, noted while building (see [`RuleCandidates`]).
+    pub(crate) candidates: RuleCandidates,
     /// For block (`|`, `>`) and multi-line quoted scalars, by node id
     /// (ascending): where runs of the value sit in the source, so a reference
     /// inside keeps its own span. Beside the nodes, not in them: few scalars
     /// have pieces, and every node would pay for the field.
     pieces: Vec<(NodeId, Box<[Piece]>)>,
+}
+
+/// Nodes noted by the builder as it creates them, in node order, so the
+/// rules that would each walk every node (C014, C022) look only at these.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RuleCandidates {
+    /// Value scalars (not keys) whose text holds a `$`.
+    pub dollar_values: Vec<NodeId>,
+    /// Keys that are collections, or plain untagged scalars that may read as
+    /// a null, a boolean or a number.
+    pub odd_keys: Vec<NodeId>,
 }
 
 /// What a node is, once aliases are followed.
@@ -154,7 +190,10 @@ impl Tree {
         let NodeKind::Mapping(own) = &self.node(id).kind else {
             return Vec::new();
         };
-        if !own.iter().any(|e| self.is_merge_key(e.key)) {
+        if !own
+            .iter()
+            .any(|e| e.hash == MERGE_KEY_HASH && self.is_merge_key(e.key))
+        {
             return own.clone();
         }
         let mut out: Vec<Entry> = own
@@ -210,16 +249,16 @@ impl Tree {
     pub fn get(&self, map: NodeId, key: &str) -> Option<Entry> {
         let own = self.own_entries(map);
         // Own keys win over merged ones, and most mappings merge nothing: look
-        // there first without building the merged list (one pass; lookups of
-        // absent keys are the common case in the rules).
+        // there first without building the merged list, comparing hashes so
+        // that an absent key (the common case in the rules) touches no key
+        // node.
+        let hash = key_hash(key);
         let mut merges = false;
         for entry in own {
-            if let Some(s) = self.scalar(entry.key) {
-                if s.value == key {
-                    return Some(*entry);
-                }
-                merges |= s.value == "<<" && s.style == ScalarStyle::Plain;
+            if entry.hash == hash && self.str(entry.key) == Some(key) {
+                return Some(*entry);
             }
+            merges |= entry.hash == MERGE_KEY_HASH && self.is_merge_key(entry.key);
         }
         if !merges {
             return None;

@@ -40,20 +40,12 @@ impl Rule for InvalidInterpolation {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let tree = ctx.tree;
         let omnistrate = ctx.is_omnistrate();
-        for (id, node) in tree.nodes.iter().enumerate() {
+        // Compose interpolates values, not keys: the values holding a `$`.
+        for &id in &super::scan::node_scan(ctx).dollar_values {
+            let node = tree.node(id);
             let NodeKind::Scalar(scalar) = &node.kind else {
                 continue;
             };
-            // Compose interpolates values, not keys. A verbatim scalar is
-            // looked at in the source, read in order, rather than through its
-            // own string on the heap (this walk sees every scalar).
-            let has_dollar = match scalar.exact {
-                Some(at) => ctx.text.as_bytes()[at.start..at.end].contains(&b'$'),
-                None => scalar.value.contains('$'),
-            };
-            if matches!(node.seg, Seg::KeyOf(_)) || !has_dollar {
-                continue;
-            }
             // Action hooks run as shell scripts on Omnistrate, which does not
             // interpolate them: published specs use `${#array[@]}` there.
             if omnistrate
@@ -64,7 +56,6 @@ impl Rule for InvalidInterpolation {
             let Err(bad) = interpolation::validate(&scalar.value) else {
                 continue;
             };
-            let id = id as u32;
             let span = tree.sub_span(id, bad.start, bad.end);
             let d = sink.at_span(span, Some(id), bad.message);
             if omnistrate {

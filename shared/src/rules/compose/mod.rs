@@ -18,6 +18,7 @@ mod no_services;
 mod non_string_key;
 mod required_variable_unset;
 mod root_not_mapping;
+pub(crate) mod scan;
 mod support;
 mod undeclared_network;
 mod undeclared_volume;

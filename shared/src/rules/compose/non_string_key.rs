@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rules::{Context, Rule, Sink};
-use crate::syntax::{scalar, NodeKind, ScalarStyle, ScalarValue, Seg};
+use crate::syntax::{NodeKind, ScalarValue, Seg};
 
 declare_rule! {
     /// ## What
@@ -37,24 +37,10 @@ impl Rule for NonStringKey {
         if ctx.spec.root.is_none() {
             return;
         }
-        for (id, node) in tree.nodes.iter().enumerate() {
-            if !matches!(node.seg, Seg::KeyOf(_)) {
-                continue;
-            }
-            let id = id as u32;
-            let what = match &node.kind {
-                NodeKind::Scalar(s) if s.tagged || s.style != ScalarStyle::Plain => continue,
-                // Most keys are words: only a null, a boolean or a number
-                // reads as something else, and those start with one of these
-                // bytes (read from the source, in order, not from the heap).
-                NodeKind::Scalar(s)
-                    if s.exact.is_some_and(|at| {
-                        at.start < at.end
-                            && !scalar::may_start_non_string(ctx.text.as_bytes()[at.start])
-                    }) =>
-                {
-                    continue
-                }
+        // Most keys are words: only a collection, or a plain scalar that
+        // may read as a null, a boolean or a number, is looked at.
+        for &id in &super::scan::node_scan(ctx).odd_keys {
+            let what = match &tree.node(id).kind {
                 NodeKind::Scalar(s) => match s.typed() {
                     ScalarValue::Str(_) => continue,
                     ScalarValue::Null => "null",

@@ -2,6 +2,7 @@
 //! objects of the schema tables, presence checks, spans and fixes.
 
 use crate::diagnostic::Fix;
+use crate::model::inner_keys as inner;
 use crate::model::keys::{self, ObjectSchema};
 use crate::model::Service;
 use crate::rules::Context;
@@ -12,6 +13,8 @@ use crate::syntax::{Entry, NodeId, ScalarStyle, Seg, Shape, Tree};
 pub(super) struct Object {
     pub schema: &'static ObjectSchema,
     pub node: NodeId,
+    /// Unknown fields are at most a warning (`inner_keys::TENTATIVE`).
+    pub tentative: bool,
 }
 
 /// Every `x-omnistrate-*` object the schema tables below the service level
@@ -22,18 +25,27 @@ pub(super) struct Object {
 /// `x-omnistrate-job-config`, action hooks; at the top level the load
 /// balancer, `x-omnistrate-service-plan` with its `deployment` kinds and their
 /// accounts, and each registry of `x-omnistrate-image-registry-attributes`
-/// with its `auth`.
+/// with its `auth`. Inside them (`inner_keys`): the capabilities' sidecars,
+/// custom DNS, backups, reverse proxy, warm pool and scaling metric, the
+/// job's schedule, the plan's prices, metering and billing providers, and
+/// the two integration keys.
 pub(super) fn objects(ctx: &Context) -> Vec<Object> {
     let tree = ctx.tree;
     let mut out = Vec::new();
     let mut push = |schema: &'static ObjectSchema, node: Option<NodeId>| {
         if let Some(node) = node.filter(|n| tree.shape(*n) == Shape::Mapping) {
-            out.push(Object { schema, node });
+            let tentative = inner::is_tentative(schema);
+            out.push(Object {
+                schema,
+                node,
+                tentative,
+            });
             Some(node)
         } else {
             None
         }
     };
+    let items = |list: Option<NodeId>| list.map_or(&[][..], |l| tree.items(l));
     for service in &ctx.spec.services {
         if let Some(params) = service.api_params_node {
             for item in tree.items(params) {
@@ -61,6 +73,43 @@ pub(super) fn objects(ctx: &Context) -> Vec<Object> {
                 &keys::SERVERLESS,
                 tree.get_value(caps, "serverlessConfiguration"),
             );
+            if let Some(autoscaling) = tree.get_value(caps, "autoscaling") {
+                if tree.shape(autoscaling) == Shape::Mapping {
+                    push(
+                        &inner::SCALING_METRIC,
+                        tree.get_value(autoscaling, "scalingMetric"),
+                    );
+                }
+            }
+            for (key, schema) in [
+                ("httpReverseProxy", &inner::HTTP_REVERSE_PROXY),
+                ("backupConfiguration", &inner::BACKUP),
+                ("nodeWarmPool", &inner::NODE_WARM_POOL),
+            ] {
+                push(schema, tree.get_value(caps, key));
+            }
+            if let Some(dns) = push(&inner::CUSTOM_DNS, tree.get_value(caps, "customDNS")) {
+                for key in ["targetKubernetesService", "TargetKubernetesService"] {
+                    push(&inner::KUBERNETES_SERVICE, tree.get_value(dns, key));
+                }
+            }
+            if let Some(sidecars) = tree
+                .get_value(caps, "sidecars")
+                .filter(|n| tree.shape(*n) == Shape::Mapping)
+            {
+                for entry in tree.entries(sidecars) {
+                    if let Some(sidecar) = push(&inner::SIDECAR, Some(entry.value)) {
+                        push(
+                            &inner::SIDECAR_RESOURCES,
+                            tree.get_value(sidecar, "resourceLimits"),
+                        );
+                        push(
+                            &inner::SECURITY_CONTEXT,
+                            tree.get_value(sidecar, "securityContext"),
+                        );
+                    }
+                }
+            }
         }
         // Storage on the service or on a long-syntax volume.
         let volumes = tree
@@ -77,10 +126,12 @@ pub(super) fn objects(ctx: &Context) -> Vec<Object> {
                 }
             }
         }
-        push(
+        if let Some(job) = push(
             &keys::JOB_CONFIG,
             tree.get_value(service.node, "x-omnistrate-job-config"),
-        );
+        ) {
+            push(&inner::SCHEDULE, tree.get_value(job, "scheduleConfig"));
+        }
         for key in ["x-omnistrate-actionhooks", "x-omnistrate-action-hooks"] {
             if let Some(hooks) = tree.get_value(service.node, key) {
                 for item in tree.items(hooks) {
@@ -99,6 +150,40 @@ pub(super) fn objects(ctx: &Context) -> Vec<Object> {
                 );
             }
         }
+        push(&inner::METERING, tree.get_value(plan, "metering"));
+        for item in items(tree.get_value(plan, "pricing")) {
+            push(&inner::PRICE, Some(*item));
+        }
+        for item in items(tree.get_value(plan, "billingProviders")) {
+            push(&inner::BILLING_PROVIDER, Some(*item));
+        }
+    }
+    if let Some(integrations) = push(
+        &inner::CUSTOMER_INTEGRATIONS,
+        root_value("x-customer-integrations"),
+    ) {
+        for key in ["logs", "metrics"] {
+            push(
+                &inner::CUSTOMER_INTEGRATION,
+                tree.get_value(integrations, key),
+            );
+        }
+        push(&inner::LICENSING, tree.get_value(integrations, "licensing"));
+    }
+    if let Some(integrations) = push(
+        &inner::INTERNAL_INTEGRATIONS,
+        root_value("x-internal-integrations"),
+    ) {
+        for key in ["logs", "metrics"] {
+            push(
+                &inner::INTERNAL_INTEGRATION,
+                tree.get_value(integrations, key),
+            );
+        }
+        push(
+            &inner::MULTI_TENANT_GPU,
+            tree.get_value(integrations, "multiTenantGpu"),
+        );
     }
     if let Some(registries) = root_value("x-omnistrate-image-registry-attributes")
         .filter(|n| tree.shape(*n) == Shape::Mapping)

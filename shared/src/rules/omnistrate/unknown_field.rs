@@ -15,7 +15,11 @@ declare_rule! {
     /// entries, `x-omnistrate-job-config`, `x-omnistrate-service-plan` (its
     /// `deployment` kinds and their account fields, in both spellings the
     /// parser accepts), or a registry of
-    /// `x-omnistrate-image-registry-attributes` and its `auth`.
+    /// `x-omnistrate-image-registry-attributes` and its `auth`; inside them
+    /// the sidecars, `customDNS`, `backupConfiguration`, `httpReverseProxy`,
+    /// `nodeWarmPool`, `scalingMetric`, `scheduleConfig`, the plan's
+    /// `pricing`, `metering` and `billingProviders`, and
+    /// `x-customer-integrations` / `x-internal-integrations`.
     ///
     /// ## Why
     /// These objects are closed (`additionalProperties: false` in the plan
@@ -23,7 +27,8 @@ declare_rule! {
     /// ignored, so `defaultvalue` or `minReplica` never takes effect. A near
     /// miss of a known field is an error with a fix; any other unknown field
     /// is a warning, since the platform adds fields faster than the
-    /// published schemas.
+    /// published schemas. In the tables we know to be incomplete (sidecars,
+    /// custom DNS, schedules, integrations) even a near miss is a warning.
     ///
     /// ## Example
     /// ```yaml
@@ -62,9 +67,20 @@ impl Rule for UnknownOmnistrateField {
                     entry.key,
                     format!("unknown field `{key}` in {}", object_label(schema)),
                 );
-                if schema.fields.len() <= 8 {
-                    let list: Vec<String> = current.map(|f| format!("`{}`", f.key)).collect();
-                    diagnostic.help(format!("Known fields: {}.", list.join(", ")));
+                let list = || {
+                    let names: Vec<String> =
+                        current.clone().map(|f| format!("`{}`", f.key)).collect();
+                    names.join(", ")
+                };
+                if object.tentative {
+                    // Our table may be incomplete here: never more than a warning.
+                    diagnostic.severity(Severity::Warning).help(format!(
+                        "Fields we know: {}. This table is written from the docs and \
+                         published specs; the platform may know others.",
+                        list()
+                    ));
+                } else if schema.fields.len() <= 8 {
+                    diagnostic.help(format!("Known fields: {}.", list()));
                 }
                 match suggestion {
                     Some(suggestion) => {

@@ -1,0 +1,197 @@
+//! Several YAML documents in one file, merged the way compose-go merges
+//! them: each document is a layer over the ones before it, in source order
+//! (compose-go's `LoadLayer`; `TestLoadMultiDocumentYaml`), like `-f a -f b`.
+//!
+//! - mappings merge key by key, recursively; a key only one document has is
+//!   kept as written;
+//! - a later `key:` with no value keeps the earlier value (compose ignores
+//!   a null override); `!reset` removes the key, `!override` replaces the
+//!   value instead of merging it;
+//! - lists are appended, and an earlier item the later list repeats is
+//!   dropped (compose keeps one item per identity: the same text, the same
+//!   `NAME` in `environment`/`labels`-style lists, the same `target` of a
+//!   long-syntax mount, the same `key` of an api-param);
+//! - `command`, `entrypoint` and a healthcheck's `test` are replaced whole;
+//! - anything else (a scalar, or two values of different shapes): the later
+//!   value wins.
+//!
+//! Empty documents (a trailing `---`) are skipped; a document whose top level
+//! is not a mapping is not merged (compose refuses the file: C013 reports it).
+//!
+//! The merged root is made of new collection nodes whose entries and items
+//! are the written nodes, so every finding stays on the token where it is
+//! written, in whichever document that is.
+
+use std::collections::HashMap;
+
+use super::{Entry, Node, NodeId, NodeKind, Shape, Tree};
+
+/// A `!reset` or `!override` tag on a node of a later document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MergeTag {
+    Reset,
+    Override,
+}
+
+/// Documents beyond this many are not merged (Y008 says so).
+pub const MAX_MERGED_DOCUMENTS: usize = 256;
+
+/// Keys whose lists are replaced whole, not appended.
+const REPLACED_LISTS: &[&str] = &["command", "entrypoint", "test"];
+
+/// Lists whose `NAME=value` items are identified by `NAME`.
+const KEYED_LISTS: &[&str] = &["environment", "labels", "annotations", "args", "sysctls"];
+
+/// Merge the mapping documents `docs` (roots, in order) into one new root
+/// and make it the tree's root. `tags` are the `!reset`/`!override` tags.
+pub(crate) fn merge(tree: &mut Tree, docs: &[NodeId], tags: &[(NodeId, MergeTag)]) {
+    let docs: Vec<NodeId> = docs
+        .iter()
+        .copied()
+        .filter(|d| tree.shape(*d) == Shape::Mapping)
+        .take(MAX_MERGED_DOCUMENTS)
+        .collect();
+    let Some((&first, rest)) = docs.split_first() else {
+        return;
+    };
+    let mut merger = Merger {
+        tree,
+        tags: tags.iter().copied().collect(),
+    };
+    let mut root = first;
+    for &doc in rest {
+        root = merger.value(root, doc, None);
+    }
+    tree.root = Some(root);
+}
+
+struct Merger<'a> {
+    tree: &'a mut Tree,
+    tags: HashMap<NodeId, MergeTag>,
+}
+
+impl Merger<'_> {
+    fn tag(&self, id: NodeId) -> Option<MergeTag> {
+        self.tags.get(&id).copied()
+    }
+
+    /// `later` layered over `earlier`, found under `key`.
+    fn value(&mut self, earlier: NodeId, later: NodeId, key: Option<&str>) -> NodeId {
+        if self.tag(later) == Some(MergeTag::Override) {
+            return later;
+        }
+        let tree = &*self.tree;
+        match (tree.shape(earlier), tree.shape(later)) {
+            (_, Shape::Null) => earlier,
+            (Shape::Mapping, Shape::Mapping) => self.mappings(earlier, later),
+            (Shape::Sequence, Shape::Sequence)
+                if !key.is_some_and(|k| REPLACED_LISTS.contains(&k)) =>
+            {
+                self.sequences(earlier, later, key)
+            }
+            _ => later,
+        }
+    }
+
+    fn mappings(&mut self, earlier: NodeId, later: NodeId) -> NodeId {
+        let tree = &*self.tree;
+        let mut out: Vec<Entry> = tree.entries(earlier);
+        let mut index: HashMap<String, usize> = out
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((tree.str(e.key)?.to_owned(), i)))
+            .collect();
+        let mut removed = vec![false; out.len()];
+        for entry in tree.entries(later) {
+            let Some(name) = self.tree.str(entry.key).map(str::to_owned) else {
+                out.push(entry);
+                continue;
+            };
+            match index.get(&name).copied() {
+                Some(i) if self.tag(entry.value) == Some(MergeTag::Reset) => removed[i] = true,
+                None if self.tag(entry.value) == Some(MergeTag::Reset) => {}
+                Some(i) => {
+                    let before = out[i];
+                    let value = self.value(before.value, entry.value, Some(&name));
+                    // The key of the document whose value is kept.
+                    let key = if value == before.value {
+                        before.key
+                    } else if value == entry.value {
+                        entry.key
+                    } else {
+                        before.key
+                    };
+                    out[i] = Entry {
+                        key,
+                        value,
+                        hash: before.hash,
+                    };
+                    removed[i] = false;
+                }
+                None => {
+                    index.insert(name, out.len());
+                    out.push(entry);
+                    removed.push(false);
+                }
+            }
+        }
+        let entries = out
+            .into_iter()
+            .zip(removed.iter().chain(std::iter::repeat(&false)))
+            .filter(|(_, gone)| !**gone)
+            .map(|(e, _)| e)
+            .collect();
+        self.synthetic(earlier, NodeKind::Mapping(entries))
+    }
+
+    fn sequences(&mut self, earlier: NodeId, later: NodeId, key: Option<&str>) -> NodeId {
+        let tree = &*self.tree;
+        let keyed = key.is_some_and(|k| KEYED_LISTS.contains(&k));
+        let ids = |items: &[NodeId]| -> Vec<Option<String>> {
+            items.iter().map(|i| identity(tree, *i, keyed)).collect()
+        };
+        let theirs = tree.items(later).to_vec();
+        let seen: std::collections::HashSet<String> = ids(&theirs).into_iter().flatten().collect();
+        let mine = tree.items(earlier);
+        let mut items: Vec<NodeId> = mine
+            .iter()
+            .zip(ids(mine))
+            .filter(|(_, id)| !id.as_ref().is_some_and(|id| seen.contains(id)))
+            .map(|(item, _)| *item)
+            .collect();
+        items.extend(theirs);
+        self.synthetic(earlier, NodeKind::Sequence(items))
+    }
+
+    /// A new collection standing where `like` stands in the first document.
+    fn synthetic(&mut self, like: NodeId, kind: NodeKind) -> NodeId {
+        let model = self.tree.node(like);
+        let node = Node {
+            kind,
+            span: model.span,
+            parent: model.parent,
+            seg: model.seg,
+        };
+        let id = self.tree.nodes.len() as NodeId;
+        self.tree.nodes.push(node);
+        id
+    }
+}
+
+/// What makes two list items the same item for compose.
+fn identity(tree: &Tree, item: NodeId, keyed: bool) -> Option<String> {
+    match tree.shape(item) {
+        Shape::Scalar => {
+            let text = tree.str(item)?;
+            Some(match (keyed, text.split_once('=')) {
+                (true, Some((name, _))) => name.to_owned(),
+                _ => text.to_owned(),
+            })
+        }
+        Shape::Mapping => ["target", "key"].iter().find_map(|field| {
+            let value = tree.str(tree.get_value(item, field)?)?;
+            Some(format!("{field}\u{0}{value}"))
+        }),
+        _ => None,
+    }
+}
