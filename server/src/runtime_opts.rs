@@ -167,6 +167,102 @@ impl RuntimeOptions {
     pub fn is_empty(&self) -> bool {
         *self == RuntimeOptions::default()
     }
+
+    /// The compose keys that are set, as the user writes them (`mem_limit`,
+    /// `stop_grace_period`), in field order. Exhaustive: a new field is a
+    /// compile error here, so an engine that applies only some keys
+    /// (`Engine::unsupported`) cannot drop a new one silently.
+    pub fn given_keys(&self) -> Vec<&'static str> {
+        let Self {
+            user,
+            working_dir,
+            labels,
+            healthcheck,
+            restart,
+            memory,
+            cpus,
+            pids_limit,
+            ulimits,
+            stop_timeout,
+            stop_signal,
+            hostname,
+            domainname,
+            read_only,
+            shm_size,
+            tmpfs,
+            extra_hosts,
+            dns,
+            dns_search,
+            dns_opt,
+            init,
+            tty,
+            stdin_open,
+            cap_drop,
+            group_add,
+            expose,
+            privileged,
+            cap_add,
+            security_opt,
+            sysctls,
+            pid,
+            ipc,
+            uts,
+            userns_mode,
+            devices,
+            cgroup_parent,
+            runtime,
+            oom_kill_disable,
+            network_mode,
+            volumes_from,
+            gpus,
+        } = self;
+        [
+            ("user", user.is_some()),
+            ("working_dir", working_dir.is_some()),
+            ("labels", !labels.is_empty()),
+            ("healthcheck", healthcheck.is_some()),
+            ("restart", restart.is_some()),
+            ("mem_limit", memory.is_some()),
+            ("cpus", cpus.is_some()),
+            ("pids_limit", pids_limit.is_some()),
+            ("ulimits", !ulimits.is_empty()),
+            ("stop_grace_period", stop_timeout.is_some()),
+            ("stop_signal", stop_signal.is_some()),
+            ("hostname", hostname.is_some()),
+            ("domainname", domainname.is_some()),
+            ("read_only", read_only.is_some()),
+            ("shm_size", shm_size.is_some()),
+            ("tmpfs", !tmpfs.is_empty()),
+            ("extra_hosts", !extra_hosts.is_empty()),
+            ("dns", !dns.is_empty()),
+            ("dns_search", !dns_search.is_empty()),
+            ("dns_opt", !dns_opt.is_empty()),
+            ("init", init.is_some()),
+            ("tty", tty.is_some()),
+            ("stdin_open", stdin_open.is_some()),
+            ("cap_drop", !cap_drop.is_empty()),
+            ("group_add", !group_add.is_empty()),
+            ("expose", !expose.is_empty()),
+            ("privileged", privileged.is_some()),
+            ("cap_add", !cap_add.is_empty()),
+            ("security_opt", !security_opt.is_empty()),
+            ("sysctls", !sysctls.is_empty()),
+            ("pid", pid.is_some()),
+            ("ipc", ipc.is_some()),
+            ("uts", uts.is_some()),
+            ("userns_mode", userns_mode.is_some()),
+            ("devices", !devices.is_empty()),
+            ("cgroup_parent", cgroup_parent.is_some()),
+            ("runtime", runtime.is_some()),
+            ("oom_kill_disable", oom_kill_disable.is_some()),
+            ("network_mode", network_mode.is_some()),
+            ("volumes_from", !volumes_from.is_empty()),
+            ("gpus", !gpus.is_empty()),
+        ]
+        .into_iter()
+        .filter_map(|(key, set)| set.then_some(key))
+        .collect()
+    }
 }
 
 /// One problem with a service's compose keys.
@@ -703,6 +799,42 @@ mod tests {
         )
         .unwrap();
         assert_eq!(o.privileged, Some(true));
+    }
+
+    #[test]
+    fn given_keys_name_what_is_set_as_compose_writes_it() {
+        assert!(RuntimeOptions::default().given_keys().is_empty());
+        let o = opts(
+            "services:\n  W:\n    image: x\n    mem_limit: 256m\n    stop_grace_period: 5s\n    cap_add: [NET_ADMIN]\n    user: '1'\n    labels: {a: b}\n    network_mode: service:M\n  M:\n    image: x\n",
+            &["cap_add", "network_mode"],
+        )
+        .unwrap();
+        assert_eq!(
+            o.given_keys(),
+            [
+                "user",
+                "labels",
+                "mem_limit",
+                "stop_grace_period",
+                "cap_add",
+                "network_mode"
+            ]
+        );
+        // every name is a key the reader takes (a typo would never be set)
+        let every = "services:\n  W:\n    image: x\n    user: u\n    working_dir: /w\n    labels: [a=b]\n    healthcheck: {test: 'true'}\n    restart: always\n    mem_limit: 1g\n    cpus: '1'\n    pids_limit: 10\n    ulimits: {nofile: 10}\n    stop_grace_period: 1s\n    stop_signal: SIGINT\n    hostname: h\n    domainname: d\n    read_only: true\n    shm_size: 1m\n    tmpfs: /t\n    extra_hosts: ['a:1.2.3.4']\n    dns: 1.1.1.1\n    dns_search: s\n    dns_opt: o\n    init: true\n    tty: true\n    stdin_open: true\n    cap_drop: [ALL]\n    group_add: [g]\n    expose: ['80']\n    privileged: true\n    cap_add: [A]\n    security_opt: [s]\n    sysctls: {a: '1'}\n    pid: host\n    ipc: host\n    uts: host\n    userns_mode: host\n    devices: [/dev/null]\n    cgroup_parent: c\n    runtime: r\n    oom_kill_disable: true\n    volumes_from: [M]\n    gpus: all\n  M:\n    image: x\n";
+        let o = opts(every, ALLOWABLE_HOST_KEYS).unwrap();
+        let given = o.given_keys();
+        // all but `network_mode` (it refuses `hostname`, `dns`… beside it)
+        assert_eq!(given.len(), 40, "{given:?}");
+        for key in given {
+            assert!(every.contains(&format!("\n    {key}: ")), "{key}");
+        }
+        let o = opts(
+            "services:\n  W:\n    image: x\n    network_mode: service:M\n  M:\n    image: x\n",
+            &["network_mode"],
+        )
+        .unwrap();
+        assert_eq!(o.given_keys(), ["network_mode"]);
     }
 
     #[test]

@@ -220,6 +220,82 @@ async fn placements(manager: &Docker, v: &serde_json::Value) -> Vec<(String, Str
     out
 }
 
+/// The seed's master image line (compose keys go after it).
+const MASTER_IMAGE: &str = "  Master:\n    image: 'docker.io/bitnami/mysql:8.1.0'\n";
+
+/// The seed with compose keys on the master that a swarm service carries
+/// (`nofile` under the node daemons' own limit, 20000 here).
+fn with_keys() -> String {
+    let keys = "    labels: {org.example.check: swarm}\n    extra_hosts: ['specstudio-check:127.0.0.7']\n    ulimits: {nofile: {soft: 8192, hard: 16384}}\n    cap_add: [SYS_NICE]\n    stop_grace_period: 25s\n";
+    assert!(SEED.contains(MASTER_IMAGE));
+    SEED.replacen(MASTER_IMAGE, &format!("{MASTER_IMAGE}{keys}"), 1)
+}
+
+/// The master's task container (on whichever node runs it) holds the keys
+/// of [`with_keys`]: applied by the node's daemon, not only accepted by the
+/// manager.
+async fn master_has_its_keys(cluster: &Swarm, manager: &Docker, label: &str, master: &str) {
+    for i in 1..=3 {
+        let Some((cid, _)) = node_containers(cluster, i, label)
+            .await
+            .into_iter()
+            .find(|(_, service)| service == master)
+        else {
+            continue;
+        };
+        let d = nodes::connect(&cluster.get(&format!("SWARM_NODE{i}_HOST")))
+            .await
+            .unwrap();
+        let c = d
+            .inspect_container(
+                &cid,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await
+            .unwrap();
+        let host = c.host_config.unwrap();
+        let config = c.config.unwrap();
+        assert_eq!(
+            config
+                .labels
+                .unwrap_or_default()
+                .get("org.example.check")
+                .map(String::as_str),
+            Some("swarm")
+        );
+        assert_eq!(
+            host.extra_hosts.unwrap_or_default(),
+            ["specstudio-check:127.0.0.7"]
+        );
+        let nofile: Vec<(i64, i64)> = host
+            .ulimits
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|u| u.name.as_deref() == Some("nofile"))
+            .map(|u| (u.soft.unwrap_or(0), u.hard.unwrap_or(0)))
+            .collect();
+        assert_eq!(nofile, [(8192, 16384)], "ulimits on the task container");
+        assert!(
+            host.cap_add
+                .unwrap_or_default()
+                .iter()
+                .any(|c| c.ends_with("SYS_NICE")),
+            "cap_add on the task container"
+        );
+        // the grace period is the node's executor's (not the container's
+        // own StopTimeout): what the manager hands it
+        let grace = manager
+            .inspect_service(master, None::<InspectServiceOptions>)
+            .await
+            .unwrap()
+            .spec
+            .and_then(|s| s.task_template?.container_spec?.stop_grace_period);
+        assert_eq!(grace, Some(25_000_000_000), "stop_grace_period");
+        return;
+    }
+    panic!("no task container of {master} on any node");
+}
+
 #[test]
 #[ignore = "needs root and the machine-wide local swarm: scripts/test.sh runs it (-- --ignored)"]
 fn seed_with_two_replicas_on_three_zones_survives_a_server_kill_and_a_lost_node() {
@@ -245,7 +321,14 @@ fn seed_with_two_replicas_on_three_zones_survives_a_server_kill_and_a_lost_node(
             )
         })
         .collect();
-    let mut args = vec!["--engine", "swarm", "--docker-host", manager_host.as_str()];
+    let mut args = vec![
+        "--engine",
+        "swarm",
+        "--docker-host",
+        manager_host.as_str(),
+        "--allow-host-key",
+        "cap_add",
+    ];
     for f in &node_flags {
         args.extend(["--swarm-node", f.as_str()]);
     }
@@ -260,8 +343,30 @@ fn seed_with_two_replicas_on_three_zones_survives_a_server_kill_and_a_lost_node(
         let mut t = Transcript::default();
         let manager = nodes::connect(&manager_host).await.unwrap();
 
+        // 0. a compose key the swarm does not carry is a 422 naming it,
+        // before anything is created
+        let (s, v, raw) = server
+            .call(
+                "POST",
+                "/api/deployments",
+                Some(serde_json::json!({"spec": SEED.replacen(MASTER_IMAGE, &format!("{MASTER_IMAGE}    tmpfs: /run\n"), 1), "params": params(2)})),
+                true,
+            )
+            .await;
+        assert_eq!(s, 422, "{raw}");
+        assert!(
+            raw.contains("`tmpfs` is not applied by the swarm engine")
+                && raw.contains("/services/Master/tmpfs"),
+            "{v}"
+        );
+        assert!(
+            services(&manager, "org.specstudio.deployment").await.is_empty(),
+            "nothing created"
+        );
+
         // 1. SIGKILL the server while it deploys, restart it on the same data dir
-        let id = deploy(&server, 2, &mut t).await;
+        // (the master with compose keys the swarm applies)
+        let id = deploy_spec(&server, &with_keys(), 2, &mut t).await;
         let label = format!("org.specstudio.deployment={id}");
         let deadline = Instant::now() + std::time::Duration::from_secs(60);
         while services(&manager, &label).await.is_empty() {
@@ -365,6 +470,7 @@ fn seed_with_two_replicas_on_three_zones_survives_a_server_kill_and_a_lost_node(
             .await
             .unwrap();
         assert_eq!(tasks.len(), 1, "pinning restarted the master: {tasks:?}");
+        master_has_its_keys(&cluster, &manager, &label, master_name.as_str().unwrap()).await;
 
         // through the server's endpoints (relayed to the nodes' host ports)
         let master = endpoints(&v, "Master")[0];

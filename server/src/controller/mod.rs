@@ -355,7 +355,7 @@ impl Controller {
         id: &str,
         overrides: &BTreeMap<String, u32>,
     ) -> Result<DesiredStack, Vec<plan::PlanIssue>> {
-        plan::plan_with(
+        let stack = plan::plan_with(
             analysis,
             params,
             id,
@@ -366,7 +366,17 @@ impl Controller {
                 replica_overrides: Some(overrides),
                 allowed_host_keys: Some(&self.settings.allowed_host_keys),
             },
-        )
+        )?;
+        // not reachable yet: the reconcile plans again once it is
+        let Some(engine) = self.engine() else {
+            return Ok(stack);
+        };
+        let issues = engine_issues(engine.as_ref(), analysis, &stack);
+        if issues.is_empty() {
+            Ok(stack)
+        } else {
+            Err(issues)
+        }
     }
 
     pub fn register_secrets(&self, rec: &DeploymentRecord, stack: Option<&DesiredStack>) {
@@ -376,6 +386,43 @@ impl Controller {
         }
         self.hub.set_secrets(&rec.id, values);
     }
+}
+
+/// The compose keys the engine would not apply, each a located issue (once
+/// per service, not per replica): refused before anything is created,
+/// never dropped.
+fn engine_issues(
+    engine: &dyn Engine,
+    analysis: &shared::Analysis,
+    stack: &DesiredStack,
+) -> Vec<plan::PlanIssue> {
+    let mut seen = BTreeSet::new();
+    let mut issues = Vec::new();
+    for c in &stack.containers {
+        for key in engine.unsupported(c) {
+            if !seen.insert((c.resource.clone(), key.clone())) {
+                continue;
+            }
+            let path = match analysis.spec.service_index(&c.resource) {
+                Some(i) => crate::runtime_opts::key_path(
+                    &analysis.tree,
+                    analysis.spec.services[i].node,
+                    &key,
+                ),
+                None => format!("/services/{}/{key}", c.resource),
+            };
+            issues.push(plan::PlanIssue::ComposeKey {
+                service: c.resource.clone(),
+                message: format!(
+                    "is not applied by the {} engine; deploy this spec on the docker engine or remove the key",
+                    engine.kind()
+                ),
+                key,
+                path,
+            });
+        }
+    }
+    issues
 }
 
 /// Where a listener bound to `bind` is reached from this host.

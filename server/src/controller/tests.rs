@@ -296,6 +296,53 @@ async fn a_failed_step_is_recorded_as_failed_with_its_error() {
     assert_eq!(h.status(), Status::Running);
 }
 
+/// A compose key the engine does not apply is a located plan issue, once
+/// per service (not per replica), for the API's plan and the reconcile's
+/// alike: refused before anything is created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_the_engine_does_not_apply_refuses_the_plan_by_name() {
+    let spec = SPEC.replace(
+        "    ports:\n      - '8080'\n",
+        "    ports:\n      - '8080'\n    tmpfs: /run\n    user: '101'\n",
+    );
+    let h = harness_with(&spec, RuntimeSettings::default());
+    h.engine.refuse_keys(&["tmpfs", "cap_add"]);
+    let analysis = shared::analyze(&spec);
+    let rec = h.record().unwrap();
+    let issues = h.ctl.plan_request(&analysis, &rec.params, ID).unwrap_err();
+    let found: Vec<(String, String)> = issues
+        .iter()
+        .map(|i| match i {
+            crate::plan::PlanIssue::ComposeKey {
+                service, key, path, ..
+            } => (format!("{service}.{key}"), path.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(found, [("Web.tmpfs".into(), "/services/Web/tmpfs".into())]);
+    assert_eq!(
+        issues[0].message(),
+        "Web: `tmpfs` is not applied by the fake engine; deploy this spec on the docker engine \
+         or remove the key (at `/services/Web/tmpfs`)"
+    );
+    h.ctl.reconcile(ID).await;
+    let rec = h.record().unwrap();
+    assert_eq!(rec.status, Status::Failed);
+    assert!(
+        rec.message
+            .as_deref()
+            .unwrap_or("")
+            .contains("`tmpfs` is not applied"),
+        "{rec:?}"
+    );
+    assert_eq!(h.engine.calls(Op::CreateContainer), 0);
+    assert!(h.engine.networks().is_empty() && h.engine.volumes().is_empty());
+    // without the refusal, the same spec deploys
+    h.engine.refuse_keys(&[]);
+    h.ctl.reconcile(ID).await;
+    assert_eq!(h.status(), Status::Running);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crashed_or_vanished_containers_are_repaired() {
     let h = harness();

@@ -31,6 +31,18 @@ pub trait Engine: Send + Sync {
     /// The address published ports are bound to.
     fn bind_address(&self) -> &str;
 
+    /// The engine's name for messages (`docker`, `swarm`).
+    fn kind(&self) -> &'static str {
+        "docker"
+    }
+
+    /// The compose keys (as written: `cap_add`, `network_mode`) of a planned
+    /// container this engine would not apply. The plan refuses each by
+    /// name, before anything is created. One Docker host applies them all.
+    fn unsupported(&self, _c: &DesiredContainer) -> Vec<String> {
+        Vec::new()
+    }
+
     async fn image_exists(&self, image: &str) -> Result<bool, EngineError>;
     /// Try to pull `image`, bounded by `timeout`.
     async fn pull(&self, image: &str, timeout: Duration) -> Result<(), EngineError>;

@@ -69,6 +69,8 @@ struct State {
     lost: Vec<LostContainer>,
     /// Why CPU samples fail (`break_usage`).
     usage_broken: Option<String>,
+    /// Compose keys this engine does not apply (`refuse_keys`).
+    refused_keys: BTreeSet<String>,
     next_id: u64,
 }
 
@@ -108,6 +110,13 @@ impl FakeEngine {
     /// An image that is neither present nor pullable.
     pub fn remove_image(&self, image: &str) {
         self.lock().missing_images.insert(image.to_owned());
+    }
+
+    /// Act as an engine that does not apply these compose keys (as the
+    /// swarm engine does not apply `tmpfs`): [`Engine::unsupported`] names
+    /// each one a planned container has.
+    pub fn refuse_keys(&self, keys: &[&str]) {
+        self.lock().refused_keys = keys.iter().map(|k| (*k).to_owned()).collect();
     }
 
     /// The container stops by itself (a crash).
@@ -238,6 +247,20 @@ fn start_container(c: &mut FakeContainer, ports: &[u16]) -> Result<(), EngineErr
 impl Engine for FakeEngine {
     fn bind_address(&self) -> &str {
         "127.0.0.1"
+    }
+
+    fn kind(&self) -> &'static str {
+        "fake"
+    }
+
+    fn unsupported(&self, c: &DesiredContainer) -> Vec<String> {
+        let refused = &self.lock().refused_keys;
+        c.opts
+            .given_keys()
+            .into_iter()
+            .filter(|k| refused.contains(*k))
+            .map(str::to_owned)
+            .collect()
     }
 
     async fn image_exists(&self, image: &str) -> Result<bool, EngineError> {

@@ -136,6 +136,7 @@ pub fn instance_input(c: &DesiredContainer, labels: BTreeMap<String, String>) ->
         labels,
         placement: c.zone.clone().map_or(Placement::Any, Placement::Zone),
         running: !c.spare,
+        opts: c.opts.clone(),
     }
 }
 
@@ -707,6 +708,30 @@ impl SwarmEngine {
 impl Engine for SwarmEngine {
     fn bind_address(&self) -> &str {
         RELAY_HOST
+    }
+
+    fn kind(&self) -> &'static str {
+        "swarm"
+    }
+
+    /// The given compose keys a swarm service does not carry
+    /// (`compose_keys::SWARM_APPLIED` is what it does), and sharing another
+    /// service's network or volumes (a task's container is on whichever
+    /// node the scheduler picks, so there is none to share).
+    fn unsupported(&self, c: &DesiredContainer) -> Vec<String> {
+        let mut keys: Vec<String> = super::compose_keys::refused(&c.opts)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        for (key, shares) in [
+            ("network_mode", c.network_of.is_some()),
+            ("volumes_from", !c.shared_volumes.is_empty()),
+        ] {
+            if shares && !keys.iter().any(|k| k == key) {
+                keys.push(key.to_owned());
+            }
+        }
+        keys
     }
 
     /// On every node (no registry): missing on one is `false`, named in

@@ -60,6 +60,10 @@ pub struct InstanceInput {
     /// 1 when running; 0 while a serverless deployment sleeps (the service,
     /// its pin and its volume stay).
     pub running: bool,
+    /// The spec's compose keys: those in [`super::compose_keys::SWARM_APPLIED`]
+    /// are set on the container spec; the engine refuses the others
+    /// before planning succeeds.
+    pub opts: std::sync::Arc<crate::runtime_opts::RuntimeOptions>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -216,7 +220,7 @@ pub fn instance_service(i: &InstanceInput, network: &str) -> ServiceSpec {
             ..Default::default()
         })
         .collect();
-    let container = TaskSpecContainerSpec {
+    let mut container = TaskSpecContainerSpec {
         image: Some(i.image.clone()),
         labels: Some(labels.clone()),
         hostname: Some(i.name.clone()),
@@ -226,6 +230,7 @@ pub fn instance_service(i: &InstanceInput, network: &str) -> ServiceSpec {
         args: i.command.clone(),
         ..Default::default()
     };
+    super::compose_keys::apply(&mut container, &i.opts);
     let placement = TaskSpecPlacement {
         constraints: Some(i.placement.constraints()),
         preferences: i.placement.zoned().then(|| {
@@ -346,6 +351,7 @@ mod tests {
             ]),
             placement: Placement::Zone("zone-b".into()),
             running: true,
+            opts: Default::default(),
         }
     }
 

@@ -5,6 +5,8 @@
 //!   shape) to bollard's swarm types: the deployment's attachable overlay
 //!   network, one single-task service per MySQL instance, zone spread and node
 //!   pinning, resources, `dnsrr` + host-mode published ports.
+//! - [`compose_keys`]: the compose keys a service carries, and the ones the
+//!   engine refuses (a `422` naming the key, never a silent drop).
 //! - [`nodes`]: what the manager says about nodes and tasks (ready nodes and
 //!   their zones, where a service's task runs and on which host port), and the
 //!   per-node image check (no registry: a missing image is a 422 naming the
@@ -17,6 +19,7 @@
 //! Why these shapes: the kernel here has no IPVS (no VIPs, no ingress routing
 //! mesh) and no ESP (no encrypted overlays); see `docs/design/engines.md`.
 
+pub mod compose_keys;
 pub mod engine;
 pub mod health;
 pub mod mapping;
