@@ -399,34 +399,32 @@ async fn idle_pause_then_thaw_on_connect_keeps_rows() {
             .any(|e| e.kind == "step" && e.message.contains("unpaused")),
         "{events:?}"
     );
-    // the fast wake: the master routed and the deployment `running` before
-    // the replica is even unpaused (the normal reconcile unpauses every
-    // container before its readiness gates, so `running` would come last)
-    let replica = v["containers"]
+    // the fast wake: the master routed as soon as it was unpaused, before any
+    // SQL readiness gate (the normal reconcile pings it first, then routes)
+    let master_name = v["containers"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["resource"] == "Replica")
+        .find(|c| c["resource"] == "Master")
         .and_then(|c| c["name"].as_str())
-        .unwrap_or_else(|| panic!("no Replica container: {v}"))
+        .unwrap_or_else(|| panic!("no Master container: {v}"))
         .to_owned();
     let waking = events
         .iter()
         .rposition(|e| e.kind == "status" && e.message == "waking")
         .unwrap();
-    let running = waking
-        + events[waking..]
-            .iter()
-            .position(|e| e.kind == "status" && e.message == "running")
-            .unwrap();
-    let replica_thawed = waking
-        + events[waking..]
-            .iter()
-            .position(|e| e.kind == "step" && e.message == format!("container {replica} unpaused"))
-            .unwrap_or_else(|| panic!("{replica} never unpaused: {events:?}"));
+    let after = |message: String| {
+        waking
+            + events[waking..]
+                .iter()
+                .position(|e| e.kind == "step" && e.message == message)
+                .unwrap_or_else(|| panic!("no step `{message}` after waking: {events:?}"))
+    };
+    let routed = after(format!("{master_name} takes connections"));
+    let pinged = after(format!("{master_name} ready (SQL ping)"));
     assert!(
-        running < replica_thawed,
-        "the master is served before the replica is thawed: {events:?}"
+        routed < pinged,
+        "the master is routed before its SQL ping: {events:?}"
     );
     delete_and_check_clean(&server, &id, &mut t).await;
     assert_no_secrets("API responses, events and client output", &t.0, &t.1);

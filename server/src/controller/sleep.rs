@@ -10,7 +10,8 @@
 //! - The paused tier: idle for `--idle-pause-after`, the containers are
 //!   frozen (`docker pause`). A client thaws it on the fast path
 //!   ([`Controller::thaw`]): the master is unpaused and routed as soon as its
-//!   socket answers, the replicas after it, checked by the next reconcile.
+//!   socket answers, the replicas unpaused after it and checked by the next
+//!   reconcile.
 //! - A backend that refused a connection is looked at again (recheck).
 
 use std::sync::atomic::Ordering;
@@ -195,10 +196,10 @@ impl Controller {
     /// The fast wake from the paused tier: the data and processes were
     /// frozen, not restarted, so the serving containers that are not
     /// replicas (the master) are unpaused and routed as soon as their
-    /// socket answers (no SQL readiness gate), the deployment is `running`
-    /// (the same lifecycle transition as a reconcile's), then the replicas
-    /// are unpaused; the reconcile that follows checks their replication
-    /// and routes them. `false` (nothing routed, the deployment still
+    /// socket answers (no SQL readiness gate), then the replicas are
+    /// unpaused and the deployment is `running` (the same lifecycle
+    /// transition as a reconcile's); the reconcile that follows checks the
+    /// replicas' replication and routes them. `false` (nothing routed, the deployment still
     /// `waking`) when anything is not as the pause left it: the normal
     /// reconcile then does the whole wake.
     pub(super) async fn thaw(self: &Arc<Self>, id: &str) -> bool {
@@ -235,14 +236,9 @@ impl Controller {
         for (c, port) in answered.into_iter().flatten() {
             self.route(id, c, Some(port));
         }
-        let woke = self.with_runtime(id, |rt| rt.wake_started.take());
-        if self
-            .lifecycle(id)
-            .running(woke.map(|t| t.elapsed()))
-            .is_err()
-        {
-            return false;
-        }
+        // the held clients are served from here on; the replicas thaw before
+        // the deployment is called `running` (a frozen container would show
+        // it degraded), their replication is the reconcile's to check
         let thawed =
             futures_util::future::join_all(replicas.iter().map(|c| engine.unpause(&c.name)));
         for (c, r) in replicas.iter().zip(thawed.await) {
@@ -251,7 +247,10 @@ impl Controller {
                 Err(e) => debug!(container = %c.name, "left to the reconcile: {e}"),
             }
         }
-        true
+        let woke = self.with_runtime(id, |rt| rt.wake_started.take());
+        self.lifecycle(id)
+            .running(woke.map(|t| t.elapsed()))
+            .is_ok()
     }
 
     /// Put an idle deployment to sleep.
