@@ -134,11 +134,14 @@ impl Controller {
         {
             self.lifecycle(id).provisioning()?;
         }
-        self.ensure_images(id, stack, engine).await?;
-        if engine
-            .ensure_network(stack)
-            .await
-            .map_err(ReconcileError::engine("creating the network"))?
+        // only what this step needs (a wake from stopped starts kept
+        // containers: no image to check, the network just observed)
+        self.ensure_images(id, engine, &d.todo).await?;
+        if !observed.networks.contains(&stack.network)
+            && engine
+                .ensure_network(stack)
+                .await
+                .map_err(ReconcileError::engine("creating the network"))?
         {
             self.hub
                 .step(id, &format!("network {} created", stack.network));
@@ -178,14 +181,18 @@ impl Controller {
         Ok(Some(Status::Running))
     }
 
-    /// Pull the images the stack needs that are missing.
+    /// Pull the missing images of the containers about to be created.
     async fn ensure_images(
         &self,
         id: &str,
-        stack: &DesiredStack,
         engine: &dyn Engine,
+        todo: &[(&DesiredContainer, Action)],
     ) -> Result<()> {
-        let images: BTreeSet<&str> = stack.containers.iter().map(|c| c.image.as_str()).collect();
+        let images: BTreeSet<&str> = todo
+            .iter()
+            .filter(|(_, a)| matches!(a, Action::Create | Action::Recreate(_)))
+            .map(|(c, _)| c.image.as_str())
+            .collect();
         for image in images {
             if !engine
                 .image_exists(image)
