@@ -169,7 +169,8 @@ impl Controller {
             self.hub.step(id, &format!("volume {v} removed"));
         }
         self.check_current(id, gen)?;
-        self.start_in_order(id, gen, stack, engine, &d.todo).await?;
+        self.start_in_order(id, gen, stack, engine, &d.todo, waking)
+            .await?;
         self.check_current(id, gen)?;
         let woke = self
             .with_runtime(id, |rt| rt.wake_started.take())
@@ -221,7 +222,9 @@ impl Controller {
     /// service_healthy`) are ready: a replica's own entrypoint waits for its
     /// master, so the two boot side by side. Independent services and one
     /// service's containers proceed concurrently; the first failure ends the
-    /// step.
+    /// step. `waking`: a client waits for the first services only, so every
+    /// dependency is awaited ready (a replica booting beside its master takes
+    /// half of a two-core machine from the start the client waits for).
     async fn start_in_order(
         self: &Arc<Self>,
         id: &str,
@@ -229,6 +232,7 @@ impl Controller {
         stack: &DesiredStack,
         engine: &dyn Engine,
         todo: &[(&DesiredContainer, Action)],
+        waking: bool,
     ) -> Result<()> {
         let host = self.probe_host();
         let mut started_gates: BTreeMap<&str, Gate<'_>> = BTreeMap::new();
@@ -237,7 +241,10 @@ impl Controller {
             let waits: Vec<Gate<'_>> = step
                 .after
                 .iter()
-                .filter_map(|d| started_gates.get(d.as_str()).cloned())
+                .filter_map(|d| {
+                    let gates = if waking { &ready_gates } else { &started_gates };
+                    gates.get(d.as_str()).cloned()
+                })
                 .chain(
                     step.after_ready
                         .iter()
