@@ -70,8 +70,9 @@ up() {
 down() {
     local pf=/run/$NS/dockerd.pid
     if [[ -s $pf ]]; then
-        kill -TERM "$(cat $pf)" 2>/dev/null || true
-        for _ in $(seq 1 120); do kill -0 "$(cat $pf)" 2>/dev/null || break; sleep 0.25; done
+        local pid; pid=$(cat $pf)
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
     fi
     # whatever still runs in the namespace (shims, containers): KILL by pid;
     # with the last of them the private mounts (the tmpfs data-root) go
