@@ -399,6 +399,33 @@ async fn idle_pause_then_thaw_on_connect_keeps_rows() {
             .any(|e| e.kind == "step" && e.message.contains("unpaused")),
         "{events:?}"
     );
+    // the fast wake: the master routed as soon as it was unpaused, before any
+    // SQL readiness gate (the normal reconcile pings it first, then routes)
+    let master_name = v["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["resource"] == "Master")
+        .and_then(|c| c["name"].as_str())
+        .unwrap_or_else(|| panic!("no Master container: {v}"))
+        .to_owned();
+    let waking = events
+        .iter()
+        .rposition(|e| e.kind == "status" && e.message == "waking")
+        .unwrap();
+    let after = |message: String| {
+        waking
+            + events[waking..]
+                .iter()
+                .position(|e| e.kind == "step" && e.message == message)
+                .unwrap_or_else(|| panic!("no step `{message}` after waking: {events:?}"))
+    };
+    let routed = after(format!("{master_name} takes connections"));
+    let pinged = after(format!("{master_name} ready (SQL ping)"));
+    assert!(
+        routed < pinged,
+        "the master is routed before its SQL ping: {events:?}"
+    );
     delete_and_check_clean(&server, &id, &mut t).await;
     assert_no_secrets("API responses, events and client output", &t.0, &t.1);
 }

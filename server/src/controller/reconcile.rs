@@ -140,11 +140,14 @@ impl Controller {
         {
             self.lifecycle(id).provisioning()?;
         }
-        self.ensure_images(id, stack, engine).await?;
-        if engine
-            .ensure_network(stack)
-            .await
-            .map_err(ReconcileError::engine("creating the network"))?
+        // only what this step needs (a wake from stopped starts kept
+        // containers: no image to check, the network just observed)
+        self.ensure_images(id, engine, &d.todo).await?;
+        if !observed.networks.contains(&stack.network)
+            && engine
+                .ensure_network(stack)
+                .await
+                .map_err(ReconcileError::engine("creating the network"))?
         {
             self.hub
                 .step(id, &format!("network {} created", stack.network));
@@ -172,7 +175,9 @@ impl Controller {
             self.hub.step(id, &format!("volume {v} removed"));
         }
         self.check_current(id, gen)?;
-        let started = self.start_in_order(id, gen, stack, engine, &d.todo).await;
+        let started = self
+            .start_in_order(id, gen, stack, engine, &d.todo, waking)
+            .await;
         for note in engine.take_notes(id) {
             self.hub.step(id, &note);
         }
@@ -188,14 +193,18 @@ impl Controller {
         Ok(Some(Status::Running))
     }
 
-    /// Pull the images the stack needs that are missing.
+    /// Pull the missing images of the containers about to be created.
     async fn ensure_images(
         &self,
         id: &str,
-        stack: &DesiredStack,
         engine: &dyn Engine,
+        todo: &[(&DesiredContainer, Action)],
     ) -> Result<()> {
-        let images: BTreeSet<&str> = stack.containers.iter().map(|c| c.image.as_str()).collect();
+        let images: BTreeSet<&str> = todo
+            .iter()
+            .filter(|(_, a)| matches!(a, Action::Create | Action::Recreate(_)))
+            .map(|(c, _)| c.image.as_str())
+            .collect();
         for image in images {
             if !engine
                 .image_exists(image)
@@ -224,7 +233,9 @@ impl Controller {
     /// service_healthy`) are ready: a replica's own entrypoint waits for its
     /// master, so the two boot side by side. Independent services and one
     /// service's containers proceed concurrently; the first failure ends the
-    /// step.
+    /// step. `waking`: a client waits for the first services only, so every
+    /// dependency is awaited ready (a replica booting beside its master takes
+    /// half of a two-core machine from the start the client waits for).
     async fn start_in_order(
         self: &Arc<Self>,
         id: &str,
@@ -232,6 +243,7 @@ impl Controller {
         stack: &DesiredStack,
         engine: &dyn Engine,
         todo: &[(&DesiredContainer, Action)],
+        waking: bool,
     ) -> Result<()> {
         let host = self.probe_host();
         let mut started_gates: BTreeMap<&str, Gate<'_>> = BTreeMap::new();
@@ -240,7 +252,10 @@ impl Controller {
             let waits: Vec<Gate<'_>> = step
                 .after
                 .iter()
-                .filter_map(|d| started_gates.get(d.as_str()).cloned())
+                .filter_map(|d| {
+                    let gates = if waking { &ready_gates } else { &started_gates };
+                    gates.get(d.as_str()).cloned()
+                })
                 .chain(
                     step.after_ready
                         .iter()

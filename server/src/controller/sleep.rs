@@ -7,19 +7,28 @@
 //!   removed; volumes are always kept.
 //! - A client on a sleeping deployment's endpoint is held while it wakes
 //!   (desired `running` again, the normal start path in dependency order).
+//! - The paused tier: idle for `--idle-pause-after`, the containers are
+//!   frozen (`docker pause`). A client thaws it on the fast path
+//!   ([`Controller::thaw`]): the master is unpaused and routed as soon as its
+//!   socket answers, the replicas unpaused after it and checked by the next
+//!   reconcile.
 //! - A backend that refused a connection is looked at again (recheck).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tracing::{info_span, Instrument};
+use tracing::{debug, info_span, Instrument};
 
 use super::{Controller, ReconcileError};
 use crate::docker::{ContainerState, Engine};
-use crate::plan::{DesiredStack, Probe};
+use crate::plan::{DesiredContainer, DesiredStack, Probe};
 use crate::proxy::Power;
 use crate::store::{DeploymentRecord, Desired, Status};
+
+/// How long a thawed master may take to answer before the fast wake gives
+/// way to the normal reconcile (its SQL readiness gate).
+const THAW_ANSWER_LIMIT: Duration = Duration::from_secs(5);
 
 impl Controller {
     /// Put a deployment to sleep (desired `stopped`): idempotent.
@@ -131,6 +140,11 @@ impl Controller {
     }
 
     /// Wake a sleeping deployment (a client is waiting on an endpoint).
+    ///
+    /// From the paused tier (frozen, settled, no reconcile under way) the
+    /// fast path [`Controller::thaw`] runs in the reconcile queue's place;
+    /// otherwise (stopped, still pausing, a reconcile running) the normal
+    /// reconcile wakes it.
     pub fn wake(self: &Arc<Self>, id: &str, reason: &str) {
         let Ok(Some(rec)) = self.store.get_deployment(id) else {
             return;
@@ -139,11 +153,104 @@ impl Controller {
             self.kick(id);
             return;
         }
+        let frozen = rec.desired == Desired::Paused && rec.status == Status::Paused;
         if self.lifecycle(id).waking(reason).is_err() {
             return;
         }
         self.with_runtime(id, |rt| rt.wake_started = Some(Instant::now()));
-        self.kick(id);
+        if !frozen || !self.claim_queue(id) {
+            self.kick(id);
+            return;
+        }
+        let this = self.clone();
+        let id = id.to_owned();
+        let span = info_span!(parent: None, "thaw", deployment = %id);
+        tokio::spawn(
+            async move {
+                this.thaw(&id).await;
+                // the normal reconcile checks (and routes) the replicas, or
+                // finishes the wake when the fast path gave up
+                this.with_runtime(&id, |rt| {
+                    rt.running = false;
+                    rt.again = false;
+                });
+                this.kick(&id);
+            }
+            .instrument(span),
+        );
+    }
+
+    /// Take the reconcile queue's slot (no reconcile runs meanwhile; one
+    /// asked for waits); `false` when a reconcile already runs.
+    fn claim_queue(&self, id: &str) -> bool {
+        self.with_runtime(id, |rt| {
+            if rt.running {
+                return false;
+            }
+            rt.running = true;
+            rt.generation += 1;
+            true
+        })
+    }
+
+    /// The fast wake from the paused tier: the data and processes were
+    /// frozen, not restarted, so the serving containers that are not
+    /// replicas (the master) are unpaused and routed as soon as their
+    /// socket answers (no SQL readiness gate), then the replicas are
+    /// unpaused and the deployment is `running` (the same lifecycle
+    /// transition as a reconcile's); the reconcile that follows checks the
+    /// replicas' replication and routes them. `false` (nothing routed, the deployment still
+    /// `waking`) when anything is not as the pause left it: the normal
+    /// reconcile then does the whole wake.
+    pub(super) async fn thaw(self: &Arc<Self>, id: &str) -> bool {
+        let (Some(engine), Some(stack)) = (self.engine(), self.stack(id)) else {
+            return false;
+        };
+        let net = self.endpoints.net(id);
+        let (first, replicas): (Vec<&DesiredContainer>, Vec<&DesiredContainer>) = stack
+            .active()
+            .partition(|c| !matches!(c.probe, Probe::Mysql { replica: true, .. }));
+        let thawed = futures_util::future::join_all(first.iter().map(|c| engine.unpause(&c.name)));
+        for (c, r) in first.iter().zip(thawed.await) {
+            if let Err(e) = r {
+                debug!(container = %c.name, "fast wake gives way to the reconcile: {e}");
+                return false;
+            }
+            self.hub.step(id, &format!("container {} unpaused", c.name));
+        }
+        let answered = first.iter().filter(|c| !c.ports.is_empty()).map(|c| {
+            let port = net.backend(&c.name).and_then(|b| b.host_port);
+            let greeting = matches!(c.probe, Probe::Mysql { .. });
+            async move {
+                let port = port?;
+                self.endpoints
+                    .backend_answers(&c.name, port, greeting, THAW_ANSWER_LIMIT)
+                    .await
+                    .then_some((*c, port))
+            }
+        });
+        let answered = futures_util::future::join_all(answered).await;
+        if answered.iter().any(Option::is_none) {
+            return false;
+        }
+        for (c, port) in answered.into_iter().flatten() {
+            self.route(id, c, Some(port));
+        }
+        // the held clients are served from here on; the replicas thaw before
+        // the deployment is called `running` (a frozen container would show
+        // it degraded), their replication is the reconcile's to check
+        let thawed =
+            futures_util::future::join_all(replicas.iter().map(|c| engine.unpause(&c.name)));
+        for (c, r) in replicas.iter().zip(thawed.await) {
+            match r {
+                Ok(()) => self.hub.step(id, &format!("container {} unpaused", c.name)),
+                Err(e) => debug!(container = %c.name, "left to the reconcile: {e}"),
+            }
+        }
+        let woke = self.with_runtime(id, |rt| rt.wake_started.take());
+        self.lifecycle(id)
+            .running(woke.map(|t| t.elapsed()))
+            .is_ok()
     }
 
     /// Put an idle deployment to sleep.

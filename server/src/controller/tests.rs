@@ -681,6 +681,99 @@ async fn a_client_connecting_while_pausing_is_held_then_served() {
     h.assert_converged();
 }
 
+/// A client on the Web endpoint that sends one byte: its byte reaches a
+/// backend only once the client is routed (spliced).
+async fn client_with_a_byte(h: &Harness) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut client = tokio::net::TcpStream::connect(("127.0.0.1", web_endpoint(h)))
+        .await
+        .unwrap();
+    client.write_all(b"x").await.unwrap();
+    client
+}
+
+/// The byte the client sent reached a backend (bounded wait).
+async fn wait_spliced(h: &Harness) {
+    let net = h.ctl.endpoints.net(ID);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !net
+        .listeners()
+        .iter()
+        .any(|l| l.spec.resource == "Web" && l.bytes_in.load(Ordering::Relaxed) == 1)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the held client was never routed: {:?}",
+            h.events()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The fast wake from the paused tier: the containers are unpaused and the
+/// held client routed as soon as their sockets answer, `running` through
+/// the lifecycle (with `woke in`), before any reconcile looks at the engine:
+/// here the reconcile that follows fails its first look, and the client
+/// was served all the same. The next reconcile converges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_deployment_thaws_on_the_fast_path() {
+    let h = harness();
+    h.ctl.reconcile(ID).await;
+    h.ctl.lifecycle(ID).go_to_pause().unwrap();
+    h.ctl.reconcile(ID).await;
+    assert_eq!(h.status(), Status::Paused, "{:?}", h.events());
+    let observes = h.engine.calls(Op::Observe);
+    let probes = h.engine.calls(Op::ContainerState);
+    h.engine.fail_nth(Op::Observe, 1);
+    let _client = client_with_a_byte(&h).await;
+    wait_spliced(&h).await;
+    wait_for(&h, Status::Failed).await;
+    // thawed and routed without a readiness gate; the only look at the
+    // engine since was the follow-up's (failed) one
+    assert_eq!(h.engine.calls(Op::Unpause), 3);
+    assert_eq!(h.engine.calls(Op::ContainerState), probes);
+    assert_eq!(h.engine.calls(Op::Observe), observes + 1);
+    assert!(h.has_event("step", "woke in"), "{:?}", h.events());
+    let statuses = h.statuses();
+    let paused = statuses.iter().rposition(|s| s == "paused").unwrap();
+    assert_eq!(
+        &statuses[paused..],
+        ["paused", "waking", "running", "failed"],
+        "{statuses:?}"
+    );
+    h.ctl.reconcile(ID).await;
+    assert_eq!(h.status(), Status::Running, "{:?}", h.events());
+    assert_eq!(h.ctl.endpoints.net(ID).power(), Power::Awake);
+    h.assert_converged();
+}
+
+/// A container that is not as the pause left it (it died while frozen):
+/// the fast path gives way and the normal reconcile wakes the deployment
+/// (the dead one started again), then serves the held client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thaw_that_finds_a_dead_container_falls_back_to_the_reconcile() {
+    let h = harness();
+    h.ctl.reconcile(ID).await;
+    h.ctl.lifecycle(ID).go_to_pause().unwrap();
+    h.ctl.reconcile(ID).await;
+    let web = names(&h.stack(), "Web");
+    h.engine.crash(&web[0]);
+    let starts = h.engine.calls(Op::Start);
+    let _client = client_with_a_byte(&h).await;
+    wait_spliced(&h).await;
+    wait_for(&h, Status::Running).await;
+    assert_eq!(h.engine.calls(Op::Start), starts + 1);
+    assert!(h.has_event("step", "woke in"), "{:?}", h.events());
+    let statuses = h.statuses();
+    let paused = statuses.iter().rposition(|s| s == "paused").unwrap();
+    assert_eq!(
+        &statuses[paused..],
+        ["paused", "waking", "running"],
+        "{statuses:?}"
+    );
+    h.assert_converged();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_deployment_still_idle_goes_to_sleep() {
     let h = harness();

@@ -231,6 +231,40 @@ impl Upstream {
     }
 }
 
+/// Whether a thawed backend answers: it accepts a connection (its shared
+/// socket, else its published port) and, when it speaks first
+/// (`greeting`: MySQL's handshake), sends its first bytes. Tried every few
+/// milliseconds until `limit`; the probe connection is then closed.
+pub(super) async fn answers(
+    container: &str,
+    backend_host: &str,
+    port: u16,
+    greeting: bool,
+    settings: EndpointSettings,
+    limit: Duration,
+) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let connect = Upstream::connect(container, backend_host, port, settings);
+        if let Ok(Some(mut server)) = tokio::time::timeout_at(deadline, connect).await {
+            if !greeting {
+                return true;
+            }
+            // the whole handshake packet, so the close is a FIN, not a reset
+            let mut first = [0u8; 512];
+            match tokio::time::timeout_at(deadline, server.read(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => return true,
+                Err(_) => return false,
+                _ => {}
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+}
+
 /// The uid the socket connector runs as (Debian's `nobody`); its group is
 /// [`crate::docker::SOCKET_GROUP`], the only one let into the sockets.
 const NOBODY: libc::uid_t = 65534;

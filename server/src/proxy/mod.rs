@@ -562,6 +562,28 @@ impl Endpoints {
         Ok(())
     }
 
+    /// Whether `container` answers a new connection (on its shared socket,
+    /// else its published `port`) within `limit`; `greeting`: it must also
+    /// send its first bytes, as `mysqld` does. The fast wake from the
+    /// paused tier routes a thawed master as soon as this holds.
+    pub async fn backend_answers(
+        &self,
+        container: &str,
+        port: u16,
+        greeting: bool,
+        limit: Duration,
+    ) -> bool {
+        forward::answers(
+            container,
+            &self.backend_host,
+            port,
+            greeting,
+            self.settings,
+            limit,
+        )
+        .await
+    }
+
     /// Bind the stored port if it is free, else a fresh one (`true`: moved).
     async fn bind(&self, stored: Option<u16>) -> std::io::Result<(std::net::TcpListener, bool)> {
         if let Some(p) = stored {
