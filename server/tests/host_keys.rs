@@ -175,6 +175,33 @@ async fn shared_network_and_volumes_within_the_deployment_and_a_gpu_refusal() {
     // the sidecar made no volume of its own: only the master's exists
     let vols = labelled("volume", &format!("org.specstudio.deployment={id}"));
     assert_eq!(vols, [format!("ss-{id}-master-0-0")], "{vols:?}");
+
+    // the master dies and the repair watch starts it again in a new network
+    // namespace: the sidecar left in the old one would answer nowhere, so it
+    // is replaced after the master and answers on the master's port again
+    let sidecar_id = docker_cli(&["inspect", "--format", "{{.Id}}", &sidecar]).unwrap();
+    docker_cli(&["kill", &master]).expect("kill the master");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let now = docker_cli(&[
+            "inspect",
+            "--format",
+            "{{.Id}} {{.State.Running}}",
+            &sidecar,
+        ]);
+        if now
+            .as_deref()
+            .is_some_and(|n| !n.starts_with(sidecar_id.trim()) && n.trim().ends_with("true"))
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the sidecar was not replaced after the master restarted: {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(read_from(port).await, "written-by-master");
     delete_and_check_clean(&server, &id, &mut t).await;
 
     // gpus: the planned device request reaches Docker; a daemon without a

@@ -63,6 +63,37 @@ pub(super) fn action_for(
     }
 }
 
+/// A container that shares another's network namespace (`network_mode:
+/// service:X`) joins the namespace X has when it is created; a created,
+/// replaced or restarted X has a new one, and a sharer left running would
+/// keep the dead one (no network, silently). Such sharers are replaced too,
+/// after X (the todo keeps plan order and they go last).
+fn rejoin_shared_networks<'a>(
+    stack: &'a DesiredStack,
+    observed: &'a Observed,
+    todo: &mut Vec<(&'a DesiredContainer, Action)>,
+) {
+    let renewed: BTreeSet<&str> = todo
+        .iter()
+        .filter(|(_, a)| matches!(a, Action::Create | Action::Recreate(_) | Action::Start))
+        .map(|(c, _)| c.name.as_str())
+        .collect();
+    let sharers: Vec<(&DesiredContainer, Action)> = stack
+        .active()
+        .filter(|c| {
+            c.network_of
+                .as_deref()
+                .is_some_and(|of| renewed.contains(of))
+        })
+        .filter(|c| !todo.iter().any(|(t, _)| t.name == c.name))
+        .filter_map(|c| {
+            let o = observed.container(&c.name)?;
+            Some((c, Action::Recreate(o.ports.clone())))
+        })
+        .collect();
+    todo.extend(sharers);
+}
+
 /// Compare a planned stack with what the engine reports.
 pub fn diff<'a>(stack: &'a DesiredStack, observed: &'a Observed) -> Diff<'a> {
     let planned: BTreeSet<&str> = stack.containers.iter().map(|c| c.name.as_str()).collect();
@@ -71,10 +102,11 @@ pub fn diff<'a>(stack: &'a DesiredStack, observed: &'a Observed) -> Diff<'a> {
         .iter()
         .filter(|o| !planned.contains(o.name.as_str()))
         .collect();
-    let todo = stack
+    let mut todo = stack
         .active()
         .filter_map(|c| Some((c, action_for(c, observed.container(&c.name))?)))
         .collect();
+    rejoin_shared_networks(stack, observed, &mut todo);
     let unused_volumes = if extra.is_empty() {
         Vec::new()
     } else {

@@ -990,3 +990,54 @@ async fn the_watch_repairs_a_step_that_failed_on_a_lost_node() {
     }
     assert!(h.has_event("error", "node-3"), "{:?}", h.events());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sharer_of_a_renewed_network_namespace_is_replaced_after_it() {
+    let h = harness();
+    h.ctl.reconcile(ID).await;
+    let mut stack = (*h.stack()).clone();
+    let web = names(&stack, "Web");
+    let worker = names(&stack, "Worker")[0].clone();
+    // the worker shares Web #0's namespace (`network_mode: service:Web`)
+    for c in &mut stack.containers {
+        if c.name == worker {
+            c.network_of = Some(web[0].clone());
+        }
+    }
+    let hash = |n: &str| {
+        let c = stack.containers.iter().find(|c| c.name == n).unwrap();
+        c.config_hash.clone()
+    };
+    let with_web0 = |state: &str| Observed {
+        containers: vec![
+            observed(&web[0], &hash(&web[0]), state),
+            observed(&web[1], &hash(&web[1]), "running"),
+            observed(&worker, &hash(&worker), "running"),
+        ],
+        networks: vec![stack.network.clone()],
+        volumes: vec![],
+    };
+    // Web #0 as planned: the worker keeps its namespace
+    assert!(diff(&stack, &with_web0("running")).todo.is_empty());
+    // Web #0 restarts (crashed): a new namespace, so the worker is replaced after it
+    let o = with_web0("exited");
+    let d = diff(&stack, &o);
+    let todo: Vec<(&str, &Action)> = d.todo.iter().map(|(c, a)| (c.name.as_str(), a)).collect();
+    assert_eq!(
+        todo,
+        [
+            (web[0].as_str(), &Action::Start),
+            (
+                worker.as_str(),
+                &Action::Recreate([(8080, 40000)].into_iter().collect())
+            ),
+        ]
+    );
+    // a sharer of an unchanged container is left alone
+    for c in &mut stack.containers {
+        if c.name == worker {
+            c.network_of = Some(web[1].clone());
+        }
+    }
+    assert_eq!(diff(&stack, &o).todo.len(), 1);
+}
