@@ -253,7 +253,8 @@ impl Shown {
         format!("mysql -h {} -P {} -u {user} -p{db}", e.host, e.port)
     }
 
-    /// "Master-0 running · Replica-0 running, zone-a, 12% CPU · Replica-1 warm spare".
+    /// "Master-0 running · Replica-0 running, zone-a, on node-2, 12% CPU ·
+    /// Replica-1 warm spare" (the node only on a swarm).
     pub fn container_line(&self) -> String {
         let mut parts: Vec<String> = self
             .containers
@@ -262,6 +263,9 @@ impl Shown {
                 let mut s = format!("{}-{} {}", c.resource, c.replica, c.state);
                 if let Some(z) = &c.zone {
                     s.push_str(&format!(", {z}"));
+                }
+                if let Some(n) = &c.node {
+                    s.push_str(&format!(", on {n}"));
                 }
                 if let Some(cpu) = c.cpu_percent {
                     s.push_str(&format!(", {cpu:.0}% CPU"));
@@ -304,7 +308,7 @@ mod tests {
             "id": "d1", "status": "running", "specId": "s1", "createdAt": 1, "needsReseed": false,
             "containers": [
                 {"name": "c0", "resource": "Master", "replica": 0, "state": "running", "routable": true, "zone": "zone-a"},
-                {"name": "c1", "resource": "Replica", "replica": 1, "state": "running", "routable": true, "zone": "zone-b", "cpuPercent": 12.4}
+                {"name": "c1", "resource": "Replica", "replica": 1, "state": "running", "routable": true, "zone": "zone-b", "node": "node-3", "cpuPercent": 12.4}
             ],
             "spares": [{"name": "c2", "resource": "Replica", "replica": 2, "state": "exited", "routable": false}],
             "endpoints": [
@@ -463,7 +467,7 @@ mod tests {
         let shown = Shown::from(&summary());
         assert_eq!(
             shown.container_line(),
-            "Master-0 running, zone-a · Replica-1 running, zone-b, 12% CPU · Replica-2 warm spare"
+            "Master-0 running, zone-a · Replica-1 running, zone-b, on node-3, 12% CPU · Replica-2 warm spare"
         );
         assert_eq!(
             shown.serverless_line().as_deref(),
