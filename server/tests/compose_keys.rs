@@ -7,7 +7,6 @@
 mod common;
 
 use common::*;
-use serde_json::{json, Value};
 
 const APPLIED: &str = r#"services:
   Worker:
@@ -33,21 +32,6 @@ const APPLIED: &str = r#"services:
       interval: 2s
       retries: 2
 "#;
-
-/// The local MySQL image under another name: a plain container for the
-/// keys (the MySQL rules would ask for root passwords).
-const SLEEPER: &[&str] = &["--image-map", "e2e/sleeper:1=specstudio/mysql:local"];
-
-async fn post(server: &Server, spec: &str) -> (u16, Value, String) {
-    server
-        .call(
-            "POST",
-            "/api/deployments",
-            Some(json!({"spec": spec, "params": {}})),
-            true,
-        )
-        .await
-}
 
 fn inspect(name: &str, format: &str) -> String {
     docker_cli(&["inspect", "--format", format, name])
@@ -97,7 +81,7 @@ async fn applied_keys_hold_and_refused_ones_are_422() {
             "reserved",
         ),
     ] {
-        let (s, v, raw) = post(&server, &spec).await;
+        let (s, v, raw) = post_spec(&server, &spec).await;
         assert_eq!(s, 422, "{raw}");
         assert_eq!(v["error"]["code"], code, "{raw}");
         assert!(raw.contains(needle), "{needle}: {raw}");
@@ -110,7 +94,7 @@ async fn applied_keys_hold_and_refused_ones_are_422() {
     );
 
     // applied: each key holds on the container
-    let (s, v, raw) = post(&server, APPLIED).await;
+    let (s, v, raw) = post_spec(&server, APPLIED).await;
     assert_eq!(s, 202, "{raw}");
     let id = v["id"].as_str().unwrap().to_owned();
     let _cleanup = Cleanup(format!("org.specstudio.deployment={id}"));
@@ -164,7 +148,7 @@ async fn applied_keys_hold_and_refused_ones_are_422() {
     // no instance type, no limits in the spec: default limits
     let plain =
         "services:\n  Worker:\n    image: e2e/sleeper:1\n    entrypoint: [\"sleep\", \"600\"]\n";
-    let (s, v, raw) = post(&server, plain).await;
+    let (s, v, raw) = post_spec(&server, plain).await;
     assert_eq!(s, 202, "{raw}");
     let id = v["id"].as_str().unwrap().to_owned();
     let _cleanup2 = Cleanup(format!("org.specstudio.deployment={id}"));
@@ -195,13 +179,13 @@ async fn an_operator_may_allow_a_host_escaping_key() {
     );
     let mut t = Transcript::default();
     let spec = "services:\n  Worker:\n    image: e2e/sleeper:1\n    entrypoint: [\"sleep\", \"600\"]\n    cap_add: [NET_ADMIN]\n    privileged: true\n";
-    let (s, _, raw) = post(&server, spec).await;
+    let (s, _, raw) = post_spec(&server, spec).await;
     assert_eq!(s, 422, "privileged is still refused: {raw}");
     assert!(
         raw.contains("privileged") && !raw.contains("`cap_add`"),
         "{raw}"
     );
-    let (s, v, raw) = post(&server, &spec.replace("    privileged: true\n", "")).await;
+    let (s, v, raw) = post_spec(&server, &spec.replace("    privileged: true\n", "")).await;
     assert_eq!(s, 202, "{raw}");
     let id = v["id"].as_str().unwrap().to_owned();
     let _cleanup = Cleanup(format!("org.specstudio.deployment={id}"));

@@ -12,7 +12,6 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
 
 /// The master writes a file in its volume and sleeps; the sidecar, in the
@@ -40,21 +39,6 @@ const GPUS: &str = r#"services:
     entrypoint: ["sleep", "600"]
     gpus: all
 "#;
-
-/// The local MySQL image under another name: a plain container with `sh`
-/// and `socat` (the MySQL rules would ask for root passwords).
-const SLEEPER: &[&str] = &["--image-map", "e2e/sleeper:1=specstudio/mysql:local"];
-
-async fn post(server: &Server, spec: &str) -> (u16, Value, String) {
-    server
-        .call(
-            "POST",
-            "/api/deployments",
-            Some(json!({"spec": spec, "params": {}})),
-            true,
-        )
-        .await
-}
 
 /// What a client reads from `127.0.0.1:port` (retried for 30 s: the
 /// endpoint may route before socat listens).
@@ -95,7 +79,7 @@ async fn shared_network_and_volumes_within_the_deployment_and_a_gpu_refusal() {
         (SIDECAR, "volumes_from"),
         (GPUS, "gpus"),
     ] {
-        let (s, v, raw) = post(&plain, spec).await;
+        let (s, v, raw) = post_spec(&plain, spec).await;
         assert_eq!(s, 422, "{raw}");
         assert_eq!(v["error"]["code"], "invalid_spec", "{raw}");
         assert!(
@@ -137,7 +121,7 @@ async fn shared_network_and_volumes_within_the_deployment_and_a_gpu_refusal() {
             "`Ghost` is not a service of this spec",
         ),
     ] {
-        let (s, v, raw) = post(&server, &SIDECAR.replace(from, to)).await;
+        let (s, v, raw) = post_spec(&server, &SIDECAR.replace(from, to)).await;
         assert_eq!(s, 422, "{to}: {raw}");
         assert_eq!(v["error"]["code"], "invalid_deployment", "{raw}");
         assert!(raw.contains(needle), "{needle}: {raw}");
@@ -145,7 +129,7 @@ async fn shared_network_and_volumes_within_the_deployment_and_a_gpu_refusal() {
     assert_eq!(all_labelled(&instance()), (0, 0, 0), "nothing created");
 
     // the sidecar answers on the master's port, with the master's file
-    let (s, v, raw) = post(&server, SIDECAR).await;
+    let (s, v, raw) = post_spec(&server, SIDECAR).await;
     assert_eq!(s, 202, "{raw}");
     let id = v["id"].as_str().unwrap().to_owned();
     let _cleanup = Cleanup(format!("org.specstudio.deployment={id}"));
@@ -207,7 +191,7 @@ async fn shared_network_and_volumes_within_the_deployment_and_a_gpu_refusal() {
     // gpus: the planned device request reaches Docker; a daemon without a
     // GPU driver refuses to start the container, and that is an event and a
     // `failed` deployment (the server keeps serving)
-    let (s, v, raw) = post(&server, GPUS).await;
+    let (s, v, raw) = post_spec(&server, GPUS).await;
     assert_eq!(s, 202, "{raw}");
     let id = v["id"].as_str().unwrap().to_owned();
     let _cleanup2 = Cleanup(format!("org.specstudio.deployment={id}"));

@@ -12,6 +12,7 @@ use bollard::models::{
 
 use super::socket::shared_socket_bind;
 use crate::plan::{DesiredContainer, DesiredStack};
+use crate::runtime_opts::RuntimeOptions;
 
 /// `labels` are ours (deployment, resource, replica, config hash, instance);
 /// the spec's own labels are added where they do not clash.
@@ -140,16 +141,7 @@ pub(super) fn container_body(
             pids_limit: Some(c.pids_limit),
             network_mode: Some(stack.network.clone()),
             restart_policy: Some(restart_policy),
-            ulimits: (!o.ulimits.is_empty()).then(|| {
-                o.ulimits
-                    .iter()
-                    .map(|(name, soft, hard)| ResourcesUlimits {
-                        name: Some(name.clone()),
-                        soft: Some(*soft),
-                        hard: Some(*hard),
-                    })
-                    .collect()
-            }),
+            ulimits: ulimits(o),
             readonly_rootfs: o.read_only,
             shm_size: o.shm_size,
             tmpfs: (!o.tmpfs.is_empty()).then(|| {
@@ -223,6 +215,21 @@ fn in_network_of(mut body: ContainerCreateBody, other: &str) -> ContainerCreateB
         h.dns_options = None;
     }
     body
+}
+
+/// Compose `ulimits` as Docker's (`None` when the spec sets none); the swarm's
+/// container spec takes the same type.
+pub(crate) fn ulimits(o: &RuntimeOptions) -> Option<Vec<ResourcesUlimits>> {
+    (!o.ulimits.is_empty()).then(|| {
+        o.ulimits
+            .iter()
+            .map(|(name, soft, hard)| ResourcesUlimits {
+                name: Some(name.clone()),
+                soft: Some(*soft),
+                hard: Some(*hard),
+            })
+            .collect()
+    })
 }
 
 #[cfg(test)]

@@ -14,9 +14,7 @@
 //! assert_eq!(refused(&o), ["tmpfs"]); // cap_add is applied, tmpfs is not
 //! ```
 
-use bollard::models::{
-    HealthConfig, ResourcesUlimits, TaskSpecContainerSpec, TaskSpecContainerSpecDnsConfig,
-};
+use bollard::models::{HealthConfig, TaskSpecContainerSpec, TaskSpecContainerSpecDnsConfig};
 
 use crate::runtime_opts::RuntimeOptions;
 
@@ -82,16 +80,7 @@ pub fn apply(c: &mut TaskSpecContainerSpec, o: &RuntimeOptions) {
         retries: (h.retries > 0).then_some(h.retries),
         ..Default::default()
     });
-    c.ulimits = (!o.ulimits.is_empty()).then(|| {
-        o.ulimits
-            .iter()
-            .map(|(name, soft, hard)| ResourcesUlimits {
-                name: Some(name.clone()),
-                soft: Some(*soft),
-                hard: Some(*hard),
-            })
-            .collect()
-    });
+    c.ulimits = crate::docker::ulimits(o);
     c.stop_grace_period = o.stop_timeout.map(|secs| secs * 1_000_000_000);
     c.stop_signal = o.stop_signal.clone();
     c.read_only = o.read_only;

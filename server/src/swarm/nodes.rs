@@ -155,14 +155,8 @@ pub async fn running_task(
     }))
 }
 
-/// Replace a service's spec (scale to 0 or 1, pin it to its node). The
-/// manager wants the version the change is based on: a concurrent change is
-/// refused, never silently overwritten.
-pub async fn update_service(
-    manager: &Docker,
-    name: &str,
-    spec: ServiceSpec,
-) -> Result<(), SwarmError> {
+/// A service's spec and the version a change to it must name.
+async fn current_spec(manager: &Docker, name: &str) -> Result<(i32, ServiceSpec), SwarmError> {
     let current = manager
         .inspect_service(name, None::<InspectServiceOptions>)
         .await?;
@@ -171,6 +165,18 @@ pub async fn update_service(
         .and_then(|v| v.index)
         .and_then(|i| i32::try_from(i).ok())
         .ok_or_else(|| SwarmError::Other(format!("service `{name}` has no usable version")))?;
+    Ok((version, current.spec.unwrap_or_default()))
+}
+
+/// Replace a service's spec (scale to 0 or 1, pin it to its node). The
+/// manager wants the version the change is based on: a concurrent change is
+/// refused, never silently overwritten.
+pub async fn update_service(
+    manager: &Docker,
+    name: &str,
+    spec: ServiceSpec,
+) -> Result<(), SwarmError> {
+    let (version, _) = current_spec(manager, name).await?;
     manager
         .update_service(
             name,
@@ -196,15 +202,7 @@ pub async fn change_service(
 ) -> Result<(), SwarmError> {
     let mut tries = 0;
     loop {
-        let current = manager
-            .inspect_service(name, None::<InspectServiceOptions>)
-            .await?;
-        let version = current
-            .version
-            .and_then(|v| v.index)
-            .and_then(|i| i32::try_from(i).ok())
-            .ok_or_else(|| SwarmError::Other(format!("service `{name}` has no usable version")))?;
-        let mut spec = current.spec.unwrap_or_default();
+        let (version, mut spec) = current_spec(manager, name).await?;
         if !change(&mut spec) {
             return Ok(());
         }

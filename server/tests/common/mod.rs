@@ -637,3 +637,20 @@ pub(crate) fn assert_no_secrets(what: &str, text: &str, secrets: &[String]) {
         );
     }
 }
+
+/// The local MySQL image under another name: a plain container with `sh`
+/// and `socat` for specs that test compose keys (the MySQL rules would ask
+/// for root passwords).
+pub(crate) const SLEEPER: &[&str] = &["--image-map", "e2e/sleeper:1=specstudio/mysql:local"];
+
+/// `POST /api/deployments` of a spec without parameters, with the token.
+pub(crate) async fn post_spec(server: &Server, spec: &str) -> (u16, Value, String) {
+    server
+        .call(
+            "POST",
+            "/api/deployments",
+            Some(json!({"spec": spec, "params": {}})),
+            true,
+        )
+        .await
+}
