@@ -116,14 +116,7 @@ pub(super) fn container_body(
         stop_timeout: o.stop_timeout,
         tty: o.tty,
         open_stdin: o.stdin_open,
-        healthcheck: o.healthcheck.as_ref().map(|h| HealthConfig {
-            test: Some(h.test.clone()),
-            interval: (h.interval > 0).then_some(h.interval),
-            timeout: (h.timeout > 0).then_some(h.timeout),
-            start_period: (h.start_period > 0).then_some(h.start_period),
-            retries: (h.retries > 0).then_some(h.retries),
-            ..Default::default()
-        }),
+        healthcheck: healthcheck(o),
         env: Some(c.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
         // compose `entrypoint`/`command`; `None` keeps the image's (an
         // entrypoint given without a command drops the image's command,
@@ -215,6 +208,19 @@ fn in_network_of(mut body: ContainerCreateBody, other: &str) -> ContainerCreateB
         h.dns_options = None;
     }
     body
+}
+
+/// Compose `healthcheck` as Docker's (zero durations left to the image's
+/// defaults); the swarm's container spec takes the same type.
+pub(crate) fn healthcheck(o: &RuntimeOptions) -> Option<HealthConfig> {
+    o.healthcheck.as_ref().map(|h| HealthConfig {
+        test: Some(h.test.clone()),
+        interval: (h.interval > 0).then_some(h.interval),
+        timeout: (h.timeout > 0).then_some(h.timeout),
+        start_period: (h.start_period > 0).then_some(h.start_period),
+        retries: (h.retries > 0).then_some(h.retries),
+        ..Default::default()
+    })
 }
 
 /// Compose `ulimits` as Docker's (`None` when the spec sets none); the swarm's

@@ -15,7 +15,7 @@ pub mod fake;
 mod observe;
 mod socket;
 
-pub(crate) use create::ulimits;
+pub(crate) use create::{healthcheck, ulimits};
 pub use daemon::DockerEngine;
 pub(crate) use daemon::{follow_logs, tail_logs, usage_of};
 pub use engine::{Engine, LostContainer};

@@ -14,7 +14,7 @@
 //! assert_eq!(refused(&o), ["tmpfs"]); // cap_add is applied, tmpfs is not
 //! ```
 
-use bollard::models::{HealthConfig, TaskSpecContainerSpec, TaskSpecContainerSpecDnsConfig};
+use bollard::models::{TaskSpecContainerSpec, TaskSpecContainerSpecDnsConfig};
 
 use crate::runtime_opts::RuntimeOptions;
 
@@ -72,14 +72,7 @@ pub fn apply(c: &mut TaskSpecContainerSpec, o: &RuntimeOptions) {
     }
     c.user = o.user.clone();
     c.dir = o.working_dir.clone();
-    c.health_check = o.healthcheck.as_ref().map(|h| HealthConfig {
-        test: Some(h.test.clone()),
-        interval: (h.interval > 0).then_some(h.interval),
-        timeout: (h.timeout > 0).then_some(h.timeout),
-        start_period: (h.start_period > 0).then_some(h.start_period),
-        retries: (h.retries > 0).then_some(h.retries),
-        ..Default::default()
-    });
+    c.health_check = crate::docker::healthcheck(o);
     c.ulimits = crate::docker::ulimits(o);
     c.stop_grace_period = o.stop_timeout.map(|secs| secs * 1_000_000_000);
     c.stop_signal = o.stop_signal.clone();
