@@ -305,8 +305,17 @@ async fn check_nodes(cluster: &Swarm, manager: &Docker) -> Vec<(String, Docker)>
     per_node
 }
 
-async fn mysql_pinned_to_zone_b(cluster: &Swarm, manager: &Docker, per_node: &[(String, Docker)]) {
-    let deployment = format!("swarm-test-{}", std::process::id());
+/// A test deployment's name, labels, label filter and overlay network
+/// (created on the manager).
+struct TestDeployment {
+    deployment: String,
+    labels: BTreeMap<String, String>,
+    label_filter: String,
+    network: String,
+}
+
+async fn test_deployment(manager: &Docker, prefix: &str) -> TestDeployment {
+    let deployment = format!("{prefix}-{}", std::process::id());
     let labels = BTreeMap::from([
         (
             "org.specstudio.managed-by".to_owned(),
@@ -314,12 +323,26 @@ async fn mysql_pinned_to_zone_b(cluster: &Swarm, manager: &Docker, per_node: &[(
         ),
         ("org.specstudio.deployment".to_owned(), deployment.clone()),
     ]);
-    let label_filter = format!("org.specstudio.deployment={deployment}");
     let network = format!("ss-{deployment}");
     manager
         .create_network(swarm::overlay_network(&network, &labels))
         .await
         .unwrap();
+    TestDeployment {
+        label_filter: format!("org.specstudio.deployment={deployment}"),
+        deployment,
+        labels,
+        network,
+    }
+}
+
+async fn mysql_pinned_to_zone_b(cluster: &Swarm, manager: &Docker, per_node: &[(String, Docker)]) {
+    let TestDeployment {
+        deployment,
+        labels,
+        label_filter,
+        network,
+    } = test_deployment(manager, "swarm-test").await;
     let password = format!("Root-{:x}", std::process::id() ^ 0x5a5a_1234);
     let repl_password = format!("Repl-{:x}", std::process::id() ^ 0x1234_5a5a);
     let name = format!("ss-{deployment}-master-0");
@@ -547,20 +570,12 @@ async fn four_instances_spread_over_three_zones(manager: &Docker, per_node: &[(S
         spread.note.as_deref(),
         Some("4 instances over 3 zones: spread as evenly as possible (zone-a: 2, zone-b: 1, zone-c: 1)")
     );
-    let deployment = format!("swarm-spread-{}", std::process::id());
-    let labels = BTreeMap::from([
-        (
-            "org.specstudio.managed-by".to_owned(),
-            "specstudio".to_owned(),
-        ),
-        ("org.specstudio.deployment".to_owned(), deployment.clone()),
-    ]);
-    let label_filter = format!("org.specstudio.deployment={deployment}");
-    let network = format!("ss-{deployment}");
-    manager
-        .create_network(swarm::overlay_network(&network, &labels))
-        .await
-        .unwrap();
+    let TestDeployment {
+        deployment,
+        labels,
+        label_filter,
+        network,
+    } = test_deployment(manager, "swarm-spread").await;
     let names: Vec<String> = (0..spread.zones.len())
         .map(|i| format!("ss-{deployment}-web-{i}"))
         .collect();
