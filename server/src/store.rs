@@ -404,6 +404,22 @@ impl Store {
         Ok(())
     }
 
+    /// Store `status` only while the desired state is still `desired` (one
+    /// statement: a request that changed it meanwhile wins); `false` when
+    /// it had changed.
+    pub fn set_status_while_desired(
+        &self,
+        id: &str,
+        status: Status,
+        desired: Desired,
+    ) -> Result<bool> {
+        let changed = self.writer()?.execute(
+            "UPDATE deployments SET status = ?2, message = NULL, updated_at = ?3 WHERE id = ?1 AND desired = ?4",
+            params![id, status.as_str(), now_ms(), desired_str(desired)],
+        )?;
+        Ok(changed > 0)
+    }
+
     pub fn set_params(&self, id: &str, params: &ResolvedParams) -> Result<()> {
         self.writer()?.execute(
             "UPDATE deployments SET params = ?2, updated_at = ?3 WHERE id = ?1",

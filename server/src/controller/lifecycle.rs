@@ -184,17 +184,24 @@ impl<'a> Lifecycle<'a> {
     }
 
     /// Frozen. `Ok(true)` when this is news (it was not paused before).
+    /// A client that arrived while the containers froze already asked for
+    /// the wake (desired `running`, status `waking`): that status stays,
+    /// `Ok(false)`.
     pub fn paused(&self, current: Status) -> Result<bool> {
         let net = self.endpoints.net(self.id);
         if net.power() != Power::Waking {
             net.set_power(Power::Paused);
         }
-        if current == Status::Paused {
+        if current == Status::Paused
+            || !self
+                .store
+                .set_status_while_desired(self.id, Status::Paused, Desired::Paused)?
+        {
             return Ok(false);
         }
         net.pauses
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.set(Status::Paused, None)?;
+        self.announce(LifecycleEvent::Status(Status::Paused));
         Ok(true)
     }
 
@@ -217,13 +224,16 @@ impl<'a> Lifecycle<'a> {
     }
 
     /// Asleep. `Ok(true)` when this is news (it was not stopped before).
+    /// A client held while it stopped may wake it from here on; once its
+    /// wake is asked for (desired `running`, status `waking`) that status
+    /// stays: `Ok(false)`.
     pub fn stopped(&self, current: Status) -> Result<bool> {
         self.endpoints.net(self.id).set_power(Power::Asleep);
         if current == Status::Stopped {
             return Ok(false);
         }
-        self.store.set_status(self.id, Status::Stopped, None)?;
-        Ok(true)
+        self.store
+            .set_status_while_desired(self.id, Status::Stopped, Desired::Stopped)
     }
 
     /// Announce `stopped` (after the step saying what was kept).

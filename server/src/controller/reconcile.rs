@@ -64,7 +64,7 @@ impl Controller {
         self.sync_endpoints(id, &stack).await?;
         match rec.desired {
             Desired::Stopped => return self.sleep(id, &rec, &stack, engine).await,
-            Desired::Paused => return self.pause(id, &rec, &stack, engine).await,
+            Desired::Paused => return self.pause(id, gen, &rec, &stack, engine).await,
             _ => {}
         }
         self.run_step(id, gen, &rec, &stack, engine).await

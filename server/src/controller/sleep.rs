@@ -348,10 +348,12 @@ impl Controller {
     }
 
     /// Freeze an idle deployment's serving containers (desired `paused`):
-    /// idempotent. Replicas before their masters, like a stop.
+    /// idempotent. Replicas before their masters, like a stop; superseded
+    /// (a held client's wake) between services.
     pub(super) async fn pause(
         self: &Arc<Self>,
         id: &str,
+        gen: u64,
         rec: &DeploymentRecord,
         stack: &DesiredStack,
         engine: &dyn Engine,
@@ -364,6 +366,9 @@ impl Controller {
             .map_err(ReconcileError::engine("listing the deployment's objects"))?;
         let mut frozen = Vec::new();
         for step in stack.start_order.iter().rev() {
+            // a client arrived meanwhile (its wake asked for a reconcile):
+            // freeze no more, the next step thaws what froze
+            self.check_current(id, gen)?;
             let running: Vec<_> = observed
                 .containers
                 .iter()

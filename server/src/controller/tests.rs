@@ -660,23 +660,79 @@ async fn a_paused_deployment_is_frozen_and_a_client_thaws_it() {
     h.assert_converged();
 }
 
-/// A client arriving after the pause was decided, before the containers are
-/// frozen, is held, not refused: it wakes the deployment and is then
-/// forwarded (its connection stays open).
+/// A client arriving after the pause was decided, around the time the
+/// containers freeze, is held, not refused: it wakes the deployment and is
+/// then forwarded (its connection stays open). The pause runs through the
+/// reconcile queue as the idle loop's does (one step at a time); the
+/// interleavings that matter are pinned by the two tests after it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_connecting_while_pausing_is_held_then_served() {
-    use tokio::io::AsyncReadExt;
     let h = harness();
     h.ctl.reconcile(ID).await;
     h.ctl.lifecycle(ID).go_to_pause().unwrap();
-    let mut client = tokio::net::TcpStream::connect(("127.0.0.1", web_endpoint(&h)))
-        .await
-        .unwrap();
-    h.ctl.reconcile(ID).await;
+    h.ctl.kick(ID);
+    let _client = client_with_a_byte(&h).await;
+    wait_spliced(&h).await;
     wait_for(&h, Status::Running).await;
-    let mut byte = [0u8; 1];
-    let read = tokio::time::timeout(Duration::from_millis(300), client.read(&mut byte)).await;
-    assert!(read.is_err(), "the held client was closed: {read:?}");
+    assert_eq!(h.ctl.endpoints.net(ID).power(), Power::Awake);
+    h.assert_converged();
+}
+
+/// Pause through the queue with the `n`th `docker pause` held; a client
+/// arrives while it is held and its wake is queued; then the pause goes on.
+async fn a_client_during_the_nth_freeze(h: &Harness, n: u32) -> tokio::net::TcpStream {
+    h.ctl.reconcile(ID).await;
+    let hold = h.engine.hold_nth(Op::Pause, n);
+    h.ctl.lifecycle(ID).go_to_pause().unwrap();
+    h.ctl.kick(ID);
+    hold.entered().await;
+    let client = client_with_a_byte(h).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !h.ctl.with_runtime(ID, |rt| rt.again) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no wake queued: {:?}",
+            h.events()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(h.status(), Status::Waking, "{:?}", h.events());
+    hold.release();
+    client
+}
+
+/// A client on the endpoint while the first service (the worker, replicas
+/// before masters) freezes: the pause freezes nothing more, the wake thaws
+/// the one frozen container and the client is served; the status goes
+/// `waking` → `running`, never back to `paused`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_during_the_first_freeze_stops_the_pause() {
+    let h = harness();
+    let _client = a_client_during_the_nth_freeze(&h, 1).await;
+    wait_spliced(&h).await;
+    wait_for(&h, Status::Running).await;
+    assert_eq!(h.engine.calls(Op::Pause), 1, "{:?}", h.engine.containers());
+    assert_eq!(h.engine.calls(Op::Unpause), 1);
+    assert_eq!(h.statuses(), ["running", "waking", "running"]);
+    assert!(h.has_event("step", "woke in"), "{:?}", h.events());
+    assert_eq!(h.ctl.endpoints.net(ID).power(), Power::Awake);
+    h.assert_converged();
+}
+
+/// A client on the endpoint while the last service (Web) freezes: every
+/// container froze, but the deployment is never called `paused` after the
+/// client's `waking` (the pause step's status write loses to the wake's),
+/// and the wake thaws them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_during_the_last_freeze_is_not_overwritten_by_paused() {
+    let h = harness();
+    let _client = a_client_during_the_nth_freeze(&h, 2).await;
+    wait_spliced(&h).await;
+    wait_for(&h, Status::Running).await;
+    assert_eq!(h.engine.calls(Op::Pause), 3);
+    assert_eq!(h.engine.calls(Op::Unpause), 3);
+    assert_eq!(h.statuses(), ["running", "waking", "running"]);
+    assert!(h.has_event("step", "woke in"), "{:?}", h.events());
     assert_eq!(h.ctl.endpoints.net(ID).power(), Power::Awake);
     h.assert_converged();
 }

@@ -2,12 +2,13 @@
 //! live in a map; a started container's ports are real listeners on
 //! 127.0.0.1 (so TCP readiness probes pass the way they do on Docker); any
 //! operation can be told to fail on its Nth call from now
-//! ([`FakeEngine::fail_nth`]), and containers can crash or vanish behind the
-//! controller's back.
+//! ([`FakeEngine::fail_nth`]) or wait at its start until the test lets it
+//! go ([`FakeEngine::hold_nth`]: a chosen interleaving, not a timing), and
+//! containers can crash or vanish behind the controller's back.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpListener;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -53,6 +54,43 @@ pub struct FakeContainer {
     listeners: Vec<TcpListener>,
 }
 
+/// One held call ([`FakeEngine::hold_nth`]): it waits at its start until
+/// [`Hold::release`].
+pub struct Hold {
+    entered: tokio::sync::watch::Sender<bool>,
+    open: tokio::sync::watch::Sender<bool>,
+}
+
+impl Hold {
+    fn new() -> Hold {
+        Hold {
+            entered: tokio::sync::watch::Sender::new(false),
+            open: tokio::sync::watch::Sender::new(false),
+        }
+    }
+
+    /// Wait until the held call has begun (bounded: 10 s, then a panic).
+    pub async fn entered(&self) {
+        let mut rx = self.entered.subscribe();
+        tokio::time::timeout(Duration::from_secs(10), rx.wait_for(|e| *e))
+            .await
+            .expect("the held call never came")
+            .expect("hold dropped");
+    }
+
+    /// Let the held call go on.
+    pub fn release(&self) {
+        self.open.send_replace(true);
+    }
+
+    async fn wait(&self) {
+        self.entered.send_replace(true);
+        let mut rx = self.open.subscribe();
+        // the sender lives in `self`: `wait_for` ends only on release
+        let _ = rx.wait_for(|o| *o).await;
+    }
+}
+
 #[derive(Default)]
 struct State {
     containers: BTreeMap<String, FakeContainer>,
@@ -63,6 +101,8 @@ struct State {
     calls: BTreeMap<Op, u32>,
     /// (operation, calls left before it fails)
     failures: Vec<(Op, u32)>,
+    /// (operation, calls left before it is held, the hold)
+    holds: Vec<(Op, u32, Arc<Hold>)>,
     /// Every successful mutating call, in order ("create db-0", ...).
     journal: Vec<String>,
     /// Containers on a node that is down (`lose_node`).
@@ -95,6 +135,37 @@ impl FakeEngine {
     /// Make the `n`th call (1: the next one) of `op` from now fail.
     pub fn fail_nth(&self, op: Op, n: u32) {
         self.lock().failures.push((op, n.max(1)));
+    }
+
+    /// Hold the `n`th call (1: the next one) of `op` from now at its start
+    /// until the returned [`Hold`] is released.
+    pub fn hold_nth(&self, op: Op, n: u32) -> Arc<Hold> {
+        let hold = Arc::new(Hold::new());
+        self.lock().holds.push((op, n.max(1), hold.clone()));
+        hold
+    }
+
+    /// Wait here when this call of `op` is the held one.
+    async fn gate(&self, op: Op) {
+        let held = {
+            let mut s = self.lock();
+            let mut held = None;
+            s.holds.retain_mut(|(o, left, hold)| {
+                if *o != op {
+                    return true;
+                }
+                *left -= 1;
+                if *left == 0 {
+                    held = Some(hold.clone());
+                    return false;
+                }
+                true
+            });
+            held
+        };
+        if let Some(hold) = held {
+            hold.wait().await;
+        }
     }
 
     /// How many times `op` was called.
@@ -412,6 +483,7 @@ impl Engine for FakeEngine {
     }
 
     async fn start(&self, name: &str) -> Result<(), EngineError> {
+        self.gate(Op::Start).await;
         let mut s = self.call(Op::Start)?;
         let c = s
             .containers
@@ -424,6 +496,7 @@ impl Engine for FakeEngine {
     }
 
     async fn stop(&self, name: &str, _grace_secs: i32) -> Result<(), EngineError> {
+        self.gate(Op::Stop).await;
         let mut s = self.call(Op::Stop)?;
         if let Some(c) = s.containers.get_mut(name) {
             c.state = ContainerState::Exited;
@@ -434,6 +507,7 @@ impl Engine for FakeEngine {
     }
 
     async fn pause(&self, name: &str) -> Result<(), EngineError> {
+        self.gate(Op::Pause).await;
         let mut s = self.call(Op::Pause)?;
         match s.containers.get_mut(name) {
             Some(c) if c.state == ContainerState::Running => {
@@ -445,6 +519,7 @@ impl Engine for FakeEngine {
     }
 
     async fn unpause(&self, name: &str) -> Result<(), EngineError> {
+        self.gate(Op::Unpause).await;
         let mut s = self.call(Op::Unpause)?;
         match s.containers.get_mut(name) {
             Some(c) if c.state == ContainerState::Paused => {
