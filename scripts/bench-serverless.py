@@ -31,7 +31,9 @@ the time autoscaling takes to add a replica.
 Needs: dockerd, the image specstudio/mysql:local (bash images/mysql/build.sh),
 the mariadb client (`mysql`, `mysqlslap`: apt-get install mariadb-client) and
 `sysbench` (apt-get install sysbench). python3 stdlib only. Talks only to
-127.0.0.1. Builds the server in release mode unless SPECSTUDIO_BIN is set.
+127.0.0.1. Builds the server in release mode unless SPECSTUDIO_BIN is set;
+SPECSTUDIO_BENCH_IMAGE=TAG runs another build of the image (e.g. one with an
+entrypoint under test, `bash images/mysql/build.sh TAG`).
 Passwords travel in MYSQL_PWD / a 0600 sysbench config file, never in argv.
 Every deployment is deleted and every server stopped on exit, also on errors.
 """
@@ -59,8 +61,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "examples" / "serverless-mysql-master-replica.yaml"
 NO_POOL = ROOT / "scripts" / "bench" / "serverless-no-pool.yaml"
 AUTOSCALE = ROOT / "scripts" / "bench" / "serverless-autoscale.yaml"
-IMAGE = "specstudio/mysql:local"
+# SPECSTUDIO_BENCH_IMAGE: another build of the image (`bash images/mysql/build.sh TAG`)
+IMAGE = os.environ.get("SPECSTUDIO_BENCH_IMAGE", "specstudio/mysql:local")
 IMAGE_MAP = "docker.io/bitnami/mysql:*=" + IMAGE
+# --proxy-threads: the server's endpoint proxy threads (None: its default)
+PROXY_THREADS = None
 USER = "appuser"
 DB = "appdb"
 ROWS = 3
@@ -138,6 +143,8 @@ class Server:
         err = open(self.dir / "stderr.log", "w")
         env = dict(os.environ, SPECSTUDIO_TOKEN=token)
         env.setdefault("SPECSTUDIO_LOG", "info")
+        if PROXY_THREADS:
+            env["SPECSTUDIO_PROXY_THREADS"] = str(PROXY_THREADS)
         cmd = [str(binary), "serve", "--addr", "127.0.0.1:0", "--dist-dir", "/nonexistent",
                "--data-dir", str(self.dir / "data"), "--image-map", IMAGE_MAP, *flags]
         log(f"[{name}] starting: specstudio serve … {' '.join(flags)}")
@@ -970,7 +977,11 @@ def main():
     ap.add_argument("--scale-timeout", type=float, default=180, help="bound on scale up / down (s)")
     ap.add_argument("--poll", type=float, default=0.25, help="GET poll interval while waiting for routable (s)")
     ap.add_argument("--keep", action="store_true", help="keep the work dir (server logs)")
+    ap.add_argument("--proxy-threads", type=int, default=None,
+                    help="endpoint proxy threads of the servers (SPECSTUDIO_PROXY_THREADS; default: the server's)")
     args = ap.parse_args()
+    global PROXY_THREADS
+    PROXY_THREADS = args.proxy_threads
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(sections) - {"wake", "throughput", "autoscale"}
     if unknown or args.rounds < 1 or args.sysbench_reps < 1 or args.autoscale_rounds < 1:

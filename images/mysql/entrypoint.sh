@@ -18,8 +18,11 @@ MARKER="$DATA_DIR/.specstudio-initialized"
 IN_PROGRESS="$DATA_DIR/.specstudio-init-in-progress"
 REPL_HASH_FILE="$DATA_DIR/.specstudio-replication.sha256"
 
-log()  { printf '%s [entrypoint] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "$*"; }
-fail() { printf '%s [entrypoint] ERROR: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "$*" >&2; exit 1; }
+# UTC timestamps with milliseconds, without forking `date` (a wake runs this
+# script on every start: each fork costs milliseconds on a loaded host)
+stamp() { local -x TZ=UTC; local t=$EPOCHREALTIME; printf -v STAMP '%(%Y-%m-%dT%H:%M:%S)T.%sZ' "${t%.*}" "${t:${#t}-6:3}"; }
+log()  { stamp; printf '%s [entrypoint] %s\n' "$STAMP" "$*"; }
+fail() { stamp; printf '%s [entrypoint] ERROR: %s\n' "$STAMP" "$*" >&2; exit 1; }
 
 # ------------------------------------------------------------------ signals
 # As PID 1, bash ignores SIGTERM unless trapped. Before the final exec, stop any
@@ -73,7 +76,7 @@ case "${ALLOW_EMPTY,,}" in yes|true|1) ALLOW_EMPTY=yes ;; *) ALLOW_EMPTY=no ;; e
 
 # ------------------------------------------------------------------ validation
 errors=0
-verr() { printf '%s [entrypoint] ERROR: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "$*" >&2; errors=1; }
+verr() { stamp; printf '%s [entrypoint] ERROR: %s\n' "$STAMP" "$*" >&2; errors=1; }
 is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
 empty_pw() { verr "$1 is empty or not set. Set ALLOW_EMPTY_PASSWORD=yes to allow blank passwords (development only)."; }
 
@@ -119,13 +122,13 @@ if [[ "${MYSQL_REPLICATION_SLAVE_DUMP:-false}" == true ]]; then
 fi
 
 # ------------------------------------------------------------------ server id
-HOSTNAME_NOW="$(cat /proc/sys/kernel/hostname 2>/dev/null || uname -n)"
+read -r HOSTNAME_NOW < /proc/sys/kernel/hostname 2>/dev/null || HOSTNAME_NOW="$(uname -n)"
 if [[ -n "${MYSQL_SERVER_ID:-}" ]]; then
     SERVER_ID="$MYSQL_SERVER_ID"; SERVER_ID_SRC="MYSQL_SERVER_ID"
 else
     # stable per hostname (a container keeps its hostname across restarts):
     # CRC32 of the hostname mapped into 1..4294967295
-    crc=$(printf '%s' "$HOSTNAME_NOW" | cksum | cut -d' ' -f1)
+    crc=$(printf '%s' "$HOSTNAME_NOW" | cksum); crc=${crc%% *}
     SERVER_ID=$(( crc % 4294967294 + 1 )); SERVER_ID_SRC="hash of hostname '$HOSTNAME_NOW'"
 fi
 
@@ -180,7 +183,7 @@ pw_hash() { printf 'SELECT PASSWORD(%s);\n' "$(sql_str "$1")" | tmp_sql; }
 
 # ------------------------------------------------------------------ data dir
 log "mode=${MODE:-standalone} server_id=$SERVER_ID ($SERVER_ID_SRC) port=$PORT datadir=$DATA_DIR uid=$EUID"
-mkdir -p "$DATA_DIR" "$RUN_DIR" 2>/dev/null || true
+[[ -d "$DATA_DIR" && -d "$RUN_DIR" ]] || mkdir -p "$DATA_DIR" "$RUN_DIR" 2>/dev/null || true
 [[ -w "$DATA_DIR" || $AS_ROOT -eq 1 ]] || fail "$DATA_DIR is not writable by uid $EUID"
 [[ -w "$RUN_DIR" || $AS_ROOT -eq 1 ]] || fail "$RUN_DIR is not writable by uid $EUID"
 if (( AS_ROOT )); then chown mysql:root "$DATA_DIR" "$RUN_DIR"; chmod 0770 "$DATA_DIR"; fi

@@ -281,6 +281,24 @@ async fn idle_stop_then_wake_on_connect_keeps_rows() {
         status[stop + wake..].contains(&"running"),
         "no `running` after `waking`: {status:?}"
     );
+    // the master is routed on its first handshake, before its SQL ping
+    let waking = events
+        .iter()
+        .rposition(|e| e.kind == "status" && e.message == "waking")
+        .unwrap();
+    let after = |message: String| {
+        waking
+            + events[waking..]
+                .iter()
+                .position(|e| e.kind == "step" && e.message == message)
+                .unwrap_or_else(|| panic!("no step `{message}` after waking: {events:?}"))
+    };
+    let master_name = format!("ss-{id}-master-0");
+    assert!(
+        after(format!("{master_name} takes connections"))
+            < after(format!("{master_name} ready (SQL ping)")),
+        "the master is routed before its SQL ping: {events:?}"
+    );
 
     // omnistrateLogging: the containers' output is kept (and redacted)
     let (s, _, raw) = server

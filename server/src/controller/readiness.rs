@@ -133,6 +133,69 @@ impl Controller {
             .filter(|p| *p != 0))
     }
 
+    /// While waking: route MySQL server `c` as soon as it sends its
+    /// handshake on its backend leg (its shared socket, else its published
+    /// port), as the thaw does, so held clients go through without waiting
+    /// for the SQL ping's next poll. A wake starts kept data: `mysqld`
+    /// greets only once it serves (a first initialisation runs a private,
+    /// socket-only server first). Returns without routing when the container
+    /// stops or vanishes, the step is superseded or the readiness limit
+    /// passes: the SQL ping that follows reports why.
+    pub(super) async fn route_on_greeting(
+        &self,
+        id: &str,
+        gen: u64,
+        engine: &dyn Engine,
+        c: &DesiredContainer,
+    ) {
+        let Some(port) = c.ports.first() else {
+            return;
+        };
+        let limit = self.timeouts.ready;
+        let deadline = Instant::now() + limit;
+        let alive = || async {
+            matches!(engine.container_state(&c.name).await,
+                Ok(Some((state, _))) if !state.gone_for_good(true))
+        };
+        let host_port = loop {
+            if self.superseded(id, gen) || Instant::now() >= deadline || !alive().await {
+                return;
+            }
+            if let Some(p) = engine
+                .host_ports(&c.name)
+                .await
+                .ok()
+                .and_then(|p| p.get(port).copied())
+            {
+                break p;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        // the greeting, unless the container stops first
+        let stopped = async {
+            loop {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                if self.superseded(id, gen) || !alive().await {
+                    return;
+                }
+            }
+        };
+        let greeted = self.endpoints.backend_answers(
+            &c.name,
+            host_port,
+            true,
+            deadline.saturating_duration_since(Instant::now()),
+        );
+        tokio::select! {
+            answered = greeted => {
+                if answered && !self.superseded(id, gen) {
+                    self.route(id, c, Some(host_port));
+                }
+            }
+            () = stopped => {}
+        }
+    }
+
     /// One probe of `c` through its first published port (cached in
     /// `cached_port` once known).
     pub(super) async fn probe_once(

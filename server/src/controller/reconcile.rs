@@ -176,7 +176,7 @@ impl Controller {
         }
         self.check_current(id, gen)?;
         let started = self
-            .start_in_order(id, gen, stack, engine, &d.todo, waking)
+            .start_in_order(id, gen, stack, engine, &d.todo, &observed.volumes, waking)
             .await;
         for note in engine.take_notes(id) {
             self.hub.step(id, &note);
@@ -236,6 +236,8 @@ impl Controller {
     /// step. `waking`: a client waits for the first services only, so every
     /// dependency is awaited ready (a replica booting beside its master takes
     /// half of a two-core machine from the start the client waits for).
+    /// `volumes`: the deployment's volumes just observed (not asked again).
+    #[allow(clippy::too_many_arguments)]
     async fn start_in_order(
         self: &Arc<Self>,
         id: &str,
@@ -243,6 +245,7 @@ impl Controller {
         stack: &DesiredStack,
         engine: &dyn Engine,
         todo: &[(&DesiredContainer, Action)],
+        volumes: &[String],
         waking: bool,
     ) -> Result<()> {
         let host = self.probe_host();
@@ -286,7 +289,7 @@ impl Controller {
                 self.check_current(id, gen).map_err(Arc::new)?;
                 let applies = mine
                     .iter()
-                    .map(|(c, action)| self.apply_one(id, engine, stack, c, action));
+                    .map(|(c, action)| self.apply_one(id, engine, stack, c, action, volumes));
                 let errors: Vec<ReconcileError> = futures_util::future::join_all(applies)
                     .await
                     .into_iter()
@@ -314,7 +317,10 @@ impl Controller {
                 after_start.await?;
                 let checks = to_check.into_iter().map(|c| {
                     let host = host.clone();
-                    async move { self.bring_up(id, gen, engine, stack, c, &host).await }
+                    async move {
+                        self.bring_up(id, gen, engine, stack, c, &host, waking)
+                            .await
+                    }
                 });
                 futures_util::future::try_join_all(checks)
                     .await
@@ -333,7 +339,10 @@ impl Controller {
     }
 
     /// A started container: ready (SQL ping), replicating and caught up
-    /// (replicas), then routed.
+    /// (replicas), then routed. `waking`: a client waits, and a MySQL
+    /// master is routed on its first handshake, before the SQL ping
+    /// ([`Controller::route_on_greeting`]).
+    #[allow(clippy::too_many_arguments)]
     async fn bring_up(
         &self,
         id: &str,
@@ -342,7 +351,11 @@ impl Controller {
         stack: &DesiredStack,
         c: &DesiredContainer,
         host: &str,
+        waking: bool,
     ) -> Result<()> {
+        if waking && matches!(c.probe, Probe::Mysql { replica: false, .. }) {
+            self.route_on_greeting(id, gen, engine, c).await;
+        }
         let host_port = self.wait_ready(id, gen, engine, c, host).await?;
         // its volumes hold data now: never re-created empty
         let names: Vec<&str> = c.volumes.iter().map(|v| v.name.as_str()).collect();
@@ -408,7 +421,8 @@ impl Controller {
         Ok(())
     }
 
-    /// Create (with its volumes), replace or start one container.
+    /// Create (with its volumes; `volumes`: those known to exist), replace
+    /// or start one container.
     pub(super) async fn apply_one(
         &self,
         id: &str,
@@ -416,6 +430,7 @@ impl Controller {
         stack: &DesiredStack,
         c: &DesiredContainer,
         action: &Action,
+        volumes: &[String],
     ) -> Result<()> {
         match action {
             Action::Start => {
@@ -443,7 +458,8 @@ impl Controller {
                         &format!("container {} removed to apply new settings", c.name),
                     );
                 }
-                self.ensure_volumes(id, engine, c, true).await?;
+                self.ensure_volumes_except(id, engine, c, true, volumes)
+                    .await?;
                 let keep = match action {
                     Action::Recreate(ports) => ports.clone(),
                     _ => Default::default(),
@@ -472,7 +488,21 @@ impl Controller {
         c: &DesiredContainer,
         announce: bool,
     ) -> Result<()> {
-        for v in &c.volumes {
+        self.ensure_volumes_except(id, engine, c, announce, &[])
+            .await
+    }
+
+    /// [`Controller::ensure_volumes`], without asking the engine about the
+    /// volumes in `known` (just observed: a wake starts sooner).
+    async fn ensure_volumes_except(
+        &self,
+        id: &str,
+        engine: &dyn Engine,
+        c: &DesiredContainer,
+        announce: bool,
+        known: &[String],
+    ) -> Result<()> {
+        for v in c.volumes.iter().filter(|v| !known.contains(&v.name)) {
             let created = engine
                 .ensure_volume(id, c, &v.name)
                 .await

@@ -96,43 +96,35 @@ impl DockerEngine {
 
     async fn observe_filter(&self, labels: &[(&str, &str)]) -> Result<Observed, EngineError> {
         let filters = label_filter(labels);
-        let list = self
-            .docker
-            .list_containers(Some(
+        // three independent listings, asked at once (a wake's first look)
+        let (list, nets, vols) = futures_util::try_join!(
+            self.docker.list_containers(Some(
                 ListContainersOptionsBuilder::default()
                     .all(true)
                     .filters(&filters)
                     .build(),
-            ))
-            .await?;
-        let mut observed = Observed {
-            containers: list.into_iter().map(observed_container).collect(),
-            ..Default::default()
-        };
-        let nets = self
-            .docker
-            .list_networks(Some(
+            )),
+            self.docker.list_networks(Some(
                 ListNetworksOptionsBuilder::default()
                     .filters(&filters)
                     .build(),
-            ))
-            .await?;
-        observed.networks = nets.into_iter().filter_map(|n| n.name).collect();
-        let vols = self
-            .docker
-            .list_volumes(Some(
+            )),
+            self.docker.list_volumes(Some(
                 ListVolumesOptionsBuilder::default()
                     .filters(&filters)
                     .build(),
-            ))
-            .await?;
-        observed.volumes = vols
-            .volumes
-            .unwrap_or_default()
-            .into_iter()
-            .map(|v| v.name)
-            .collect();
-        Ok(observed)
+            )),
+        )?;
+        Ok(Observed {
+            containers: list.into_iter().map(observed_container).collect(),
+            networks: nets.into_iter().filter_map(|n| n.name).collect(),
+            volumes: vols
+                .volumes
+                .unwrap_or_default()
+                .into_iter()
+                .map(|v| v.name)
+                .collect(),
+        })
     }
 
     async fn observe_networks(&self, deployment: &str) -> Result<BTreeSet<String>, EngineError> {

@@ -427,6 +427,16 @@ impl ProxyThreads {
     }
 }
 
+/// `SPECSTUDIO_PROXY_THREADS` (1..=64): the number of endpoint proxy
+/// threads, for measuring (`scripts/bench-serverless.py --proxy-threads`).
+fn proxy_threads_override() -> Option<usize> {
+    std::env::var("SPECSTUDIO_PROXY_THREADS")
+        .ok()?
+        .parse()
+        .ok()
+        .filter(|n| (1..=64).contains(n))
+}
+
 /// All deployments' endpoints.
 pub struct Endpoints {
     nets: Mutex<HashMap<String, Arc<DeploymentNet>>>,
@@ -441,10 +451,12 @@ pub struct Endpoints {
 impl Endpoints {
     pub fn new(bind_host: &str, backend_host: &str, settings: EndpointSettings) -> Endpoints {
         // half the CPUs (at least one): the other half serves the databases
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get() / 2)
-            .unwrap_or(1)
-            .max(1);
+        let threads = proxy_threads_override().unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get() / 2)
+                .unwrap_or(1)
+                .max(1)
+        });
         Endpoints {
             proxies: ProxyThreads::start(threads).expect("cannot start the endpoint proxy threads"),
             nets: Mutex::new(HashMap::new()),
