@@ -154,6 +154,7 @@ fn build_ui(args: &[String]) -> Result<()> {
         println!("  wasm-bindgen: up to date");
     }
     step("assets", || copy_assets(&root, &dist))?;
+    step("docs.json", || write_docs(&dist))?;
     step("hashed names", || hash_names(&root, &dist))?;
     step("precompress (br, gz)", || precompress(&dist))?;
     fs::write(dist.join(".stamp"), format!("{:?}\n", SystemTime::now()))
@@ -323,6 +324,17 @@ fn copy_assets(root: &Path, dist: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `dist/docs.json`: the rule and key docs the page's build leaves out
+/// (`shared` without `docs`); the page fetches it on its first hover.
+fn write_docs(dist: &Path) -> Result<()> {
+    let path = dist.join("docs.json");
+    let json = shared::docs::table_json();
+    if fs::read_to_string(&path).ok().as_deref() != Some(json.as_str()) {
+        fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
 /// `vs-<monaco version>`: where Monaco's `min/vs` is served from.
 fn monaco_dir(root: &Path) -> Result<String> {
     let text = fs::read_to_string(root.join("node_modules/monaco-editor/package.json"))
@@ -343,6 +355,7 @@ fn monaco_dir(root: &Path) -> Result<String> {
 /// (The glue and the split's files: [`split::hash_names`].)
 const HASHED: &[&str] = &[
     "pkg/specstudio_frontend_bg.wasm",
+    "docs.json",
     "style.css",
     "dagre.min.js",
     "graph-layout.js",

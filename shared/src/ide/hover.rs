@@ -73,7 +73,10 @@ pub fn hover(analysis: &Analysis, offset: usize) -> Option<Hover> {
                         span = Some(tree.value_span(node));
                         let mut doc = format!(
                             "**`{}`** ({}, {:?})\n\n{}",
-                            field.key, schema.name, field.ty, field.doc
+                            field.key,
+                            schema.name,
+                            field.ty,
+                            crate::docs::key(schema, field)
                         );
                         if let Some(by) = field.deprecated_by {
                             doc.push_str(&format!("\n\n*Deprecated:* use `{by}`."));
@@ -213,7 +216,9 @@ fn describe_reference(analysis: &Analysis, usage: &TemplateUse) -> String {
         RefKind::Sys => match crate::system_parameters::lookup(&r.path) {
             Some(param) => format!(
                 "**`{written}`** → system parameter `{}` ({}) of service `{svc}`\n\n{}",
-                r.path, param.ty, param.doc
+                r.path,
+                param.ty,
+                crate::docs::sys(param)
             ),
             None => format!("**`{written}`**\n\nNot a known system parameter."),
         },

@@ -50,7 +50,8 @@ pub struct RuleMeta {
     pub help: &'static str,
     /// Whether the rule offers a mechanical fix.
     pub fixable: bool,
-    /// The rule's doc comment (what / why / example), as Markdown.
+    /// The rule's doc comment (what / why / example), as Markdown; `""` in a
+    /// build without the `docs` feature (read it through [`crate::docs::rule`]).
     pub docs: &'static str,
 }
 
@@ -295,7 +296,7 @@ macro_rules! declare_rule {
                 summary: $summary,
                 help: $help,
                 fixable: $fixable,
-                docs: concat!($($doc, "\n"),*),
+                docs: $crate::docs::gate(concat!($($doc, "\n"),*)),
             };
         }
 
@@ -329,7 +330,7 @@ pub fn find(code_or_name: &str) -> Option<&'static dyn Rule> {
 
 /// The rule docs with the doc comment's leading spaces removed.
 pub fn docs_markdown(meta: &RuleMeta) -> String {
-    meta.docs
+    crate::docs::rule(meta)
         .lines()
         .map(|l| l.strip_prefix(' ').unwrap_or(l))
         .collect::<Vec<_>>()
