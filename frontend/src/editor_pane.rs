@@ -41,7 +41,7 @@ async fn initial_document(route: &Route, ctx: Ctx) -> (String, Option<(String, S
                 return (saved, Some((id, name)));
             }
         }
-        match crate::api::load_spec(spec_id).await {
+        match crate::api::load_spec(spec_id.clone()).await {
             Ok(text) => return (text, Some((id, format!("Stored spec {spec_id}")))),
             Err(e) => ctx
                 .notice

@@ -1,6 +1,6 @@
-//! The long doc strings — each rule's docs (what / why / example), each key's
-//! and each system parameter's doc line — and the `docs` cargo feature that
-//! compiles them in.
+//! The long doc strings — each rule's docs (what / why / example) and
+//! one-line summary, each key's and each system parameter's doc line — and the
+//! `docs` cargo feature that compiles them in.
 //!
 //! With `docs` (the default: CLI, server, language server, tests) the tables
 //! hold them as before. Without it (the browser page, where they were ~23 KB
@@ -8,8 +8,8 @@
 //! time, so the literals never reach the binary; the page fetches the JSON
 //! that [`table_json`] writes (a content-hashed file `build-ui` puts beside
 //! the page) on its first hover or completion and hands it to [`install`].
-//! Readers go through [`rule`], [`key`] and [`sys`], which answer from the
-//! compiled tables or else from the installed ones.
+//! Readers go through [`rule`], [`summary`], [`key`] and [`sys`], which answer
+//! from the compiled tables or else from the installed ones.
 //!
 //! ```
 //! let meta = shared::rules::find("Y001").unwrap().meta();
@@ -40,6 +40,8 @@ pub const fn gate(doc: &'static str) -> &'static str {
 pub struct Table {
     /// Rule code → its docs (Markdown, as in the doc comment).
     pub rules: BTreeMap<String, String>,
+    /// Rule code → its one-line summary.
+    pub summaries: BTreeMap<String, String>,
     /// Schema name ([`ObjectSchema::name`]) → key → doc line. Two schemas
     /// may share a name (`limits`) as long as their keys differ (tested).
     pub keys: BTreeMap<String, BTreeMap<String, String>>,
@@ -50,6 +52,10 @@ pub struct Table {
 impl Table {
     fn rule(&self, code: &str) -> Option<&str> {
         self.rules.get(code).map(String::as_str)
+    }
+
+    fn summary(&self, code: &str) -> Option<&str> {
+        self.summaries.get(code).map(String::as_str)
     }
 
     fn key(&self, schema: &str, key: &str) -> Option<&str> {
@@ -84,6 +90,17 @@ pub fn rule(meta: &RuleMeta) -> &'static str {
     INSTALLED
         .get()
         .and_then(|t| t.rule(meta.code))
+        .unwrap_or_default()
+}
+
+/// A rule's one-line summary; `""` while it is neither compiled in nor installed.
+pub fn summary(meta: &RuleMeta) -> &'static str {
+    if !meta.summary.is_empty() {
+        return meta.summary;
+    }
+    INSTALLED
+        .get()
+        .and_then(|t| t.summary(meta.code))
         .unwrap_or_default()
 }
 
@@ -156,6 +173,9 @@ pub fn table() -> Table {
         table
             .rules
             .insert(meta.code.to_owned(), meta.docs.to_owned());
+        table
+            .summaries
+            .insert(meta.code.to_owned(), meta.summary.to_owned());
     }
     for schema in schemas() {
         let keys = table.keys.entry(schema.name.to_owned()).or_default();
@@ -205,6 +225,7 @@ mod tests {
         for rule in crate::rules::all() {
             let meta = rule.meta();
             assert_eq!(back.rule(meta.code), Some(meta.docs));
+            assert_eq!(back.summary(meta.code), Some(meta.summary));
         }
         for schema in schemas() {
             for field in schema.fields {

@@ -43,11 +43,12 @@ pub fn hover(analysis: &Analysis, offset: usize) -> Option<Hover> {
             if let Some(rule) = crate::rules::find(d.code) {
                 let meta = rule.meta();
                 let docs = crate::rules::docs_markdown(meta);
-                let what = section(&docs, "## What").unwrap_or(meta.summary.to_owned());
+                let summary = crate::docs::summary(meta);
+                let what = section(&docs, "## What").unwrap_or(summary.to_owned());
                 let why = section(&docs, "## Why").unwrap_or_default();
                 parts.push(format!(
                     "**{}** `{}` — {}\n\n{}\n\n{}",
-                    meta.code, meta.name, meta.summary, what, why
+                    meta.code, meta.name, summary, what, why
                 ));
             }
         }

@@ -44,7 +44,8 @@ pub struct RuleMeta {
     pub name: &'static str,
     pub severity: Severity,
     pub layer: Layer,
-    /// One line: what the rule reports.
+    /// One line: what the rule reports; `""` without the `docs` feature
+    /// (read it through [`crate::docs::summary`]).
     pub summary: &'static str,
     /// Default help shown under each diagnostic.
     pub help: &'static str,
@@ -293,7 +294,7 @@ macro_rules! declare_rule {
                 name: $rule_name,
                 severity: $crate::diagnostic::Severity::$severity,
                 layer: $crate::rules::Layer::$layer,
-                summary: $summary,
+                summary: $crate::docs::gate($summary),
                 help: $help,
                 fixable: $fixable,
                 docs: $crate::docs::gate(concat!($($doc, "\n"),*)),
