@@ -141,6 +141,9 @@ fn build_ui(args: &[String]) -> Result<()> {
             .join("wasm-split")
             .join(format!("{WASM_NAME}.wasm"));
         fs::create_dir_all(split_main.parent().unwrap_or(&pkg)).map_err(|e| e.to_string())?;
+        // A new file, not a rewrite in place: a target dir seeded with hard
+        // links shares this file's inode with other checkouts' builds.
+        let _ = fs::remove_file(&split_main);
         let chunks = step("wasm-split", || split::split(&wasm, &pkg, &split_main))?;
         step("wasm-bindgen", || bindgen(&split_main, &pkg))?;
         if options.opt && !options.dev {
