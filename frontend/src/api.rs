@@ -95,8 +95,11 @@ pub(crate) async fn store_spec(text: &str) -> ApiResult<SpecCreated> {
 }
 
 /// `GET /api/specs/{id}`: the stored text (literal secrets come back masked).
-pub(crate) async fn load_spec(id: &str) -> ApiResult<String> {
-    let url = format!("/api/specs/{}", encode(id));
+/// Its own wasm chunk: only a page opened on a stored spec needs it (and with
+/// it the server's answers and errors).
+#[leptos::prelude::lazy]
+pub(crate) async fn load_spec(id: String) -> ApiResult<String> {
+    let url = format!("/api/specs/{}", encode(&id));
     let stored: StoredSpec = call("GET", &url, Body::None, None).await?;
     Ok(stored.text)
 }

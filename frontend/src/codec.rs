@@ -1,5 +1,8 @@
 //! Share links: the spec deflated and base64url-encoded into the URL fragment
 //! (`#spec=…`), so the text never reaches a server.
+//!
+//! In the page, inflating is a lazily loaded chunk ([`open_link`]): only a
+//! page opened with (or handed) a `#spec=` link fetches it.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -30,11 +33,23 @@ pub fn fragment(text: &str) -> String {
 
 /// The spec held by a fragment (with or without the leading `#`).
 pub fn from_fragment(fragment: &str) -> Option<String> {
+    link_payload(fragment).and_then(decode)
+}
+
+/// The encoded spec of a fragment (`spec=<this>`), not yet decoded.
+pub fn link_payload(fragment: &str) -> Option<&str> {
     let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
     fragment
         .split('&')
         .find_map(|part| part.strip_prefix("spec="))
-        .and_then(decode)
+}
+
+/// [`decode`] in its own wasm chunk (base64 and inflate load with the first
+/// link the page opens).
+#[cfg(feature = "app")]
+#[leptos::prelude::lazy]
+pub(crate) fn open_link(payload: String) -> Option<String> {
+    decode(&payload)
 }
 
 #[cfg(test)]
@@ -52,6 +67,13 @@ mod tests {
         }
         // The seed fits in a link.
         assert!(fragment(seed).len() < MAX_FRAGMENT_BYTES);
+    }
+
+    #[test]
+    fn finds_the_payload_among_other_parts() {
+        assert_eq!(link_payload("#a=1&spec=xyz&b=2"), Some("xyz"));
+        assert_eq!(link_payload("spec="), Some(""));
+        assert_eq!(link_payload("#nothing"), None);
     }
 
     #[test]

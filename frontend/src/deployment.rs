@@ -199,6 +199,27 @@ impl From<&DeploymentSummary> for Listed {
     }
 }
 
+impl Listed {
+    /// Whether a scale of `service` to `asked` replicas (through its `key`
+    /// api-param) has settled: the deployment is running, the parameter holds
+    /// the asked count and exactly that many of the service's containers run.
+    pub fn scaled_to(&self, service: &str, key: &str, asked: &str) -> bool {
+        let Ok(want) = asked.trim().parse::<usize>() else {
+            return false;
+        };
+        let replicas: Vec<&ContainerView> = self
+            .shown
+            .containers
+            .iter()
+            .filter(|c| c.resource == service)
+            .collect();
+        self.status == Status::Running
+            && self.shown.params.get(key).map(|v| v.trim()) == Some(asked.trim())
+            && replicas.len() == want
+            && replicas.iter().all(|c| c.state == "running")
+    }
+}
+
 impl From<&DeploymentView> for Listed {
     fn from(d: &DeploymentView) -> Self {
         Listed {
@@ -323,6 +344,30 @@ mod tests {
 
     fn summary() -> DeploymentSummary {
         decode(200, "OK", &summary_json().to_string()).expect("a summary")
+    }
+
+    #[test]
+    fn a_scale_settles_when_running_with_the_asked_replicas() {
+        let settled = Listed::from(&summary());
+        // One `Replica` container running, the parameter says 2: still scaling.
+        assert!(!settled.scaled_to("Replica", "numReadReplicas", "2"));
+        let mut two = summary_json();
+        two["containers"].as_array_mut().unwrap().push(json!(
+            {"name": "c3", "resource": "Replica", "replica": 0, "state": "running", "routable": true}
+        ));
+        let two: DeploymentSummary = decode(200, "OK", &two.to_string()).unwrap();
+        let mut row = Listed::from(&two);
+        assert!(row.scaled_to("Replica", "numReadReplicas", "2"));
+        assert!(row.scaled_to("Replica", "numReadReplicas", " 2 "));
+        // Not yet running, a container still missing, another count asked, or garbage.
+        assert!(!row.scaled_to("Replica", "numReadReplicas", "3"));
+        assert!(!row.scaled_to("Replica", "numReadReplicas", "two"));
+        assert!(!row.scaled_to("Replica", "otherParam", "2"));
+        row.shown.containers[2].state = "missing".into();
+        assert!(!row.scaled_to("Replica", "numReadReplicas", "2"));
+        row.shown.containers[2].state = "running".into();
+        row.status = Status::Provisioning;
+        assert!(!row.scaled_to("Replica", "numReadReplicas", "2"));
     }
 
     #[test]

@@ -20,12 +20,16 @@ async fn initial_document(route: &Route, ctx: Ctx) -> (String, Option<(String, S
     let hash = web_sys::window()
         .and_then(|w| w.location().hash().ok())
         .unwrap_or_default();
-    if let Some(text) = &route.fragment_spec {
+    let link = match &route.fragment_link {
+        Some(payload) => crate::codec::open_link(payload.clone()).await,
+        None => None,
+    };
+    if let Some(text) = link {
         let id = docs::link_doc_id(&hash);
         let name = documents::name_of(&id).unwrap_or_else(|| format!("Shared link {}", &id[5..9]));
         let text = documents::saved_text(&id)
             .filter(|_| !route.preview)
-            .unwrap_or_else(|| text.clone());
+            .unwrap_or(text);
         return (text, Some((id, name)));
     }
     if let Some(spec_id) = &route.spec_id {
@@ -37,7 +41,7 @@ async fn initial_document(route: &Route, ctx: Ctx) -> (String, Option<(String, S
                 return (saved, Some((id, name)));
             }
         }
-        match crate::api::load_spec(spec_id).await {
+        match crate::api::load_spec(spec_id.clone()).await {
             Ok(text) => return (text, Some((id, format!("Stored spec {spec_id}")))),
             Err(e) => ctx
                 .notice
@@ -58,17 +62,22 @@ fn follow_hash_changes(ctx: Ctx) {
         let hash = web_sys::window()
             .and_then(|w| w.location().hash().ok())
             .unwrap_or_default();
-        let Some(text) = crate::codec::from_fragment(&hash) else {
+        let Some(payload) = crate::codec::link_payload(&hash).map(str::to_owned) else {
             return;
         };
         let id = crate::docs::link_doc_id(&hash);
         if ctx.doc.get_untracked().0 == id {
             return;
         }
-        let name =
-            crate::documents::name_of(&id).unwrap_or_else(|| format!("Shared link {}", &id[5..9]));
-        let text = crate::documents::saved_text(&id).unwrap_or(text);
-        crate::documents::open_document(ctx, &id, &name, &text, false);
+        leptos::task::spawn_local(async move {
+            let Some(text) = crate::codec::open_link(payload).await else {
+                return;
+            };
+            let name = crate::documents::name_of(&id)
+                .unwrap_or_else(|| format!("Shared link {}", &id[5..9]));
+            let text = crate::documents::saved_text(&id).unwrap_or(text);
+            crate::documents::open_document(ctx, &id, &name, &text, false);
+        });
     });
     if let Some(w) = web_sys::window() {
         let _ = w.add_event_listener_with_callback("hashchange", on_hash.as_ref().unchecked_ref());

@@ -20,8 +20,8 @@ pub(crate) struct Route {
     pub spec_id: Option<String>,
     /// `/deploy?spec=<id>`: open the deploy form at once.
     pub deploy: bool,
-    /// `#spec=…`
-    pub fragment_spec: Option<String>,
+    /// `#spec=…`, still encoded ([`crate::codec::open_link`] decodes it).
+    pub fragment_link: Option<String>,
 }
 
 impl Route {
@@ -52,7 +52,7 @@ impl Route {
                 }
             }),
             deploy,
-            fragment_spec: crate::codec::from_fragment(&hash),
+            fragment_link: crate::codec::link_payload(&hash).map(str::to_owned),
         }
     }
 }

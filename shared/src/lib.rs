@@ -12,6 +12,7 @@
 pub mod config;
 pub mod diagnostic;
 pub mod docker_verdicts;
+pub mod docs;
 pub mod exposed;
 pub mod external;
 pub mod graph;

@@ -15,11 +15,16 @@ pub struct SysParam {
     pub path: &'static str,
     /// `string`, `int` or `bool`.
     pub ty: &'static str,
+    /// `""` without the `docs` feature: read it through [`crate::docs::sys`].
     pub doc: &'static str,
 }
 
 const fn p(path: &'static str, ty: &'static str, doc: &'static str) -> SysParam {
-    SysParam { path, ty, doc }
+    SysParam {
+        path,
+        ty,
+        doc: crate::docs::gate(doc),
+    }
 }
 
 pub const ALL: &[SysParam] = &[

@@ -55,6 +55,7 @@ async function openExample(id) {
 }
 
 let pageErrors = [];
+let brokenCode = null;
 await step("seed shows zero errors", async () => {
   pageErrors = await openEditor(page, url + "/");
   const src = await model(page);
@@ -81,6 +82,7 @@ await step("breaking dependentResourceKey: Master marks the token", async () => 
   const hit = markers.find((m) => m.line === broken.line && m.col === broken.column && m.severity === 8);
   assert(hit, `an error marker on ${broken.line}:${broken.column}; markers: ${JSON.stringify(markers.filter((m) => m.line === broken.line))}`);
   assert(hit.end === broken.column + 5, `the marker covers the token (ends at ${hit.end})`);
+  brokenCode = hit.code;
   await page.waitForSelector(`[data-testid="problem"][data-line="${broken.line}"][data-code="${hit.code}"][data-severity="error"]`, { timeout: 3000 });
   assert(Number(await text('[data-testid="error-count"]')) >= 1, "error count went up");
   await page.waitForFunction(() => !document.querySelector('[data-testid="graph-edge"][data-from="Replica"][data-to="Master"][data-kind="resource-link"]'), null, { timeout: 3000 });
@@ -100,6 +102,17 @@ await step("hover explains the problem", async () => {
   await page.waitForSelector(".monaco-hover-content", { timeout: 5000 });
   const hover = await page.locator(".monaco-hover-content").first().innerText();
   assert(/Master/.test(hover), `hover mentions Master: ${hover.slice(0, 200)}`);
+  // The rule's docs are not in the page's wasm: the first hover fetched them (docs.<hash>.json).
+  const why = await page.evaluate(async (code) => {
+    const docs = await (await fetch(window.__specstudioPkg.docs)).json();
+    return docs.rules[code]?.split("## Why")[1] ?? "";
+  }, brokenCode);
+  const words = why.replace(/[`*_\[\]()]/g, "").trim().split(/\s+/).slice(0, 5).join(" ");
+  assert(words.length > 10, `rule ${brokenCode} has a Why section in docs.json: ${why.slice(0, 100)}`);
+  const shows = await page.waitForFunction((w) => [...document.querySelectorAll(".monaco-hover-content")]
+    .some((e) => e.innerText.replace(/\s+/g, " ").includes(w)), words, { timeout: 5000 }).then(() => true, () => false);
+  const shownText = (await page.locator(".monaco-hover-content").allInnerTexts()).join(" ").replace(/\s+/g, " ");
+  assert(shows, `the hover shows the rule's Why (${words}): ${shownText.slice(0, 400)}`);
 });
 
 await step("quick fix restores the reference", async () => {
@@ -325,12 +338,20 @@ await step("full deploy shows endpoints", async () => {
   await row.locator('[data-testid="scale-input"]').fill("2");
   await row.locator('[data-testid="scale-button"]').click();
   await row.getByText("scaling…").waitFor({ timeout: 10000 });
-  // A list refresh (the followed deployment changes status) keeps the row's message and typed count.
+  // A list refresh (the followed deployment changes status) keeps the row's message and typed count:
+  // still "scaling…", or already "scaled to 2" when a warm spare made the scale settle first (the
+  // row is checked every 2 s); never nothing.
   await page.click('[data-testid="deployments"] h3 button');
   await page.waitForTimeout(500);
-  await row.getByText("scaling…").waitFor({ timeout: 10000 });
+  await row.getByText(/scaling…|scaled to 2/).waitFor({ timeout: 10000 });
   const typed = await row.locator('[data-testid="scale-input"]').inputValue();
   assert(typed === "2", `typed replica count kept across a refresh: ${typed}`);
+  // The message settles once the deployment runs with two replicas: "scaling…" gives way to "scaled to 2".
+  await row.getByText("scaled to 2").waitFor({ timeout: 240000 });
+  assert(await row.getByText("scaling…").count() === 0, "the scaling message is gone once the scale settled");
+  assert(await row.getAttribute("data-status") === "running", `row status after the scale: ${await row.getAttribute("data-status")}`);
+  const rowContainers = await row.locator('[data-testid="containers"]').textContent();
+  assert(/Replica-0 running/.test(rowContainers) && /Replica-1 running/.test(rowContainers), `row containers after the scale: ${rowContainers}`);
   await row.scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${shots}/e2e-deployments-list.png` });
   await row.locator('[data-testid="delete-button"]').click();

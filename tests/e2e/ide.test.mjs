@@ -1,7 +1,8 @@
 // The page's Monaco providers backed by `shared::ide` (the same functions
 // `specstudio lsp` serves), in a real headless Chromium: "Format Document"
 // (Monaco's `editor.action.formatDocument`), go-to-definition (F12) and
-// find-references (Shift+F12 data).
+// find-references (Shift+F12 data), and a key's hover with its doc line (the docs are not in the
+// page's wasm: the first hover fetches `docs.<hash>.json`).
 //
 //   node tests/e2e/ide.test.mjs          # serves dist/ itself (static; no API)
 //
@@ -58,6 +59,26 @@ await step("go to definition of $master lands on the Master key", async () => {
   await page.keyboard.press("F12");
   await page.waitForFunction((line) => window.monaco.editor.getEditors()[0].getPosition().lineNumber === line,
     masterLine, { timeout: 5000 });
+});
+
+await step("hovering a key shows its doc line, fetched with the first hover", async () => {
+  const want = await page.evaluate(async () => (await (await fetch(window.__specstudioPkg.docs)).json()).keys.service.image);
+  const words = (want ?? "").replace(/[`*_]/g, "").split(/\s+/).slice(0, 4).join(" ");
+  assert(words.length > 10, `docs.json holds the service key image: ${want}`);
+  const box = await page.evaluate(() => {
+    const ed = window.monaco.editor.getEditors()[0];
+    const m = ed.getModel().findMatches("    image:", false, false, true, null, false)[0];
+    const pos = { lineNumber: m.range.startLineNumber, column: m.range.startColumn + 6 };
+    ed.revealLineInCenter(pos.lineNumber);
+    const p = ed.getScrolledVisiblePosition(pos);
+    const r = ed.getDomNode().getBoundingClientRect();
+    return { x: r.left + p.left, y: r.top + p.top + p.height / 2 };
+  });
+  await page.mouse.move(box.x, box.y);
+  const shown = await page.waitForFunction((w) => [...document.querySelectorAll(".monaco-hover-content")]
+    .some((e) => e.innerText.replace(/\s+/g, " ").includes(w)), words, { timeout: 5000 }).then(() => true, () => false);
+  const text = (await page.locator(".monaco-hover-content").allInnerTexts()).join(" ").replace(/\s+/g, " ");
+  assert(shown, `the hover on image: shows "${words}": ${text.slice(0, 300)}`);
 });
 
 await step("no page errors", async () => {

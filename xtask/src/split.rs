@@ -97,9 +97,10 @@ pub(crate) fn hash_names(dist: &Path) -> Result<String> {
         keep.push(hashed);
     }
     // Only the `import … from` lines change: the import object keeps the
-    // module name the wasm imports from.
-    let import = format!("from \"./{LINK}\"");
-    if !glue.contains(&import) {
+    // module name the wasm imports from. (`from"…"` once minified.)
+    let from =
+        |spaced: bool, name: &str| format!("from{}\"./{name}\"", if spaced { " " } else { "" });
+    if ![true, false].iter().any(|&s| glue.contains(&from(s, LINK))) {
         return Err(format!("{glue_name} does not import ./{LINK}"));
     }
     // One hash for the pair, each with the other's name left out.
@@ -111,11 +112,10 @@ pub(crate) fn hash_names(dist: &Path) -> Result<String> {
         h.finish()
     };
     let (glue_hashed, link_hashed) = (hashed_name(&glue_name, hash), hashed_name(LINK, hash));
-    glue = glue.replace(&import, &format!("from \"./{link_hashed}\""));
-    link = link.replace(
-        &format!("from \"./{glue_name}\""),
-        &format!("from \"./{glue_hashed}\""),
-    );
+    for spaced in [true, false] {
+        glue = glue.replace(&from(spaced, LINK), &from(spaced, &link_hashed));
+        link = link.replace(&from(spaced, &glue_name), &from(spaced, &glue_hashed));
+    }
     write_if_changed(&pkg.join(&glue_hashed), glue.as_bytes())?;
     write_if_changed(&pkg.join(&link_hashed), link.as_bytes())?;
     keep.push(glue_hashed.clone());

@@ -1,5 +1,9 @@
 //! The deployments list: status, endpoints, scale, re-seed, delete (with a
 //! confirmation naming the deployment); the token is asked where needed.
+//!
+//! A scale is followed: the row says "scaling…" (kept across list refreshes)
+//! until the deployment runs with the asked number of replicas, then
+//! "scaled to N" ([`follow_scale`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -7,7 +11,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::progress::{Endpoints, Progress};
-use super::support::{replica_param, sleep, TOKEN_KEY};
+use super::support::{replica_param, sleep, ReplicaParam, TOKEN_KEY};
 use shared::wire::Status;
 
 use crate::api;
@@ -34,6 +38,8 @@ struct RowUi {
     need_token: ArcRwSignal<bool>,
     row_token: ArcRwSignal<String>,
     confirming: ArcRwSignal<bool>,
+    /// Bumped by each accepted scale: an older scale's follower stops.
+    scale_seq: ArcRwSignal<u32>,
 }
 
 impl RowUi {
@@ -44,7 +50,64 @@ impl RowUi {
             need_token: ArcRwSignal::new(false),
             row_token: ArcRwSignal::new(String::new()),
             confirming: ArcRwSignal::new(false),
+            scale_seq: ArcRwSignal::new(0),
         }
+    }
+}
+
+/// A row's message while its scale is under way.
+const SCALING: &str = "scaling…";
+/// How often a scale is checked, and for how long at most (10 minutes).
+const SCALE_POLL_MS: i32 = 2000;
+const SCALE_POLLS: u32 = 300;
+
+/// Follow a row's accepted scale (scale number `seq` of the row) until it
+/// settles: "scaled to N" once the deployment runs with the asked replicas
+/// ([`Listed::scaled_to`]), or why not when it fails. Stops early when another
+/// scale or action of the row took over, the row is gone or the list closed.
+/// The list is re-rendered only when what it shows changed.
+async fn follow_scale(
+    id: String,
+    param: ReplicaParam,
+    asked: String,
+    seq: u32,
+    ui: RowUi,
+    list: RwSignal<Result<Vec<Listed>, String>>,
+) {
+    let ours = || {
+        ui.scale_seq.get_untracked() == seq
+            && ui.message.get_untracked().as_deref() == Some(SCALING)
+    };
+    for _ in 0..SCALE_POLLS {
+        sleep(SCALE_POLL_MS).await;
+        if !ours() {
+            return;
+        }
+        let Ok(rows) = load().await else { continue };
+        let row = rows.iter().find(|r| r.id == id).cloned();
+        match list.try_with_untracked(|shown| shown.as_ref().ok() != Some(&rows)) {
+            None => return,
+            Some(true) => {
+                list.try_set(Ok(rows));
+            }
+            Some(false) => {}
+        }
+        let settled = match row {
+            None => return,
+            Some(r) if r.scaled_to(&param.service, &param.key, &asked) => {
+                format!("scaled to {}", asked.trim())
+            }
+            Some(r) if r.status == Status::Failed => format!(
+                "scaling to {} failed: the deployment is {}",
+                asked.trim(),
+                r.status.as_str()
+            ),
+            Some(_) => continue,
+        };
+        if ours() {
+            ui.message.set(Some(settled));
+        }
+        return;
     }
 }
 
@@ -73,7 +136,7 @@ pub(super) fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl Into
         }
         followed
     });
-    let replica_key = replica_param();
+    let replica = replica_param();
     view! {
         <section class="deployments" data-testid="deployments">
             <h3>"Deployments" <button class="link" on:click=move |_| refresh()>"refresh"</button></h3>
@@ -82,10 +145,11 @@ pub(super) fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl Into
                 Ok(items) if items.is_empty() => view! { <p class="muted">"None yet."</p> }.into_any(),
                 Ok(items) => items.into_iter().map(|d| {
                     let id = d.id.clone();
-                    let replica_key = replica_key.clone();
-                    let current = replica_key.as_ref().and_then(|k| d.shown.params.get(k)).cloned().unwrap_or_else(|| "1".into());
+                    let replica = replica.clone();
+                    let current = replica.as_ref().and_then(|r| d.shown.params.get(&r.key)).cloned().unwrap_or_else(|| "1".into());
                     // The token is asked here when an action needs it and none is remembered.
                     let ui = row_ui(&id, current);
+                    let follower = ui.clone();
                     let (count, message) = (RwSignal::from(ui.count), RwSignal::from(ui.message));
                     let (need_token, row_token) = (RwSignal::from(ui.need_token), RwSignal::from(ui.row_token));
                     let confirming = RwSignal::from(ui.confirming);
@@ -118,18 +182,24 @@ pub(super) fn DeploymentsList(progress: RwSignal<Option<Progress>>) -> impl Into
                             <div class="row"><code>{id.clone()}</code><span class=format!("status {status}")>{status}</span></div>
                             <Endpoints shown=d.shown.clone()/>
                             <div class="row">
-                                {replica_key.clone().map(|key| view! {
+                                {replica.clone().map(|param| view! {
                                     <label>"Replicas "<input type="number" min="1" data-testid="scale-input" prop:value=move || count.get() on:input=move |ev| count.set(event_target_value(&ev))/></label>
                                     <button data-testid="scale-button" on:click=move |_| {
                                         let id = id_scale.clone();
-                                        let key = key.clone();
+                                        let (param, ui) = (param.clone(), follower.clone());
                                         let Some(tok) = token_or_ask() else { return };
+                                        let asked = count.get_untracked();
                                         spawn_local(async move {
-                                            let params = BTreeMap::from([(key, serde_json::Value::String(count.get_untracked()))]);
-                                            message.set(Some(match api::patch_deployment(&id, params, &tok).await {
-                                                Ok(_) => "scaling…".into(),
-                                                Err(e) => { on_auth_error(&e); e.to_string() }
-                                            }));
+                                            let params = BTreeMap::from([(param.key.clone(), serde_json::Value::String(asked.clone()))]);
+                                            match api::patch_deployment(&id, params, &tok).await {
+                                                Ok(_) => {
+                                                    ui.message.set(Some(SCALING.into()));
+                                                    ui.scale_seq.update(|s| *s += 1);
+                                                    let seq = ui.scale_seq.get_untracked();
+                                                    follow_scale(id, param, asked, seq, ui, list).await;
+                                                }
+                                                Err(e) => { on_auth_error(&e); ui.message.set(Some(e.to_string())) }
+                                            }
                                         });
                                     }>"Scale"</button>
                                 })}

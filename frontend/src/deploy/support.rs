@@ -37,14 +37,25 @@ pub(super) fn copy(text: &str) {
     }
 }
 
-/// The replica-count api-param of the spec, if any (`numReadReplicas`).
-pub(super) fn replica_param() -> Option<String> {
+/// The replica-count api-param of the spec, if any (`numReadReplicas`), with
+/// the service whose replicas it counts.
+pub(super) fn replica_param() -> Option<ReplicaParam> {
     let snapshot = crate::lint::last_parsed()?;
     snapshot.analysis.spec.services.iter().find_map(|s| {
         s.compute
             .as_ref()?
             .replica_count_api_param
             .as_ref()
-            .map(|p| p.value.clone())
+            .map(|p| ReplicaParam {
+                service: s.name.value.clone(),
+                key: p.value.clone(),
+            })
     })
+}
+
+/// A service's replica-count api-param.
+#[derive(Clone)]
+pub(super) struct ReplicaParam {
+    pub(super) service: String,
+    pub(super) key: String,
 }

@@ -147,7 +147,7 @@ pub fn complete(text: &str, analysis: &Analysis, offset: usize) -> Vec<Completio
                 _ => format!("{}: ", f.key),
             },
             detail: Some(format!("{:?}", f.ty)),
-            doc: Some(f.doc.to_owned()),
+            doc: Some(crate::docs::key(schema, f).to_owned()),
             span,
         })
         .collect()
@@ -230,7 +230,10 @@ fn complete_template(
                     p.path.replace("[i]", "[0]"),
                     ItemKind::Reference,
                     Some(p.ty.to_owned()),
-                    Some(format!("{} (system parameter of {owner})", p.doc)),
+                    Some(format!(
+                        "{} (system parameter of {owner})",
+                        crate::docs::sys(p)
+                    )),
                     from,
                 )
             })

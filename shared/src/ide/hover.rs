@@ -43,11 +43,12 @@ pub fn hover(analysis: &Analysis, offset: usize) -> Option<Hover> {
             if let Some(rule) = crate::rules::find(d.code) {
                 let meta = rule.meta();
                 let docs = crate::rules::docs_markdown(meta);
-                let what = section(&docs, "## What").unwrap_or(meta.summary.to_owned());
+                let summary = crate::docs::summary(meta);
+                let what = section(&docs, "## What").unwrap_or(summary.to_owned());
                 let why = section(&docs, "## Why").unwrap_or_default();
                 parts.push(format!(
                     "**{}** `{}` — {}\n\n{}\n\n{}",
-                    meta.code, meta.name, meta.summary, what, why
+                    meta.code, meta.name, summary, what, why
                 ));
             }
         }
@@ -73,7 +74,10 @@ pub fn hover(analysis: &Analysis, offset: usize) -> Option<Hover> {
                         span = Some(tree.value_span(node));
                         let mut doc = format!(
                             "**`{}`** ({}, {:?})\n\n{}",
-                            field.key, schema.name, field.ty, field.doc
+                            field.key,
+                            schema.name,
+                            field.ty,
+                            crate::docs::key(schema, field)
                         );
                         if let Some(by) = field.deprecated_by {
                             doc.push_str(&format!("\n\n*Deprecated:* use `{by}`."));
@@ -213,7 +217,9 @@ fn describe_reference(analysis: &Analysis, usage: &TemplateUse) -> String {
         RefKind::Sys => match crate::system_parameters::lookup(&r.path) {
             Some(param) => format!(
                 "**`{written}`** → system parameter `{}` ({}) of service `{svc}`\n\n{}",
-                r.path, param.ty, param.doc
+                r.path,
+                param.ty,
+                crate::docs::sys(param)
             ),
             None => format!("**`{written}`**\n\nNot a known system parameter."),
         },

@@ -21,6 +21,7 @@ pub enum FieldType {
 pub struct FieldDoc {
     pub key: &'static str,
     pub ty: FieldType,
+    /// `""` without the `docs` feature: read it through [`crate::docs::key`].
     pub doc: &'static str,
     /// Replacement key when this one is deprecated.
     pub deprecated_by: Option<&'static str>,
@@ -35,7 +36,7 @@ const fn f(key: &'static str, ty: FieldType, doc: &'static str) -> FieldDoc {
     FieldDoc {
         key,
         ty,
-        doc,
+        doc: crate::docs::gate(doc),
         deprecated_by: None,
     }
 }
@@ -49,7 +50,7 @@ const fn deprecated(
     FieldDoc {
         key,
         ty,
-        doc,
+        doc: crate::docs::gate(doc),
         deprecated_by: Some(by),
     }
 }

@@ -44,13 +44,15 @@ pub struct RuleMeta {
     pub name: &'static str,
     pub severity: Severity,
     pub layer: Layer,
-    /// One line: what the rule reports.
+    /// One line: what the rule reports; `""` without the `docs` feature
+    /// (read it through [`crate::docs::summary`]).
     pub summary: &'static str,
     /// Default help shown under each diagnostic.
     pub help: &'static str,
     /// Whether the rule offers a mechanical fix.
     pub fixable: bool,
-    /// The rule's doc comment (what / why / example), as Markdown.
+    /// The rule's doc comment (what / why / example), as Markdown; `""` in a
+    /// build without the `docs` feature (read it through [`crate::docs::rule`]).
     pub docs: &'static str,
 }
 
@@ -292,10 +294,10 @@ macro_rules! declare_rule {
                 name: $rule_name,
                 severity: $crate::diagnostic::Severity::$severity,
                 layer: $crate::rules::Layer::$layer,
-                summary: $summary,
+                summary: $crate::docs::gate($summary),
                 help: $help,
                 fixable: $fixable,
-                docs: concat!($($doc, "\n"),*),
+                docs: $crate::docs::gate(concat!($($doc, "\n"),*)),
             };
         }
 
@@ -329,7 +331,7 @@ pub fn find(code_or_name: &str) -> Option<&'static dyn Rule> {
 
 /// The rule docs with the doc comment's leading spaces removed.
 pub fn docs_markdown(meta: &RuleMeta) -> String {
-    meta.docs
+    crate::docs::rule(meta)
         .lines()
         .map(|l| l.strip_prefix(' ').unwrap_or(l))
         .collect::<Vec<_>>()
