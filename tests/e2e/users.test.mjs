@@ -514,6 +514,21 @@ await step("the lint worker's copy of a large document follows every kind of edi
   await reference.close();
 });
 
+await step("a large draft typed into just before a reload comes back, linted in the worker after ready", async (page) => {
+  // Large documents are saved when typing pauses, and at once when the page is left (pagehide).
+  await openEditor(page, url + "/");
+  await setText(page, bigSpec(200));
+  await page.waitForFunction(() => window.monaco.editor.getModelMarkers({}).length > 700, null, { timeout: 20000 });
+  await page.evaluate(() => window.monaco.editor.getModels()[0]
+    .applyEdits([{ range: new monaco.Range(1, 1, 1, 1), text: "# typed just before leaving\n" }]));
+  await page.reload();
+  await page.waitForSelector('[data-testid="editor-ready"][data-ready="true"]');
+  assert(await page.evaluate(() => window.monaco.editor.getModels()[0].getLineContent(1)) === "# typed just before leaving",
+    "the last keystroke before the reload was saved");
+  await page.waitForFunction(() => window.monaco.editor.getModelMarkers({}).length > 700, null, { timeout: 20000 });
+  assert(await page.evaluate(() => window.__specstudio.lintWorker === true), "the restored large draft was linted in the worker");
+});
+
 await step("the graph at 200 services: search, zoom, fit, drag to pan, hide passive resources", async (page) => {
   await openEditor(page, url + "/");
   await setText(page, bigSpec(200));
