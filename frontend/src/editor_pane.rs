@@ -9,7 +9,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::live_lint;
 use crate::monaco;
-use crate::state::{now, publish, set_editor, storage_get, Ctx, Route};
+use crate::state::{mark, now, publish, set_editor, storage_get, Ctx, Route};
 
 /// The text the page opens with, and (outside the preview) the local
 /// document it belongs to: a link, a stored spec or the last document each
@@ -92,6 +92,7 @@ pub(crate) fn EditorPane() -> impl IntoView {
     let host = NodeRef::<leptos::html::Div>::new();
     Effect::new(move |_| {
         let Some(div) = host.get() else { return };
+        mark("specstudio:mounted");
         spawn_local(async move {
             let route = Route::read();
             let Some(ready) = monaco::ready() else {
@@ -104,6 +105,7 @@ pub(crate) fn EditorPane() -> impl IntoView {
                 ctx.notice.set(Some("Monaco failed to load".into()));
                 return;
             }
+            mark("specstudio:monaco");
             let (text, doc) = initial_document(&route, ctx).await;
             if let (Some((id, name)), false) = (doc, ctx.preview) {
                 crate::documents::open(&id, &name, &text);
@@ -119,6 +121,7 @@ pub(crate) fn EditorPane() -> impl IntoView {
             let element: &web_sys::HtmlElement = &div;
             let editor = monaco::create(element, &text, ctx.preview);
             set_editor(editor.clone());
+            mark("specstudio:editor");
             crate::menu::apply_theme(crate::menu::dark_wanted());
             if storage_get(crate::menu::VIM_KEY).as_deref() == Some("on") && !ctx.preview {
                 crate::menu::set_vim_mode(true);
@@ -126,10 +129,11 @@ pub(crate) fn EditorPane() -> impl IntoView {
             crate::providers::register();
             let handle = editor.clone();
             editor.on_change(move || live_lint::on_change(ctx, &handle));
-            live_lint::lint_now(ctx, &editor);
+            live_lint::first_lint(ctx, &editor);
             ctx.ready.set(true);
             publish("ready", JsValue::TRUE);
             publish("readyMs", JsValue::from_f64(now()));
+            mark("specstudio:ready");
             if route.deploy {
                 ctx.deploy_open.set(true);
             }

@@ -97,20 +97,23 @@ fn marker_severity(s: Severity) -> u8 {
     }
 }
 
-// A text linted in the worker: the providers' snapshot is built from it on
-// first use (hover, completion, fixes, share, deploy), off the keystroke path.
+// A text linted in the worker: the providers' snapshot is built from the
+// editor's text on first use (hover, completion, fixes, share, deploy), off
+// the keystroke path (no copy of the text per keystroke).
 thread_local! {
-    static STALE: RefCell<Option<String>> = const { RefCell::new(None) };
+    static STALE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Remember `text` as linted elsewhere; [`current`] analyses it when asked.
-pub(crate) fn linted_elsewhere(text: String) {
-    STALE.with(|s| *s.borrow_mut() = Some(text));
+/// The text on screen was linted elsewhere; [`current`] analyses it when asked.
+pub(crate) fn linted_elsewhere() {
+    STALE.with(|s| s.set(true));
 }
 
 fn refresh_stale() {
-    if let Some(text) = STALE.with(|s| s.borrow_mut().take()) {
-        let _ = run(&text);
+    if STALE.with(|s| s.replace(false)) {
+        if let Some(text) = crate::state::with_editor(|e| e.value()) {
+            let _ = run(&text);
+        }
     }
 }
 
@@ -133,11 +136,13 @@ fn marker_of(text: &str, index: &LineIndex, d: &shared::Diagnostic) -> Marker {
     }
 }
 
-/// Lint `text` and remember the result for the providers.
-pub(crate) fn run(text: &str) -> Output {
-    STALE.with(|s| s.borrow_mut().take());
-    let analysis = shared::analyze(text);
-    let index = LineIndex::new(text);
+/// The page's view of one analysis (and, when asked, the quick fixes).
+fn convert(
+    text: &str,
+    analysis: &Analysis,
+    index: &LineIndex,
+    want_fixes: bool,
+) -> (Output, Vec<QuickFix>) {
     let mut markers = Vec::with_capacity(analysis.diagnostics.len());
     let mut problems = Vec::with_capacity(analysis.diagnostics.len());
     let mut fixes = Vec::new();
@@ -148,9 +153,9 @@ pub(crate) fn run(text: &str) -> Output {
             Severity::Warning => counts.warnings += 1,
             Severity::Info => counts.infos += 1,
         }
-        let marker = marker_of(text, &index, d);
+        let marker = marker_of(text, index, d);
         let range = marker.range;
-        if let Some(fix) = &d.fix {
+        if let (Some(fix), true) = (&d.fix, want_fixes) {
             fixes.push(QuickFix {
                 title: fix.title.clone(),
                 edits: fix
@@ -177,45 +182,66 @@ pub(crate) fn run(text: &str) -> Output {
         });
         markers.push(marker);
     }
-    let graph = graph_data(&analysis);
-    let parsed = analysis.parsed;
+    let output = Output {
+        markers,
+        problems,
+        counts,
+        graph: graph_data(analysis),
+        parsed: analysis.parsed,
+    };
+    (output, fixes)
+}
+
+/// Lint `text` and remember the result for the providers.
+pub(crate) fn run(text: &str) -> Output {
+    STALE.with(|s| s.set(false));
+    let analysis = shared::analyze(text);
+    let index = LineIndex::new(text);
+    let (output, fixes) = convert(text, &analysis, &index, true);
     let snapshot = Rc::new(Snapshot {
         text: text.to_owned(),
         analysis,
         fixes,
         index,
     });
-    if parsed {
+    if output.parsed {
         LAST_PARSED.with(|c| *c.borrow_mut() = Some(snapshot.clone()));
     }
     CURRENT.with(|c| *c.borrow_mut() = Some(snapshot));
-    Output {
-        markers,
-        problems,
-        counts,
-        graph,
-        parsed,
-    }
+    output
 }
 
-// --- The worker's answer: `Output` as JSON, and back. ---
+/// In the lint worker: lint `text` and answer the markers (as Monaco takes
+/// them) and the rest of the page's view, as two JSON texts joined by a
+/// newline (compact JSON has none). No snapshot, no fixes: the page builds
+/// those itself when a provider asks.
+pub(crate) fn worker_parts(text: &str) -> String {
+    let analysis = shared::analyze(text);
+    let index = LineIndex::new(text);
+    let (output, _) = convert(text, &analysis, &index, false);
+    let mut out = serde_json::to_string(&output.markers).expect("markers serialize");
+    out.push('\n');
+    out.push_str(&output.view_json());
+    out
+}
 
-fn range_json(r: &MonacoRange) -> serde_json::Value {
-    serde_json::json!([
+// --- The worker's answer: `Output` apart from its markers, as JSON, and back. ---
+
+fn range_array(r: &MonacoRange) -> [u32; 4] {
+    [
         r.start_line_number,
         r.start_column,
         r.end_line_number,
-        r.end_column
-    ])
+        r.end_column,
+    ]
 }
 
-fn range_from(v: &serde_json::Value) -> MonacoRange {
-    let n = |i: usize| v.get(i).and_then(serde_json::Value::as_u64).unwrap_or(1) as u32;
+fn range_from(r: [u32; 4]) -> MonacoRange {
     MonacoRange {
-        start_line_number: n(0),
-        start_column: n(1),
-        end_line_number: n(2),
-        end_column: n(3),
+        start_line_number: r[0],
+        start_column: r[1],
+        end_line_number: r[2],
+        end_column: r[3],
     }
 }
 
@@ -227,105 +253,127 @@ fn intern(code: &str, known: &[&'static str]) -> &'static str {
         .unwrap_or("?")
 }
 
+/// One Problems row on the wire: (code, severity, message, help, range, fix).
+type ProblemWire<S> = (S, S, S, Option<S>, [u32; 4], Option<S>);
+/// One graph node: (id, passive, image, errors, warnings).
+type NodeWire<S> = (S, bool, Option<S>, usize, usize);
+/// One graph edge: (from, to, kind, via, cycle).
+type EdgeWire<S> = (S, S, S, S, bool);
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ViewWire<S> {
+    problems: Vec<ProblemWire<S>>,
+    counts: [usize; 3],
+    nodes: Vec<NodeWire<S>>,
+    edges: Vec<EdgeWire<S>>,
+    parsed: bool,
+}
+
 impl Output {
-    /// JSON for the trip from the worker (markers as Monaco takes them).
-    pub(crate) fn to_json(&self) -> String {
-        let problems: Vec<serde_json::Value> = self
-            .problems
-            .iter()
-            .map(|p| {
-                serde_json::json!({"code": p.code, "severity": p.severity.as_str(), "message": p.message,
-                    "help": p.help, "range": range_json(&p.range), "fix": p.fix})
-            })
-            .collect();
-        let nodes: Vec<serde_json::Value> = self
-            .graph
-            .nodes
-            .iter()
-            .map(|n| serde_json::json!([n.id, n.passive, n.image, n.errors, n.warnings]))
-            .collect();
-        let edges: Vec<serde_json::Value> = self
-            .graph
-            .edges
-            .iter()
-            .map(|e| serde_json::json!([e.from, e.to, e.kind, e.via, e.cycle]))
-            .collect();
-        serde_json::json!({
-            "markers": self.markers, "problems": problems,
-            "counts": [self.counts.errors, self.counts.warnings, self.counts.infos],
-            "nodes": nodes, "edges": edges, "parsed": self.parsed,
-        })
-        .to_string()
+    /// JSON of everything but the markers (which go to Monaco as they are).
+    pub(crate) fn view_json(&self) -> String {
+        let wire: ViewWire<&str> = ViewWire {
+            problems: self
+                .problems
+                .iter()
+                .map(|p| {
+                    (
+                        p.code,
+                        p.severity.as_str(),
+                        p.message.as_str(),
+                        p.help.as_deref(),
+                        range_array(&p.range),
+                        p.fix.as_deref(),
+                    )
+                })
+                .collect(),
+            counts: [self.counts.errors, self.counts.warnings, self.counts.infos],
+            nodes: self
+                .graph
+                .nodes
+                .iter()
+                .map(|n| {
+                    (
+                        n.id.as_str(),
+                        n.passive,
+                        n.image.as_deref(),
+                        n.errors,
+                        n.warnings,
+                    )
+                })
+                .collect(),
+            edges: self
+                .graph
+                .edges
+                .iter()
+                .map(|e| {
+                    (
+                        e.from.as_str(),
+                        e.to.as_str(),
+                        e.kind,
+                        e.via.as_str(),
+                        e.cycle,
+                    )
+                })
+                .collect(),
+            parsed: self.parsed,
+        };
+        serde_json::to_string(&wire).expect("view serializes")
     }
 
-    /// The inverse of [`Output::to_json`]; the markers stay JSON (they go to Monaco as they are).
-    pub(crate) fn from_json(text: &str) -> Option<(Output, serde_json::Value)> {
-        let mut v: serde_json::Value = serde_json::from_str(text).ok()?;
-        let markers = v.get_mut("markers")?.take();
-        let str_of =
-            |v: &serde_json::Value, k: &str| v.get(k).and_then(|s| s.as_str()).map(str::to_owned);
-        let problems = v
-            .get("problems")?
-            .as_array()?
-            .iter()
-            .map(|p| Problem {
-                code: intern(&str_of(p, "code").unwrap_or_default(), &[]),
-                severity: match p.get("severity").and_then(|s| s.as_str()) {
-                    Some("error") => Severity::Error,
-                    Some("warning") => Severity::Warning,
-                    _ => Severity::Info,
-                },
-                message: str_of(p, "message").unwrap_or_default(),
-                help: str_of(p, "help"),
-                range: range_from(&p["range"]),
-                fix: str_of(p, "fix"),
-            })
-            .collect();
-        let count = |i: usize| v["counts"].get(i).and_then(|c| c.as_u64()).unwrap_or(0) as usize;
-        let counts = Counts {
-            errors: count(0),
-            warnings: count(1),
-            infos: count(2),
-        };
-        let s = |n: &serde_json::Value, i: usize| {
-            n.get(i).and_then(|x| x.as_str()).unwrap_or("").to_owned()
-        };
-        let u = |n: &serde_json::Value, i: usize| {
-            n.get(i).and_then(|x| x.as_u64()).unwrap_or(0) as usize
-        };
-        let b =
-            |n: &serde_json::Value, i: usize| n.get(i).and_then(|x| x.as_bool()).unwrap_or(false);
-        let nodes = v["nodes"]
-            .as_array()?
-            .iter()
-            .map(|n| GraphNode {
-                id: s(n, 0),
-                passive: b(n, 1),
-                image: n.get(2).and_then(|x| x.as_str()).map(str::to_owned),
-                errors: u(n, 3),
-                warnings: u(n, 4),
-            })
-            .collect();
+    /// The inverse of [`Output::view_json`] (markers left empty).
+    pub(crate) fn from_view_json(text: &str) -> Option<Output> {
+        let wire: ViewWire<String> = serde_json::from_str(text).ok()?;
         let kinds = ["resource-link", "reference", "depends-on"];
-        let edges = v["edges"]
-            .as_array()?
-            .iter()
-            .map(|e| GraphEdge {
-                from: s(e, 0),
-                to: s(e, 1),
-                kind: intern(&s(e, 2), &kinds),
-                via: s(e, 3),
-                cycle: b(e, 4),
-            })
-            .collect();
-        let output = Output {
+        Some(Output {
             markers: Vec::new(),
-            problems,
-            counts,
-            graph: GraphData { nodes, edges },
-            parsed: v["parsed"].as_bool().unwrap_or(false),
-        };
-        Some((output, markers))
+            problems: wire
+                .problems
+                .into_iter()
+                .map(|(code, severity, message, help, range, fix)| Problem {
+                    code: intern(&code, &[]),
+                    severity: match severity.as_str() {
+                        "error" => Severity::Error,
+                        "warning" => Severity::Warning,
+                        _ => Severity::Info,
+                    },
+                    message,
+                    help,
+                    range: range_from(range),
+                    fix,
+                })
+                .collect(),
+            counts: Counts {
+                errors: wire.counts[0],
+                warnings: wire.counts[1],
+                infos: wire.counts[2],
+            },
+            graph: GraphData {
+                nodes: wire
+                    .nodes
+                    .into_iter()
+                    .map(|(id, passive, image, errors, warnings)| GraphNode {
+                        id,
+                        passive,
+                        image,
+                        errors,
+                        warnings,
+                    })
+                    .collect(),
+                edges: wire
+                    .edges
+                    .into_iter()
+                    .map(|(from, to, kind, via, cycle)| GraphEdge {
+                        from,
+                        to,
+                        kind: intern(&kind, &kinds),
+                        via,
+                        cycle,
+                    })
+                    .collect(),
+            },
+            parsed: wire.parsed,
+        })
     }
 }
 

@@ -1,101 +1,144 @@
 //! Lint off the main thread for large documents: a module Web Worker
 //! (`frontend/static/lint-worker.js`) instantiates the same wasm module and
-//! answers [`lint_view`] results as JSON. One lint is in flight at a time; a
-//! text typed meanwhile is sent when the answer arrives (a burst costs one
-//! lint after the one running). Until the worker is ready (or where there is
-//! none) the page lints on the main thread as before.
-
-use std::cell::{Cell, RefCell};
+//! lints its own copy of the text.
+//!
+//! The keystroke path stays in a few lines of JS (below): the text never
+//! crosses into this module. The glue keeps Monaco's edits (offset, length,
+//! text) since the last request and sends them, not the 500 KB text; the
+//! worker applies them to its copy (a length check, or any event that is not
+//! one plain change, sends the whole text again). One lint is in flight at a
+//! time and the next one always takes the newest text: a burst of keys costs
+//! the running lint plus one, never a queue of stale ones. The worker answers
+//! only what changed since its last answer (markers, the rest of the view), so
+//! typing inside a value costs the main thread almost nothing.
 
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
-let worker = null, ready = false;
-export function startLintWorker(onResult) {
+let worker = null, ready = false, busy = false, want = false, queued = false, drop = false;
+let model = null, edits = [], whole = true;
+// Past this many edits between two lints, sending the text is as cheap.
+const MAX_EDITS = 600;
+function flag(v) { (window.__specstudio = window.__specstudio || {}).lintWorker = v; }
+export function startLintWorker(editorModel, onResult, onFailed) {
   const pkg = window.__specstudioPkg;
-  if (!pkg || typeof Worker === 'undefined') return;
-  try { worker = new Worker(pkg.worker, { type: 'module' }); } catch (e) { return; }
+  if (!pkg || typeof Worker === 'undefined') return false;
+  try { worker = new Worker(pkg.worker, { type: 'module' }); } catch (e) { worker = null; return false; }
+  model = editorModel;
+  model.onDidChangeContent((e) => {
+    if (whole) return;
+    if (e.changes.length !== 1 || edits.length >= MAX_EDITS) { whole = true; edits = []; return; }
+    const c = e.changes[0];
+    edits.push(c.rangeOffset, c.rangeLength, c.text);
+  });
   worker.onmessage = (e) => {
-    if (e.data.ready) { ready = true; (window.__specstudio = window.__specstudio || {}).lintWorker = true; return; }
-    onResult(e.data.seq, e.data.out, e.data.ms);
+    const d = e.data;
+    if (d.ready) { ready = true; flag(true); if (want) send(); return; }
+    busy = false;
+    // The worker's copy went astray: the whole text again (unless the page took over).
+    if (d.resync) { whole = true; if (!drop) want = true; }
+    if (drop || d.resync) { drop = false; if (want) send(); return; }
+    if (d.markers != null) monaco.editor.setModelMarkers(model, 'specstudio', JSON.parse(d.markers));
+    onResult(d.view, d.ms, !want);
+    if (want) send();
   };
-  worker.onerror = () => { ready = false; worker = null; };
+  // A worker that fails (wasm refused, a panic) leaves the page linting itself.
+  worker.onerror = () => {
+    const pending = want || busy;
+    try { worker.terminate(); } catch (e) { /* already gone */ }
+    worker = null; ready = false; busy = false; want = false; flag(false);
+    if (pending) onFailed();
+  };
   worker.postMessage({ init: true, js: new URL(pkg.js, location.href).href, wasm: new URL(pkg.wasm, location.href).href });
+  return true;
 }
-export function lintWorkerReady() { return ready; }
-export function postLint(seq, text) { worker.postMessage({ seq, text }); }
+export function lintWorkerAlive() { return worker !== null; }
+// Lint the model's text once the current event is over (every listener of it
+// has run), or as soon as the worker is ready.
+export function requestWorkerLint() {
+  want = true;
+  if (!ready || busy || queued) return;
+  queued = true;
+  queueMicrotask(() => { queued = false; if (want && ready && !busy) send(); });
+}
+// The page linted the text itself: forget a pending request, ignore the answer in flight.
+export function dropWorkerLint() {
+  want = false;
+  if (busy) drop = true;
+  whole = true; edits = [];
+}
+function send() {
+  if (!worker) return;
+  want = false; busy = true;
+  if (whole) {
+    whole = false; edits = [];
+    worker.postMessage({ text: model.getValue() });
+  } else {
+    const batch = edits; edits = [];
+    worker.postMessage({ edits: batch, length: model.getValueLength() });
+  }
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = startLintWorker)]
-    fn start_lint_worker(on_result: &Closure<dyn FnMut(f64, String, f64)>);
-    #[wasm_bindgen(js_name = lintWorkerReady)]
-    fn lint_worker_ready() -> bool;
-    #[wasm_bindgen(js_name = postLint)]
-    fn post_lint(seq: f64, text: &str);
+    fn start_lint_worker(
+        model: &crate::monaco::Model,
+        on_result: &Closure<dyn FnMut(JsValue, f64, bool)>,
+        on_failed: &Closure<dyn FnMut()>,
+    ) -> bool;
+    #[wasm_bindgen(js_name = lintWorkerAlive)]
+    fn lint_worker_alive() -> bool;
+    #[wasm_bindgen(js_name = requestWorkerLint)]
+    fn request_worker_lint();
+    #[wasm_bindgen(js_name = dropWorkerLint)]
+    fn drop_worker_lint();
 }
 
-/// In the worker: lint `text` and answer the page's view of it as JSON.
+/// In the worker: lint `text`; the markers' JSON, a newline, the view's JSON.
 #[wasm_bindgen]
 #[allow(unreachable_pub)] // exported to the worker's JS by wasm-bindgen, so it must stay `pub`
-pub fn lint_view(text: &str) -> String {
-    crate::lint::run(text).to_json()
+pub fn lint_parts(text: &str) -> String {
+    crate::lint::worker_parts(text)
 }
+
+/// What the page does with an answer: (the view's JSON if it changed, worker
+/// ms, whether it is of the text on screen now). The markers are already set.
+pub(crate) type OnResult = dyn Fn(Option<String>, f64, bool);
 
 thread_local! {
-    static SEQ: Cell<u64> = const { Cell::new(0) };
-    static IN_FLIGHT: Cell<Option<u64>> = const { Cell::new(None) };
-    /// Texts sent, by sequence number (at most two: in flight and latest).
-    static SENT: RefCell<Vec<(u64, String)>> = const { RefCell::new(Vec::new()) };
-    static WAITING: RefCell<Option<String>> = const { RefCell::new(None) };
+    static STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// What the page does with an answer: (text linted, output JSON, worker ms, whether it is the latest text).
-pub(crate) type OnResult = dyn Fn(String, String, f64, bool);
-
-/// Start the worker; `apply` receives each answer.
-pub(crate) fn start(apply: Box<OnResult>) {
+/// Start the worker for `model` once. `failed` runs when a worker that had a
+/// lint to do dies (the page then lints itself).
+pub(crate) fn start(model: &crate::monaco::Model, apply: Box<OnResult>, failed: Box<dyn Fn()>) {
+    if STARTED.with(|s| s.replace(true)) {
+        return;
+    }
     let on_result =
-        Closure::<dyn FnMut(f64, String, f64)>::new(move |seq: f64, out: String, ms: f64| {
-            let seq = seq as u64;
-            let text = SENT.with(|s| {
-                let mut s = s.borrow_mut();
-                let text = s.iter().find(|(n, _)| *n == seq).map(|(_, t)| t.clone());
-                s.retain(|(n, _)| *n > seq);
-                text
-            });
-            IN_FLIGHT.with(|f| f.set(None));
-            let next = WAITING.with(|w| w.borrow_mut().take());
-            let latest = next.is_none();
-            if let Some(text) = text {
-                apply(text, out, ms, latest);
-            }
-            if let Some(next) = next {
-                send(next);
-            }
+        Closure::<dyn FnMut(JsValue, f64, bool)>::new(move |view: JsValue, ms: f64, latest| {
+            apply(view.as_string(), ms, latest)
         });
-    start_lint_worker(&on_result);
+    let on_failed = Closure::<dyn FnMut()>::new(failed);
+    start_lint_worker(model, &on_result, &on_failed);
     on_result.forget();
+    on_failed.forget();
 }
 
-pub(crate) fn ready() -> bool {
-    lint_worker_ready()
+/// Whether lints can go to the worker: started and not failed (it may still
+/// be loading; requests wait for it).
+pub(crate) fn usable() -> bool {
+    STARTED.with(|s| s.get()) && lint_worker_alive()
 }
 
-fn send(text: String) {
-    let seq = SEQ.with(|s| {
-        s.set(s.get() + 1);
-        s.get()
-    });
-    post_lint(seq as f64, &text);
-    SENT.with(|s| s.borrow_mut().push((seq, text)));
-    IN_FLIGHT.with(|f| f.set(Some(seq)));
+/// Lint the text on screen in the worker (now, or when the running lint answers).
+pub(crate) fn lint() {
+    request_worker_lint();
 }
 
-/// Lint `text` in the worker (now, or when the running lint answers).
-pub(crate) fn lint(text: String) {
-    if IN_FLIGHT.with(|f| f.get()).is_some() {
-        WAITING.with(|w| *w.borrow_mut() = Some(text));
-    } else {
-        send(text);
+/// The page linted the text itself (a small document): nothing pending stays.
+pub(crate) fn page_linted() {
+    if STARTED.with(|s| s.get()) {
+        drop_worker_lint();
     }
 }

@@ -177,6 +177,13 @@ pub(crate) fn now() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// A `performance.mark` (the ready path's steps, for the benchmark's breakdown).
+pub(crate) fn mark(name: &str) {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = p.mark(name);
+    }
+}
+
 /// Expose figures for tests and benchmarks on `window.__specstudio`.
 pub(crate) fn publish(key: &str, value: JsValue) {
     let Some(window) = web_sys::window() else {

@@ -2,7 +2,8 @@
 //  - navigation → editor ready with markers (window.__specstudio.readyMs = performance.now() at ready)
 //  - per keystroke (a one-character model edit): keypress → next animation frame, and keypress →
 //    markers set (in the change event for small texts; from the lint worker's answer for large ones),
-//    for the seed spec and a 200-service spec;
+//    for the seed spec and a 200-service spec, and the lint's own time (`bigLintMs`: in the worker);
+//  - where the time before ready goes (`wire.coldSteps` / `warmSteps`: the page's performance marks);
 //  - structural edits at 200 services (renaming a service, one character at a time: a new graph each
 //    time): the longest gaps between animation frames while typing (what blocks the page) and
 //    keypress → graph redrawn, with the layout worker and with `?layout-worker=off`.
@@ -54,7 +55,7 @@ async function keystrokes(page, n) {
     // Type into the value of the first `description:` line (an unrelated edit for the graph).
     const match = model.findMatches("description: ", false, false, true, null, false)[0];
     const line = match.range.startLineNumber, col = match.range.endColumn;
-    const times = [], frames = [];
+    const times = [], frames = [], lints = [];
     const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
     for (let i = 0; i < n; i++) {
       const t = performance.now();
@@ -65,11 +66,12 @@ async function keystrokes(page, n) {
       await frame(); // the next frame after the keypress: what typing feels like
       frames.push(performance.now() - t);
       times.push((await linted) - t);
+      lints.push(window.__specstudio.lastLintMs); // the lint itself (in the worker for large texts)
       window.__specstudio.afterLint = null;
       await new Promise((r) => setTimeout(r, 5)); // let the page render between keystrokes
     }
     const markers = monaco.editor.getModelMarkers({}).length;
-    return { times, frames, markers, chars: model.getValueLength() };
+    return { times, frames, lints, markers, chars: model.getValueLength() };
   }, n);
 }
 
@@ -111,7 +113,10 @@ async function wire() {
     await go();
     await page.waitForSelector('[data-testid="editor-ready"][data-ready="true"]');
     await page.waitForLoadState("networkidle");
-    return { kb: Math.round(bytes / 1024), readyMs: Math.round(await page.evaluate(() => window.__specstudio.readyMs)) };
+    // Where the time before ready went: performance marks set by the page (navigation start = 0).
+    const steps = await page.evaluate(() => Object.fromEntries(performance.getEntriesByType("mark")
+      .filter((m) => m.name.startsWith("specstudio:")).map((m) => [m.name.slice(11), Math.round(m.startTime)])));
+    return { kb: Math.round(bytes / 1024), readyMs: Math.round(await page.evaluate(() => window.__specstudio.readyMs)), steps };
   };
   const cold = await load(() => page.goto(url + "/"));
   const warm = await load(() => page.reload());
@@ -123,7 +128,7 @@ for (let r = 0; r < Math.min(runs, 5); r++) wires.push(await wire());
 
 const ready = [];
 let bigMainTimes = [], bigMainFrames = [];
-let seedTimes = [], bigTimes = [], seedFrames = [], bigFrames = [], bigInfo = null, seedMarkers = 0;
+let seedTimes = [], bigTimes = [], seedFrames = [], bigFrames = [], bigLints = [], bigInfo = null, seedMarkers = 0;
 let structuralWorker = null, structuralMain = null;
 for (let r = 0; r < runs; r++) {
   const context = await browser.newContext();
@@ -144,6 +149,7 @@ for (let r = 0; r < runs; r++) {
     const big = await keystrokes(page, keys);
     bigTimes = big.times.slice(3);
     bigFrames = big.frames.slice(3);
+    bigLints = big.lints.slice(3);
     bigInfo = { bytes: spec.length, lines: spec.split("\n").length, markers: big.markers, setValueMs: load,
       nodes: await page.locator('[data-testid="graph-node"]').count() };
     await page.screenshot({ path: artifacts() + "/bench-200-services.png" });
@@ -173,9 +179,11 @@ const result = {
   // Against `specstudio serve` (SPECSTUDIO_URL) the assets come precompressed; the static test server sends them raw.
   wire: { server: process.env.SPECSTUDIO_URL ? "specstudio serve" : "static (uncompressed)",
     coldKB: summary(wires.map((w) => w.cold.kb)), warmKB: summary(wires.map((w) => w.warm.kb)),
-    coldReadyMs: summary(wires.map((w) => w.cold.readyMs)), warmReadyMs: summary(wires.map((w) => w.warm.readyMs)) },
+    coldReadyMs: summary(wires.map((w) => w.cold.readyMs)), warmReadyMs: summary(wires.map((w) => w.warm.readyMs)),
+    // per load: mounted (wasm running, Leptos mounted), monaco (its AMD load done), editor (created), ready
+    coldSteps: wires.map((w) => w.cold.steps), warmSteps: wires.map((w) => w.warm.steps) },
   readyMs: summary(ready), seedKeystrokeMs: summary(seedTimes), seedKeystrokeToFrameMs: summary(seedFrames), seedMarkers,
-  bigKeystrokeMs: summary(bigTimes), bigKeystrokeToFrameMs: summary(bigFrames), big: bigInfo,
+  bigKeystrokeMs: summary(bigTimes), bigKeystrokeToFrameMs: summary(bigFrames), bigLintMs: summary(bigLints), big: bigInfo,
   structuralFrameGapMs: { layoutWorker: summary(structuralWorker.gaps), layoutOnMainThread: summary(structuralMain.gaps) },
   structuralRedrawnMs: { layoutWorker: summary(structuralWorker.drawn), layoutOnMainThread: summary(structuralMain.drawn) },
   bigMainThreadKeystrokeMs: summary(bigMainTimes), bigMainThreadKeystrokeToFrameMs: summary(bigMainFrames), chromium: browser.version(),

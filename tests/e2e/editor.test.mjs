@@ -66,6 +66,21 @@ await step("seed shows zero errors", async () => {
   assert(await edge("Replica", "Master", "resource-link").count() === 1, "Replica → Master resource link drawn");
 });
 
+await step("every preload hint of the page names a file the page then uses", async () => {
+  // index.html preloads Monaco's chunks by the pinned version's names: a Monaco upgrade must update them.
+  const { hints, scripts } = await page.evaluate(() => ({
+    hints: [...document.querySelectorAll('link[rel="preload"], link[rel="modulepreload"]')].map((l) => ({ href: l.href, as: l.as })),
+    scripts: [...document.querySelectorAll("script[src]")].map((s) => s.src),
+  }));
+  assert(hints.filter((h) => h.as === "script").length >= 5, `script preload hints: ${JSON.stringify(hints)}`);
+  for (const { href, as } of hints) {
+    const res = await fetch(href);
+    assert(res.ok, `${href}: HTTP ${res.status}`);
+    // Monaco's AMD loader adds a <script src> per module it loads.
+    if (as === "script") assert(scripts.includes(href), `${href} is preloaded but no script of the page loads it`);
+  }
+});
+
 let broken;
 await step("breaking dependentResourceKey: Master marks the token", async () => {
   broken = await masterToken();

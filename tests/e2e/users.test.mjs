@@ -447,6 +447,88 @@ await step("large documents are linted in a Web Worker; markers, Problems and fi
   await page.waitForFunction(() => document.querySelector('[data-testid="error-count"]').textContent === "0", null, { timeout: 10000 });
 });
 
+await step("the lint worker's copy of a large document follows every kind of edit", async (page) => {
+  // The page sends the worker Monaco's edits, not the text. After each of: a replacement, deleting
+  // across lines, typing (a newline too), a two-cursor edit (one event, two changes: the whole text
+  // goes again), undo and redo, the markers must be those of a main-thread lint of the same text
+  // (`?lint-worker=off`, in a second page).
+  await openEditor(page, url + "/");
+  const reference = await page.context().newPage();
+  await openEditor(reference, url + "/?lint-worker=off&view=preview");
+  // Run `fn(arg)` in page `p` and wait until the lint of the text it leaves has been applied.
+  const edit = (p, fn, arg) => p.evaluate(async ({ src, arg }) => {
+    const done = new Promise((resolve, reject) => {
+      window.__specstudio.afterLint = () => { window.__specstudio.afterLint = null; resolve(); };
+      setTimeout(() => reject(new Error(`no lint after the edit ${src}`)), 20000);
+    });
+    (0, eval)(`(${src})`)(arg);
+    await done;
+  }, { src: fn.toString(), arg });
+  const markers = (p) => p.evaluate(() => window.monaco.editor.getModelMarkers({})
+    .map((m) => `${m.startLineNumber}:${m.startColumn}-${m.endLineNumber}:${m.endColumn} ${m.code}`).sort());
+  const setValue = (t) => window.monaco.editor.getModels()[0].setValue(t);
+  let errors = 0;
+  const step = async (what, fn, arg) => {
+    await edit(page, fn, arg);
+    const text = await page.evaluate(() => window.monaco.editor.getModels()[0].getValue());
+    await edit(reference, setValue, text);
+    const [shown, expected] = [await markers(page), await markers(reference)];
+    const missing = expected.filter((m) => !shown.includes(m)), extra = shown.filter((m) => !expected.includes(m));
+    assert(missing.length === 0 && extra.length === 0,
+      `after ${what}, worker markers differ from a main-thread lint: missing ${missing.slice(0, 5)}, extra ${extra.slice(0, 5)}`);
+    errors = expected.length;
+  };
+  await step("the big text", setValue, bigSpec(200));
+  assert(await page.evaluate(() => window.__specstudio.lintWorker === true), "the worker linted it");
+  await step("a replacement", () => {
+    const m = window.monaco.editor.getModels()[0];
+    const hit = m.findMatches("dependentResourceKey: Master", false, false, true, null, false)[3];
+    m.pushEditOperations([], [{ range: hit.range, text: "dependentResourceKey: Mastr" }], () => null); // a broken reference
+  });
+  assert(errors > 0, "the broken reference is marked");
+  await step("a deletion across lines", () => {
+    const m = window.monaco.editor.getModels()[0];
+    m.pushEditOperations([], [{ range: new monaco.Range(20, 3, 23, 5), text: "" }], () => null);
+  });
+  for (const ch of "ab\n") {
+    await step(`typing ${JSON.stringify(ch)}`, (ch) => {
+      const m = window.monaco.editor.getModels()[0];
+      const at = m.findMatches("description: ", false, false, true, null, false)[5].range;
+      m.pushEditOperations([], [{ range: new monaco.Range(at.endLineNumber, at.endColumn, at.endLineNumber, at.endColumn), text: ch }], () => null);
+    }, ch);
+  }
+  await step("a two-cursor edit", () => {
+    const m = window.monaco.editor.getModels()[0];
+    const hits = m.findMatches("image: ", false, false, true, null, false);
+    m.pushEditOperations([], [hits[2], hits.at(-2)].map((h) => ({ range: h.range, text: "imag: " })), () => null);
+  });
+  await step("a key renamed", () => {
+    const m = window.monaco.editor.getModels()[0];
+    const hit = m.findMatches("imag: ", false, false, true, null, false)[0];
+    m.pushEditOperations([], [{ range: hit.range, text: "image: " }], () => null);
+  });
+  await step("undo, undo, redo", () => {
+    const ed = window.monaco.editor.getEditors()[0];
+    ed.trigger("test", "undo"); ed.trigger("test", "undo"); ed.trigger("test", "redo");
+  });
+  await reference.close();
+});
+
+await step("a large draft typed into just before a reload comes back, linted in the worker after ready", async (page) => {
+  // Large documents are saved when typing pauses, and at once when the page is left (pagehide).
+  await openEditor(page, url + "/");
+  await setText(page, bigSpec(200));
+  await page.waitForFunction(() => window.monaco.editor.getModelMarkers({}).length > 700, null, { timeout: 20000 });
+  await page.evaluate(() => window.monaco.editor.getModels()[0]
+    .applyEdits([{ range: new monaco.Range(1, 1, 1, 1), text: "# typed just before leaving\n" }]));
+  await page.reload();
+  await page.waitForSelector('[data-testid="editor-ready"][data-ready="true"]');
+  assert(await page.evaluate(() => window.monaco.editor.getModels()[0].getLineContent(1)) === "# typed just before leaving",
+    "the last keystroke before the reload was saved");
+  await page.waitForFunction(() => window.monaco.editor.getModelMarkers({}).length > 700, null, { timeout: 20000 });
+  assert(await page.evaluate(() => window.__specstudio.lintWorker === true), "the restored large draft was linted in the worker");
+});
+
 await step("the graph at 200 services: search, zoom, fit, drag to pan, hide passive resources", async (page) => {
   await openEditor(page, url + "/");
   await setText(page, bigSpec(200));
