@@ -292,3 +292,118 @@ async fn missing_network_while_asleep_is_recreated_on_wake() {
     assert!(events.contains("was missing: created again"), "{events}");
     delete_and_check_clean(&server, &id, &mut t).await;
 }
+
+/// A scale-down killed between removing a replica's container and its
+/// volume (the test-only fault point `SPECSTUDIO_CRASH_AT`): the restarted
+/// server removes the volume the user asked to drop, and the replica scaled
+/// back up starts empty and catches up from the master — a row only the old
+/// replica held does not come back — then serves reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_during_scale_down_leaves_no_stale_replica_data() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !docker_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // no warm spare: the replica scaled away is the one that held data
+    let spec = SEED.replace("minimumNodesInPool: 1", "minimumNodesInPool: 0");
+    let crash = [("SPECSTUDIO_CRASH_AT", "scale-down-volumes")];
+    let mut server = Server::start_env(dir.path(), &[], &crash);
+    let mut t = Transcript::default();
+    let id = deploy_spec(&server, &spec, 2, &mut t).await;
+    let label = format!("org.specstudio.deployment={id}");
+    let _cleanup = Cleanup(label.clone());
+    let v = wait_running(&server, &id, 2, &mut t).await;
+    let master = service_endpoint(&v, "Master");
+    write_rows(master, 0, 10).await;
+    let replica1 = replica_endpoints(&v, "Replica")[1].1;
+    wait_rows(replica1, 10).await;
+    // a row only replica 1 holds (root, kept out of its binlog): what a
+    // reused volume would bring back
+    let root = param_value(dir.path(), &id, "mysqlRootPassword");
+    t.1.push(root.clone());
+    let mut c = specstudio::mysql::Conn::connect(
+        "127.0.0.1",
+        replica1,
+        "root",
+        &root,
+        Some("appdb"),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    c.query("SET sql_log_bin = 0").await.unwrap();
+    c.query("INSERT INTO t VALUES (999, 'only-on-replica-1')")
+        .await
+        .unwrap();
+    assert_eq!(count_rows(&mut c).await, Some(11));
+    c.close().await;
+
+    // scale down: the server dies after the container, before the volume
+    let (container, volume) = (format!("ss-{id}-replica-1"), format!("ss-{id}-replica-1-0"));
+    patch_params(
+        &server,
+        &id,
+        serde_json::json!({"numReadReplicas": 1}),
+        &mut t,
+    )
+    .await;
+    let status = server.wait_exit(120);
+    assert!(
+        status.is_some(),
+        "no crash at the fault point\n{}",
+        server.logs()
+    );
+    assert!(
+        docker_cli(&["inspect", &container]).is_none(),
+        "container removed"
+    );
+    assert!(
+        docker_cli(&["volume", "inspect", &volume]).is_some(),
+        "volume left by the crash"
+    );
+
+    // restarted: the volume the user asked to drop goes
+    let server = Server::start(dir.path());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while docker_cli(&["volume", "inspect", &volume]).is_some() {
+        assert!(
+            Instant::now() < deadline,
+            "the stale volume stayed\n{}",
+            server.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    wait_running(&server, &id, 1, &mut t).await;
+
+    // scaled back up: replica 1 starts empty and catches up, then serves
+    patch_params(
+        &server,
+        &id,
+        serde_json::json!({"numReadReplicas": 2}),
+        &mut t,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let v = wait_running(&server, &id, 2, &mut t).await;
+    let master = service_endpoint(&v, "Master");
+    write_rows(master, 10, 12).await;
+    let replica1 = replica_endpoints(&v, "Replica")[1].1;
+    wait_rows(replica1, 12).await;
+    let mut c = app_conn(replica1).await;
+    let stale = c
+        .query("SELECT COUNT(*) AS n FROM t WHERE id = 999")
+        .await
+        .unwrap();
+    assert_eq!(stale.get(0, "n"), Some("0"), "a stale row came back");
+    c.close().await;
+    let events = server.events(&id, 1).await;
+    t.add(&events);
+    assert!(
+        events.contains(&format!("volume {volume} removed")),
+        "{events}"
+    );
+    delete_and_check_clean(&server, &id, &mut t).await;
+    assert_no_secrets("API responses and events", &t.0, &t.1);
+    assert_no_secrets("the server log", &server.logs(), &t.1);
+}

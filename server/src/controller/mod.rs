@@ -11,7 +11,7 @@
 //! - `diff.rs`: the pure desired-vs-observed diff; `reconcile.rs` applies it.
 //! - `readiness.rs`: the single readiness / replication / catch-up check.
 //! - `sleep.rs`, `spares.rs`, `autoscaling.rs`, `startup.rs`, `routing.rs`,
-//!   `reseed.rs`, `orphans.rs`, `follow.rs`, `replication.rs`, `lost_nodes.rs`:
+//!   `reseed.rs`, `retire.rs`, `orphans.rs`, `follow.rs`, `replication.rs`, `lost_nodes.rs`:
 //!   one concern each.
 //!
 //! **State.** What the controller keeps in memory about a deployment (its
@@ -42,6 +42,7 @@ mod readiness;
 mod reconcile;
 mod replication;
 mod reseed;
+mod retire;
 mod routing;
 mod sleep;
 mod spares;
@@ -49,7 +50,7 @@ mod startup;
 #[cfg(test)]
 mod tests;
 
-pub use diff::{diff, Action, Diff};
+pub use diff::{diff, stale_volumes, Action, Diff};
 pub use error::ReconcileError;
 pub use events::EventHub;
 pub use lifecycle::{Lifecycle, LifecycleEvent};
@@ -385,6 +386,18 @@ impl Controller {
             values.extend(s.secret_values());
         }
         self.hub.set_secrets(&rec.id, values);
+    }
+}
+
+/// Test-only fault injection: with `SPECSTUDIO_CRASH_AT=<point>` the
+/// process ends at that point as a crash would (no shutdown, nothing
+/// finished), so the end-to-end tests can check what a restart finds.
+/// Points: `scale-down-volumes` (a scale-down's containers removed, their
+/// volumes not yet). Unset in normal use.
+pub(crate) fn crash_point(point: &str) {
+    if std::env::var("SPECSTUDIO_CRASH_AT").is_ok_and(|p| p == point) {
+        tracing::error!("SPECSTUDIO_CRASH_AT={point}: exiting as a crash would");
+        std::process::exit(86);
     }
 }
 
