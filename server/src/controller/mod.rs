@@ -9,6 +9,7 @@
 //! - `lifecycle.rs`: every change of a deployment's status, desired state and
 //!   power, each with its typed event, in one place.
 //! - `diff.rs`: the pure desired-vs-observed diff; `reconcile.rs` applies it.
+//! - `analyses.rs`: the stored specs' analyses, kept per spec id (bounded).
 //! - `readiness.rs`: the single readiness / replication / catch-up check.
 //! - `sleep.rs`, `spares.rs`, `autoscaling.rs`, `startup.rs`, `routing.rs`,
 //!   `reseed.rs`, `retire.rs`, `orphans.rs`, `follow.rs`, `replication.rs`, `lost_nodes.rs`:
@@ -29,6 +30,7 @@ use std::time::{Duration, Instant};
 
 use tracing::warn;
 
+mod analyses;
 mod autoscaling;
 mod diff;
 mod error;
@@ -208,6 +210,8 @@ pub struct Controller {
     pub endpoints: Arc<Endpoints>,
     logs: Option<LogKeeper>,
     runtimes: Mutex<HashMap<String, Runtime>>,
+    /// Analyses of stored specs, by spec id (`analyses.rs`).
+    analyses: analyses::Analyses,
 }
 
 impl Controller {
@@ -249,6 +253,7 @@ impl Controller {
             timeouts: Timeouts::default(),
             counters: Counters::default(),
             runtimes: Mutex::new(HashMap::new()),
+            analyses: analyses::Analyses::default(),
         }
     }
 
@@ -316,11 +321,10 @@ impl Controller {
 
     /// Plan a stored record into its desired stack.
     pub fn plan_record(&self, rec: &DeploymentRecord) -> Result<DesiredStack, ReconcileError> {
-        let text = self
-            .store
-            .get_spec(&rec.spec_id)?
+        let analysis = self
+            .analyses
+            .get(&rec.spec_id, || self.store.get_spec(&rec.spec_id))?
             .ok_or_else(|| ReconcileError::SpecMissing(rec.spec_id.clone()))?;
-        let analysis = shared::analyze(&text);
         let overrides = self.store.replica_overrides(&rec.id)?;
         self.plan_in(&analysis, &rec.params, &rec.id, &overrides)
             .map_err(|issues| {
