@@ -1,5 +1,7 @@
 //! Helpers shared by the Docker end-to-end test binaries (`docker.rs`,
-//! `serverless.rs`): the real server binary, the Docker CLI, labelled-object
+//! `serverless.rs`, `recovery.rs`, …): the test preamble ([`Session`]:
+//! one at a time, Docker checked, a server, a guarded deployment, the
+//! closing checks), the real server binary, the Docker CLI, labelled-object
 //! bookkeeping, the MySQL probes, the SSE transcript and the secret checks.
 //!
 //! Each binary uses a subset, hence `dead_code`. `Server`'s Drop kills and
@@ -15,6 +17,10 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use specstudio::mysql::Conn;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+mod session;
+#[allow(unused_imports)]
+pub(crate) use session::{Deployed, Session};
 
 pub(crate) const TOKEN: &str = "e2e-token-not-a-secret";
 pub(crate) const IMAGE: &str = "specstudio/mysql:local";
