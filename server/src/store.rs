@@ -446,6 +446,7 @@ impl Store {
         tx.execute("DELETE FROM endpoints WHERE deployment_id = ?1", [id])?;
         tx.execute("DELETE FROM scale WHERE deployment_id = ?1", [id])?;
         tx.execute("DELETE FROM volumes WHERE deployment_id = ?1", [id])?;
+        tx.execute("DELETE FROM retired_volumes WHERE deployment_id = ?1", [id])?;
         tx.commit()?;
         Ok(())
     }
@@ -501,6 +502,39 @@ impl Store {
     pub fn data_volumes(&self, id: &str) -> Result<std::collections::BTreeSet<String>> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT name FROM volumes WHERE deployment_id = ?1")?;
+        let rows = stmt.query_map([id], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Mark volumes as being removed by a scale-down, before anything is
+    /// removed: the intent survives a crash between a replica's container
+    /// and its volume (`controller::diff::stale_volumes`).
+    pub fn retire_volumes(&self, id: &str, names: &[&str]) -> Result<()> {
+        let mut conn = self.writer()?;
+        let tx = conn.transaction()?;
+        for n in names {
+            tx.execute(
+                "INSERT OR IGNORE INTO retired_volumes(deployment_id, name) VALUES (?1, ?2)",
+                params![id, n],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Drop a volume's retired mark (removed, or kept after all).
+    pub fn unretire_volume(&self, id: &str, name: &str) -> Result<()> {
+        self.writer()?.execute(
+            "DELETE FROM retired_volumes WHERE deployment_id = ?1 AND name = ?2",
+            params![id, name],
+        )?;
+        Ok(())
+    }
+
+    /// The volumes of a deployment marked retired.
+    pub fn retired_volumes(&self, id: &str) -> Result<std::collections::BTreeSet<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT name FROM retired_volumes WHERE deployment_id = ?1")?;
         let rows = stmt.query_map([id], |r| r.get::<_, String>(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -22,16 +22,11 @@ use tokio::io::AsyncReadExt;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_deploys_replicates_and_deletes_cleanly() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !docker_ready() {
+    let Some(mut s) = Session::start(&[]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
-    let mut t = Transcript::default();
-    let id = deploy(&server, 2, &mut t).await;
-    let _cleanup = Cleanup(format!("org.specstudio.deployment={id}"));
-    let v = wait_running(&server, &id, 2, &mut t).await;
+    };
+    let (d, v) = s.deploy_running(SEED, 2).await;
+    let id = d.id.clone();
     let master = endpoints(&v, "Master");
     let replicas = endpoints(&v, "Replica");
     assert_eq!(master.len(), 1);
@@ -40,8 +35,8 @@ async fn seed_deploys_replicates_and_deletes_cleanly() {
     assert!(v["params"].get("mysqlPassword").is_none());
     // every object is labelled: master, 2 replicas, 1 warm spare (the
     // seed's Replica autoscales with minimumNodesInPool: 1)
-    let label = format!("org.specstudio.deployment={id}");
-    wait_spares(&server, &id, 1, &mut t).await;
+    let label = d.label.clone();
+    s.wait_spares(&id, 1).await;
     assert_eq!(all_labelled(&label), (4, 4, 1));
     for c in labelled("container", &label) {
         let labels = docker_cli(&["inspect", "--format", "{{json .Config.Labels}}", &c]).unwrap();
@@ -53,7 +48,7 @@ async fn seed_deploys_replicates_and_deletes_cleanly() {
             assert!(labels.contains(l), "{c}: {labels}");
         }
     }
-    // each replica has its own server id
+    // each replica has its own s.server id
     let mut ids = BTreeSet::new();
     for port in master.iter().chain(&replicas) {
         let mut c = app_conn(*port).await;
@@ -77,8 +72,7 @@ async fn seed_deploys_replicates_and_deletes_cleanly() {
         );
     }
     // events: steps and log lines
-    let events = server.events(&id, 2).await;
-    t.add(&events);
+    let events = s.events(&id, 2).await;
     for step in [
         "network ss-",
         "volume ss-",
@@ -92,24 +86,24 @@ async fn seed_deploys_replicates_and_deletes_cleanly() {
     // a container that vanishes is reported, then repaired with its data
     let victim = format!("ss-{id}-replica-1");
     docker_cli(&["rm", "-f", &victim]).expect("remove a replica");
-    let (_, v, raw) = server
+    let (_, v, raw) = s
+        .server
         .call("GET", &format!("/api/deployments/{id}"), None, false)
         .await;
-    t.add(&raw);
+    s.t.add(&raw);
     assert!(
         v["status"] == "degraded" || v["status"] == "provisioning",
         "a missing replica shows: {raw}"
     );
-    let v = wait_running(&server, &id, 2, &mut t).await;
+    let v = s.wait_running(&id, 2).await;
     for port in endpoints(&v, "Replica") {
         wait_rows(port, 25).await;
     }
-    let events = server.events(&id, 1).await;
-    t.add(&events);
+    let events = s.events(&id, 1).await;
     assert!(events.contains(&format!("repairing: {victim} not running")));
     // the list (one query, no per-deployment probe) agrees with the view
-    let (_, list, raw) = server.call("GET", "/api/deployments", None, false).await;
-    t.add(&raw);
+    let (_, list, raw) = s.server.call("GET", "/api/deployments", None, false).await;
+    s.t.add(&raw);
     let row = list
         .as_array()
         .and_then(|l| l.iter().find(|d| d["id"] == id.as_str()))
@@ -120,39 +114,25 @@ async fn seed_deploys_replicates_and_deletes_cleanly() {
     for c in containers {
         assert_eq!(c["state"], "running", "listed container state: {raw}");
     }
-    let secrets = secrets_of(dir.path());
+    let secrets = secrets_of(s.path());
     assert!(secrets.len() >= 2, "generated root password is stored");
-    delete_and_check_clean(&server, &id, &mut t).await;
-    assert_no_secrets("API responses and events", &t.0, &secrets);
-    assert_no_secrets("the server log", &server.logs(), &secrets);
+    s.t.1.extend(secrets);
+    s.finish(&id).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scale_replicas_1_3_1_new_replicas_catch_up() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !docker_ready() {
+    let Some(mut s) = Session::start(&[]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
-    let mut t = Transcript::default();
-    let id = deploy(&server, 1, &mut t).await;
-    let _cleanup = Cleanup(format!("org.specstudio.deployment={id}"));
-    let v = wait_running(&server, &id, 1, &mut t).await;
+    };
+    let (d, v) = s.deploy_running(SEED, 1).await;
+    let id = d.id.clone();
     let master = endpoints(&v, "Master")[0];
     write_rows(master, 0, 10).await;
 
-    let (s, _, raw) = server
-        .call(
-            "PATCH",
-            &format!("/api/deployments/{id}"),
-            Some(json!({"params": {"numReadReplicas": 3}})),
-            true,
-        )
-        .await;
-    assert_eq!(s, 202, "{raw}");
+    s.patch(&id, json!({"numReadReplicas": 3})).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let v = wait_running(&server, &id, 3, &mut t).await;
+    let v = s.wait_running(&id, 3).await;
     assert_eq!(
         endpoints(&v, "Master"),
         vec![master],
@@ -167,30 +147,22 @@ async fn scale_replicas_1_3_1_new_replicas_catch_up() {
     for port in &replicas {
         wait_rows(*port, 15).await;
     }
-    let label = format!("org.specstudio.deployment={id}");
-    wait_spares(&server, &id, 1, &mut t).await;
+    let label = d.label.clone();
+    s.wait_spares(&id, 1).await;
     assert_eq!(
         all_labelled(&label),
         (5, 5, 1),
         "3 replicas + master + spare"
     );
 
-    let (s, _, raw) = server
-        .call(
-            "PATCH",
-            &format!("/api/deployments/{id}"),
-            Some(json!({"params": {"numReadReplicas": 1}})),
-            true,
-        )
-        .await;
-    assert_eq!(s, 202, "{raw}");
+    s.patch(&id, json!({"numReadReplicas": 1})).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let v = wait_running(&server, &id, 1, &mut t).await;
+    let v = s.wait_running(&id, 1).await;
     let replicas = endpoints(&v, "Replica");
     assert_eq!(replicas.len(), 1);
     wait_rows(replicas[0], 15).await;
     // replica 1 is the warm spare now; replicas 2 and 3 are gone
-    let v = wait_spares(&server, &id, 1, &mut t).await;
+    let v = s.wait_spares(&id, 1).await;
     assert_eq!(v["spares"][0]["name"], format!("ss-{id}-replica-1"), "{v}");
     assert_eq!(
         all_labelled(&label),
@@ -198,16 +170,9 @@ async fn scale_replicas_1_3_1_new_replicas_catch_up() {
         "scaled-down replicas beyond the spare leave no volume"
     );
     // a settings change recreates the master on its volume and its port
-    let (s, _, raw) = server
-        .call(
-            "PATCH",
-            &format!("/api/deployments/{id}"),
-            Some(json!({"params": {"masterInstanceType": "e2-standard-2"}})),
-            true,
-        )
+    s.patch(&id, json!({"masterInstanceType": "e2-standard-2"}))
         .await;
-    assert_eq!(s, 202, "{raw}");
-    let v = wait_running(&server, &id, 1, &mut t).await;
+    let v = s.wait_running(&id, 1).await;
     assert_eq!(
         endpoints(&v, "Master"),
         vec![master],
@@ -227,22 +192,17 @@ async fn scale_replicas_1_3_1_new_replicas_catch_up() {
     );
     write_rows(master, 15, 20).await;
     wait_rows(endpoints(&v, "Replica")[0], 20).await;
-    delete_and_check_clean(&server, &id, &mut t).await;
-    assert_no_secrets("API responses", &t.0, &t.1);
-    assert_no_secrets("the server log", &server.logs(), &t.1);
+    s.finish(&id).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_spec_or_params_create_no_docker_object() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !docker_ready() {
+    let Some(s) = Session::start(&[]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
+    };
     // objects this server would create carry its instance label (other
     // processes may use the same daemon meanwhile)
-    let instance = std::fs::read_to_string(dir.path().join("data/instance-id")).unwrap();
+    let instance = std::fs::read_to_string(s.path().join("data/instance-id")).unwrap();
     let mine = format!("org.specstudio.instance={}", instance.trim());
     let mut bad_type = params(1);
     bad_type["numReadReplicas"] = json!("lots");
@@ -259,15 +219,17 @@ async fn invalid_spec_or_params_create_no_docker_object() {
         json!({"spec": "services:\n  Web:\n    image: nginx\n    ports:\n      - '80'\n    environment:\n      - OWNER=$sys.tenant.email\n"}),
     ];
     for body in cases {
-        let (s, v, raw) = server
+        let (code, v, raw) = s
+            .server
             .call("POST", "/api/deployments", Some(body), true)
             .await;
-        assert_eq!(s, 422, "{raw}");
+        assert_eq!(code, 422, "{raw}");
         assert!(v["error"]["code"].is_string());
     }
     // an image that is neither local nor pullable: 422 naming the build script
     let missing = "services:\n  Db:\n    image: docker.io/specstudio-test/definitely-missing:0\n    ports:\n      - '3306'\n";
-    let (s, v, raw) = server
+    let (code, v, raw) = s
+        .server
         .call(
             "POST",
             "/api/deployments",
@@ -275,13 +237,13 @@ async fn invalid_spec_or_params_create_no_docker_object() {
             true,
         )
         .await;
-    assert_eq!(s, 422, "{raw}");
+    assert_eq!(code, 422, "{raw}");
     assert_eq!(v["error"]["code"], "image_unavailable");
     assert!(v["error"]["message"]
         .as_str()
         .unwrap()
         .contains("images/mysql/build.sh"));
-    let (_, v, _) = server.call("GET", "/api/deployments", None, false).await;
+    let (_, v, _) = s.server.call("GET", "/api/deployments", None, false).await;
     assert_eq!(v, json!([]));
     assert_eq!(
         all_labelled(&mine),
@@ -292,32 +254,28 @@ async fn invalid_spec_or_params_create_no_docker_object() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_during_provisioning_converges_after_restart() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !docker_ready() {
+    let Some(mut s) = Session::start(&[]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(dir.path());
-    let mut t = Transcript::default();
-    let id = deploy(&server, 2, &mut t).await;
-    let label = format!("org.specstudio.deployment={id}");
-    let _cleanup = Cleanup(label.clone());
+    };
+    let d = s.deploy(SEED, 2).await;
+    let id = d.id.clone();
+    let label = d.label.clone();
     // kill as soon as the first container exists
     let deadline = Instant::now() + Duration::from_secs(60);
     while labelled("container", &label).is_empty() {
         assert!(Instant::now() < deadline, "no container was created");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    server.kill();
-    let status: String = rusqlite::Connection::open(dir.path().join("data/specstudio.db"))
+    s.server.kill();
+    let status: String = rusqlite::Connection::open(s.path().join("data/specstudio.db"))
         .unwrap()
         .query_row("SELECT status FROM deployments WHERE id = ?1", [&id], |r| {
             r.get(0)
         })
         .unwrap();
     assert_eq!(status, "provisioning", "killed mid-provisioning");
-    // orphans: a labelled object of this server that no record owns…
-    let instance = std::fs::read_to_string(dir.path().join("data/instance-id")).unwrap();
+    // orphans: a labelled object of this s.server that no record owns…
+    let instance = std::fs::read_to_string(s.path().join("data/instance-id")).unwrap();
     let instance_label = format!("org.specstudio.instance={}", instance.trim());
     let volume = |labels: &[&str], name: &str| {
         let mut args = vec![
@@ -338,7 +296,7 @@ async fn killed_during_provisioning_converges_after_restart() {
     let _c1 = Cleanup(orphan_label.clone());
     let _c2 = Cleanup("org.specstudio.deployment=dforeign0000".into());
     volume(&[&instance_label, &orphan_label], &format!("ss-{orphan}-x"));
-    // …and one of another server instance, which must be left alone
+    // …and one of another s.server instance, which must be left alone
     volume(
         &[
             "org.specstudio.instance=someoneelse",
@@ -350,31 +308,36 @@ async fn killed_during_provisioning_converges_after_restart() {
     if let Some(first) = labelled("container", &label).first() {
         docker_cli(&["rm", "-f", first]);
     }
-    let server = Server::start(dir.path());
-    let v = wait_running(&server, &id, 2, &mut t).await;
-    wait_spares(&server, &id, 1, &mut t).await;
+    s.restart(&[], &[]);
+    let v = s.wait_running(&id, 2).await;
+    s.wait_spares(&id, 1).await;
     assert_eq!(all_labelled(&label), (4, 4, 1));
     // the orphan is kept and listed; removed only on request
     assert_eq!(
         labelled("volume", &orphan_label).len(),
         1,
-        "an orphan's volume is never removed on the server's own initiative: {}",
-        server.logs()
+        "an orphan's volume is never removed on the s.server's own initiative: {}",
+        s.server.logs()
     );
-    let (s, listed, raw) = server.call("GET", "/api/orphans", None, false).await;
-    assert_eq!(s, 200, "{raw}");
+    let (code, listed, raw) = s.server.call("GET", "/api/orphans", None, false).await;
+    assert_eq!(code, 200, "{raw}");
     assert!(
         listed.to_string().contains(&orphan) && !listed.to_string().contains("dforeign"),
         "{raw}"
     );
-    let (s, _, raw) = server
+    let (code, _, raw) = s
+        .server
         .call("DELETE", &format!("/api/orphans/{orphan}"), None, true)
         .await;
-    assert_eq!(s, 200, "{raw}");
-    let (s, _, raw) = server
+    assert_eq!(code, 200, "{raw}");
+    let (code, _, raw) = s
+        .server
         .call("DELETE", &format!("/api/orphans/{id}"), None, true)
         .await;
-    assert_eq!(s, 409, "a deployment with a record is not an orphan: {raw}");
+    assert_eq!(
+        code, 409,
+        "a deployment with a record is not an orphan: {raw}"
+    );
     assert!(
         labelled("volume", &orphan_label).is_empty(),
         "orphan not removed"
@@ -390,57 +353,38 @@ async fn killed_during_provisioning_converges_after_restart() {
     for port in endpoints(&v, "Replica") {
         wait_rows(port, 3).await;
     }
-    delete_and_check_clean(&server, &id, &mut t).await;
-    assert!(t.1.len() >= 2, "generated root password is stored");
-    assert_no_secrets("API responses", &t.0, &t.1);
-    assert_no_secrets("the server log", &server.logs(), &t.1);
+    assert!(s.t.1.len() >= 2, "generated root password is stored");
+    s.finish(&id).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_during_provisioning_and_scale_while_starting() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !docker_ready() {
+    let Some(mut s) = Session::start(&[]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
-    let mut t = Transcript::default();
+    };
     // a change while the first step still waits for readiness
-    let id = deploy(&server, 1, &mut t).await;
-    let _cleanup = Cleanup(format!("org.specstudio.deployment={id}"));
-    let (s, _, raw) = server
-        .call(
-            "PATCH",
-            &format!("/api/deployments/{id}"),
-            Some(json!({"params": {"numReadReplicas": 2}})),
-            true,
-        )
-        .await;
-    assert_eq!(s, 202, "{raw}");
-    wait_running(&server, &id, 2, &mut t).await;
-    delete_and_check_clean(&server, &id, &mut t).await;
+    let d = s.deploy(SEED, 1).await;
+    let id = d.id.clone();
+    s.patch(&id, json!({"numReadReplicas": 2})).await;
+    s.wait_running(&id, 2).await;
+    delete_and_check_clean(&s.server, &id, &mut s.t).await;
     // a delete right after the create
-    let id = deploy(&server, 2, &mut t).await;
-    let _cleanup2 = Cleanup(format!("org.specstudio.deployment={id}"));
+    let d2 = s.deploy(SEED, 2).await;
+    let id = d2.id.clone();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    delete_and_check_clean(&server, &id, &mut t).await;
-    assert_no_secrets("API responses", &t.0, &t.1);
-    assert_no_secrets("the server log", &server.logs(), &t.1);
+    s.finish(&id).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_container_that_cannot_start_fails_the_deployment_quickly() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !docker_ready() {
+    let Some(mut s) = Session::start(&[]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
-    let mut t = Transcript::default();
+    };
     // `mysqlUsername: root` used to get this far; it is refused up front now
     let mut p = params(1);
     p["mysqlUsername"] = json!("root");
-    let (s, v, raw) = server
+    let (code, v, raw) = s
+        .server
         .call(
             "POST",
             "/api/deployments",
@@ -448,7 +392,7 @@ async fn a_container_that_cannot_start_fails_the_deployment_quickly() {
             true,
         )
         .await;
-    assert_eq!(s, 422, "{raw}");
+    assert_eq!(code, 422, "{raw}");
     assert_eq!(v["error"]["code"], "invalid_params", "{raw}");
     // a container whose entrypoint fails: a `_FILE` variable naming no file
     let line = "      - MYSQL_ROOT_PASSWORD=$parameterGroup.var.mysqlRootPassword\n";
@@ -457,7 +401,8 @@ async fn a_container_that_cannot_start_fails_the_deployment_quickly() {
         line,
         &format!("{line}      - MYSQL_DATABASE_FILE=/nonexistent/db-name\n"),
     );
-    let (s, v, raw) = server
+    let (code, v, raw) = s
+        .server
         .call(
             "POST",
             "/api/deployments",
@@ -465,16 +410,17 @@ async fn a_container_that_cannot_start_fails_the_deployment_quickly() {
             true,
         )
         .await;
-    assert_eq!(s, 202, "{raw}");
+    assert_eq!(code, 202, "{raw}");
     let id = v["id"].as_str().unwrap().to_owned();
-    t.learn_secrets(&server);
-    let _cleanup = Cleanup(format!("org.specstudio.deployment={id}"));
+    s.t.learn_secrets(&s.server);
+    let _d = Deployed::new(id.clone());
     let started = Instant::now();
     loop {
-        let (_, v, raw) = server
+        let (_, v, raw) = s
+            .server
             .call("GET", &format!("/api/deployments/{id}"), None, false)
             .await;
-        t.add(&raw);
+        s.t.add(&raw);
         if v["status"] == "failed" {
             let message = v["message"].as_str().unwrap();
             assert!(
@@ -489,9 +435,7 @@ async fn a_container_that_cannot_start_fails_the_deployment_quickly() {
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    delete_and_check_clean(&server, &id, &mut t).await;
-    assert_no_secrets("API responses", &t.0, &t.1);
-    assert_no_secrets("the server log", &server.logs(), &t.1);
+    s.finish(&id).await;
 }
 
 /// A database and a service that must start after it is healthy
@@ -531,16 +475,13 @@ const ORDERED: &str = r#"services:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn depends_on_orders_starts_and_command_entrypoint_apply() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !docker_ready() {
+    let Some(mut s) = Session::start(&[]) else {
         return;
-    }
+    };
     let report = shared::analyze(ORDERED);
     assert!(!report.has_errors(), "{:?}", report.diagnostics);
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
-    let mut t = Transcript::default();
-    let (s, v, raw) = server
+    let (code, v, raw) = s
+        .server
         .call(
             "POST",
             "/api/deployments",
@@ -548,8 +489,8 @@ async fn depends_on_orders_starts_and_command_entrypoint_apply() {
             true,
         )
         .await;
-    assert_eq!(s, 202, "{raw}");
-    let generated = record_accepted(&server, v.clone(), &mut t);
+    assert_eq!(code, 202, "{raw}");
+    let generated = record_accepted(&s.server, v.clone(), &mut s.t);
     assert!(
         generated["rootPassword"]
             .as_str()
@@ -557,18 +498,19 @@ async fn depends_on_orders_starts_and_command_entrypoint_apply() {
         "the generated root password is returned once: {generated}"
     );
     let id = v["id"].as_str().unwrap().to_owned();
-    let _cleanup = Cleanup(format!("org.specstudio.deployment={id}"));
+    let _d = Deployed::new(id.clone());
     let deadline = Instant::now() + Duration::from_secs(240);
     let v = loop {
-        let (s, v, raw) = server
+        let (code, v, raw) = s
+            .server
             .call("GET", &format!("/api/deployments/{id}"), None, false)
             .await;
-        t.add(&raw);
-        assert_eq!(s, 200, "{raw}");
+        s.t.add(&raw);
+        assert_eq!(code, 200, "{raw}");
         if v["status"] == "running" && v["containers"].as_array().unwrap().len() == 2 {
             break v;
         }
-        assert_ne!(v["status"], "failed", "{raw}\n{}", server.logs());
+        assert_ne!(v["status"], "failed", "{raw}\n{}", s.server.logs());
         assert!(Instant::now() < deadline, "not running: {raw}");
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
@@ -577,8 +519,9 @@ async fn depends_on_orders_starts_and_command_entrypoint_apply() {
     let deadline = Instant::now() + Duration::from_secs(30);
     let reply = loop {
         let mut line = String::new();
-        if let Ok(mut s) = tokio::net::TcpStream::connect(("127.0.0.1", echo)).await {
-            let _ = tokio::time::timeout(Duration::from_secs(3), s.read_to_string(&mut line)).await;
+        if let Ok(mut conn) = tokio::net::TcpStream::connect(("127.0.0.1", echo)).await {
+            let _ =
+                tokio::time::timeout(Duration::from_secs(3), conn.read_to_string(&mut line)).await;
         }
         if !line.trim().is_empty() {
             break line;
@@ -602,8 +545,7 @@ async fn depends_on_orders_starts_and_command_entrypoint_apply() {
         "{cmd:?}"
     );
     // events: the database was ready before Echo was created
-    let events = server.events(&id, 2).await;
-    t.add(&events);
+    let events = s.events(&id, 2).await;
     let ready = events
         .find(&format!("ss-{id}-db-0 ready (SQL ping)"))
         .expect("db ready event");
@@ -612,8 +554,6 @@ async fn depends_on_orders_starts_and_command_entrypoint_apply() {
         .expect("echo started event");
     assert!(ready < started, "Echo started before Db was ready");
     assert!(events.contains("starting Echo after Db ready"));
-    delete_and_check_clean(&server, &id, &mut t).await;
-    assert!(t.1.len() >= 2, "the generated root password is stored");
-    assert_no_secrets("API responses and events", &t.0, &t.1);
-    assert_no_secrets("the server log", &server.logs(), &t.1);
+    assert!(s.t.1.len() >= 2, "the generated root password is stored");
+    s.finish(&id).await;
 }

@@ -33,10 +33,14 @@ pub struct Diff<'a> {
     /// Containers the plan no longer has (scale-down, leftovers): drained
     /// and removed.
     pub extra: Vec<&'a ObservedContainer>,
-    /// Volumes no planned container mounts. Only listed with a scale-down
-    /// (`extra` not empty): a volume is removed with its container, never
-    /// because a container is missing.
-    pub unused_volumes: Vec<&'a str>,
+    /// Volumes of replicas past the plan's count (a scale-down the user or
+    /// the autoscaler asked for): removed after the containers in `extra`.
+    /// Listed whether or not their container still exists, so a removal a
+    /// crash interrupted between the two is finished. Only volumes named
+    /// for a mount of a planned service's replica past its count
+    /// ([`DesiredStack::volume_owner`]): the master's, a planned replica's
+    /// and any name the plan does not make are never listed.
+    pub retired_volumes: Vec<&'a str>,
     /// Serving containers that do not run (missing or stopped): what the
     /// repair watch looks for.
     pub broken: Vec<&'a DesiredContainer>,
@@ -107,21 +111,18 @@ pub fn diff<'a>(stack: &'a DesiredStack, observed: &'a Observed) -> Diff<'a> {
         .filter_map(|c| Some((c, action_for(c, observed.container(&c.name))?)))
         .collect();
     rejoin_shared_networks(stack, observed, &mut todo);
-    let unused_volumes = if extra.is_empty() {
-        Vec::new()
-    } else {
-        let wanted: BTreeSet<&str> = stack
-            .containers
-            .iter()
-            .flat_map(|c| c.volumes.iter().map(|v| v.name.as_str()))
-            .collect();
-        observed
-            .volumes
-            .iter()
-            .map(String::as_str)
-            .filter(|v| !wanted.contains(v))
-            .collect()
-    };
+    let wanted = planned_volumes(stack);
+    let retired_volumes = observed
+        .volumes
+        .iter()
+        .map(String::as_str)
+        .filter(|v| !wanted.contains(v))
+        .filter(|v| {
+            stack
+                .volume_owner(v)
+                .is_some_and(|(s, replica)| replica >= s.replicas + s.spares)
+        })
+        .collect();
     let broken = stack
         .active()
         .filter(|c| !observed.container(&c.name).is_some_and(|o| o.running()))
@@ -131,6 +132,37 @@ pub fn diff<'a>(stack: &'a DesiredStack, observed: &'a Observed) -> Diff<'a> {
         network_missing: !observed.networks.contains(&stack.network),
         todo,
         extra,
-        unused_volumes,
+        retired_volumes,
     }
+}
+
+/// Every volume a planned container (spares included) mounts.
+fn planned_volumes(stack: &DesiredStack) -> BTreeSet<&str> {
+    stack
+        .containers
+        .iter()
+        .flat_map(|c| c.volumes.iter().map(|v| v.name.as_str()))
+        .collect()
+}
+
+/// Of the volumes a scale-down marked retired (in the store, before it
+/// removed anything): those a planned container mounts again while that
+/// container does not exist — the scale-down's removal was interrupted
+/// after the container went, and the replica was scaled back up before the
+/// volume followed. Its data is what the user asked to drop, stale by now:
+/// removed, so the re-created replica starts empty and catches up from its
+/// master. (A marked volume whose container still exists never stopped
+/// being that replica's: it is kept.)
+pub fn stale_volumes<'a>(
+    stack: &'a DesiredStack,
+    observed: &Observed,
+    marked: &BTreeSet<String>,
+) -> Vec<&'a str> {
+    stack
+        .containers
+        .iter()
+        .filter(|c| observed.container(&c.name).is_none())
+        .flat_map(|c| c.volumes.iter().map(|v| v.name.as_str()))
+        .filter(|v| marked.contains(*v) && observed.volumes.iter().any(|o| o == v))
+        .collect()
 }

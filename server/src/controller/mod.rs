@@ -9,9 +9,10 @@
 //! - `lifecycle.rs`: every change of a deployment's status, desired state and
 //!   power, each with its typed event, in one place.
 //! - `diff.rs`: the pure desired-vs-observed diff; `reconcile.rs` applies it.
+//! - `analyses.rs`: the stored specs' analyses, kept per spec id (bounded).
 //! - `readiness.rs`: the single readiness / replication / catch-up check.
 //! - `sleep.rs`, `spares.rs`, `autoscaling.rs`, `startup.rs`, `routing.rs`,
-//!   `reseed.rs`, `orphans.rs`, `follow.rs`, `replication.rs`, `lost_nodes.rs`:
+//!   `reseed.rs`, `retire.rs`, `orphans.rs`, `follow.rs`, `replication.rs`, `lost_nodes.rs`:
 //!   one concern each.
 //!
 //! **State.** What the controller keeps in memory about a deployment (its
@@ -29,6 +30,7 @@ use std::time::{Duration, Instant};
 
 use tracing::warn;
 
+mod analyses;
 mod autoscaling;
 mod diff;
 mod error;
@@ -42,6 +44,7 @@ mod readiness;
 mod reconcile;
 mod replication;
 mod reseed;
+mod retire;
 mod routing;
 mod sleep;
 mod spares;
@@ -49,7 +52,7 @@ mod startup;
 #[cfg(test)]
 mod tests;
 
-pub use diff::{diff, Action, Diff};
+pub use diff::{diff, stale_volumes, Action, Diff};
 pub use error::ReconcileError;
 pub use events::EventHub;
 pub use lifecycle::{Lifecycle, LifecycleEvent};
@@ -207,6 +210,8 @@ pub struct Controller {
     pub endpoints: Arc<Endpoints>,
     logs: Option<LogKeeper>,
     runtimes: Mutex<HashMap<String, Runtime>>,
+    /// Analyses of stored specs, by spec id (`analyses.rs`).
+    analyses: analyses::Analyses,
 }
 
 impl Controller {
@@ -248,6 +253,7 @@ impl Controller {
             timeouts: Timeouts::default(),
             counters: Counters::default(),
             runtimes: Mutex::new(HashMap::new()),
+            analyses: analyses::Analyses::default(),
         }
     }
 
@@ -315,11 +321,10 @@ impl Controller {
 
     /// Plan a stored record into its desired stack.
     pub fn plan_record(&self, rec: &DeploymentRecord) -> Result<DesiredStack, ReconcileError> {
-        let text = self
-            .store
-            .get_spec(&rec.spec_id)?
+        let analysis = self
+            .analyses
+            .get(&rec.spec_id, || self.store.get_spec(&rec.spec_id))?
             .ok_or_else(|| ReconcileError::SpecMissing(rec.spec_id.clone()))?;
-        let analysis = shared::analyze(&text);
         let overrides = self.store.replica_overrides(&rec.id)?;
         self.plan_in(&analysis, &rec.params, &rec.id, &overrides)
             .map_err(|issues| {
@@ -385,6 +390,18 @@ impl Controller {
             values.extend(s.secret_values());
         }
         self.hub.set_secrets(&rec.id, values);
+    }
+}
+
+/// Test-only fault injection: with `SPECSTUDIO_CRASH_AT=<point>` the
+/// process ends at that point as a crash would (no shutdown, nothing
+/// finished), so the end-to-end tests can check what a restart finds.
+/// Points: `scale-down-volumes` (a scale-down's containers removed, their
+/// volumes not yet). Unset in normal use.
+pub(crate) fn crash_point(point: &str) {
+    if std::env::var("SPECSTUDIO_CRASH_AT").is_ok_and(|p| p == point) {
+        tracing::error!("SPECSTUDIO_CRASH_AT={point}: exiting as a crash would");
+        std::process::exit(86);
     }
 }
 

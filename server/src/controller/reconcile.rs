@@ -156,7 +156,10 @@ impl Controller {
         for (c, _) in &d.todo {
             net.set_routable(&c.name, false);
         }
-        // scale down / leftovers first, each drained of its clients
+        // scale down / leftovers first, each drained of its clients; the
+        // volumes to drop are marked first, so a crash in between cannot
+        // leave one for a later scale-up to reuse
+        let stale = self.retire_volumes(id, stack, &observed, &d.retired_volumes)?;
         for o in &d.extra {
             self.drain(id, &net, &o.name).await;
             engine
@@ -166,14 +169,11 @@ impl Controller {
             net.remove_backend(&o.name);
             self.hub.step(id, &format!("container {} removed", o.name));
         }
-        for v in &d.unused_volumes {
-            engine
-                .remove_volume(v)
-                .await
-                .map_err(ReconcileError::engine("removing a volume"))?;
-            self.store.forget_data_volume(id, v)?;
-            self.hub.step(id, &format!("volume {v} removed"));
+        if !d.extra.is_empty() {
+            super::crash_point("scale-down-volumes");
         }
+        self.remove_retired_volumes(id, engine, &d.retired_volumes, &stale)
+            .await?;
         self.check_current(id, gen)?;
         let started = self
             .start_in_order(id, gen, stack, engine, &d.todo, &observed.volumes, waking)

@@ -908,7 +908,7 @@ async fn the_diff_creates_replaces_starts_and_removes() {
     assert!(d.network_missing);
     assert_eq!(d.todo.len(), 3);
     assert!(d.todo.iter().all(|(_, a)| *a == Action::Create));
-    assert!(d.extra.is_empty() && d.unused_volumes.is_empty());
+    assert!(d.extra.is_empty() && d.retired_volumes.is_empty());
     // one stale, one stopped, one as planned, one left over with a volume
     let o = Observed {
         containers: vec![
@@ -918,7 +918,7 @@ async fn the_diff_creates_replaces_starts_and_removes() {
             observed("ss-d1-web-9", "x", "running"),
         ],
         networks: vec![stack.network.clone()],
-        volumes: vec!["orphan-volume".into()],
+        volumes: vec!["ss-d1-web-9-0".into(), "orphan-volume".into()],
     };
     let d = diff(&stack, &o);
     assert!(!d.network_missing && !d.is_empty());
@@ -934,7 +934,8 @@ async fn the_diff_creates_replaces_starts_and_removes() {
         ]
     );
     assert_eq!(d.extra.len(), 1);
-    assert_eq!(d.unused_volumes, ["orphan-volume"]);
+    // the left-over replica's volume goes; a name the plan never makes stays
+    assert_eq!(d.retired_volumes, ["ss-d1-web-9-0"]);
     let broken: Vec<&str> = d.broken.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(broken, [web[1].as_str()], "stale but running is not broken");
 }
@@ -1097,3 +1098,5 @@ async fn a_sharer_of_a_renewed_network_namespace_is_replaced_after_it() {
     }
     assert_eq!(diff(&stack, &o).todo.len(), 1);
 }
+
+mod scale_down;

@@ -10,7 +10,7 @@
 mod create;
 mod daemon;
 mod engine;
-#[cfg(test)]
+#[cfg(any(test, feature = "fake-engine"))]
 pub mod fake;
 mod observe;
 mod socket;

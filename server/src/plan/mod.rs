@@ -49,6 +49,7 @@ mod peers;
 mod stack;
 #[cfg(test)]
 mod tests;
+mod volumes;
 mod words;
 
 use hash::config_hash;
@@ -56,6 +57,8 @@ pub use hash::hex;
 pub use images::{glob, is_bitnami_mysql, normalize_image, ImageMap};
 pub use labels::*;
 pub use stack::*;
+use volumes::makes_named_volume;
+pub use volumes::volume_name;
 pub use words::split_words;
 
 /// Max containers of one service.
@@ -461,6 +464,13 @@ pub fn plan_with(
             multi_zone: capabilities
                 .and_then(|c| c.enable_multi_zone.as_ref())
                 .is_some_and(|e| e.value),
+            volume_mounts: service
+                .volumes
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| makes_named_volume(m))
+                .map(|(n, _)| n)
+                .collect(),
         });
         let spares = match (
             &policies.last().and_then(|p| p.autoscaling.clone()),
@@ -583,26 +593,25 @@ pub fn plan_with(
             let mut volumes = Vec::new();
             for (n, m) in service.volumes.iter().enumerate() {
                 let Some(target) = &m.target else { continue };
-                let source = m.source.as_ref().map(|s| s.value.as_str()).unwrap_or("");
-                match m.kind {
-                    MountKind::Bind if !source.starts_with('.') => {
-                        if replica == 0 {
-                            issues.push(PlanIssue::HostPath {
-                                service: name.clone(),
-                                source: source.to_owned(),
-                            });
-                        }
-                        continue;
+                if !makes_named_volume(m) {
+                    if replica == 0 && m.kind == MountKind::Bind {
+                        issues.push(PlanIssue::HostPath {
+                            service: name.clone(),
+                            source: m
+                                .source
+                                .as_ref()
+                                .map(|s| s.value.clone())
+                                .unwrap_or_default(),
+                        });
                     }
-                    MountKind::Tmpfs | MountKind::Other => continue,
-                    _ => {}
+                    continue;
                 }
                 let mut target = target.value.clone();
                 if bitnami && target.trim_end_matches('/') == "/var/lib/mysql" {
                     target = "/bitnami/mysql/data".into();
                 }
                 volumes.push(DesiredVolume {
-                    name: format!("ss-{deployment}-{}-{replica}-{n}", p.alias),
+                    name: volume_name(deployment, &p.alias, replica, n),
                     target,
                 });
             }

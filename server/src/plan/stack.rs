@@ -162,6 +162,9 @@ pub struct ServicePolicy {
     pub serverless: Option<ServerlessPolicy>,
     pub autoscaling: Option<AutoscalePolicy>,
     pub multi_zone: bool,
+    /// Indices of the compose `volumes` entries that become a named volume
+    /// of each container ([`volume_name`]).
+    pub volume_mounts: Vec<usize>,
 }
 
 /// The whole desired stack of a deployment, in creation order.

@@ -53,6 +53,16 @@ const MIGRATIONS: &[Migration] = &[
         what: "specs.public_text: the text as shown (secrets masked)",
         apply: |tx| add_column(tx, "specs", "public_text", "TEXT"),
     },
+    Migration {
+        what: "retired_volumes: volumes a scale-down is removing (its intent, kept across a crash)",
+        apply: |tx| {
+            tx.execute_batch(
+                "CREATE TABLE IF NOT EXISTS retired_volumes(
+                    deployment_id TEXT NOT NULL, name TEXT NOT NULL,
+                    PRIMARY KEY(deployment_id, name));",
+            )
+        },
+    },
 ];
 
 /// The schema version this server writes.
@@ -159,7 +169,7 @@ mod tests {
 
     #[test]
     fn the_history_ends_at_the_current_schema() {
-        assert_eq!(SCHEMA_VERSION, 3);
+        assert_eq!(SCHEMA_VERSION, 4);
         let store = Store::in_memory().unwrap();
         assert_eq!(version(&store.conn()).unwrap(), SCHEMA_VERSION);
     }
@@ -190,6 +200,8 @@ mod tests {
             assert_eq!(store.endpoint_port("d1", "Master").unwrap(), Some(40001));
             assert_eq!(store.data_volumes("d1").unwrap().len(), 1);
             assert_eq!(store.replica_overrides("d1").unwrap()["replica"], 3);
+            store.retire_volumes("d1", &["v"]).unwrap();
+            assert_eq!(store.retired_volumes("d1").unwrap().len(), 1);
             // the new columns work
             store.set_spec_report("s1", "public", "{}").unwrap();
             assert_eq!(

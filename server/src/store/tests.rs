@@ -146,3 +146,22 @@ fn every_emitted_event_kind_is_an_event_kind() {
     // the scan finds the emitters (it would pass vacuously otherwise)
     assert!(seen.len() >= 3, "{seen:?}");
 }
+
+#[test]
+fn retired_volume_marks_survive_a_reopen_and_go_with_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.db");
+    {
+        let store = Store::open(&path).unwrap();
+        store.insert_deployment(&record("d1")).unwrap();
+        store.retire_volumes("d1", &["v1", "v2", "v1"]).unwrap();
+        store.unretire_volume("d1", "v2").unwrap();
+    }
+    // the intent outlives the process
+    let store = Store::open(&path).unwrap();
+    let marked: Vec<String> = store.retired_volumes("d1").unwrap().into_iter().collect();
+    assert_eq!(marked, ["v1"]);
+    assert!(store.retired_volumes("d2").unwrap().is_empty());
+    store.delete_deployment("d1").unwrap();
+    assert!(store.retired_volumes("d1").unwrap().is_empty());
+}

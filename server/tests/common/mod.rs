@@ -1,5 +1,7 @@
 //! Helpers shared by the Docker end-to-end test binaries (`docker.rs`,
-//! `serverless.rs`): the real server binary, the Docker CLI, labelled-object
+//! `serverless.rs`, `recovery.rs`, …): the test preamble ([`Session`]:
+//! one at a time, Docker checked, a server, a guarded deployment, the
+//! closing checks), the real server binary, the Docker CLI, labelled-object
 //! bookkeeping, the MySQL probes, the SSE transcript and the secret checks.
 //!
 //! Each binary uses a subset, hence `dead_code`. `Server`'s Drop kills and
@@ -15,6 +17,10 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use specstudio::mysql::Conn;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+mod session;
+#[allow(unused_imports)]
+pub(crate) use session::{Deployed, Session};
 
 pub(crate) const TOKEN: &str = "e2e-token-not-a-secret";
 pub(crate) const IMAGE: &str = "specstudio/mysql:local";
@@ -137,6 +143,12 @@ impl Server {
     /// `specstudio serve` on an ephemeral port with its data in `dir/data`,
     /// followed by `extra_args` (e.g. `["--idle-stop-after", "4"]`).
     pub(crate) fn start_with(dir: &Path, extra_args: &[&str]) -> Server {
+        Server::start_env(dir, extra_args, &[])
+    }
+
+    /// [`Server::start_with`] with extra environment variables (e.g. the
+    /// test-only fault point `SPECSTUDIO_CRASH_AT`).
+    pub(crate) fn start_env(dir: &Path, extra_args: &[&str], env: &[(&str, &str)]) -> Server {
         std::fs::create_dir_all(dir).unwrap();
         let n = std::fs::read_dir(dir).unwrap().count();
         let out = std::fs::File::create(dir.join(format!("stdout-{n}.log"))).unwrap();
@@ -161,6 +173,7 @@ impl Server {
             .env("SPECSTUDIO_IDLE_PAUSE_AFTER", "0")
             .env("SPECSTUDIO_TOKEN", TOKEN)
             .env("SPECSTUDIO_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err))
             .spawn()
@@ -189,6 +202,18 @@ impl Server {
             assert!(Instant::now() < deadline, "the server did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Wait (bounded) for the server to exit by itself; its exit status.
+    pub(crate) fn wait_exit(&mut self, secs: u64) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
     }
 
     pub(crate) fn kill(&mut self) {
@@ -627,6 +652,39 @@ pub(crate) fn secrets_of(dir: &Path) -> Vec<String> {
         }
     }
     out
+}
+
+/// The stored value of the deployment parameter `key` (secrets included:
+/// a test may need the generated root password).
+pub(crate) fn param_value(dir: &Path, id: &str, key: &str) -> String {
+    let db = rusqlite::Connection::open(dir.join("data/specstudio.db")).unwrap();
+    let params: String = db
+        .query_row("SELECT params FROM deployments WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let v: Value = serde_json::from_str(&params).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["key"] == key)
+        .and_then(|p| p["value"].as_str())
+        .unwrap_or_else(|| panic!("no parameter {key}"))
+        .to_owned()
+}
+
+/// `PATCH /api/deployments/{id}` with `params`; must be `202`.
+pub(crate) async fn patch_params(server: &Server, id: &str, params: Value, t: &mut Transcript) {
+    let (s, _, raw) = server
+        .call(
+            "PATCH",
+            &format!("/api/deployments/{id}"),
+            Some(json!({ "params": params })),
+            true,
+        )
+        .await;
+    t.add(&raw);
+    assert_eq!(s, 202, "{raw}");
 }
 
 pub(crate) fn assert_no_secrets(what: &str, text: &str, secrets: &[String]) {
