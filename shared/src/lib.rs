@@ -142,12 +142,37 @@ pub fn analyze_limited(text: &str, options: &Options, limits: &limits::Limits) -
     if let Some(more) = overflow.and_then(|o| o.summary()) {
         diagnostics.push(more);
     }
+    fit_spans(text, &mut diagnostics);
     Analysis {
         tree,
         parsed,
         spec,
         graph,
         diagnostics,
+    }
+}
+
+/// Every span a diagnostic carries (its own, related ones, fix edits) must
+/// slice the text: the one place that guarantees it. A span that does not
+/// fit is a bug upstream (debug builds and the fuzz tests stop on it); in a
+/// release build it is widened to the characters it touches, not passed on
+/// to a renderer or editor that would panic slicing it.
+fn fit_spans(text: &str, diagnostics: &mut [Diagnostic]) {
+    let fit = |span: &mut Span, what: &str, code: &str| {
+        debug_assert!(
+            span.fits(text),
+            "{code}: {what} span {span:?} is not on character boundaries"
+        );
+        *span = span.snapped(text);
+    };
+    for d in diagnostics {
+        fit(&mut d.span, "the", d.code);
+        for related in &mut d.related {
+            fit(&mut related.span, "a related", d.code);
+        }
+        for edit in d.fix.iter_mut().flat_map(|f| f.edits.iter_mut()) {
+            fit(&mut edit.span, "a fix's", d.code);
+        }
     }
 }
 

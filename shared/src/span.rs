@@ -39,6 +39,29 @@ impl Span {
     pub fn contains(&self, offset: usize) -> bool {
         self.start <= offset && offset < self.end
     }
+
+    /// Whether the span lies inside `text` on character boundaries (what
+    /// slicing the text with it needs).
+    pub fn fits(&self, text: &str) -> bool {
+        self.start <= self.end
+            && text.is_char_boundary(self.start)
+            && text.is_char_boundary(self.end)
+    }
+
+    /// The span made to fit `text`: clamped to its length, the start moved
+    /// back and the end forward to character boundaries, so it still covers
+    /// every byte it covered.
+    pub fn snapped(&self, text: &str) -> Span {
+        let mut end = self.end.min(text.len());
+        let mut start = self.start.min(end);
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        Span { start, end }
+    }
 }
 
 /// A 1-based line and a 1-based column.

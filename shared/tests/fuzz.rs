@@ -328,7 +328,7 @@ fn documents_spec() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(256), .. ProptestConfig::default() })]
 
     #[test]
     fn splitting_a_service_with_extends_never_makes_a_false_error(text in split_spec()) {
@@ -383,8 +383,74 @@ proptest! {
     }
 }
 
+/// `default` cases, or what `PROPTEST_CASES` asks for (an explicit `cases`
+/// in a config would otherwise override it): `PROPTEST_CASES=20000 cargo
+/// test -p specstudio-shared --test fuzz` runs the fuzz targets long.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Text biased to what broke spans before: multi-byte characters (and the
+/// U+FFFD a lossy decode makes) right beside control characters, line
+/// breaks of every kind, directives (`%…`, where the parser once counted
+/// bytes as characters), and syntax errors that recovery blanks out.
+fn multibyte_text() -> impl Strategy<Value = String> {
+    let piece = prop::sample::select(vec![
+        "é",
+        "😀",
+        "\u{fffd}",
+        "\u{feff}",
+        "中",
+        "\0",
+        "\u{1}",
+        "\u{7f}",
+        "\u{85}",
+        "\r",
+        "\n",
+        "\r\n",
+        "\t",
+        " ",
+        "  ",
+        ": ",
+        "- ",
+        "[",
+        "]",
+        "{",
+        "}",
+        ", ",
+        "#",
+        " # é\n",
+        "'",
+        "\"",
+        "|\n",
+        "---\n",
+        "%",
+        "%é ü\n",
+        "%TAG !é! tag:é\n",
+        "&é ",
+        "*é",
+        "!é ",
+        "services:\n",
+        "  s:\n",
+        "    image: é\n",
+        "  x: [é,\n",
+        "k: \"é\n",
+        "a",
+        "b: ",
+    ]);
+    prop::collection::vec(piece, 0..40).prop_map(|pieces| pieces.concat())
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(512), .. ProptestConfig::default() })]
+
+    #[test]
+    fn multibyte_and_control_characters_stay_on_boundaries(text in multibyte_text()) {
+        check_well_formed(&text);
+    }
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {

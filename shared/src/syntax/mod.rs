@@ -7,6 +7,7 @@
 
 mod build;
 mod documents;
+mod marker;
 pub(crate) mod scalar;
 
 pub use build::{
