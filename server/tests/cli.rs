@@ -349,3 +349,75 @@ fn included_and_extended_files_are_read_beside_the_spec() {
     assert_eq!(lint().status.code(), Some(0));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_extends_file_base_is_merged_and_its_problems_reported_on_extends() {
+    let dir = scratch("extends-file");
+    std::fs::create_dir_all(dir.join("common")).unwrap();
+    // The base extends a further base beside it (a path relative to its own
+    // file), which holds a bad port.
+    std::fs::write(
+        dir.join("common/db.yaml"),
+        "services:\n  db:\n    extends:\n      file: ports.yaml\n      service: ports\n    image: bitnamilegacy/mysql:8.0\n    environment:\n      MYSQL_ROOT_PASSWORD: $var.rootPassword\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("common/ports.yaml"),
+        "services:\n  ports:\n    ports:\n      - \"99999:3306\"\n",
+    )
+    .unwrap();
+    let spec = dir.join("compose.yaml");
+    let write = |body: &str| std::fs::write(&spec, body).unwrap();
+    let lint = || {
+        let out = run(&["lint", spec.to_str().unwrap()]);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    // The replica inherits its MySQL image from the other file: without a
+    // master host it cannot replicate (M002, on this file's token); the bad
+    // port two files away is one error on `extends`, naming where it is.
+    write("services:\n  replica:\n    extends:\n      file: common/db.yaml\n      service: db\n    environment:\n      MYSQL_REPLICATION_MODE: slave\n");
+    let (code, out) = lint();
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("error[M002]"), "{out}");
+    let c005: Vec<&str> = out.lines().filter(|l| l.contains("error[C005]")).collect();
+    assert_eq!(c005.len(), 1, "{out}");
+    assert!(c005[0].contains("common/ports.yaml` line 4"), "{out}");
+    assert!(out.contains("compose.yaml:3:5"), "{out}");
+    // Fixed in the base file: clean.
+    std::fs::write(
+        dir.join("common/ports.yaml"),
+        "services:\n  ports:\n    ports:\n      - \"3306:3306\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("common/web.yaml"),
+        "services:\n  web:\n    extends:\n      file: ports.yaml\n      service: ports\n    image: nginx:1.27\n",
+    )
+    .unwrap();
+    write("services:\n  web:\n    extends:\n      file: common/web.yaml\n      service: web\n    environment:\n      MODE: prod\n");
+    let (code, out) = lint();
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("error["), "{out}");
+    // A file that is not there: a located error, as compose refuses it.
+    write("services:\n  web:\n    extends:\n      file: nowhere.yaml\n      service: web\n");
+    let (code, out) = lint();
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("error[C016]") && out.contains("cannot read `nowhere.yaml`: no such file"),
+        "{out}"
+    );
+    // Bases that come back to the spec itself: a cycle across files.
+    std::fs::write(
+        dir.join("common/loop.yaml"),
+        "services:\n  back:\n    extends:\n      file: ../compose.yaml\n      service: web\n",
+    )
+    .unwrap();
+    write("services:\n  web:\n    extends:\n      file: common/loop.yaml\n      service: back\n");
+    let (code, out) = lint();
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("the bases form a cycle"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

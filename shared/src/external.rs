@@ -93,6 +93,8 @@ pub struct External {
     pub services: HashMap<String, HashMap<String, bool>>,
     /// Names defined by the included files, when every included file was given.
     pub included: Option<Included>,
+    /// `extends.file` bases that cannot be followed (see `extends_file.rs`).
+    pub extends_errors: Vec<crate::extends_file::BaseError>,
 }
 
 #[derive(Clone, Debug, Default)]

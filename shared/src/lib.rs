@@ -13,6 +13,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod docker_verdicts;
 pub mod exposed;
+pub mod extends_file;
 pub mod external;
 pub mod graph;
 pub mod ide;
@@ -70,6 +71,9 @@ pub struct Options {
     /// Texts of the files the spec names in `include` and `extends.file`,
     /// keyed by the path as written (see [`external::referenced_files`]).
     pub files: std::collections::BTreeMap<String, String>,
+    /// Files named in `extends.file` that the caller could not read, with
+    /// why (a located C016 error, as compose refuses the spec).
+    pub unreadable: std::collections::BTreeMap<String, String>,
 }
 
 /// Parse, model, graph and validate a spec.
@@ -100,16 +104,56 @@ pub fn analyze_limited(text: &str, options: &Options, limits: &limits::Limits) -
             diagnostics: vec![limits::too_much_work(text, at.0, at.1)],
         };
     }
+    analyze_parsed(text, options, limits, usize::MAX)
+}
+
+/// Parse and judge `text`; `bases_from` is where `extends.file` bases
+/// appended to it start (`usize::MAX` for a text as written).
+fn analyze_parsed(
+    text: &str,
+    options: &Options,
+    limits: &limits::Limits,
+    bases_from: usize,
+) -> Analysis {
     let syntax::Parsed {
         tree,
         problems: yaml_problems,
         blanked,
-    } = syntax::parse_recovering(text);
+    } = syntax::parse_recovering_layered(text, bases_from);
     let parsed = tree.is_some() && blanked.is_empty();
     let tree = tree.unwrap_or_default();
     let spec = Spec::read_with(&tree, &options.vars);
+    let (layers, extends_errors) = if bases_from == usize::MAX {
+        extends_file::plan(text, &tree, &spec, &options.files, &options.unreadable)
+    } else {
+        // The appended bases were followed already (the errors are found
+        // again on the text's own tokens, which the appending keeps).
+        let original = &text[..bases_from];
+        let (_, errors) =
+            extends_file::plan(original, &tree, &spec, &options.files, &options.unreadable);
+        (Default::default(), errors)
+    };
+    if !layers.is_empty() {
+        // Judge the text with its bases appended (each base a document
+        // merged under the text's own), and keep this text's tree and model
+        // for the editor.
+        let layered = format!("{text}{}", layers.suffix);
+        let inner = analyze_parsed(&layered, options, limits, text.len());
+        let mut diagnostics = layers.map(text.len(), inner.diagnostics);
+        diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+        fit_spans(text, &mut diagnostics);
+        let graph = Graph::build(&spec);
+        return Analysis {
+            tree,
+            parsed,
+            spec,
+            graph,
+            diagnostics,
+        };
+    }
     let graph = Graph::build(&spec);
-    let external = external::External::read(&tree, &options.files);
+    let mut external = external::External::read(&tree, &options.files);
+    external.extends_errors = extends_errors;
     // The rules judge each service with what it inherits through `extends`.
     let merged = spec.with_extends_merged();
     let ctx = rules::Context {

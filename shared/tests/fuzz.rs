@@ -337,6 +337,23 @@ proptest! {
     }
 
     #[test]
+    fn a_base_in_another_file_never_makes_a_false_error(text in split_spec()) {
+        // The same split, the base read from another file (which holds the
+        // whole valid spec).
+        let child = text
+            .replace("extends:\n      service: app-base\n", "extends:\n      file: base.yml\n      service: app-base\n")
+            .replace("extends: app-base\n", "extends:\n      file: base.yml\n      service: app-base\n");
+        let mut options = shared::Options::default();
+        options.files.insert("base.yml".into(), text.clone());
+        let errors: Vec<_> = shared::analyze_with(&child, &options)
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.is_error())
+            .collect();
+        prop_assert!(errors.is_empty(), "{child}\n{errors:#?}");
+    }
+
+    #[test]
     fn merging_documents_never_makes_a_false_error(text in documents_spec()) {
         let errors: Vec<_> = shared::check(&text).into_iter().filter(|d| d.is_error()).collect();
         prop_assert!(errors.is_empty(), "{text}\n{errors:#?}");
@@ -472,6 +489,20 @@ proptest! {
         check_well_formed(&root);
         // The same tree as two documents, merged over each other.
         check_well_formed(&format!("{text}\n---\n{text}\n---\n{root}"));
+    }
+
+    #[test]
+    fn any_extends_file_base_never_panics(tree in yaml(), bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+        // Whatever the base file holds, the findings stay in the spec's text.
+        let mut base = String::from("services:\n  base:");
+        render(&tree, 4, &mut base);
+        base.push_str(&String::from_utf8_lossy(&bytes));
+        let child = "services:\n  é:\n    extends:\n      file: b.yml\n      service: base\n    ports: [\"80\"]\n";
+        let mut options = shared::Options::default();
+        options.files.insert("b.yml".into(), base);
+        for d in shared::analyze_with(child, &options).diagnostics {
+            prop_assert!(d.span.fits(child), "{d:?}");
+        }
     }
 
     #[test]

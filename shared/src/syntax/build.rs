@@ -82,7 +82,7 @@ pub fn parse(text: &str) -> (Option<Tree>, Vec<YamlProblem>) {
     if text.len() > MAX_INPUT_BYTES {
         return (None, vec![too_large(text)]);
     }
-    let (ok, tree, problems) = build(text);
+    let (ok, tree, problems) = build(text, usize::MAX);
     (ok.then_some(tree), problems)
 }
 
@@ -93,7 +93,9 @@ fn too_large(text: &str) -> YamlProblem {
     }
 }
 
-fn build(text: &str) -> (bool, Tree, Vec<YamlProblem>) {
+/// `bases_from`: documents starting at or after this offset are layered
+/// under the others (see [`parse_recovering_layered`]).
+fn build(text: &str, bases_from: usize) -> (bool, Tree, Vec<YamlProblem>) {
     let mut builder = Builder {
         text,
         offsets: Offsets::new(text),
@@ -118,7 +120,7 @@ fn build(text: &str) -> (bool, Tree, Vec<YamlProblem>) {
     if ok && tree.documents.len() > 1 {
         drop_empty_documents(&tree, &mut problems);
         let docs = std::mem::take(&mut tree.documents);
-        documents::merge(&mut tree, &docs, &merge_tags);
+        documents::merge(&mut tree, &docs, &merge_tags, bases_from);
         tree.documents = docs;
     }
     (ok, tree, problems)
@@ -153,6 +155,14 @@ const MAX_REPARSES: usize = 16;
 /// top-level entry around the error) and read the rest, so later problems are
 /// still reported. Every rewrite keeps byte offsets, so spans stay exact.
 pub fn parse_recovering(text: &str) -> Parsed {
+    parse_recovering_layered(text, usize::MAX)
+}
+
+/// [`parse_recovering`] for a text whose documents from `bases_from` on are
+/// bases appended by the caller (`extends.file`, see `extends_file.rs`):
+/// they are merged under the text's own documents, first, and the merged
+/// nodes stand where the text's own are written.
+pub fn parse_recovering_layered(text: &str, bases_from: usize) -> Parsed {
     if text.len() > MAX_INPUT_BYTES {
         return Parsed {
             tree: None,
@@ -169,7 +179,7 @@ pub fn parse_recovering(text: &str) -> Parsed {
         let current = patched.as_deref().map_or(text, |b| {
             std::str::from_utf8(b).expect("patches keep UTF-8")
         });
-        let (ok, mut tree, mut problems) = build(current);
+        let (ok, mut tree, mut problems) = build(current, bases_from);
         if ok {
             problems.extend(kept);
             if patched.is_some() && !text.is_ascii() {

@@ -44,10 +44,21 @@ const KEYED_LISTS: &[&str] = &["environment", "labels", "annotations", "args", "
 
 /// Merge the mapping documents `docs` (roots, in order) into one new root
 /// and make it the tree's root. `tags` are the `!reset`/`!override` tags.
-pub(crate) fn merge(tree: &mut Tree, docs: &[NodeId], tags: &[(NodeId, MergeTag)]) {
+/// Documents that start at or after `bases_from` are bases appended for
+/// `extends.file`: they go first, under the others, and a merged node
+/// stands where the text's own node is written.
+pub(crate) fn merge(
+    tree: &mut Tree,
+    docs: &[NodeId],
+    tags: &[(NodeId, MergeTag)],
+    bases_from: usize,
+) {
+    let is_base = |tree: &Tree, d: NodeId| tree.span(d).start >= bases_from;
     let docs: Vec<NodeId> = docs
         .iter()
         .copied()
+        .filter(|d| is_base(tree, *d))
+        .chain(docs.iter().copied().filter(|d| !is_base(tree, *d)))
         .filter(|d| tree.shape(*d) == Shape::Mapping)
         .take(MAX_MERGED_DOCUMENTS)
         .collect();
@@ -57,6 +68,7 @@ pub(crate) fn merge(tree: &mut Tree, docs: &[NodeId], tags: &[(NodeId, MergeTag)
     let mut merger = Merger {
         tree,
         tags: tags.iter().copied().collect(),
+        bases_from,
     };
     let mut root = first;
     for &doc in rest {
@@ -68,11 +80,17 @@ pub(crate) fn merge(tree: &mut Tree, docs: &[NodeId], tags: &[(NodeId, MergeTag)
 struct Merger<'a> {
     tree: &'a mut Tree,
     tags: HashMap<NodeId, MergeTag>,
+    bases_from: usize,
 }
 
 impl Merger<'_> {
     fn tag(&self, id: NodeId) -> Option<MergeTag> {
         self.tags.get(&id).copied()
+    }
+
+    /// Whether the node is written in an appended base document.
+    fn in_base(&self, id: NodeId) -> bool {
+        self.tree.span(id).start >= self.bases_from
     }
 
     /// `later` layered over `earlier`, found under `key`.
@@ -116,7 +134,7 @@ impl Merger<'_> {
                     // The key of the document whose value is kept.
                     let key = if value == before.value {
                         before.key
-                    } else if value == entry.value {
+                    } else if value == entry.value || self.in_base(before.key) {
                         entry.key
                     } else {
                         before.key
@@ -141,7 +159,12 @@ impl Merger<'_> {
             .filter(|(_, gone)| !**gone)
             .map(|(e, _)| e)
             .collect();
-        self.synthetic(earlier, NodeKind::Mapping(entries))
+        let like = if self.in_base(earlier) {
+            later
+        } else {
+            earlier
+        };
+        self.synthetic(like, NodeKind::Mapping(entries))
     }
 
     fn sequences(&mut self, earlier: NodeId, later: NodeId, key: Option<&str>) -> NodeId {
@@ -160,7 +183,12 @@ impl Merger<'_> {
             .map(|(item, _)| *item)
             .collect();
         items.extend(theirs);
-        self.synthetic(earlier, NodeKind::Sequence(items))
+        let like = if self.in_base(earlier) {
+            later
+        } else {
+            earlier
+        };
+        self.synthetic(like, NodeKind::Sequence(items))
     }
 
     /// A new collection standing where `like` stands in the first document.
