@@ -207,3 +207,17 @@ fn a_list_in_one_document_and_a_mapping_in_another_merge_by_name() {
         "{found:?}"
     );
 }
+
+#[test]
+fn an_extension_key_is_replaced_whole() {
+    // compose-go's `mergeMappings`: `x-…` keys are not merged. The earlier
+    // compute's bad `replicaCount` is gone with it.
+    let text = "services:\n  app:\n    image: nginx\n    x-omnistrate-compute:\n      replicaCount: many\n      instanceTypes:\n        - cloudProvider: aws\n          name: t3.small\n---\nservices:\n  app:\n    x-omnistrate-compute:\n      instanceTypes:\n        - cloudProvider: aws\n          name: t3.medium\n";
+    let a = analyze(text);
+    let root = a.tree.root.unwrap();
+    let services = a.tree.get_value(root, "services").unwrap();
+    let app = a.tree.get_value(services, "app").unwrap();
+    let compute = a.tree.get_value(app, "x-omnistrate-compute").unwrap();
+    assert!(a.tree.get_value(compute, "replicaCount").is_none());
+    assert!(a.tree.span(compute).start > text.find("---").unwrap());
+}

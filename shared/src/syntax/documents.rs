@@ -14,7 +14,9 @@
 //! - a key written as a list in one document and as a mapping in the other
 //!   (`environment`, `labels`, `depends_on`, `networks`, …) is read as
 //!   mappings and merged by name;
-//! - `command`, `entrypoint` and a healthcheck's `test` are replaced whole;
+//! - `command`, `entrypoint` and a healthcheck's `test` are replaced whole,
+//!   and so is an extension key (`x-…`, at any depth: `x-omnistrate-compute`
+//!   of a later document replaces the earlier one);
 //! - anything else (a scalar, or two values of different shapes): the later
 //!   value wins.
 //!
@@ -159,7 +161,13 @@ impl Merger<'_> {
                 None if self.tag(entry.value) == Some(MergeTag::Reset) => {}
                 Some(i) => {
                     let before = out[i];
-                    let value = self.value(before.value, entry.value, Some(&name));
+                    // compose-go's `mergeMappings` replaces an extension
+                    // (`x-…`) whole, at any depth, instead of merging it.
+                    let value = if name.starts_with("x-") {
+                        entry.value
+                    } else {
+                        self.value(before.value, entry.value, Some(&name))
+                    };
                     // The key of the document whose value is kept.
                     let key = if value == before.value {
                         before.key
