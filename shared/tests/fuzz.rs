@@ -327,8 +327,51 @@ fn documents_spec() -> impl Strategy<Value = String> {
     })
 }
 
+/// A valid spec whose `environment` and `depends_on` are written in each of
+/// two documents, each in list or mapping form at random (compose-go merges
+/// the two forms by name).
+fn two_forms_spec() -> impl Strategy<Value = String> {
+    (prop::collection::vec(any::<bool>(), 4), any::<bool>()).prop_map(|(forms, swap)| {
+        let env = |list: bool, name: &str, value: &str| {
+            if list {
+                format!("    environment:\n      - {name}={value}\n")
+            } else {
+                format!("    environment:\n      {name}: \"{value}\"\n")
+            }
+        };
+        let deps = |list: bool, name: &str| {
+            if list {
+                format!("    depends_on:\n      - {name}\n")
+            } else {
+                format!("    depends_on:\n      {name}:\n        condition: service_started\n")
+            }
+        };
+        let first = format!(
+            "services:\n  cache:\n    image: redis:7\n  db:\n    image: postgres:16\n  app:\n    image: nginx:1.27\n{}{}",
+            env(forms[0], "MODE", "prod"),
+            deps(forms[1], "cache")
+        );
+        let second = format!(
+            "services:\n  app:\n{}{}",
+            env(forms[2], if swap { "MODE" } else { "LEVEL" }, "3"),
+            deps(forms[3], if swap { "cache" } else { "db" })
+        );
+        format!("{first}---\n{second}")
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(256), .. ProptestConfig::default() })]
+
+    #[test]
+    fn a_list_and_a_mapping_across_documents_never_make_a_false_error(text in two_forms_spec()) {
+        let errors: Vec<_> = shared::check(&text).into_iter().filter(|d| d.is_error()).collect();
+        prop_assert!(errors.is_empty(), "{text}\n{errors:#?}");
+        let analysis = shared::analyze(&text);
+        let app = analysis.spec.service("app").unwrap();
+        prop_assert!(app.environment.iter().any(|e| e.name.value == "MODE"));
+        prop_assert!(app.depends_on.iter().any(|d| d.service.value == "cache"));
+    }
 
     #[test]
     fn splitting_a_service_with_extends_never_makes_a_false_error(text in split_spec()) {
