@@ -104,17 +104,19 @@ pub fn analyze_limited(text: &str, options: &Options, limits: &limits::Limits) -
             diagnostics: vec![limits::too_much_work(text, at.0, at.1)],
         };
     }
-    analyze_parsed(text, options, limits, usize::MAX)
+    analyze_parsed(text, options, limits, None)
 }
 
-/// Parse and judge `text`; `bases_from` is where `extends.file` bases
-/// appended to it start (`usize::MAX` for a text as written).
+/// Parse and judge `text`. `layered`: the text has `extends.file` bases
+/// appended from this offset on, already followed, with the bases that
+/// could not be (`None` for a text as written).
 fn analyze_parsed(
     text: &str,
     options: &Options,
     limits: &limits::Limits,
-    bases_from: usize,
+    layered: Option<(usize, Vec<extends_file::BaseError>)>,
 ) -> Analysis {
+    let bases_from = layered.as_ref().map_or(usize::MAX, |(at, _)| *at);
     let syntax::Parsed {
         tree,
         problems: yaml_problems,
@@ -123,22 +125,23 @@ fn analyze_parsed(
     let parsed = tree.is_some() && blanked.is_empty();
     let tree = tree.unwrap_or_default();
     let spec = Spec::read_with(&tree, &options.vars);
-    let (layers, extends_errors) = if bases_from == usize::MAX {
-        extends_file::plan(text, &tree, &spec, &options.files, &options.unreadable)
-    } else {
-        // The appended bases were followed already (the errors are found
-        // again on the text's own tokens, which the appending keeps).
-        let original = &text[..bases_from];
-        let (_, errors) =
-            extends_file::plan(original, &tree, &spec, &options.files, &options.unreadable);
-        (Default::default(), errors)
+    let (layers, extends_errors) = match layered {
+        None => extends_file::plan(text, &tree, &spec, &options.files, &options.unreadable),
+        // Followed already; the errors sit on the text's own tokens, which
+        // the appending keeps where they are.
+        Some((_, errors)) => (Default::default(), errors),
     };
     if !layers.is_empty() {
         // Judge the text with its bases appended (each base a document
         // merged under the text's own), and keep this text's tree and model
         // for the editor.
         let layered = format!("{text}{}", layers.suffix);
-        let inner = analyze_parsed(&layered, options, limits, text.len());
+        let inner = analyze_parsed(
+            &layered,
+            options,
+            limits,
+            Some((text.len(), extends_errors)),
+        );
         let mut diagnostics = layers.map(text.len(), inner.diagnostics);
         diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
         fit_spans(text, &mut diagnostics);
