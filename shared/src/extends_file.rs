@@ -209,7 +209,10 @@ pub(crate) fn plan(
             continue;
         }
         let extends_key = service_extends_key(tree, service.node).unwrap_or(file.span);
-        // Deepest base first: each layer goes under the ones after it.
+        // Deepest base first: each layer goes under the ones after it. All
+        // of the chain or none of it (a half-merged service would be judged
+        // as something compose never builds).
+        let (suffix_before, blocks_before) = (layers.suffix.len(), layers.blocks.len());
         for (path, name, node) in chain.into_iter().rev() {
             let other = parsed[&path].as_ref().expect("parsed above");
             let start = text.len() + layers.suffix.len();
@@ -217,20 +220,17 @@ pub(crate) fn plan(
             out.push_str(&json(own));
             out.push_str(": ");
             let mut nodes = Vec::new();
-            let offset = start;
-            if !render(other, node, true, &mut out, &mut nodes, offset, 0) {
+            let fits = render(other, node, true, &mut out, &mut nodes, start, 0)
+                && layers.suffix.len() + out.len() + 3 <= MAX_RENDERED;
+            if !fits {
                 fail(format!(
                     "the base `{name}` in `{path}` is too large to merge"
                 ));
+                layers.suffix.truncate(suffix_before);
+                layers.blocks.truncate(blocks_before);
                 break;
             }
             out.push_str("}}\n");
-            if layers.suffix.len() + out.len() > MAX_RENDERED {
-                fail(format!(
-                    "the base `{name}` in `{path}` is too large to merge"
-                ));
-                break;
-            }
             layers.suffix.push_str(&out);
             layers.blocks.push(Block {
                 range: Span::new(start, text.len() + layers.suffix.len()),

@@ -236,3 +236,26 @@ fn bases_that_cannot_be_followed_are_located_errors() {
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].1.contains("deeper than 16"), "{found:#?}");
 }
+
+#[test]
+fn a_base_that_expands_past_the_bound_is_an_error_not_merged() {
+    // Aliases nest to 100,000 strings (within the parser's expansion bound,
+    // past the megabyte a merged base may take).
+    let mut base = String::from("x-a: &a [");
+    base.push_str(&["\"xxxxxxxxxxxxxxxxxxxx\""; 10].join(", "));
+    base.push_str("]\n");
+    for (name, prev) in [("b", "a"), ("c", "b"), ("d", "c"), ("e", "d")] {
+        base.push_str(&format!("x-{name}: &{name} ["));
+        base.push_str(&vec![format!("*{prev}"); 10].join(", "));
+        base.push_str("]\n");
+    }
+    base.push_str("services:\n  big:\n    image: nginx\n    command: *e\n");
+    let text = "services:\n  web:\n    extends:\n      file: big.yml\n      service: big\n";
+    let found = found(text, &with_files(&[("big.yml", &base)]));
+    let c016: Vec<_> = found
+        .iter()
+        .filter(|(code, _, _)| *code == "C016")
+        .collect();
+    assert_eq!(c016.len(), 1, "{found:#?}");
+    assert!(c016[0].2.contains("too large to merge"), "{found:#?}");
+}
