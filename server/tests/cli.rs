@@ -342,11 +342,78 @@ fn included_and_extended_files_are_read_beside_the_spec() {
     let out = lint();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("error[C016]"));
-    // A file that is not there: nothing is judged about it.
+    // An included file that is not there: compose refuses the project (a
+    // located C025); what it would define is not judged (no C006).
     write(
         "include:\n  - missing.yaml\nservices:\n  web:\n    image: nginx\n    depends_on: [db]\n",
     );
-    assert_eq!(lint().status.code(), Some(0));
+    let out = lint();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("error[C025]")
+            && stdout.contains("cannot read `missing.yaml`: no such file"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("C006"), "{stdout}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn included_files_are_judged_with_the_project() {
+    let dir = scratch("include");
+    std::fs::create_dir_all(dir.join("db")).unwrap();
+    std::fs::create_dir_all(dir.join("queue")).unwrap();
+    // The included file includes a further one, relative to itself.
+    std::fs::write(
+        dir.join("db/compose.yaml"),
+        "include:\n  - ../queue/compose.yaml\nservices:\n  db:\n    image: postgres:16\n    depends_on: [queue]\n",
+    )
+    .unwrap();
+    let queue = dir.join("queue/compose.yaml");
+    std::fs::write(&queue, "services:\n  queue:\n    image: rabbitmq:3\n").unwrap();
+    let spec = dir.join("compose.yaml");
+    let write = |body: &str| std::fs::write(&spec, body).unwrap();
+    let lint = || {
+        let out = run(&["lint", spec.to_str().unwrap()]);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    write("include:\n  - path: db/compose.yaml\n    project_directory: db\nservices:\n  web:\n    image: nginx\n    depends_on: [db, queue]\n");
+    let (code, out) = lint();
+    assert_eq!(code, Some(0), "{out}");
+    // A bad port two files away: one error on the include entry, naming
+    // the file and line where it is written.
+    std::fs::write(
+        &queue,
+        "services:\n  queue:\n    image: rabbitmq:3\n    ports:\n      - \"99999:5672\"\n",
+    )
+    .unwrap();
+    let (code, out) = lint();
+    assert_eq!(code, Some(1), "{out}");
+    let c005: Vec<&str> = out.lines().filter(|l| l.contains("error[C005]")).collect();
+    assert_eq!(c005.len(), 1, "{out}");
+    assert!(c005[0].contains("`queue/compose.yaml` line 5"), "{out}");
+    assert!(out.contains("compose.yaml:2:11"), "{out}");
+    // A service defined here and, differently, in the included file.
+    std::fs::write(&queue, "services:\n  queue:\n    image: rabbitmq:3\n").unwrap();
+    write("include:\n  - db/compose.yaml\nservices:\n  db:\n    image: mysql:8\n");
+    let (code, out) = lint();
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("error[C025]")
+            && out.contains("`services.db` conflicts with imported resource"),
+        "{out}"
+    );
+    assert!(out.contains("compose.yaml:4:3"), "{out}");
+    // Includes that come back to the spec: a cycle.
+    std::fs::write(&queue, "include: [../compose.yaml]\n").unwrap();
+    write("include:\n  - db/compose.yaml\nservices:\n  web:\n    image: nginx\n");
+    let (code, out) = lint();
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("the includes form a cycle"), "{out}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

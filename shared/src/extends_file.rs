@@ -32,7 +32,7 @@ use crate::syntax::{self, NodeId, Shape, Tree};
 /// The longest chain of bases followed across files.
 pub const MAX_DEPTH: usize = 16;
 /// The most text the appended bases may take (aliases expanded).
-const MAX_RENDERED: usize = 1 << 20;
+pub(crate) const MAX_RENDERED: usize = 1 << 20;
 
 /// The path of a file named `written` in the file `from` (both as the caller
 /// keys them: relative to the linted spec's directory), normalized (`./`,
@@ -63,18 +63,26 @@ pub fn resolve_path(from: &str, written: &str) -> String {
     parts.join("/")
 }
 
-/// The other files' `extends.file` names to read, beyond the ones the spec
-/// names itself: what the bases named in `files` extend in turn (keyed with
+/// The other files' `extends.file` and `include` names to read, beyond the
+/// ones the spec names itself: what the files in `files` extend or include
+/// in turn (keyed with
 /// [`resolve_path`]). The CLI calls it until nothing new is named.
 pub fn nested_files(files: &BTreeMap<String, String>) -> Vec<String> {
     let mut out = Vec::new();
     for (path, text) in files {
-        if !text.contains("extends") {
+        if !text.contains("extends") && !text.contains("include") {
             continue;
         }
         let (Some(tree), _) = syntax::parse(text) else {
             continue;
         };
+        // An included file's own `include`s (see `include.rs`).
+        for (written, _) in crate::include::included_paths(&tree) {
+            let key = resolve_path(path, &written);
+            if !files.contains_key(&key) && !out.contains(&key) {
+                out.push(key);
+            }
+        }
         let Some(services) = services_of(&tree) else {
             continue;
         };
@@ -102,23 +110,27 @@ pub struct BaseError {
 #[derive(Debug, Default)]
 pub(crate) struct Layers {
     pub(crate) suffix: String,
-    blocks: Vec<Block>,
-    /// The base files' texts, for lines in messages.
-    texts: HashMap<String, String>,
+    pub(crate) blocks: Vec<Block>,
+    /// The other files' texts, for lines in messages.
+    pub(crate) texts: HashMap<String, String>,
 }
 
+/// One appended document: a base (`extends.file`) or an included file's
+/// resources (`include`, see `include.rs`).
 #[derive(Debug)]
-struct Block {
+pub(crate) struct Block {
     /// Range of the appended document, in the text + suffix.
-    range: Span,
-    /// The extending service's `extends` key and its path.
-    extends_key: Span,
-    extends_path: String,
-    file: String,
-    service: String,
-    /// Rendered range → the node it renders in the base file's tree, and
+    pub(crate) range: Span,
+    /// Where its findings are reported in the text (the extending service's
+    /// `extends` key, the `include` entry's path) and that token's path.
+    pub(crate) anchor: Span,
+    pub(crate) anchor_path: String,
+    pub(crate) file: String,
+    /// What the findings say they come from (``the base `db` in``).
+    pub(crate) origin: String,
+    /// Rendered range → the node it renders in the other file's tree, and
     /// that node's span and path there.
-    nodes: Vec<(Span, Span, String)>,
+    pub(crate) nodes: Vec<(Span, Span, String)>,
 }
 
 /// Follow every `extends.file` of `spec`: the layers to append (empty when
@@ -234,10 +246,10 @@ pub(crate) fn plan(
             layers.suffix.push_str(&out);
             layers.blocks.push(Block {
                 range: Span::new(start, text.len() + layers.suffix.len()),
-                extends_key,
-                extends_path: format!("{}/extends", tree.path(service.node)),
+                anchor: extends_key,
+                anchor_path: format!("{}/extends", tree.path(service.node)),
                 file: path.clone(),
-                service: name,
+                origin: format!("the base `{name}` in"),
                 nodes,
             });
             if let Some(source) = files.get(&path) {
@@ -248,7 +260,7 @@ pub(crate) fn plan(
     (layers, errors)
 }
 
-fn parse_once<'p>(
+pub(crate) fn parse_once<'p>(
     parsed: &'p mut HashMap<String, Option<Tree>>,
     files: &BTreeMap<String, String>,
     path: &str,
@@ -283,14 +295,14 @@ fn service_extends_key(tree: &Tree, service: NodeId) -> Option<Span> {
     tree.get(service, "extends").map(|e| tree.span(e.key))
 }
 
-fn json(s: &str) -> String {
+pub(crate) fn json(s: &str) -> String {
     serde_json::to_string(s).expect("a string serializes")
 }
 
 /// Write `node` as flow YAML (JSON with typed scalars), aliases and `<<`
 /// expanded; at the top (`skip_extends`) without the base's own `extends`.
 /// Notes each rendered node's range. False past the size or depth bound.
-fn render(
+pub(crate) fn render(
     tree: &Tree,
     node: NodeId,
     skip_extends: bool,
@@ -415,14 +427,11 @@ impl Layers {
                     let line = index.position(source, span.start.min(source.len())).line;
                     format!("`{}` line {line}, `{path}`", block.file)
                 }
-                None => format!("`{}`, service `{}`", block.file, block.service),
+                None => format!("`{}`", block.file),
             };
-            d.message = format!(
-                "{} (from the base `{}` in {place})",
-                d.message, block.service
-            );
-            d.span = block.extends_key;
-            d.path.clone_from(&block.extends_path);
+            d.message = format!("{} (from {} {place})", d.message, block.origin);
+            d.span = block.anchor;
+            d.path.clone_from(&block.anchor_path);
             d.related.clear();
             d.fix = None;
             if !out

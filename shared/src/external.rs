@@ -95,6 +95,8 @@ pub struct External {
     pub included: Option<Included>,
     /// `extends.file` bases that cannot be followed (see `extends_file.rs`).
     pub extends_errors: Vec<crate::extends_file::BaseError>,
+    /// `include`s that cannot be followed or conflict (see `include.rs`).
+    pub include_errors: Vec<crate::extends_file::BaseError>,
 }
 
 #[derive(Clone, Debug, Default)]

@@ -19,6 +19,7 @@ pub mod graph;
 pub mod ide;
 pub mod image_ref;
 pub mod images;
+mod include;
 pub mod instance_types;
 pub mod interpolation;
 pub mod limits;
@@ -71,8 +72,9 @@ pub struct Options {
     /// Texts of the files the spec names in `include` and `extends.file`,
     /// keyed by the path as written (see [`external::referenced_files`]).
     pub files: std::collections::BTreeMap<String, String>,
-    /// Files named in `extends.file` that the caller could not read, with
-    /// why (a located C016 error, as compose refuses the spec).
+    /// Files named in `extends.file` or `include` that the caller could not
+    /// read, with why (a located C016 / C025 error, as compose refuses the
+    /// spec).
     pub unreadable: std::collections::BTreeMap<String, String>,
 }
 
@@ -107,16 +109,24 @@ pub fn analyze_limited(text: &str, options: &Options, limits: &limits::Limits) -
     analyze_parsed(text, options, limits, None)
 }
 
-/// Parse and judge `text`. `layered`: the text has `extends.file` bases
-/// appended from this offset on, already followed, with the bases that
-/// could not be (`None` for a text as written).
+/// What a layered text carries: where the appended documents start, the
+/// `extends.file` bases and the `include`s that could not be followed.
+type Layered = (
+    usize,
+    Vec<extends_file::BaseError>,
+    Vec<extends_file::BaseError>,
+);
+
+/// Parse and judge `text`. `layered`: the text has `extends.file` bases and
+/// included resources appended from this offset on, already followed, with
+/// what could not be (`None` for a text as written).
 fn analyze_parsed(
     text: &str,
     options: &Options,
     limits: &limits::Limits,
-    layered: Option<(usize, Vec<extends_file::BaseError>)>,
+    layered: Option<Layered>,
 ) -> Analysis {
-    let bases_from = layered.as_ref().map_or(usize::MAX, |(at, _)| *at);
+    let bases_from = layered.as_ref().map_or(usize::MAX, |(at, _, _)| *at);
     let syntax::Parsed {
         tree,
         problems: yaml_problems,
@@ -125,11 +135,22 @@ fn analyze_parsed(
     let parsed = tree.is_some() && blanked.is_empty();
     let tree = tree.unwrap_or_default();
     let spec = Spec::read_with(&tree, &options.vars);
-    let (layers, extends_errors) = match layered {
-        None => extends_file::plan(text, &tree, &spec, &options.files, &options.unreadable),
+    let (layers, extends_errors, include_errors) = match layered {
+        None => {
+            let (mut layers, extends_errors) =
+                extends_file::plan(text, &tree, &spec, &options.files, &options.unreadable);
+            let include_errors = include::plan(
+                text,
+                &tree,
+                &options.files,
+                &options.unreadable,
+                &mut layers,
+            );
+            (layers, extends_errors, include_errors)
+        }
         // Followed already; the errors sit on the text's own tokens, which
         // the appending keeps where they are.
-        Some((_, errors)) => (Default::default(), errors),
+        Some((_, extends, include)) => (Default::default(), extends, include),
     };
     if !layers.is_empty() {
         // Judge the text with its bases appended (each base a document
@@ -140,7 +161,7 @@ fn analyze_parsed(
             &layered,
             options,
             limits,
-            Some((text.len(), extends_errors)),
+            Some((text.len(), extends_errors, include_errors)),
         );
         let mut diagnostics = layers.map(text.len(), inner.diagnostics);
         diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
@@ -157,6 +178,7 @@ fn analyze_parsed(
     let graph = Graph::build(&spec);
     let mut external = external::External::read(&tree, &options.files);
     external.extends_errors = extends_errors;
+    external.include_errors = include_errors;
     // The rules judge each service with what it inherits through `extends`.
     let merged = spec.with_extends_merged();
     let ctx = rules::Context {

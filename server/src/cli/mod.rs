@@ -104,10 +104,10 @@ impl VarsArgs {
 const CONFIG_FILE: &str = "specstudio.toml";
 
 /// The files the spec names in `include` / `extends.file`, read relative to
-/// its directory, and the `extends.file` bases those name in turn (keyed
+/// its directory, and the files those include or extend in turn (keyed
 /// relative to the spec's directory, see `shared::extends_file`). One that
 /// cannot be read goes in the second map with why: the core reports it where
-/// `extends.file` names it, and does not judge what an `include` would define.
+/// `extends.file` or `include` names it (compose refuses the project).
 type Files = std::collections::BTreeMap<String, String>;
 
 fn referenced_files(spec: &Path, text: &str) -> (Files, Files) {
