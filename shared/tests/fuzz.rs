@@ -397,6 +397,38 @@ proptest! {
     }
 
     #[test]
+    fn moving_resources_to_an_included_file_never_makes_a_false_error(
+        text in split_spec(),
+        volume in 0u8..3,
+        long_form in any::<bool>(),
+    ) {
+        // `cache` (and the `data` volume: moved, or defined identically on
+        // both sides) goes to an included file; the project is the same.
+        let mut spec = text.replace("  cache:\n    image: redis:7\n", "");
+        let mut included = String::from("services:\n  cache:\n    image: redis:7\n");
+        if volume > 0 {
+            included.push_str("volumes:\n  data:\n");
+        }
+        if volume == 1 {
+            spec = spec.replace("volumes:\n  data:\n", "");
+        }
+        let entry = if long_form {
+            "include:\n  - path: [lib/cache.yml]\n    project_directory: lib\n"
+        } else {
+            "include:\n  - lib/cache.yml\n"
+        };
+        let spec = format!("{entry}{spec}");
+        let mut options = shared::Options::default();
+        options.files.insert("lib/cache.yml".into(), included);
+        let errors: Vec<_> = shared::analyze_with(&spec, &options)
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.is_error())
+            .collect();
+        prop_assert!(errors.is_empty(), "{spec}\n{errors:#?}");
+    }
+
+    #[test]
     fn merging_documents_never_makes_a_false_error(text in documents_spec()) {
         let errors: Vec<_> = shared::check(&text).into_iter().filter(|d| d.is_error()).collect();
         prop_assert!(errors.is_empty(), "{text}\n{errors:#?}");
