@@ -581,6 +581,34 @@ proptest! {
     }
 
     #[test]
+    fn any_included_file_never_panics(
+        tree in yaml(),
+        entry in yaml(),
+        bytes in prop::collection::vec(any::<u8>(), 0..64),
+    ) {
+        // Whatever the included file holds (and whatever shape the `include`
+        // entries take), the findings stay in the spec's text.
+        let mut included = String::from("services:\n  db:");
+        render(&tree, 4, &mut included);
+        included.push_str(&String::from_utf8_lossy(&bytes));
+        let mut root = String::new();
+        render(&tree, 0, &mut root);
+        let mut odd = String::from("include:");
+        render(&entry, 2, &mut odd);
+        for spec in [
+            "include:\n  - i.yml\n  - path: [r.yml, i.yml]\nservices:\n  é:\n    image: x\n    depends_on: [db]\n".to_owned(),
+            format!("{odd}services:\n  db:\n    image: x\n"),
+        ] {
+            let mut options = shared::Options::default();
+            options.files.insert("i.yml".into(), included.clone());
+            options.files.insert("r.yml".into(), root.clone());
+            for d in shared::analyze_with(&spec, &options).diagnostics {
+                prop_assert!(d.span.fits(&spec), "{d:?}");
+            }
+        }
+    }
+
+    #[test]
     fn seed_mutations_never_panic(at in 0usize..5000, cut in 0usize..40, insert in "[a-zA-Z$.{}:\\- \n]{0,6}") {
         let seed = include_str!("../../examples/serverless-mysql-master-replica.yaml");
         let at = at.min(seed.len());
