@@ -408,6 +408,31 @@ fn included_files_are_judged_with_the_project() {
         "{out}"
     );
     assert!(out.contains("compose.yaml:4:3"), "{out}");
+    // With `--env`, the included file is interpolated with the `.env` of
+    // its project directory, as compose does; without it the limit is empty.
+    std::fs::write(
+        &queue,
+        "services:\n  queue:\n    image: rabbitmq:3\n    mem_limit: \"${QUEUE_MEM}\"\n",
+    )
+    .unwrap();
+    write("include:\n  - queue/compose.yaml\nservices:\n  web:\n    image: nginx\n");
+    let env_lint = || {
+        let out = bin()
+            .env_remove("QUEUE_MEM")
+            .args(["lint", "--env", spec.to_str().unwrap()])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = env_lint();
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("error[C024]"), "{out}");
+    std::fs::write(dir.join("queue/.env"), "QUEUE_MEM=256m\n").unwrap();
+    let (code, out) = env_lint();
+    assert_eq!(code, Some(0), "{out}");
     // Includes that come back to the spec: a cycle.
     std::fs::write(&queue, "include: [../compose.yaml]\n").unwrap();
     write("include:\n  - db/compose.yaml\nservices:\n  web:\n    image: nginx\n");

@@ -232,7 +232,11 @@ pub(crate) fn plan(
             out.push_str(&json(own));
             out.push_str(": ");
             let mut nodes = Vec::new();
-            let fits = render(other, node, true, &mut out, &mut nodes, start, 0)
+            let how = How {
+                skip_extends: true,
+                vars: None,
+            };
+            let fits = render(other, node, how, &mut out, &mut nodes, start, 0)
                 && layers.suffix.len() + out.len() + 3 <= MAX_RENDERED;
             if !fits {
                 fail(format!(
@@ -299,13 +303,24 @@ pub(crate) fn json(s: &str) -> String {
     serde_json::to_string(s).expect("a string serializes")
 }
 
+/// How [`render`] writes a node.
+#[derive(Clone, Copy)]
+pub(crate) struct How<'v> {
+    /// Leave out the top mapping's `extends` (a base's own).
+    pub(crate) skip_extends: bool,
+    /// Interpolate strings with these variables first (an included file's
+    /// own `env_file`), where every variable they name is known; what is
+    /// left is interpolated with the spec's.
+    pub(crate) vars: Option<&'v crate::interpolation::Vars>,
+}
+
 /// Write `node` as flow YAML (JSON with typed scalars), aliases and `<<`
-/// expanded; at the top (`skip_extends`) without the base's own `extends`.
-/// Notes each rendered node's range. False past the size or depth bound.
+/// expanded, as `how` says. Notes each rendered node's range. False past
+/// the size or depth bound.
 pub(crate) fn render(
     tree: &Tree,
     node: NodeId,
-    skip_extends: bool,
+    how: How,
     out: &mut String,
     nodes: &mut Vec<(Span, Span, String)>,
     offset: usize,
@@ -323,7 +338,7 @@ pub(crate) fn render(
                 let Some(key) = tree.str(entry.key) else {
                     continue;
                 };
-                if skip_extends && key == "extends" {
+                if how.skip_extends && key == "extends" {
                     continue;
                 }
                 if !first {
@@ -338,7 +353,11 @@ pub(crate) fn render(
                     tree.path(entry.key),
                 ));
                 out.push_str(": ");
-                if !render(tree, entry.value, false, out, nodes, offset, depth + 1) {
+                let inner = How {
+                    skip_extends: false,
+                    ..how
+                };
+                if !render(tree, entry.value, inner, out, nodes, offset, depth + 1) {
                     return false;
                 }
             }
@@ -350,7 +369,11 @@ pub(crate) fn render(
                 if i > 0 {
                     out.push_str(", ");
                 }
-                if !render(tree, *item, false, out, nodes, offset, depth + 1) {
+                let inner = How {
+                    skip_extends: false,
+                    ..how
+                };
+                if !render(tree, *item, inner, out, nodes, offset, depth + 1) {
                     return false;
                 }
             }
@@ -365,7 +388,7 @@ pub(crate) fn render(
                 Some(ScalarValue::Int(_) | ScalarValue::Float(_)) => {
                     out.push_str(tree.str(resolved).unwrap_or("null"))
                 }
-                Some(ScalarValue::Str(s)) => out.push_str(&json(s)),
+                Some(ScalarValue::Str(s)) => out.push_str(&json(&interpolated(s, how.vars))),
             }
         }
     }
@@ -375,6 +398,25 @@ pub(crate) fn render(
         tree.path(node),
     ));
     true
+}
+
+/// `s` interpolated with `vars` when every variable it names is known
+/// there (`$` escaped again, as the text is interpolated once more), else
+/// as written.
+fn interpolated<'s>(
+    s: &'s str,
+    vars: Option<&crate::interpolation::Vars>,
+) -> std::borrow::Cow<'s, str> {
+    use crate::interpolation::{interpolate, needs_interpolation};
+    let Some(vars) = vars.filter(|_| needs_interpolation(s)) else {
+        return s.into();
+    };
+    match interpolate(s, vars) {
+        Ok(done) if !done.has_holes() && done.missing.is_empty() => {
+            done.value.replace('$', "$$").into()
+        }
+        _ => s.into(),
+    }
 }
 
 impl Layers {

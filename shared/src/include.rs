@@ -18,11 +18,17 @@
 //! included files clash); an unreadable, cyclic or too deeply nested include
 //! is an error on its entry (C025). Nothing of a file that cannot be
 //! followed is appended.
+//!
+//! An included file is interpolated with its entry's `env_file`s (else the
+//! `.env` of its project directory), which the caller gives in `files` too:
+//! its strings are interpolated while they are appended wherever every
+//! variable they name is known, and the rest with the spec's variables.
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::extends_file::{json, parse_once, render, resolve_path, BaseError, Block, Layers};
+use crate::extends_file::{json, parse_once, render, resolve_path, BaseError, Block, How, Layers};
 use crate::extends_file::{MAX_DEPTH, MAX_RENDERED};
+use crate::interpolation::{parse_env_file, Vars};
 use crate::span::{LineIndex, Span};
 use crate::syntax::{NodeId, Shape, Tree};
 
@@ -51,6 +57,42 @@ pub(crate) fn entry_paths(tree: &Tree, item: NodeId) -> Vec<(String, NodeId)> {
         Shape::Sequence => tree.items(node).iter().filter_map(|i| one(*i)).collect(),
         _ => Vec::new(),
     }
+}
+
+/// The env files an `include` entry reads, keyed as the spec's other files:
+/// its `env_file`, else the `.env` of its `project_directory` (by default
+/// the first path's directory), which compose reads when it exists.
+pub(crate) fn entry_env_files(tree: &Tree, item: NodeId) -> Vec<String> {
+    let written = |n: NodeId| -> Vec<String> {
+        match tree.shape(n) {
+            Shape::Scalar => tree.str(n).map(|s| vec![s.to_owned()]).unwrap_or_default(),
+            Shape::Sequence => tree
+                .items(n)
+                .iter()
+                .filter_map(|i| tree.str(*i).map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mapping = tree.shape(item) == Shape::Mapping;
+    if let Some(env_file) = tree.get_value(item, "env_file").filter(|_| mapping) {
+        return written(env_file)
+            .iter()
+            .filter(|w| !w.is_empty())
+            .map(|w| resolve_path("", w))
+            .collect();
+    }
+    let dir = match tree
+        .get_value(item, "project_directory")
+        .filter(|_| mapping)
+    {
+        Some(dir) => tree.str(dir).unwrap_or_default().to_owned(),
+        None => match entry_paths(tree, item).first() {
+            Some((path, _)) => path.rsplit_once('/').map_or("", |(d, _)| d).to_owned(),
+            None => return Vec::new(),
+        },
+    };
+    vec![resolve_path(&format!("{dir}/_"), ".env")]
 }
 
 /// The `include` entries' paths of a tree's root, if any.
@@ -92,14 +134,38 @@ pub(crate) fn plan(
     tree: &Tree,
     files: &BTreeMap<String, String>,
     unreadable: &BTreeMap<String, String>,
+    vars: &Vars,
     layers: &mut Layers,
 ) -> Vec<BaseError> {
     let mut errors = Vec::new();
-    let paths = included_paths(tree);
-    if paths.is_empty() || (files.is_empty() && unreadable.is_empty()) {
+    if files.is_empty() && unreadable.is_empty() {
         return errors;
     }
-    let root = tree.root.expect("included_paths found a root");
+    let Some(root) = tree.root.filter(|r| tree.shape(*r) == Shape::Mapping) else {
+        return errors;
+    };
+    let Some(include) = tree.get_value(root, "include") else {
+        return errors;
+    };
+    // Each path with the variables its entry's env files add (compose
+    // interpolates an included file with them; the spec's own win).
+    let mut paths = Vec::new();
+    for item in tree.items(include) {
+        let texts: Vec<&String> = entry_env_files(tree, *item)
+            .iter()
+            .filter_map(|key| files.get(key))
+            .collect();
+        let env = (!texts.is_empty()).then(|| {
+            let mut env = vars.clone();
+            for text in texts {
+                env.add_missing(parse_env_file(text));
+            }
+            env
+        });
+        for (written, node) in entry_paths(tree, *item) {
+            paths.push((written, node, env.clone()));
+        }
+    }
     let mut defined: HashMap<(&str, String), Defined> = HashMap::new();
     for kind in KINDS {
         let Some(section) = tree.get_value(root, kind) else {
@@ -119,7 +185,7 @@ pub(crate) fn plan(
     }
     let mut parsed: HashMap<String, Option<Tree>> = HashMap::new();
     let mut lines: HashMap<String, LineIndex> = HashMap::new();
-    for (written, node) in paths {
+    for (written, node, env) in paths {
         let span = tree.value_span(node);
         let fail = |errors: &mut Vec<BaseError>, message: String| {
             errors.push(BaseError {
@@ -208,7 +274,7 @@ pub(crate) fn plan(
         }
         for file in files_kept {
             let other = parsed[file].as_ref().expect("parsed in collect");
-            if !append(text.len(), other, file, &kept, layers) {
+            if !append(text.len(), other, file, &kept, env.as_ref(), layers) {
                 fail(&mut errors, format!("`{file}` is too large to merge"));
                 layers.suffix.truncate(suffix_before);
                 layers.blocks.truncate(blocks_before);
@@ -235,6 +301,7 @@ fn append(
     other: &Tree,
     file: &str,
     kept: &[Resource],
+    vars: Option<&Vars>,
     layers: &mut Layers,
 ) -> bool {
     let start = text_len + layers.suffix.len();
@@ -263,7 +330,11 @@ fn append(
                 other.path(r.key),
             ));
             out.push_str(": ");
-            if !render(other, r.value, false, &mut out, &mut nodes, start, 0) {
+            let how = How {
+                skip_extends: false,
+                vars,
+            };
+            if !render(other, r.value, how, &mut out, &mut nodes, start, 0) {
                 return false;
             }
         }
@@ -289,7 +360,11 @@ fn append(
 
 fn rendered(tree: &Tree, node: NodeId) -> String {
     let mut out = String::new();
-    render(tree, node, false, &mut out, &mut Vec::new(), 0, 0);
+    let how = How {
+        skip_extends: false,
+        vars: None,
+    };
+    render(tree, node, how, &mut out, &mut Vec::new(), 0, 0);
     out
 }
 

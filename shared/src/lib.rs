@@ -144,6 +144,7 @@ fn analyze_parsed(
                 &tree,
                 &options.files,
                 &options.unreadable,
+                &options.vars,
                 &mut layers,
             );
             (layers, extends_errors, include_errors)

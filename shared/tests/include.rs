@@ -132,3 +132,62 @@ fn an_include_chain_deeper_than_the_bound_is_an_error() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn an_included_file_is_interpolated_with_its_entry_s_env_file() {
+    // `--env` semantics: a variable set nowhere is unset. The included
+    // file's memory limit comes from its entry's env file (or its
+    // directory's `.env`), as compose reads it; without it it is empty.
+    let db = "services:\n  db:\n    image: postgres\n    mem_limit: \"${DB_MEM}\"\n";
+    let run = |text: &str, files: &[(&str, &str)]| {
+        let options = shared::Options {
+            vars: shared::interpolation::Vars::known(Vec::<(String, String)>::new(), true),
+            files: files
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            ..Default::default()
+        };
+        shared::analyze_with(text, &options)
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.is_error())
+            .map(|d| (d.code, d.message))
+            .collect::<Vec<_>>()
+    };
+    let long = "include:\n  - path: lib/db.yaml\n    env_file: ./conf/db.env\nservices:\n  web:\n    image: nginx\n";
+    assert_eq!(
+        shared::external::referenced_files(long),
+        ["lib/db.yaml", "conf/db.env"]
+    );
+    assert_eq!(
+        run(
+            long,
+            &[("lib/db.yaml", db), ("conf/db.env", "DB_MEM=512m\n")]
+        ),
+        Vec::new()
+    );
+    let unset = run(long, &[("lib/db.yaml", db)]);
+    assert!(unset.iter().any(|(code, _)| *code == "C024"), "{unset:?}");
+    // The short syntax: the `.env` beside the included file.
+    let short = "include:\n  - lib/db.yaml\nservices:\n  web:\n    image: nginx\n";
+    assert_eq!(
+        shared::external::referenced_files(short),
+        ["lib/db.yaml", "lib/.env"]
+    );
+    assert_eq!(
+        run(short, &[("lib/db.yaml", db), ("lib/.env", "DB_MEM=512m\n")]),
+        Vec::new()
+    );
+    // The spec's own variables win over the env file's.
+    let bad = shared::Options {
+        vars: shared::interpolation::Vars::known([("DB_MEM", "lots")], true),
+        files: [("lib/db.yaml", db), ("lib/.env", "DB_MEM=512m\n")]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        ..Default::default()
+    };
+    let found = shared::analyze_with(short, &bad).diagnostics;
+    assert!(found.iter().any(|d| d.code == "C024"), "{found:?}");
+}
