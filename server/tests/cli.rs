@@ -342,10 +342,174 @@ fn included_and_extended_files_are_read_beside_the_spec() {
     let out = lint();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("error[C016]"));
-    // A file that is not there: nothing is judged about it.
+    // An included file that is not there: compose refuses the project (a
+    // located C025); what it would define is not judged (no C006).
     write(
         "include:\n  - missing.yaml\nservices:\n  web:\n    image: nginx\n    depends_on: [db]\n",
     );
-    assert_eq!(lint().status.code(), Some(0));
+    let out = lint();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("error[C025]")
+            && stdout.contains("cannot read `missing.yaml`: no such file"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("C006"), "{stdout}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn included_files_are_judged_with_the_project() {
+    let dir = scratch("include");
+    std::fs::create_dir_all(dir.join("db")).unwrap();
+    std::fs::create_dir_all(dir.join("queue")).unwrap();
+    // The included file includes a further one, relative to itself.
+    std::fs::write(
+        dir.join("db/compose.yaml"),
+        "include:\n  - ../queue/compose.yaml\nservices:\n  db:\n    image: postgres:16\n    depends_on: [queue]\n",
+    )
+    .unwrap();
+    let queue = dir.join("queue/compose.yaml");
+    std::fs::write(&queue, "services:\n  queue:\n    image: rabbitmq:3\n").unwrap();
+    let spec = dir.join("compose.yaml");
+    let write = |body: &str| std::fs::write(&spec, body).unwrap();
+    let lint = || {
+        let out = run(&["lint", spec.to_str().unwrap()]);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    write("include:\n  - path: db/compose.yaml\n    project_directory: db\nservices:\n  web:\n    image: nginx\n    depends_on: [db, queue]\n");
+    let (code, out) = lint();
+    assert_eq!(code, Some(0), "{out}");
+    // A bad port two files away: one error on the include entry, naming
+    // the file and line where it is written.
+    std::fs::write(
+        &queue,
+        "services:\n  queue:\n    image: rabbitmq:3\n    ports:\n      - \"99999:5672\"\n",
+    )
+    .unwrap();
+    let (code, out) = lint();
+    assert_eq!(code, Some(1), "{out}");
+    let c005: Vec<&str> = out.lines().filter(|l| l.contains("error[C005]")).collect();
+    assert_eq!(c005.len(), 1, "{out}");
+    assert!(c005[0].contains("`queue/compose.yaml` line 5"), "{out}");
+    assert!(out.contains("compose.yaml:2:11"), "{out}");
+    // A service defined here and, differently, in the included file.
+    std::fs::write(&queue, "services:\n  queue:\n    image: rabbitmq:3\n").unwrap();
+    write("include:\n  - db/compose.yaml\nservices:\n  db:\n    image: mysql:8\n");
+    let (code, out) = lint();
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("error[C025]")
+            && out.contains("`services.db` conflicts with imported resource"),
+        "{out}"
+    );
+    assert!(out.contains("compose.yaml:4:3"), "{out}");
+    // With `--env`, the included file is interpolated with the `.env` of
+    // its project directory, as compose does; without it the limit is empty.
+    std::fs::write(
+        &queue,
+        "services:\n  queue:\n    image: rabbitmq:3\n    mem_limit: \"${QUEUE_MEM}\"\n",
+    )
+    .unwrap();
+    write("include:\n  - queue/compose.yaml\nservices:\n  web:\n    image: nginx\n");
+    let env_lint = || {
+        let out = bin()
+            .env_remove("QUEUE_MEM")
+            .args(["lint", "--env", spec.to_str().unwrap()])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = env_lint();
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("error[C024]"), "{out}");
+    std::fs::write(dir.join("queue/.env"), "QUEUE_MEM=256m\n").unwrap();
+    let (code, out) = env_lint();
+    assert_eq!(code, Some(0), "{out}");
+    // Includes that come back to the spec: a cycle.
+    std::fs::write(&queue, "include: [../compose.yaml]\n").unwrap();
+    write("include:\n  - db/compose.yaml\nservices:\n  web:\n    image: nginx\n");
+    let (code, out) = lint();
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("the includes form a cycle"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_extends_file_base_is_merged_and_its_problems_reported_on_extends() {
+    let dir = scratch("extends-file");
+    std::fs::create_dir_all(dir.join("common")).unwrap();
+    // The base extends a further base beside it (a path relative to its own
+    // file), which holds a bad port.
+    std::fs::write(
+        dir.join("common/db.yaml"),
+        "services:\n  db:\n    extends:\n      file: ports.yaml\n      service: ports\n    image: bitnamilegacy/mysql:8.0\n    environment:\n      MYSQL_ROOT_PASSWORD: $var.rootPassword\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("common/ports.yaml"),
+        "services:\n  ports:\n    ports:\n      - \"99999:3306\"\n",
+    )
+    .unwrap();
+    let spec = dir.join("compose.yaml");
+    let write = |body: &str| std::fs::write(&spec, body).unwrap();
+    let lint = || {
+        let out = run(&["lint", spec.to_str().unwrap()]);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    // The replica inherits its MySQL image from the other file: without a
+    // master host it cannot replicate (M002, on this file's token); the bad
+    // port two files away is one error on `extends`, naming where it is.
+    write("services:\n  replica:\n    extends:\n      file: common/db.yaml\n      service: db\n    environment:\n      MYSQL_REPLICATION_MODE: slave\n");
+    let (code, out) = lint();
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("error[M002]"), "{out}");
+    let c005: Vec<&str> = out.lines().filter(|l| l.contains("error[C005]")).collect();
+    assert_eq!(c005.len(), 1, "{out}");
+    assert!(c005[0].contains("common/ports.yaml` line 4"), "{out}");
+    assert!(out.contains("compose.yaml:3:5"), "{out}");
+    // Fixed in the base file: clean.
+    std::fs::write(
+        dir.join("common/ports.yaml"),
+        "services:\n  ports:\n    ports:\n      - \"3306:3306\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("common/web.yaml"),
+        "services:\n  web:\n    extends:\n      file: ports.yaml\n      service: ports\n    image: nginx:1.27\n",
+    )
+    .unwrap();
+    write("services:\n  web:\n    extends:\n      file: common/web.yaml\n      service: web\n    environment:\n      MODE: prod\n");
+    let (code, out) = lint();
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("error["), "{out}");
+    // A file that is not there: a located error, as compose refuses it.
+    write("services:\n  web:\n    extends:\n      file: nowhere.yaml\n      service: web\n");
+    let (code, out) = lint();
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("error[C016]") && out.contains("cannot read `nowhere.yaml`: no such file"),
+        "{out}"
+    );
+    // Bases that come back to the spec itself: a cycle across files.
+    std::fs::write(
+        dir.join("common/loop.yaml"),
+        "services:\n  back:\n    extends:\n      file: ../compose.yaml\n      service: web\n",
+    )
+    .unwrap();
+    write("services:\n  web:\n    extends:\n      file: common/loop.yaml\n      service: back\n");
+    let (code, out) = lint();
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("the bases form a cycle"), "{out}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -5,7 +5,8 @@
 //!
 //! ```
 //! let spec = "include:\n  - db.yaml\nservices:\n  web:\n    image: nginx\n    depends_on: [db]\n";
-//! assert_eq!(shared::external::referenced_files(spec), ["db.yaml"]);
+//! // The included file, and the `.env` compose would interpolate it with.
+//! assert_eq!(shared::external::referenced_files(spec), ["db.yaml", ".env"]);
 //! let mut options = shared::Options::default();
 //! options.files.insert("db.yaml".into(), "services:\n  db:\n    image: postgres\n".into());
 //! assert!(!shared::analyze_with(spec, &options).has_errors());
@@ -18,7 +19,8 @@ use crate::syntax::{self, NodeId, Shape, Tree};
 /// At most this many files are followed per spec (bounded work).
 pub const MAX_FILES: usize = 64;
 
-/// The paths a spec names in `include` and in `extends.file`, in order.
+/// The paths a spec names in `include` and in `extends.file`, in order, and
+/// the env files of its `include` entries (see `include.rs`).
 pub fn referenced_files(text: &str) -> Vec<String> {
     // Most specs name no other file: don't parse the whole text twice (the
     // CLI and the language server call this before every analysis).
@@ -46,6 +48,12 @@ fn collect(tree: &Tree, root: NodeId, out: &mut Vec<String>) {
         for item in tree.items(include) {
             for path in include_paths(tree, *item) {
                 push(&path);
+            }
+        }
+        // The variables an included file is interpolated with.
+        for item in tree.items(include) {
+            for env in crate::include::entry_env_files(tree, *item) {
+                push(&env);
             }
         }
     }
@@ -93,6 +101,10 @@ pub struct External {
     pub services: HashMap<String, HashMap<String, bool>>,
     /// Names defined by the included files, when every included file was given.
     pub included: Option<Included>,
+    /// `extends.file` bases that cannot be followed (see `extends_file.rs`).
+    pub extends_errors: Vec<crate::extends_file::BaseError>,
+    /// `include`s that cannot be followed or conflict (see `include.rs`).
+    pub include_errors: Vec<crate::extends_file::BaseError>,
 }
 
 #[derive(Clone, Debug, Default)]

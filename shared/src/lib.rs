@@ -14,11 +14,13 @@ pub mod diagnostic;
 pub mod docker_verdicts;
 pub mod docs;
 pub mod exposed;
+pub mod extends_file;
 pub mod external;
 pub mod graph;
 pub mod ide;
 pub mod image_ref;
 pub mod images;
+mod include;
 pub mod instance_types;
 pub mod interpolation;
 pub mod limits;
@@ -71,6 +73,10 @@ pub struct Options {
     /// Texts of the files the spec names in `include` and `extends.file`,
     /// keyed by the path as written (see [`external::referenced_files`]).
     pub files: std::collections::BTreeMap<String, String>,
+    /// Files named in `extends.file` or `include` that the caller could not
+    /// read, with why (a located C016 / C025 error, as compose refuses the
+    /// spec).
+    pub unreadable: std::collections::BTreeMap<String, String>,
 }
 
 /// Parse, model, graph and validate a spec.
@@ -101,16 +107,80 @@ pub fn analyze_limited(text: &str, options: &Options, limits: &limits::Limits) -
             diagnostics: vec![limits::too_much_work(text, at.0, at.1)],
         };
     }
+    analyze_parsed(text, options, limits, None)
+}
+
+/// What a layered text carries: where the appended documents start, the
+/// `extends.file` bases and the `include`s that could not be followed.
+type Layered = (
+    usize,
+    Vec<extends_file::BaseError>,
+    Vec<extends_file::BaseError>,
+);
+
+/// Parse and judge `text`. `layered`: the text has `extends.file` bases and
+/// included resources appended from this offset on, already followed, with
+/// what could not be (`None` for a text as written).
+fn analyze_parsed(
+    text: &str,
+    options: &Options,
+    limits: &limits::Limits,
+    layered: Option<Layered>,
+) -> Analysis {
+    let bases_from = layered.as_ref().map_or(usize::MAX, |(at, _, _)| *at);
     let syntax::Parsed {
         tree,
         problems: yaml_problems,
         blanked,
-    } = syntax::parse_recovering(text);
+    } = syntax::parse_recovering_layered(text, bases_from);
     let parsed = tree.is_some() && blanked.is_empty();
     let tree = tree.unwrap_or_default();
     let spec = Spec::read_with(&tree, &options.vars);
+    let (layers, extends_errors, include_errors) = match layered {
+        None => {
+            let (mut layers, extends_errors) =
+                extends_file::plan(text, &tree, &spec, &options.files, &options.unreadable);
+            let include_errors = include::plan(
+                text,
+                &tree,
+                &options.files,
+                &options.unreadable,
+                &options.vars,
+                &mut layers,
+            );
+            (layers, extends_errors, include_errors)
+        }
+        // Followed already; the errors sit on the text's own tokens, which
+        // the appending keeps where they are.
+        Some((_, extends, include)) => (Default::default(), extends, include),
+    };
+    if !layers.is_empty() {
+        // Judge the text with its bases appended (each base a document
+        // merged under the text's own), and keep this text's tree and model
+        // for the editor.
+        let layered = format!("{text}{}", layers.suffix);
+        let inner = analyze_parsed(
+            &layered,
+            options,
+            limits,
+            Some((text.len(), extends_errors, include_errors)),
+        );
+        let mut diagnostics = layers.map(text.len(), inner.diagnostics);
+        diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+        fit_spans(text, &mut diagnostics);
+        let graph = Graph::build(&spec);
+        return Analysis {
+            tree,
+            parsed,
+            spec,
+            graph,
+            diagnostics,
+        };
+    }
     let graph = Graph::build(&spec);
-    let external = external::External::read(&tree, &options.files);
+    let mut external = external::External::read(&tree, &options.files);
+    external.extends_errors = extends_errors;
+    external.include_errors = include_errors;
     // The rules judge each service with what it inherits through `extends`.
     let merged = spec.with_extends_merged();
     let ctx = rules::Context {
@@ -143,12 +213,37 @@ pub fn analyze_limited(text: &str, options: &Options, limits: &limits::Limits) -
     if let Some(more) = overflow.and_then(|o| o.summary()) {
         diagnostics.push(more);
     }
+    fit_spans(text, &mut diagnostics);
     Analysis {
         tree,
         parsed,
         spec,
         graph,
         diagnostics,
+    }
+}
+
+/// Every span a diagnostic carries (its own, related ones, fix edits) must
+/// slice the text: the one place that guarantees it. A span that does not
+/// fit is a bug upstream (debug builds and the fuzz tests stop on it); in a
+/// release build it is widened to the characters it touches, not passed on
+/// to a renderer or editor that would panic slicing it.
+fn fit_spans(text: &str, diagnostics: &mut [Diagnostic]) {
+    let fit = |span: &mut Span, what: &str, code: &str| {
+        debug_assert!(
+            span.fits(text),
+            "{code}: {what} span {span:?} is not on character boundaries"
+        );
+        *span = span.snapped(text);
+    };
+    for d in diagnostics {
+        fit(&mut d.span, "the", d.code);
+        for related in &mut d.related {
+            fit(&mut related.span, "a related", d.code);
+        }
+        for edit in d.fix.iter_mut().flat_map(|f| f.edits.iter_mut()) {
+            fit(&mut edit.span, "a fix's", d.code);
+        }
     }
 }
 

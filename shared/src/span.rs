@@ -39,6 +39,34 @@ impl Span {
     pub fn contains(&self, offset: usize) -> bool {
         self.start <= offset && offset < self.end
     }
+
+    /// Whether the span lies inside `text` on character boundaries (what
+    /// slicing the text with it needs).
+    pub fn fits(&self, text: &str) -> bool {
+        self.start <= self.end
+            && text.is_char_boundary(self.start)
+            && text.is_char_boundary(self.end)
+    }
+
+    /// The span made to fit `text`: clamped to its length, the start moved
+    /// back and the end forward to character boundaries, so it still covers
+    /// every byte it covered (an empty span stays empty).
+    pub fn snapped(&self, text: &str) -> Span {
+        let mut end = self.end.min(text.len());
+        let mut start = self.start.min(end);
+        let point = start == end;
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        if point {
+            // A point stays a point, before the character it fell into.
+            return Span { start, end: start };
+        }
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        Span { start, end }
+    }
 }
 
 /// A 1-based line and a 1-based column.
@@ -207,5 +235,19 @@ mod tests {
         let text = "ab";
         let index = LineIndex::new(text);
         assert_eq!(index.position(text, 99), Position { line: 1, column: 3 });
+    }
+
+    #[test]
+    fn snapping_widens_to_the_characters_touched() {
+        // "é" is bytes 1..3, "😀" bytes 3..7.
+        let text = "aé😀b";
+        assert!(Span::new(1, 7).fits(text));
+        assert!(!Span::new(2, 3).fits(text));
+        assert!(!Span::new(0, 99).fits(text));
+        assert_eq!(Span::new(2, 3).snapped(text), Span::new(1, 3));
+        assert_eq!(Span::new(2, 5).snapped(text), Span::new(1, 7));
+        assert_eq!(Span::new(4, 4).snapped(text), Span::new(3, 3));
+        assert_eq!(Span::new(5, 99).snapped(text), Span::new(3, 8));
+        assert_eq!(Span::new(99, 99).snapped(text), Span::new(8, 8));
     }
 }

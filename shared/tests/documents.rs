@@ -155,3 +155,69 @@ fn many_documents_cost_linear_work() {
         .collect();
     assert!(!past.is_empty());
 }
+
+#[test]
+fn a_list_in_one_document_and_a_mapping_in_another_merge_by_name() {
+    // compose-go's TestMergeYamlEnvironmentMixed / LabelsMixed: both forms
+    // are the same entries; the later value of a name wins, the others stay.
+    let text = "services:\n  app:\n    image: nginx\n    environment:\n      - A=1\n      - B=2\n      - BARE\n---\nservices:\n  app:\n    environment:\n      B: three\n      C: '4'\n";
+    let a = analyze(text);
+    let mut found = env(&a, "app");
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("A".to_owned(), "1".to_owned()),
+            ("B".to_owned(), "three".to_owned()),
+            ("BARE".to_owned(), String::new()),
+            ("C".to_owned(), "4".to_owned()),
+        ]
+    );
+    // Names and values from the list stay on their part of the item.
+    let app = a.spec.service("app").unwrap();
+    let a_var = app
+        .environment
+        .iter()
+        .find(|e| e.name.value == "A")
+        .unwrap();
+    assert_eq!(&text[a_var.name.span.start..a_var.name.span.end], "A");
+    let value = a_var.value.as_ref().unwrap();
+    assert_eq!(&text[value.span.start..value.span.end], "1");
+    assert!(errors(text).is_empty(), "{:?}", errors(text));
+    // The other way round, and for `depends_on`: a name the list repeats is
+    // one dependency, conditions from the mapping kept.
+    let text = "services:\n  db:\n    image: postgres\n  cache:\n    image: redis\n  app:\n    image: nginx\n    depends_on:\n      db:\n        condition: service_started\n---\nservices:\n  app:\n    depends_on: [db, cache]\n    environment:\n      - MODE=prod\n";
+    let a = analyze(text);
+    let app = a.spec.service("app").unwrap();
+    let mut deps: Vec<&str> = app
+        .depends_on
+        .iter()
+        .map(|d| d.service.value.as_str())
+        .collect();
+    deps.sort();
+    assert_eq!(deps, ["cache", "db"]);
+    assert!(errors(text).is_empty(), "{:?}", errors(text));
+    // A finding on a list item's value is on that value's text.
+    let text = "services:\n  db:\n    image: mysql:8.0\n    environment:\n      MYSQL_ROOT_PASSWORD_FILE: /run/secrets/root\n---\nservices:\n  db:\n    environment:\n      - MYSQL_REPLICATION_MODE=leader\n";
+    let found = errors(text);
+    assert!(
+        found
+            .iter()
+            .any(|(code, token)| *code == "M001" && token == "leader"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn an_extension_key_is_replaced_whole() {
+    // compose-go's `mergeMappings`: `x-…` keys are not merged. The earlier
+    // compute's bad `replicaCount` is gone with it.
+    let text = "services:\n  app:\n    image: nginx\n    x-omnistrate-compute:\n      replicaCount: many\n      instanceTypes:\n        - cloudProvider: aws\n          name: t3.small\n---\nservices:\n  app:\n    x-omnistrate-compute:\n      instanceTypes:\n        - cloudProvider: aws\n          name: t3.medium\n";
+    let a = analyze(text);
+    let root = a.tree.root.unwrap();
+    let services = a.tree.get_value(root, "services").unwrap();
+    let app = a.tree.get_value(services, "app").unwrap();
+    let compute = a.tree.get_value(app, "x-omnistrate-compute").unwrap();
+    assert!(a.tree.get_value(compute, "replicaCount").is_none());
+    assert!(a.tree.span(compute).start > text.find("---").unwrap());
+}

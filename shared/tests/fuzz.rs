@@ -327,13 +327,105 @@ fn documents_spec() -> impl Strategy<Value = String> {
     })
 }
 
+/// A valid spec whose `environment` and `depends_on` are written in each of
+/// two documents, each in list or mapping form at random (compose-go merges
+/// the two forms by name).
+fn two_forms_spec() -> impl Strategy<Value = String> {
+    (prop::collection::vec(any::<bool>(), 4), any::<bool>()).prop_map(|(forms, swap)| {
+        let env = |list: bool, name: &str, value: &str| {
+            if list {
+                format!("    environment:\n      - {name}={value}\n")
+            } else {
+                format!("    environment:\n      {name}: \"{value}\"\n")
+            }
+        };
+        let deps = |list: bool, name: &str| {
+            if list {
+                format!("    depends_on:\n      - {name}\n")
+            } else {
+                format!("    depends_on:\n      {name}:\n        condition: service_started\n")
+            }
+        };
+        let first = format!(
+            "services:\n  cache:\n    image: redis:7\n  db:\n    image: postgres:16\n  app:\n    image: nginx:1.27\n{}{}",
+            env(forms[0], "MODE", "prod"),
+            deps(forms[1], "cache")
+        );
+        let second = format!(
+            "services:\n  app:\n{}{}",
+            env(forms[2], if swap { "MODE" } else { "LEVEL" }, "3"),
+            deps(forms[3], if swap { "cache" } else { "db" })
+        );
+        format!("{first}---\n{second}")
+    })
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(256), .. ProptestConfig::default() })]
+
+    #[test]
+    fn a_list_and_a_mapping_across_documents_never_make_a_false_error(text in two_forms_spec()) {
+        let errors: Vec<_> = shared::check(&text).into_iter().filter(|d| d.is_error()).collect();
+        prop_assert!(errors.is_empty(), "{text}\n{errors:#?}");
+        let analysis = shared::analyze(&text);
+        let app = analysis.spec.service("app").unwrap();
+        prop_assert!(app.environment.iter().any(|e| e.name.value == "MODE"));
+        prop_assert!(app.depends_on.iter().any(|d| d.service.value == "cache"));
+    }
 
     #[test]
     fn splitting_a_service_with_extends_never_makes_a_false_error(text in split_spec()) {
         let errors: Vec<_> = shared::check(&text).into_iter().filter(|d| d.is_error()).collect();
         prop_assert!(errors.is_empty(), "{text}\n{errors:#?}");
+    }
+
+    #[test]
+    fn a_base_in_another_file_never_makes_a_false_error(text in split_spec()) {
+        // The same split, the base read from another file (which holds the
+        // whole valid spec).
+        let child = text
+            .replace("extends:\n      service: app-base\n", "extends:\n      file: base.yml\n      service: app-base\n")
+            .replace("extends: app-base\n", "extends:\n      file: base.yml\n      service: app-base\n");
+        let mut options = shared::Options::default();
+        options.files.insert("base.yml".into(), text.clone());
+        let errors: Vec<_> = shared::analyze_with(&child, &options)
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.is_error())
+            .collect();
+        prop_assert!(errors.is_empty(), "{child}\n{errors:#?}");
+    }
+
+    #[test]
+    fn moving_resources_to_an_included_file_never_makes_a_false_error(
+        text in split_spec(),
+        volume in 0u8..3,
+        long_form in any::<bool>(),
+    ) {
+        // `cache` (and the `data` volume: moved, or defined identically on
+        // both sides) goes to an included file; the project is the same.
+        let mut spec = text.replace("  cache:\n    image: redis:7\n", "");
+        let mut included = String::from("services:\n  cache:\n    image: redis:7\n");
+        if volume > 0 {
+            included.push_str("volumes:\n  data:\n");
+        }
+        if volume == 1 {
+            spec = spec.replace("volumes:\n  data:\n", "");
+        }
+        let entry = if long_form {
+            "include:\n  - path: [lib/cache.yml]\n    project_directory: lib\n"
+        } else {
+            "include:\n  - lib/cache.yml\n"
+        };
+        let spec = format!("{entry}{spec}");
+        let mut options = shared::Options::default();
+        options.files.insert("lib/cache.yml".into(), included);
+        let errors: Vec<_> = shared::analyze_with(&spec, &options)
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.is_error())
+            .collect();
+        prop_assert!(errors.is_empty(), "{spec}\n{errors:#?}");
     }
 
     #[test]
@@ -383,8 +475,74 @@ proptest! {
     }
 }
 
+/// `default` cases, or what `PROPTEST_CASES` asks for (an explicit `cases`
+/// in a config would otherwise override it): `PROPTEST_CASES=20000 cargo
+/// test -p specstudio-shared --test fuzz` runs the fuzz targets long.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Text biased to what broke spans before: multi-byte characters (and the
+/// U+FFFD a lossy decode makes) right beside control characters, line
+/// breaks of every kind, directives (`%…`, where the parser once counted
+/// bytes as characters), and syntax errors that recovery blanks out.
+fn multibyte_text() -> impl Strategy<Value = String> {
+    let piece = prop::sample::select(vec![
+        "é",
+        "😀",
+        "\u{fffd}",
+        "\u{feff}",
+        "中",
+        "\0",
+        "\u{1}",
+        "\u{7f}",
+        "\u{85}",
+        "\r",
+        "\n",
+        "\r\n",
+        "\t",
+        " ",
+        "  ",
+        ": ",
+        "- ",
+        "[",
+        "]",
+        "{",
+        "}",
+        ", ",
+        "#",
+        " # é\n",
+        "'",
+        "\"",
+        "|\n",
+        "---\n",
+        "%",
+        "%é ü\n",
+        "%TAG !é! tag:é\n",
+        "&é ",
+        "*é",
+        "!é ",
+        "services:\n",
+        "  s:\n",
+        "    image: é\n",
+        "  x: [é,\n",
+        "k: \"é\n",
+        "a",
+        "b: ",
+    ]);
+    prop::collection::vec(piece, 0..40).prop_map(|pieces| pieces.concat())
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(512), .. ProptestConfig::default() })]
+
+    #[test]
+    fn multibyte_and_control_characters_stay_on_boundaries(text in multibyte_text()) {
+        check_well_formed(&text);
+    }
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
@@ -406,6 +564,48 @@ proptest! {
         check_well_formed(&root);
         // The same tree as two documents, merged over each other.
         check_well_formed(&format!("{text}\n---\n{text}\n---\n{root}"));
+    }
+
+    #[test]
+    fn any_extends_file_base_never_panics(tree in yaml(), bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+        // Whatever the base file holds, the findings stay in the spec's text.
+        let mut base = String::from("services:\n  base:");
+        render(&tree, 4, &mut base);
+        base.push_str(&String::from_utf8_lossy(&bytes));
+        let child = "services:\n  é:\n    extends:\n      file: b.yml\n      service: base\n    ports: [\"80\"]\n";
+        let mut options = shared::Options::default();
+        options.files.insert("b.yml".into(), base);
+        for d in shared::analyze_with(child, &options).diagnostics {
+            prop_assert!(d.span.fits(child), "{d:?}");
+        }
+    }
+
+    #[test]
+    fn any_included_file_never_panics(
+        tree in yaml(),
+        entry in yaml(),
+        bytes in prop::collection::vec(any::<u8>(), 0..64),
+    ) {
+        // Whatever the included file holds (and whatever shape the `include`
+        // entries take), the findings stay in the spec's text.
+        let mut included = String::from("services:\n  db:");
+        render(&tree, 4, &mut included);
+        included.push_str(&String::from_utf8_lossy(&bytes));
+        let mut root = String::new();
+        render(&tree, 0, &mut root);
+        let mut odd = String::from("include:");
+        render(&entry, 2, &mut odd);
+        for spec in [
+            "include:\n  - i.yml\n  - path: [r.yml, i.yml]\nservices:\n  é:\n    image: x\n    depends_on: [db]\n".to_owned(),
+            format!("{odd}services:\n  db:\n    image: x\n"),
+        ] {
+            let mut options = shared::Options::default();
+            options.files.insert("i.yml".into(), included.clone());
+            options.files.insert("r.yml".into(), root.clone());
+            for d in shared::analyze_with(&spec, &options).diagnostics {
+                prop_assert!(d.span.fits(&spec), "{d:?}");
+            }
+        }
     }
 
     #[test]

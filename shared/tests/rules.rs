@@ -42,12 +42,34 @@ fn every_rule_has_valid_and_invalid_fixtures() {
 }
 
 /// A fixture may bring its variables: `<stem>.env` beside `<stem>.yaml` is
-/// read as the complete environment (as `--env-file F --env` with nothing set).
+/// read as the complete environment (as `--env-file F --env` with nothing set);
+/// and its other files, in `<stem>.files/`.
 fn options_for(path: &Path) -> shared::Options {
     let mut options = shared::Options::default();
     if let Ok(env) = fs::read_to_string(path.with_extension("env")) {
         options.vars =
             shared::interpolation::Vars::known(shared::interpolation::parse_env_file(&env), true);
+    }
+    // `<stem>.files/` beside the fixture: the other files it names
+    // (`extends.file`, `include`), keyed by their path in that directory.
+    let dir = path.with_extension("files");
+    let mut stack = vec![dir.clone()];
+    while let Some(at) = stack.pop() {
+        for entry in fs::read_dir(&at).into_iter().flatten() {
+            let file = entry.unwrap().path();
+            if file.is_dir() {
+                stack.push(file);
+                continue;
+            }
+            let key = file
+                .strip_prefix(&dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            options
+                .files
+                .insert(key, fs::read_to_string(&file).unwrap());
+        }
     }
     options
 }

@@ -297,3 +297,53 @@ fn tab_indentation_recovery_makes_no_false_findings() {
         "{codes:?}"
     );
 }
+
+/// A control character beside multi-byte characters, after a directive
+/// with multi-byte characters (where the parser once counted bytes as
+/// characters) or after a syntax error that recovery blanked: the
+/// "unprintable character" error is on the control character itself, and
+/// every diagnostic slices the text.
+#[test]
+fn control_characters_beside_multi_byte_characters_are_located_on_themselves() {
+    let prefixes = [
+        "",
+        "%é ü\n---\n",
+        "%TAG !é! tag:ü.example,2000:\n---\n",
+        "\u{feff}",
+        "x-broken:\n  a: [é, ü\n",
+        "x-broken:\n  a: \"é\n",
+    ];
+    for prefix in prefixes {
+        for mb in ["é", "😀", "\u{fffd}", "中"] {
+            for body in [
+                format!("services:\n  s{mb}:\n    image: {mb}\n\0\n"),
+                format!("services:\n  s:\n    image: x # {mb}{mb}\n  \0\n"),
+                format!("services:\n  {mb}:\n    image: {mb}\n  t: \0{mb}\n"),
+                format!("services:\n  s:\n    image: \"{mb}\r\n{mb}\"\r\n\0\r\n"),
+                format!("services:\n  s:\n    image: '{mb}'\r{mb}: x\r\0{mb}\r"),
+            ] {
+                let text = format!("{prefix}{body}");
+                let diagnostics = shared::check(&text);
+                for d in &diagnostics {
+                    assert!(d.span.fits(&text), "{text:?}: {d:?}");
+                }
+                let unprintable: Vec<_> = diagnostics
+                    .iter()
+                    .filter(|d| d.message.contains("unprintable"))
+                    .collect();
+                assert_eq!(unprintable.len(), 1, "{text:?}: {diagnostics:#?}");
+                assert_eq!(text_of(&text, unprintable[0].span), "\0", "{text:?}");
+            }
+        }
+    }
+}
+
+/// The fuzz case that found it: lossy-decoded bytes after a `%` directive.
+#[test]
+fn lossy_decoded_bytes_after_a_directive_are_located_on_characters() {
+    let text = String::from_utf8_lossy(b"%\x80\xff\r\xfe\0\r").into_owned();
+    for d in shared::check(&text) {
+        assert!(d.span.fits(&text), "{text:?}: {d:?}");
+        assert!(!d.span.is_empty(), "{text:?}: {d:?}");
+    }
+}

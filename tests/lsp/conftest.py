@@ -33,8 +33,19 @@ if not os.access(BIN, os.X_OK):
     pytest.skip(message, allow_module_level=True)
 
 
+def accept_registrations(lsp_client: LanguageClient):
+    """Answer `client/registerCapability` as VS Code does (the server asks to
+    watch files when the client can), keeping what was registered."""
+    lsp_client.registrations = []
+
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(params: types.RegistrationParams):
+        lsp_client.registrations.extend(params.registrations)
+
+
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=[BIN, "lsp"]))
 async def client(lsp_client: LanguageClient):
+    accept_registrations(lsp_client)
     await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),

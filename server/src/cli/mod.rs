@@ -74,10 +74,12 @@ impl VarsArgs {
             Some(path) => read_config(&path)?,
             None => shared::config::Config::default(),
         };
+        let (files, unreadable) = referenced_files(spec, text);
         Ok(shared::Options {
             vars,
             config,
-            files: referenced_files(spec, text),
+            files,
+            unreadable,
         })
     }
 
@@ -102,23 +104,54 @@ impl VarsArgs {
 const CONFIG_FILE: &str = "specstudio.toml";
 
 /// The files the spec names in `include` / `extends.file`, read relative to
-/// its directory. One that cannot be read is left out: the core then does not
-/// judge what it would define.
-fn referenced_files(spec: &Path, text: &str) -> std::collections::BTreeMap<String, String> {
-    let mut files = std::collections::BTreeMap::new();
+/// its directory, and the files those include or extend in turn (keyed
+/// relative to the spec's directory, see `shared::extends_file`). One that
+/// cannot be read goes in the second map with why: the core reports it where
+/// `extends.file` or `include` names it (compose refuses the project).
+type Files = std::collections::BTreeMap<String, String>;
+
+fn referenced_files(spec: &Path, text: &str) -> (Files, Files) {
+    let (mut files, mut unreadable) = (Files::new(), Files::new());
     if spec.as_os_str() == "-" {
-        return files;
+        return (files, unreadable);
     }
     let dir = spec.parent().unwrap_or(Path::new("."));
-    for path in shared::external::referenced_files(text) {
-        let full = dir.join(&path);
-        let small = std::fs::metadata(&full)
-            .is_ok_and(|m| m.is_file() && m.len() <= shared::syntax::MAX_INPUT_BYTES as u64);
-        if let Some(content) = small.then(|| std::fs::read_to_string(&full).ok()).flatten() {
-            files.insert(path, content);
+    let mut wanted = shared::external::referenced_files(text);
+    while !wanted.is_empty() && files.len() + unreadable.len() < shared::external::MAX_FILES {
+        for path in wanted {
+            match read_referenced(&dir.join(&path)) {
+                Ok(content) => files.insert(path, content),
+                Err(why) => unreadable.insert(path, why),
+            };
         }
+        wanted = shared::extends_file::nested_files(&files);
+        wanted.retain(|p| !unreadable.contains_key(p));
     }
-    files
+    (files, unreadable)
+}
+
+fn read_referenced(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| io_reason(&e))?;
+    if !meta.is_file() {
+        return Err("not a file".to_owned());
+    }
+    if meta.len() > shared::syntax::MAX_INPUT_BYTES as u64 {
+        return Err(format!(
+            "larger than {} bytes",
+            shared::syntax::MAX_INPUT_BYTES
+        ));
+    }
+    std::fs::read_to_string(path).map_err(|e| io_reason(&e))
+}
+
+/// The reason without the OS error number (stable across systems).
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        std::io::ErrorKind::InvalidData => "not UTF-8 text".to_owned(),
+        _ => e.to_string(),
+    }
 }
 
 /// Read and parse a project config; errors name the file, line and column.

@@ -1,33 +1,73 @@
 //! The one place a document is analysed for the language server, and the
 //! test of whether a YAML document is a spec at all.
 
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
 use lsp_types::Uri;
 use shared::Analysis;
 
 /// Analyse one document as `specstudio lint FILE` would: the project config
 /// (`specstudio.toml` found upward from the file), the `.env` beside it and
-/// the files it names in `include`/`extends` (all read from disk for `file:`
-/// documents); `# specstudio-ignore` comments are applied by the core. A
-/// config that cannot be read is reported on stderr (the client's log) and
-/// the document is analysed with the defaults.
-pub(super) fn analyze(uri: &Uri, text: &str) -> Analysis {
-    let options = match file_path(uri) {
-        Some(path) => crate::cli::VarsArgs::default()
-            .options_for(&path, text)
-            .unwrap_or_else(|e| {
-                eprintln!("specstudio lsp: {e}; using the default settings");
-                shared::Options::default()
-            }),
-        None => shared::Options::default(),
+/// the files it names in `include`/`extends` (read from disk for `file:`
+/// documents, or the editor's text when `open` has that file open);
+/// `# specstudio-ignore` comments are applied by the core. A config that
+/// cannot be read is reported on stderr (the client's log) and the document
+/// is analysed with the defaults. Also returns the files the analysis read
+/// (its dependencies: a change to one makes the analysis stale).
+pub(super) fn analyze(
+    uri: &Uri,
+    text: &str,
+    open: &dyn Fn(&Path) -> Option<String>,
+) -> (Analysis, Vec<PathBuf>) {
+    let Some(path) = file_path(uri) else {
+        return (shared::analyze(text), Vec::new());
     };
-    shared::analyze_with(text, &options)
+    let mut options = crate::cli::VarsArgs::default()
+        .options_for(&path, text)
+        .unwrap_or_else(|e| {
+            eprintln!("specstudio lsp: {e}; using the default settings");
+            shared::Options::default()
+        });
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let keys: Vec<String> = options
+        .files
+        .keys()
+        .chain(options.unreadable.keys())
+        .cloned()
+        .collect();
+    let mut deps = Vec::with_capacity(keys.len());
+    for key in keys {
+        let dep = normalized(&dir.join(&key));
+        if let Some(text) = open(&dep) {
+            options.unreadable.remove(&key);
+            options.files.insert(key, text);
+        }
+        deps.push(dep);
+    }
+    (shared::analyze_with(text, &options), deps)
+}
+
+/// `path` with `.` and `dir/..` taken out, without touching the disk (a
+/// dependency may not exist yet).
+pub(super) fn normalized(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The local path of a `file:` URI (percent-decoded); `None` for other
 /// schemes (unsaved buffers), which get the default settings.
-fn file_path(uri: &Uri) -> Option<PathBuf> {
+pub(super) fn file_path(uri: &Uri) -> Option<PathBuf> {
     let rest = uri.as_str().strip_prefix("file://")?;
     // `file://host/path` names a remote host: not ours to read.
     let path = rest.strip_prefix("localhost").unwrap_or(rest);
@@ -101,15 +141,51 @@ mod tests {
         std::fs::write(dir.join("specstudio.toml"), "[rules]\nC002 = \"off\"\n").unwrap();
         let text = "services:\n  web:\n    image: nginx\n    imagee: x\n";
         let spec = dir.join("sub/compose.yaml");
-        let with_config = analyze(&uri(&format!("file://{}", spec.display())), text);
+        let none = |_: &Path| None;
+        let (with_config, _) = analyze(&uri(&format!("file://{}", spec.display())), text, &none);
         let codes = |a: &Analysis| a.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>();
         assert!(
             !codes(&with_config).contains(&"C002"),
             "{:?}",
             codes(&with_config)
         );
-        let unsaved = analyze(&uri("untitled:Untitled-1"), text);
+        let (unsaved, _) = analyze(&uri("untitled:Untitled-1"), text, &none);
         assert!(codes(&unsaved).contains(&"C002"), "{:?}", codes(&unsaved));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn dependencies_are_normalized_paths_and_open_texts_stand_in_for_the_disk() {
+        assert_eq!(
+            normalized(Path::new("/a/b/./../c/d.yaml")),
+            PathBuf::from("/a/c/d.yaml")
+        );
+        let dir = std::env::temp_dir().join(format!("ss-lsp-deps-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(
+            dir.join("db.yaml"),
+            "services:\n  db:\n    image: postgres\n",
+        )
+        .unwrap();
+        let spec = dir.join("sub/compose.yaml");
+        let text =
+            "include:\n  - ../db.yaml\nservices:\n  web:\n    image: nginx\n    depends_on: [db]\n";
+        let u = uri(&format!("file://{}", spec.display()));
+        let (clean, deps) = analyze(&u, text, &|_: &Path| None);
+        assert_eq!(deps, [dir.join("db.yaml")]);
+        assert!(!clean.has_errors(), "{:?}", clean.diagnostics);
+        // The editor's unsaved text of db.yaml, with a port out of range.
+        let edited = |p: &Path| {
+            (p == dir.join("db.yaml")).then(|| {
+                "services:\n  db:\n    image: postgres\n    ports: [\"99999:5432\"]\n".to_owned()
+            })
+        };
+        let (stale, _) = analyze(&u, text, &edited);
+        assert!(
+            stale.diagnostics.iter().any(|d| d.code == "C005"),
+            "{:?}",
+            stale.diagnostics
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

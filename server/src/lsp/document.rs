@@ -25,6 +25,9 @@ pub(super) struct Document {
     pub last_parsed: Option<Rc<Analysis>>,
     /// When diagnostics were last pushed (for the debounce's leading edge).
     pub pushed_at: Option<std::time::Instant>,
+    /// The other files the latest analysis read (`include`, `extends.file`):
+    /// when one changes, this document's diagnostics are stale.
+    pub deps: Vec<std::path::PathBuf>,
 }
 
 impl Document {
@@ -36,6 +39,7 @@ impl Document {
             analysis: None,
             last_parsed: None,
             pushed_at: None,
+            deps: Vec::new(),
         }
     }
 

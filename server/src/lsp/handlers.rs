@@ -8,7 +8,7 @@ use shared::{ide, Span};
 
 use super::convert;
 use super::document::Encoding;
-use super::{analysed, Server};
+use super::Server;
 
 type Outcome = Result<Value, (ErrorCode, String)>;
 
@@ -48,7 +48,7 @@ pub(super) fn initialize_result(encoding: Encoding) -> lsp::InitializeResult {
         diagnostic_provider: Some(lsp::DiagnosticServerCapabilities::Options(
             lsp::DiagnosticOptions {
                 identifier: Some("specstudio".into()),
-                inter_file_dependencies: false,
+                inter_file_dependencies: true,
                 workspace_diagnostics: false,
                 work_done_progress_options: Default::default(),
             },
@@ -263,8 +263,8 @@ impl Server<'_> {
         &mut self,
         uri: &lsp::Uri,
     ) -> Option<(&lsp::Uri, &super::Document, std::rc::Rc<shared::Analysis>)> {
-        let (uri, doc) = self.docs.get_mut(uri.as_str())?;
-        let a = analysed(uri, doc);
-        Some((&*uri, &*doc, a))
+        let a = self.analysed(uri.as_str())?;
+        let (uri, doc) = self.docs.get(uri.as_str())?;
+        Some((uri, doc, a))
     }
 }

@@ -9,6 +9,13 @@
 //! `exit` or the end of its input: bad params get `InvalidParams`, unknown
 //! documents empty results, positions past the end are clamped, and a panic
 //! in a handler becomes an `InternalError` answer.
+//!
+//! A document's analysis reads the files it includes or extends (the
+//! editor's text for those open in it, else the disk); when one of them
+//! changes (edited in the editor, or on disk as the client reports through
+//! `workspace/didChangeWatchedFiles`, which the server registers for when the
+//! client can), the open dependents are analysed again and their diagnostics
+//! pushed (or, for pulling clients, refreshed).
 
 mod analysis;
 mod convert;
@@ -20,7 +27,8 @@ pub mod transport;
 mod tests;
 
 use std::collections::HashMap;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::path::Path;
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -61,6 +69,12 @@ struct Server<'a> {
     docs: HashMap<String, (lsp::Uri, Document)>,
     /// Documents with diagnostics to push, and when they last changed.
     dirty: HashMap<String, Instant>,
+    /// The client can be asked to report changes to files on disk.
+    watch: bool,
+    /// The client re-pulls diagnostics on `workspace/diagnostic/refresh`.
+    refresh: bool,
+    /// Ids of the requests this server sends to the client.
+    next_id: i32,
 }
 
 /// The message loop (exposed for in-process tests over channels).
@@ -72,6 +86,9 @@ pub fn serve(sender: &Sender<Message>, receiver: &Receiver<Message>) -> ExitCode
         push: true,
         docs: HashMap::new(),
         dirty: HashMap::new(),
+        watch: false,
+        refresh: false,
+        next_id: 0,
     };
     loop {
         let timeout = server
@@ -129,6 +146,15 @@ impl Server<'_> {
                     .text_document
                     .as_ref()
                     .is_none_or(|t| t.diagnostic.is_none());
+                let workspace = params.capabilities.workspace.as_ref();
+                self.watch = workspace
+                    .and_then(|w| w.did_change_watched_files.as_ref())
+                    .and_then(|w| w.dynamic_registration)
+                    .unwrap_or(false);
+                self.refresh = workspace
+                    .and_then(|w| w.diagnostic.as_ref())
+                    .and_then(|d| d.refresh_support)
+                    .unwrap_or(false);
                 let offered = params
                     .capabilities
                     .general
@@ -190,6 +216,16 @@ impl Server<'_> {
 
     fn on_notification(&mut self, n: Notification) {
         match n.method.as_str() {
+            "initialized" if self.watch => self.watch_files(),
+            "workspace/didChangeWatchedFiles" => {
+                let Ok(p) = serde_json::from_value::<lsp::DidChangeWatchedFilesParams>(n.params)
+                else {
+                    return;
+                };
+                for change in p.changes {
+                    self.dependency_changed(&change.uri, "");
+                }
+            }
             "textDocument/didOpen" => {
                 let Ok(p) = serde_json::from_value::<lsp::DidOpenTextDocumentParams>(n.params)
                 else {
@@ -197,6 +233,7 @@ impl Server<'_> {
                 };
                 let key = p.text_document.uri.as_str().to_owned();
                 let doc = Document::new(p.text_document.text, p.text_document.version);
+                self.dependency_changed(&p.text_document.uri, &key);
                 self.docs.insert(key.clone(), (p.text_document.uri, doc));
                 // A fresh document: diagnostics now, no debounce.
                 self.dirty.insert(key, due_now());
@@ -220,6 +257,7 @@ impl Server<'_> {
                     let at = if quiet { due_now() } else { Instant::now() };
                     self.dirty.insert(key.to_owned(), at);
                 }
+                self.dependency_changed(&p.text_document.uri, key);
             }
             "textDocument/didClose" => {
                 let Ok(p) = serde_json::from_value::<lsp::DidCloseTextDocumentParams>(n.params)
@@ -230,8 +268,10 @@ impl Server<'_> {
                 self.dirty.remove(key);
                 if let Some((uri, _)) = self.docs.remove(key) {
                     if self.push {
-                        self.publish(uri, Vec::new(), None);
+                        self.publish(uri.clone(), Vec::new(), None);
                     }
+                    // Dependents read the file from disk again.
+                    self.dependency_changed(&uri, "");
                 }
             }
             _ => {}
@@ -253,18 +293,106 @@ impl Server<'_> {
                 continue;
             }
             let encoding = self.encoding;
+            let analysis = catch_unwind(AssertUnwindSafe(|| self.analysed(&key)));
             let Some((uri, doc)) = self.docs.get_mut(&key) else {
                 continue;
             };
             let outcome = catch_unwind(AssertUnwindSafe(|| {
-                let analysis = analysed(uri, doc);
-                diagnostics(uri, doc, &analysis, encoding)
+                let analysis = analysis.ok().flatten()?;
+                Some(diagnostics(uri, doc, &analysis, encoding))
             }));
-            let diagnostics = outcome.unwrap_or_default();
+            let diagnostics = outcome.ok().flatten().unwrap_or_default();
             doc.pushed_at = Some(Instant::now());
             let (uri, version) = (uri.clone(), doc.version);
             self.publish(uri, diagnostics, Some(version));
         }
+    }
+
+    /// The open document's analysis, made once per text (and again when a
+    /// file it reads changes). The other open documents stand in for the
+    /// files on disk they are.
+    fn analysed(&mut self, key: &str) -> Option<Rc<Analysis>> {
+        let (_, doc) = self.docs.get(key)?;
+        if let Some(a) = &doc.analysis {
+            return Some(a.clone());
+        }
+        let (uri, mut doc) = self.docs.remove(key)?;
+        let docs = &self.docs;
+        let open = |path: &Path| {
+            docs.values()
+                .find(|(u, _)| {
+                    analysis::file_path(u).is_some_and(|p| analysis::normalized(&p) == path)
+                })
+                .map(|(_, d)| d.text.clone())
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            analysis::analyze(&uri, &doc.text, &open)
+        }));
+        let result = outcome.map(|(a, deps)| {
+            let a = Rc::new(a);
+            if a.parsed {
+                doc.last_parsed = Some(a.clone());
+            }
+            doc.analysis = Some(a.clone());
+            doc.deps = deps;
+            a
+        });
+        // The document stays open whatever the analysis did.
+        self.docs.insert(key.to_owned(), (uri, doc));
+        match result {
+            Ok(a) => Some(a),
+            Err(panic) => resume_unwind(panic),
+        }
+    }
+
+    /// `uri` changed (in the editor or on disk): the open documents that
+    /// read it (other than `except`) are stale; push them again after the
+    /// debounce, or ask a pulling client to pull again.
+    fn dependency_changed(&mut self, uri: &lsp::Uri, except: &str) {
+        let Some(path) = analysis::file_path(uri).map(|p| analysis::normalized(&p)) else {
+            return;
+        };
+        let mut stale = false;
+        for (key, (_, doc)) in self.docs.iter_mut() {
+            if key != except && doc.deps.contains(&path) {
+                doc.analysis = None;
+                stale = true;
+                if self.push {
+                    self.dirty.insert(key.clone(), Instant::now());
+                }
+            }
+        }
+        if stale && !self.push && self.refresh {
+            self.send_request("workspace/diagnostic/refresh", serde_json::Value::Null);
+        }
+    }
+
+    /// Ask the client to report changes to YAML files on disk (the files a
+    /// spec includes or extends).
+    fn watch_files(&mut self) {
+        let options = lsp::DidChangeWatchedFilesRegistrationOptions {
+            watchers: vec![lsp::FileSystemWatcher {
+                glob_pattern: lsp::GlobPattern::String("**/*.{yaml,yml}".into()),
+                kind: None,
+            }],
+        };
+        let params = lsp::RegistrationParams {
+            registrations: vec![lsp::Registration {
+                id: "specstudio-watch-yaml".into(),
+                method: "workspace/didChangeWatchedFiles".into(),
+                register_options: serde_json::to_value(options).ok(),
+            }],
+        };
+        self.send_request(
+            "client/registerCapability",
+            serde_json::to_value(params).unwrap_or_default(),
+        );
+    }
+
+    fn send_request(&mut self, method: &str, params: serde_json::Value) {
+        self.next_id += 1;
+        let id = RequestId::from(format!("specstudio-{}", self.next_id));
+        self.send(Request::new(id, method.into(), params));
     }
 
     fn publish(&self, uri: lsp::Uri, diagnostics: Vec<lsp::Diagnostic>, version: Option<i32>) {
@@ -301,17 +429,4 @@ fn diagnostics(
         .iter()
         .map(|d| convert::diagnostic(doc, uri, d, encoding))
         .collect()
-}
-
-/// The document's analysis, made once per text.
-fn analysed(uri: &lsp::Uri, doc: &mut Document) -> Rc<Analysis> {
-    if let Some(a) = &doc.analysis {
-        return a.clone();
-    }
-    let a = Rc::new(analysis::analyze(uri, &doc.text));
-    if a.parsed {
-        doc.last_parsed = Some(a.clone());
-    }
-    doc.analysis = Some(a.clone());
-    a
 }

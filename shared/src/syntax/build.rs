@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle as SaphyrStyle};
 
 use super::documents::{self, MergeTag};
+use super::marker::Offsets;
 use super::{Entry, Node, NodeId, NodeKind, Piece, Scalar, ScalarStyle, Seg, Tree};
 use crate::span::Span;
 
@@ -56,10 +57,7 @@ struct Frame {
 
 struct Builder<'a> {
     text: &'a str,
-    ascii: bool,
-    /// Last converted (char index, byte offset): markers arrive nearly in
-    /// order, so converting from here is linear overall.
-    cursor: (usize, usize),
+    offsets: Offsets<'a>,
     line_starts: Vec<usize>,
     tree: Tree,
     frames: Vec<Frame>,
@@ -84,7 +82,7 @@ pub fn parse(text: &str) -> (Option<Tree>, Vec<YamlProblem>) {
     if text.len() > MAX_INPUT_BYTES {
         return (None, vec![too_large(text)]);
     }
-    let (ok, tree, problems) = build(text);
+    let (ok, tree, problems) = build(text, usize::MAX);
     (ok.then_some(tree), problems)
 }
 
@@ -95,11 +93,12 @@ fn too_large(text: &str) -> YamlProblem {
     }
 }
 
-fn build(text: &str) -> (bool, Tree, Vec<YamlProblem>) {
+/// `bases_from`: documents starting at or after this offset are layered
+/// under the others (see [`parse_recovering_layered`]).
+fn build(text: &str, bases_from: usize) -> (bool, Tree, Vec<YamlProblem>) {
     let mut builder = Builder {
         text,
-        ascii: text.is_ascii(),
-        cursor: (0, 0),
+        offsets: Offsets::new(text),
         line_starts: line_starts(text),
         tree: Tree::default(),
         frames: Vec::new(),
@@ -121,7 +120,7 @@ fn build(text: &str) -> (bool, Tree, Vec<YamlProblem>) {
     if ok && tree.documents.len() > 1 {
         drop_empty_documents(&tree, &mut problems);
         let docs = std::mem::take(&mut tree.documents);
-        documents::merge(&mut tree, &docs, &merge_tags);
+        documents::merge(&mut tree, &docs, &merge_tags, bases_from);
         tree.documents = docs;
     }
     (ok, tree, problems)
@@ -156,6 +155,14 @@ const MAX_REPARSES: usize = 16;
 /// top-level entry around the error) and read the rest, so later problems are
 /// still reported. Every rewrite keeps byte offsets, so spans stay exact.
 pub fn parse_recovering(text: &str) -> Parsed {
+    parse_recovering_layered(text, usize::MAX)
+}
+
+/// [`parse_recovering`] for a text whose documents from `bases_from` on are
+/// bases appended by the caller (`extends.file`, see `extends_file.rs`):
+/// they are merged under the text's own documents, first, and the merged
+/// nodes stand where the text's own are written.
+pub fn parse_recovering_layered(text: &str, bases_from: usize) -> Parsed {
     if text.len() > MAX_INPUT_BYTES {
         return Parsed {
             tree: None,
@@ -172,9 +179,12 @@ pub fn parse_recovering(text: &str) -> Parsed {
         let current = patched.as_deref().map_or(text, |b| {
             std::str::from_utf8(b).expect("patches keep UTF-8")
         });
-        let (ok, tree, mut problems) = build(current);
+        let (ok, mut tree, mut problems) = build(current, bases_from);
         if ok {
             problems.extend(kept);
+            if patched.is_some() && !text.is_ascii() {
+                snap_to(text, &mut tree, &mut problems);
+            }
             return Parsed {
                 tree: Some(tree),
                 problems,
@@ -246,6 +256,27 @@ pub fn parse_recovering(text: &str) -> Parsed {
         tree: None,
         problems,
         blanked: Vec::new(),
+    }
+}
+
+/// Make spans found in a patched text fit the original: a blanked or joined
+/// multi-byte character became as many ASCII spaces, so a position between
+/// two of them is no character boundary in the original.
+fn snap_to(text: &str, tree: &mut Tree, problems: &mut [YamlProblem]) {
+    for problem in problems {
+        problem.span = problem.span.snapped(text);
+        if let YamlProblemKind::DuplicateKey { first, .. } = &mut problem.kind {
+            *first = first.snapped(text);
+        }
+    }
+    for node in &mut tree.nodes {
+        node.span = node.span.snapped(text);
+        if let NodeKind::Scalar(Scalar {
+            exact: Some(exact), ..
+        }) = &mut node.kind
+        {
+            *exact = exact.snapped(text);
+        }
     }
 }
 
@@ -803,27 +834,8 @@ impl Builder<'_> {
         None
     }
 
-    /// Byte offset of a parser marker (markers count characters).
     fn byte(&mut self, marker: &Marker) -> usize {
-        let target = marker.index();
-        if self.ascii {
-            return target.min(self.text.len());
-        }
-        let (mut chars, mut bytes) = self.cursor;
-        let text = self.text.as_bytes();
-        while chars < target && bytes < text.len() {
-            bytes += utf8_width(text[bytes]);
-            chars += 1;
-        }
-        while chars > target && bytes > 0 {
-            bytes -= 1;
-            while bytes > 0 && !self.text.is_char_boundary(bytes) {
-                bytes -= 1;
-            }
-            chars -= 1;
-        }
-        self.cursor = (chars, bytes);
-        bytes
+        self.offsets.byte(marker)
     }
 
     /// Where the value is written verbatim, if it is.
@@ -893,15 +905,5 @@ impl Builder<'_> {
             }
         }
         (!pieces.is_empty()).then(|| pieces.into_boxed_slice())
-    }
-}
-
-/// Length of the UTF-8 sequence that starts with `lead`.
-fn utf8_width(lead: u8) -> usize {
-    match lead {
-        0x00..=0x7f => 1,
-        0xc0..=0xdf => 2,
-        0xe0..=0xef => 3,
-        _ => 4,
     }
 }

@@ -7,11 +7,12 @@
 
 mod build;
 mod documents;
+mod marker;
 pub(crate) mod scalar;
 
 pub use build::{
-    parse, parse_recovering, Parsed, YamlProblem, YamlProblemKind, MAX_ALIAS_EXPANSION, MAX_DEPTH,
-    MAX_INPUT_BYTES,
+    parse, parse_recovering, parse_recovering_layered, Parsed, YamlProblem, YamlProblemKind,
+    MAX_ALIAS_EXPANSION, MAX_DEPTH, MAX_INPUT_BYTES,
 };
 pub use documents::MAX_MERGED_DOCUMENTS;
 pub use scalar::ScalarValue;

@@ -5,12 +5,16 @@ use crate::rules::{Context, IncludedKind, Rule, Sink};
 declare_rule! {
     /// ## What
     /// `extends` names a service this file does not define (without `file:`),
-    /// has no `service`, or the `extends` chain comes back to itself.
+    /// has no `service`, or the `extends` chain comes back to itself; or a
+    /// base in another file (`file:`) cannot be followed: the file cannot be
+    /// read, does not define the service, or the bases across files form a
+    /// cycle or a chain deeper than 16.
     ///
     /// ## Why
     /// Compose merges the base into the service before anything else; an
     /// unknown base ("cannot extend service") or a circular chain stops it.
-    /// A base in another file (`file:`) is read by the CLI, not judged here.
+    /// A base in another file (`file:`) is read by the CLI and merged (see
+    /// `extends_file.rs`); without the file (the editor) it is not judged.
     ///
     /// ## Example
     /// ```yaml
@@ -36,6 +40,9 @@ declare_rule! {
 impl Rule for BrokenExtends {
     fn check(&self, ctx: &Context, sink: &mut Sink) {
         let (tree, spec) = (ctx.tree, ctx.spec);
+        for error in &ctx.external.extends_errors {
+            sink.at_span(error.span, Some(error.node), error.message.clone());
+        }
         for (index, service) in spec.services.iter().enumerate() {
             let Some(extends) = &service.extends else {
                 continue;

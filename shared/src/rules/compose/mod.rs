@@ -1,6 +1,7 @@
 //! Compose rules: the spec as a compose file (keys, shapes, names, references).
 
 mod broken_extends;
+mod broken_include;
 mod depends_on_cycle;
 mod duplicate_mount_target;
 mod external_resource_conflict;
@@ -31,6 +32,7 @@ mod wrong_shape;
 use super::Rule;
 
 pub use broken_extends::BrokenExtends;
+pub use broken_include::BrokenInclude;
 pub use depends_on_cycle::DependsOnCycle;
 pub use duplicate_mount_target::DuplicateMountTarget;
 pub use external_resource_conflict::ExternalResourceConflict;
@@ -72,6 +74,7 @@ pub const RULES: &[&dyn Rule] = &[
     &InvalidInterpolation,
     &RequiredVariableUnset,
     &BrokenExtends,
+    &BrokenInclude,
     &NetworkModeWithNetworks,
     &ExternalResourceConflict,
     &InvalidMount,
