@@ -101,17 +101,19 @@ fn marker_severity(s: Severity) -> u8 {
 // editor's text on first use (hover, completion, fixes, share, deploy), off
 // the keystroke path (no copy of the text per keystroke).
 thread_local! {
-    static STALE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Set while the text on screen was linted elsewhere: how to read it.
+    static STALE: std::cell::Cell<Option<fn() -> Option<String>>> = const { std::cell::Cell::new(None) };
 }
 
-/// The text on screen was linted elsewhere; [`current`] analyses it when asked.
-pub(crate) fn linted_elsewhere() {
-    STALE.with(|s| s.set(true));
+/// The text on screen was linted elsewhere; [`current`] analyses it when
+/// asked, reading it with `read` (the caller owns the editor).
+pub(crate) fn linted_elsewhere(read: fn() -> Option<String>) {
+    STALE.with(|s| s.set(Some(read)));
 }
 
 fn refresh_stale() {
-    if STALE.with(|s| s.replace(false)) {
-        if let Some(text) = crate::state::with_editor(|e| e.value()) {
+    if let Some(read) = STALE.with(|s| s.take()) {
+        if let Some(text) = read() {
             let _ = run(&text);
         }
     }

@@ -136,7 +136,7 @@ pub(crate) fn on_change(ctx: Ctx, editor: &Editor) {
         save_later(editor);
     }
     if crate::lint_worker::usable() {
-        lint::linted_elsewhere();
+        lint::linted_elsewhere(|| with_editor(|e| e.value()));
         crate::lint_worker::lint();
         return;
     }

@@ -175,8 +175,15 @@ impl Controller {
         self.remove_retired_volumes(id, engine, &d.retired_volumes, &stale)
             .await?;
         self.check_current(id, gen)?;
+        // the volumes just removed are no longer known to exist
+        let kept: Vec<String> = observed
+            .volumes
+            .iter()
+            .filter(|v| !stale.contains(&v.as_str()) && !d.retired_volumes.contains(&v.as_str()))
+            .cloned()
+            .collect();
         let started = self
-            .start_in_order(id, gen, stack, engine, &d.todo, &observed.volumes, waking)
+            .start_in_order(id, gen, stack, engine, &d.todo, &kept, waking)
             .await;
         for note in engine.take_notes(id) {
             self.hub.step(id, &note);

@@ -172,7 +172,9 @@ mod tests {
             "include:\n  - ../db.yaml\nservices:\n  web:\n    image: nginx\n    depends_on: [db]\n";
         let u = uri(&format!("file://{}", spec.display()));
         let (clean, deps) = analyze(&u, text, &|_: &Path| None);
-        assert_eq!(deps, [dir.join("db.yaml")]);
+        // The included file, and the `.env` its project directory may hold
+        // (looked up, so creating it later re-analyses the spec).
+        assert_eq!(deps, [dir.join("db.yaml"), dir.join(".env")]);
         assert!(!clean.has_errors(), "{:?}", clean.diagnostics);
         // The editor's unsaved text of db.yaml, with a port out of range.
         let edited = |p: &Path| {
