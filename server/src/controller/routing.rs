@@ -63,6 +63,7 @@ impl Controller {
         let net = self.endpoints.net(id);
         let before = net.backend(&c.name);
         net.set_backend(&c.name, &c.resource, c.replica, host_port, true);
+        self.resolve_forward_target(&net, c);
         if before.is_some_and(|b| b.routable && b.host_port == host_port) {
             return;
         }
@@ -98,6 +99,29 @@ impl Controller {
                 ),
             );
         }
+    }
+
+    /// With kernel forwarding on, look up the routed container's address
+    /// (its port: the one the endpoints forward to); the kernel forwards to
+    /// it from then on. Until then the listener serves.
+    fn resolve_forward_target(&self, net: &Arc<DeploymentNet>, c: &DesiredContainer) {
+        let (Some(gen), Some(port), Some(engine)) = (
+            net.address_wanted(&c.name),
+            c.ports.first().copied(),
+            self.engine(),
+        ) else {
+            return;
+        };
+        let (net, name) = (net.clone(), c.name.clone());
+        tokio::spawn(async move {
+            match engine.container_address(&name).await {
+                Ok(Some(ip)) => {
+                    net.set_forward_target(&name, gen, std::net::SocketAddrV4::new(ip, port))
+                }
+                Ok(None) => {}
+                Err(e) => tracing::debug!(container = %name, "no address to forward to: {e}"),
+            }
+        });
     }
 
     /// Stop routing to `container` and wait (bounded) for its clients to end.
