@@ -340,7 +340,28 @@ async fn kernel_forwarding_counts_drains_pauses_and_cleans_up() {
         new_pid, old_pid,
         "the killed server's rules were removed at start-up"
     );
-    let mut c = app_conn_within(master, Duration::from_secs(120)).await;
+    // (the endpoint refuses until the reconcile binds it again, as without
+    // kernel forwarding: the killed server's listeners went with it)
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut c = loop {
+        let c = Conn::connect(
+            "127.0.0.1",
+            master,
+            "appuser",
+            APP_PASSWORD,
+            Some("appdb"),
+            Duration::from_secs(60),
+        )
+        .await;
+        match c {
+            Ok(c) => break c,
+            Err(e) => assert!(
+                Instant::now() < deadline,
+                "the restarted server's endpoint: {e}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     assert_eq!(count_rows(&mut c).await, Some(5));
     // (the open client keeps it awake: idle, it would pause in 3 s)
     wait_for("forwarded again after the restart", 120, || {

@@ -401,10 +401,15 @@ pub fn parse_guards(listing: &str) -> Vec<Guard> {
 pub struct Flow {
     pub orig_dst: Ipv4Addr,
     pub orig_dport: u16,
+    /// The client's port (with `backend`, it names the flow).
+    pub client_port: u16,
     /// The backend that answers it.
     pub backend: SocketAddrV4,
     /// Not yet closed (anything but TIME_WAIT and CLOSE).
     pub open: bool,
+    /// Its SYN not answered yet (`SYN_SENT`): a backend that does not
+    /// answer for long is gone.
+    pub unanswered: bool,
 }
 
 /// The DNATed TCP flows in a conntrack listing (others are skipped).
@@ -423,6 +428,7 @@ pub fn parse_conntrack(text: &str) -> Vec<Flow> {
             };
             let orig_dst: Ipv4Addr = get("dst", 0)?.parse().ok()?;
             let orig_dport: u16 = get("dport", 0)?.parse().ok()?;
+            let client_port: u16 = get("sport", 0)?.parse().ok()?;
             let reply_src: Ipv4Addr = get("src", 1)?.parse().ok()?;
             let reply_sport: u16 = get("sport", 1)?.parse().ok()?;
             if reply_src == orig_dst && reply_sport == orig_dport {
@@ -431,8 +437,10 @@ pub fn parse_conntrack(text: &str) -> Vec<Flow> {
             Some(Flow {
                 orig_dst,
                 orig_dport,
+                client_port,
                 backend: SocketAddrV4::new(reply_src, reply_sport),
                 open: !matches!(state, "TIME_WAIT" | "CLOSE"),
+                unanswered: state == "SYN_SENT",
             })
         })
         .collect()

@@ -131,7 +131,12 @@ garbage line
     assert_eq!(flows[0].backend, "172.20.0.3:3306".parse().unwrap());
     assert_eq!(flows[0].orig_dport, 41000);
     assert!(flows[0].open);
+    assert_eq!(flows[0].client_port, 50000);
+    assert!(!flows[0].unanswered);
     assert!(!flows[1].open);
+    let syn = "ipv4     2 tcp      6 118 SYN_SENT src=127.0.0.1 dst=127.0.0.1 sport=50009 dport=41000 [UNREPLIED] src=172.20.0.3 dst=172.20.0.1 sport=3306 dport=50009 mark=0 zone=0 use=2";
+    let flows = parse_conntrack(syn);
+    assert!(flows[0].unanswered && flows[0].open, "{flows:?}");
 }
 
 #[test]

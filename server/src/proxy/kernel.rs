@@ -15,15 +15,16 @@
 //! the backend's `active`, so idleness, the API and drains see them. Read
 //! every [`POLL`] and before a drain decides.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddrV4;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
-use tracing::warn;
+use futures_util::future::BoxFuture;
+use tracing::{debug, warn};
 
-use super::{Backend, DeploymentNet, Listener, NetState, Power};
+use super::{Backend, DeploymentNet, Hooks, Listener, NetState, Power};
 use crate::forward::{Delta, EndpointRules, Flow, KernelForward};
 
 /// How often the kernel's counters and flows are read.
@@ -31,12 +32,22 @@ pub(super) const POLL: Duration = Duration::from_millis(500);
 
 type Nets = Mutex<HashMap<String, Arc<DeploymentNet>>>;
 
+/// Looks up `(deployment, container)`'s address and endpoint port.
+pub type Resolver =
+    Arc<dyn Fn(&str, &str) -> BoxFuture<'static, Option<SocketAddrV4>> + Send + Sync>;
+
 /// Kernel forwarding for all endpoints of this server.
 pub struct Kernel {
     pub rules: KernelForward,
     nets: Weak<Nets>,
     /// One reader of the kernel's figures at a time.
     reading: Mutex<()>,
+    /// The controller: told about backends that stopped answering.
+    hooks: OnceLock<Arc<dyn Hooks>>,
+    /// The controller: where a routed container can be reached.
+    resolver: OnceLock<Resolver>,
+    /// Forwarded flows whose SYN was unanswered at the last read.
+    unanswered: Mutex<HashSet<(SocketAddrV4, u16)>>,
 }
 
 impl Kernel {
@@ -45,6 +56,9 @@ impl Kernel {
             rules,
             nets: Arc::downgrade(nets),
             reading: Mutex::new(()),
+            hooks: OnceLock::new(),
+            resolver: OnceLock::new(),
+            unanswered: Mutex::new(HashSet::new()),
         });
         let weak = Arc::downgrade(&k);
         let _ = std::thread::Builder::new()
@@ -83,18 +97,80 @@ impl Kernel {
         }
     }
 
+    /// The controller's side, set once (the first reconcile does).
+    pub fn connect(&self, hooks: Arc<dyn Hooks>, resolver: Resolver) {
+        let _ = self.hooks.set(hooks);
+        let _ = self.resolver.set(resolver);
+    }
+
     /// Read the kernel's counters and open flows now.
     pub fn refresh(&self) {
         let _one = self.reading.lock().unwrap_or_else(|e| e.into_inner());
         match self.rules.poll() {
             Ok((deltas, flows)) => {
                 self.fold(&deltas);
-                for net in self.nets() {
+                let nets = self.nets();
+                for net in &nets {
                     net.count_flows(&flows);
                 }
+                self.recheck_silent(&nets, &flows);
             }
             Err(e) => warn!("kernel forwarding: reading the kernel's figures failed: {e}"),
         }
+    }
+
+    /// A forwarded connection whose SYN is still unanswered one read later
+    /// (≥ [`POLL`]) went to a backend that is gone (stopped, restarting):
+    /// the controller rechecks it, which unroutes it (the rules go, our
+    /// listener holds new clients) until it is back — as the proxy does
+    /// when a backend refuses.
+    fn recheck_silent(&self, nets: &[Arc<DeploymentNet>], flows: &[Flow]) {
+        let now: HashSet<(SocketAddrV4, u16)> = flows
+            .iter()
+            .filter(|f| f.unanswered)
+            .map(|f| (f.backend, f.client_port))
+            .collect();
+        let silent: HashSet<SocketAddrV4> = {
+            let mut before = self.unanswered.lock().unwrap_or_else(|e| e.into_inner());
+            let silent = now.intersection(&before).map(|(b, _)| *b).collect();
+            *before = now;
+            silent
+        };
+        let Some(hooks) = self.hooks.get() else {
+            return;
+        };
+        for addr in silent {
+            for net in nets {
+                let named: Vec<String> = net
+                    .backends()
+                    .into_iter()
+                    .filter(|(_, b)| b.forward_to == Some(addr))
+                    .map(|(name, _)| name)
+                    .collect();
+                for container in named {
+                    debug!(deployment = %net.id, %container, "a forwarded connection is unanswered");
+                    hooks.recheck(&net.id, &container);
+                }
+            }
+        }
+    }
+
+    /// Look up a routed backend's address (in the background); the kernel
+    /// forwards to it once known.
+    fn resolve(self: &Arc<Self>, deployment: &str, container: &str, gen: u64) {
+        let (Some(resolver), Ok(rt)) = (self.resolver.get(), tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        let lookup = resolver(deployment, container);
+        let (k, deployment, container) =
+            (self.clone(), deployment.to_owned(), container.to_owned());
+        rt.spawn(async move {
+            let Some(addr) = lookup.await else { return };
+            if let Some(net) = k.nets().into_iter().find(|n| n.id == deployment) {
+                net.set_forward_target(&container, gen, addr);
+            }
+        });
     }
 }
 
@@ -216,13 +292,18 @@ impl DeploymentNet {
         self.sync_kernel();
     }
 
-    /// `Some(generation)` when kernel forwarding is on and `container` is
-    /// routed without a known address: the controller resolves it.
-    pub fn address_wanted(&self, container: &str) -> Option<u64> {
-        self.kernel.as_ref()?;
-        let s = self.lock();
-        let b = s.backends.get(container)?;
-        (b.forward_to.is_none()).then_some(b.gen)
+    /// With kernel forwarding on, look up the address of a routable
+    /// `container` that has none yet (after it was routed anew).
+    pub(super) fn resolve_if_needed(&self, container: &str) {
+        let Some(k) = &self.kernel else { return };
+        let gen = {
+            let s = self.lock();
+            match s.backends.get(container) {
+                Some(b) if b.routable && b.forward_to.is_none() => b.gen,
+                _ => return,
+            }
+        };
+        k.resolve(&self.id, container, gen);
     }
 }
 

@@ -28,7 +28,7 @@ mod kernel;
 mod tests;
 
 use forward::{accept_loop, bind_std};
-pub use kernel::Kernel;
+pub use kernel::{Kernel, Resolver};
 
 /// Milliseconds since the Unix epoch.
 fn now_ms() -> i64 {
@@ -267,6 +267,7 @@ impl DeploymentNet {
         b.draining = false;
         drop(s);
         self.sync_kernel();
+        self.resolve_if_needed(container);
         self.notify();
     }
 
@@ -275,6 +276,7 @@ impl DeploymentNet {
             b.routable = routable;
         }
         self.sync_kernel();
+        self.resolve_if_needed(container);
         self.notify();
     }
 
