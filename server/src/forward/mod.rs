@@ -301,7 +301,9 @@ impl KernelForward {
     /// forwards from our bind address now.
     pub fn poll(&self) -> Result<(Vec<Delta>, Vec<Flow>), String> {
         let mut inner = self.lock();
-        if inner.closed {
+        // nothing forwarded or counted: no process to run (the last
+        // rebuild already folded what the removed rules counted)
+        if inner.closed || inner.fragments.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
         let deltas = self.fold(&mut inner)?;

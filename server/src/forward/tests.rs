@@ -131,6 +131,13 @@ fn the_same_desired_rules_are_applied_once_and_counters_survive_rebuilds() {
 fn poll_returns_the_flows_to_our_bind_address() {
     let (fake, state) = Fake::new();
     let kf = KernelForward::start(Box::new(fake), "inst-3", Ipv4Addr::LOCALHOST).unwrap();
+    state.lock().unwrap().conntrack = "garbage".into();
+    assert_eq!(
+        kf.poll().unwrap(),
+        (vec![], vec![]),
+        "no endpoint: nothing read"
+    );
+    kf.set("d-1", vec![ep("d-1", 41000, &[])]).unwrap();
     state.lock().unwrap().conntrack = "\
 ipv4     2 tcp      6 431999 ESTABLISHED src=127.0.0.1 dst=127.0.0.1 sport=50000 dport=41000 src=172.20.0.3 dst=172.20.0.1 sport=3306 dport=50000 [ASSURED] mark=0 zone=0 use=2
 ipv4     2 tcp      6 431999 ESTABLISHED src=10.1.1.1 dst=10.1.1.2 sport=50000 dport=41000 src=172.20.0.3 dst=172.20.0.1 sport=3306 dport=50000 [ASSURED] mark=0 zone=0 use=2
