@@ -176,6 +176,22 @@ fn kernel_forward(
 ) -> Result<(), String> {
     if args.kernel_forward == KernelForwardMode::Off {
         info!("kernel forwarding: off (--kernel-forward off); endpoints proxy every byte");
+        // a killed earlier run's DNAT would still take our endpoints' clients
+        if crate::forward::system::usable().is_ok() {
+            match crate::forward::KernelForward::clean_only(
+                Box::new(crate::forward::Iptables),
+                instance,
+            ) {
+                Ok(who) if !who.is_empty() => {
+                    info!(
+                        "kernel forwarding: removed the rules left by {}",
+                        who.join(", ")
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => warn!("kernel forwarding: removing old rules failed: {e}"),
+            }
+        }
         return Ok(());
     }
     let usable = match args.bind_address.parse::<std::net::Ipv4Addr>() {

@@ -403,10 +403,30 @@ async fn kernel_forwarding_off_proxies_every_client() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
+    // SAFETY: geteuid has no preconditions
+    let iptables_here = iptables("nat").is_some() && unsafe { libc::geteuid() } == 0;
+    if iptables_here {
+        // a killed run with forwarding leaves its chains; a start without
+        // forwarding still removes them (their DNAT would take our clients)
+        let mut on = Server::start_with(dir.path(), &["--kernel-forward", "on"]);
+        on.kill();
+        assert_eq!(
+            jump_pids(&tag_of(dir.path())).len(),
+            1,
+            "left by the killed run"
+        );
+    }
     let server = Server::start_with(
         dir.path(),
         &["--kernel-forward", "off", "--idle-stop-after", "600"],
     );
+    if iptables_here {
+        assert!(
+            jump_pids(&tag_of(dir.path())).is_empty(),
+            "{:?}",
+            our_rules(&tag_of(dir.path()))
+        );
+    }
     let mut t = Transcript::default();
     let id = deploy(&server, 1, &mut t).await;
     let _cleanup = Cleanup(format!("org.specstudio.deployment={id}"));

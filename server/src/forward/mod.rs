@@ -113,6 +113,21 @@ impl KernelForward {
         Ok(kf)
     }
 
+    /// Only remove what this instance's previous run and dead servers left
+    /// (a server started with `--kernel-forward off`: their DNAT would
+    /// otherwise keep taking its endpoints' connections).
+    pub fn clean_only(sys: Box<dyn System>, instance: &str) -> Result<Vec<String>, String> {
+        let tag = tag_of(instance);
+        let kf = KernelForward {
+            chains: Chains::new(&tag),
+            tag: tag.clone(),
+            sys,
+            bind: Ipv4Addr::LOCALHOST,
+            inner: Mutex::new(Inner::default()),
+        };
+        kf.clean(|j| j.tag == tag || !kf.sys.server_alive(j.pid))
+    }
+
     pub fn tag(&self) -> &str {
         &self.tag
     }
@@ -159,7 +174,20 @@ impl KernelForward {
         if jumps.is_empty() {
             return Ok(Vec::new());
         }
-        self.sys.restore(&rules::render_teardown(&jumps))?;
+        // one batch, else rule by rule: another server starting now may be
+        // removing the same dead server's rules (what is gone is fine)
+        if self.sys.restore(&rules::render_teardown(&jumps)).is_err() {
+            for j in &jumps {
+                let _ = self
+                    .sys
+                    .restore(&rules::render_teardown(std::slice::from_ref(j)));
+                let _ = self.sys.restore(&format!(
+                    "*{}\n-F {t}\n-X {t}\nCOMMIT\n",
+                    j.table,
+                    t = j.target
+                ));
+            }
+        }
         let mut who: Vec<String> = jumps
             .iter()
             .map(|j| format!("{} (pid {})", j.tag, j.pid))

@@ -146,3 +146,44 @@ ipv4     2 tcp      6 431999 ESTABLISHED src=10.1.1.1 dst=10.1.1.2 sport=50000 d
     assert_eq!(flows.len(), 1);
     assert_eq!(flows[0].backend, "172.20.0.3:3306".parse().unwrap());
 }
+
+#[test]
+fn a_server_without_forwarding_still_removes_a_killed_runs_rules() {
+    let (fake, state) = Fake::new();
+    let old = KernelForward::start(Box::new(fake), "inst-4", Ipv4Addr::LOCALHOST).unwrap();
+    old.set("d-1", vec![ep("d-1", 41000, &["172.20.5.2:3306"])])
+        .unwrap();
+    std::mem::forget(old);
+    let who = KernelForward::clean_only(Box::new(Fake(state.clone())), "inst-4").unwrap();
+    assert_eq!(who.len(), 1, "{who:?}");
+    let s = state.lock().unwrap();
+    assert!(s.all_rules().is_empty(), "{:?}", s.all_rules());
+    assert_eq!(s.chains.len(), 4);
+}
+
+#[test]
+fn a_teardown_raced_by_another_server_still_completes() {
+    let (fake, state) = Fake::new();
+    let old = KernelForward::start(Box::new(fake), "inst-5", Ipv4Addr::LOCALHOST).unwrap();
+    std::mem::forget(old);
+    // another server already removed the nat side: the one batch fails
+    let nat_jumps: Vec<String> = state.lock().unwrap().all_rules();
+    let shared = Fake(state.clone());
+    for table in ["nat"] {
+        for (builtin, ours) in [("OUTPUT", "DNAT"), ("POSTROUTING", "POST")] {
+            let line = nat_jumps
+                .iter()
+                .find(|l| {
+                    l.starts_with(&format!("-A {builtin} ")) && l.ends_with(&format!("-{ours}"))
+                })
+                .unwrap()
+                .clone();
+            let chain = line.rsplit(' ').next().unwrap().to_owned();
+            shared
+                .restore(&format!("*{table}\n-D{}\n-X {chain}\nCOMMIT\n", &line[2..]))
+                .unwrap();
+        }
+    }
+    KernelForward::clean_only(Box::new(Fake(state.clone())), "inst-5").unwrap();
+    assert!(state.lock().unwrap().all_rules().is_empty());
+}
