@@ -325,3 +325,7 @@ impl super::Endpoints {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "kernel_tests.rs"]
+mod tests;
