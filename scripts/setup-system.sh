@@ -30,6 +30,7 @@ if [[ "$mode" != --toolchain ]]; then
 fi
 if [[ "$mode" == --deploy || "$mode" == --tests ]]; then
   need dockerd docker.io
+  need iptables iptables   # kernel forwarding of endpoint ports (docker.io depends on it too)
   need debootstrap debootstrap
 fi
 if [[ "$mode" == --tests ]]; then

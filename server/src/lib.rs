@@ -18,6 +18,7 @@ pub mod autoscale;
 pub mod cli;
 pub mod controller;
 pub mod docker;
+pub mod forward;
 pub mod http;
 pub mod lint;
 pub mod logs;

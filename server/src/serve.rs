@@ -145,6 +145,81 @@ pub struct ServeArgs {
     #[arg(long = "allow-host-key", env = "SPECSTUDIO_ALLOW_HOST_KEYS", value_delimiter = ',',
         value_name = "KEY", value_parser = clap::builder::PossibleValuesParser::new(crate::runtime_opts::ALLOWABLE_HOST_KEYS))]
     pub allow_host_keys: Vec<String>,
+    /// Kernel forwarding of endpoint ports while a deployment is awake
+    /// (iptables DNAT to the container; the listener takes over for pause,
+    /// stop, wake and drain): `auto` (on when root, the endpoints bind an
+    /// IPv4 loopback address and iptables works; else off with one log
+    /// line), `on` (refuse to start without it), `off` (every byte through
+    /// the user-space proxy).
+    #[arg(
+        long,
+        env = "SPECSTUDIO_KERNEL_FORWARD",
+        value_enum,
+        default_value = "auto"
+    )]
+    pub kernel_forward: KernelForwardMode,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KernelForwardMode {
+    Auto,
+    On,
+    Off,
+}
+
+/// Turn kernel forwarding on as `--kernel-forward` asks (`Err`: `on` and
+/// it cannot be).
+fn kernel_forward(
+    args: &ServeArgs,
+    instance: &str,
+    endpoints: &crate::proxy::Endpoints,
+) -> Result<(), String> {
+    if args.kernel_forward == KernelForwardMode::Off {
+        info!("kernel forwarding: off (--kernel-forward off); endpoints proxy every byte");
+        // a killed earlier run's DNAT would still take our endpoints' clients
+        if crate::forward::system::usable().is_ok() {
+            match crate::forward::KernelForward::clean_only(
+                Box::new(crate::forward::Iptables),
+                instance,
+            ) {
+                Ok(who) if !who.is_empty() => {
+                    info!(
+                        "kernel forwarding: removed the rules left by {}",
+                        who.join(", ")
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => warn!("kernel forwarding: removing old rules failed: {e}"),
+            }
+        }
+        return Ok(());
+    }
+    let usable = match args.bind_address.parse::<std::net::Ipv4Addr>() {
+        Ok(ip) if ip.is_loopback() && args.engine == EngineKind::Docker => {
+            crate::forward::system::usable().map(|()| ip)
+        }
+        Ok(_) | Err(_) => Err(format!(
+            "the endpoints bind {} (kernel forwarding needs an IPv4 loopback address and one Docker host)",
+            args.bind_address
+        )),
+    };
+    let started = usable.and_then(|ip| {
+        crate::forward::KernelForward::start(Box::new(crate::forward::Iptables), instance, ip)
+    });
+    match started {
+        Ok(kf) => {
+            info!(chains = %format!("SSF-{}-*", kf.tag()), "kernel forwarding: on");
+            endpoints.enable_kernel_forward(kf);
+            Ok(())
+        }
+        Err(e) if args.kernel_forward == KernelForwardMode::On => {
+            Err(format!("--kernel-forward on: {e}"))
+        }
+        Err(e) => {
+            info!("kernel forwarding: off ({e}); endpoints proxy every byte");
+            Ok(())
+        }
+    }
 }
 
 fn positive_secs(s: &str) -> Result<f64, String> {
@@ -432,6 +507,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         images,
         args.runtime_settings(&data_dir),
     ));
+    kernel_forward(&args, &instance, &ctl.endpoints)?;
     if reachable {
         ctl.startup().await;
     } else {
@@ -457,6 +533,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         warn!("{w}");
         eprintln!("{w}");
     }
+    let ctl_endpoints = ctl.endpoints.clone();
     let mut state = AppState::new(ctl, token.clone(), Some(args.dist_dir.clone()));
     state.hosts = Arc::new(hosts);
     state.specs = Arc::new(api::quota::SpecQuota::new(
@@ -496,12 +573,17 @@ async fn run(args: ServeArgs) -> Result<(), String> {
             crate::http::open_files_limit(),
         ),
     };
-    crate::http::serve(listener, api::app(state), limits, async move {
+    let endpoints = ctl_endpoints;
+    let served = crate::http::serve(listener, api::app(state), limits, async move {
         shutdown_signal().await;
         let _ = shutdown.send(true);
     })
     .await
-    .map_err(|e| e.to_string())
+    .map_err(|e| e.to_string());
+    // no rule of ours outlives the server (a SIGKILL's are removed at the
+    // next start)
+    endpoints.shutdown_kernel_forward();
+    served
 }
 
 #[cfg(test)]

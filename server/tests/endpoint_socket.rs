@@ -77,7 +77,12 @@ async fn endpoint_reaches_mysqld_over_its_socket_and_passwords_hold() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(dir.path(), &["--idle-stop-after", "600"]);
+    // the proxy's socket leg is what is tested: kernel forwarding (on by
+    // default as root) would DNAT the clients past it (tests/kernel_forward.rs)
+    let server = Server::start_with(
+        dir.path(),
+        &["--idle-stop-after", "600", "--kernel-forward", "off"],
+    );
     let mut t = Transcript::default();
     let id = deploy(&server, 1, &mut t).await;
     let _cleanup = Cleanup(format!("org.specstudio.deployment={id}"));

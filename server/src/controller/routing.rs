@@ -30,6 +30,28 @@ impl Hooks for ControllerHooks {
     }
 }
 
+/// [`ControllerHooks`] without keeping the controller alive (kernel
+/// forwarding lives inside the controller's endpoints).
+struct WeakHooks(std::sync::Weak<Controller>, tokio::runtime::Handle);
+
+impl Hooks for WeakHooks {
+    fn wake(&self, deployment: &str, endpoint: &str) {
+        if let Some(c) = self.0.upgrade() {
+            ControllerHooks(c, self.1.clone()).wake(deployment, endpoint);
+        }
+    }
+    fn recheck(&self, deployment: &str, container: &str) {
+        if let Some(c) = self.0.upgrade() {
+            ControllerHooks(c, self.1.clone()).recheck(deployment, container);
+        }
+    }
+    fn event(&self, deployment: &str, message: &str) {
+        if let Some(c) = self.0.upgrade() {
+            c.hub.step(deployment, message);
+        }
+    }
+}
+
 /// The store remembers endpoint ports across restarts.
 impl PortBook for Store {
     fn port(&self, deployment: &str, endpoint: &str) -> Result<Option<u16>, String> {
@@ -52,6 +74,26 @@ impl Controller {
             self.clone(),
             tokio::runtime::Handle::current(),
         ));
+        if let Some(kernel) = self.endpoints.kernel() {
+            // kernel forwarding asks where a routed container is, and tells
+            // about one that stopped answering (held weakly: no cycle)
+            let this = Arc::downgrade(self);
+            let weak_hooks = Arc::new(WeakHooks(this.clone(), tokio::runtime::Handle::current()));
+            kernel.connect(
+                weak_hooks,
+                Arc::new(move |id: &str, name: &str| {
+                    let (this, id, name) = (this.clone(), id.to_owned(), name.to_owned());
+                    Box::pin(async move {
+                        let this = this.upgrade()?;
+                        let stack = this.stack(&id)?;
+                        let c = stack.containers.iter().find(|c| c.name == name)?;
+                        let port = c.ports.first().copied()?;
+                        let ip = this.engine()?.container_address(&name).await.ok()??;
+                        Some(std::net::SocketAddrV4::new(ip, port))
+                    })
+                }),
+            );
+        }
         self.endpoints
             .sync(id, &stack.endpoint_specs(), &*self.store, hooks)
             .await

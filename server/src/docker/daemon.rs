@@ -567,6 +567,28 @@ impl Engine for DockerEngine {
         Ok(out)
     }
 
+    /// The container's address on its (one) bridge network.
+    async fn container_address(
+        &self,
+        name: &str,
+    ) -> Result<Option<std::net::Ipv4Addr>, EngineError> {
+        let info = self
+            .docker
+            .inspect_container(
+                name,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await?;
+        let nets = info
+            .network_settings
+            .and_then(|n| n.networks)
+            .unwrap_or_default();
+        Ok(nets
+            .values()
+            .filter_map(|n| n.ip_address.as_deref()?.parse().ok())
+            .next())
+    }
+
     /// Whether a container is running (`None`: it does not exist).
     async fn container_state(
         &self,

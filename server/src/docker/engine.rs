@@ -105,6 +105,15 @@ pub trait Engine: Send + Sync {
     async fn tail(&self, name: &str, lines: usize) -> Vec<String>;
     /// Container ports → host ports of one container.
     async fn host_ports(&self, name: &str) -> Result<BTreeMap<u16, u16>, EngineError>;
+    /// The container's IPv4 address on its deployment's network, for
+    /// kernel forwarding (`proxy/kernel.rs`); `None`: not known (an engine
+    /// whose containers the host cannot route to directly).
+    async fn container_address(
+        &self,
+        _name: &str,
+    ) -> Result<Option<std::net::Ipv4Addr>, EngineError> {
+        Ok(None)
+    }
     /// A container's state and exit code (`None`: it does not exist).
     async fn container_state(
         &self,

@@ -14,18 +14,21 @@
 //! hold times out. Held and open connections keep the deployment awake.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::SocketAddrV4;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
 mod forward;
+mod kernel;
 #[cfg(test)]
 mod tests;
 
 use forward::{accept_loop, bind_std};
+pub use kernel::{Kernel, Resolver};
 
 /// Milliseconds since the Unix epoch.
 fn now_ms() -> i64 {
@@ -84,6 +87,8 @@ pub struct Listener {
     pub bytes_in: AtomicU64,
     /// Container → client bytes.
     pub bytes_out: AtomicU64,
+    /// The kernel-forwarded flows counted in `active`.
+    kernel_open: AtomicU64,
     next: AtomicUsize,
     task: Mutex<Option<AbortHandle>>,
 }
@@ -107,7 +112,13 @@ pub struct Backend {
     pub routable: bool,
     /// Being removed: takes no new connection.
     pub draining: bool,
+    /// Open client connections (proxied, and kernel-forwarded ones).
     pub active: Arc<AtomicU64>,
+    /// Its address and port for kernel forwarding, once resolved.
+    pub forward_to: Option<SocketAddrV4>,
+    /// Bumped each time it is routed anew (a restart may move it).
+    pub gen: u64,
+    kernel_open: Arc<AtomicU64>,
 }
 
 /// Latest resource usage of a container (Docker stats).
@@ -148,10 +159,14 @@ pub struct DeploymentNet {
     pub wakes: AtomicU64,
     pub stops: AtomicU64,
     pub pauses: AtomicU64,
+    kernel: Option<Arc<Kernel>>,
+    kernel_sync: Mutex<()>,
+    /// The kernel-forwarded flows counted in `active`.
+    kernel_open: AtomicU64,
 }
 
 impl DeploymentNet {
-    fn new(id: &str) -> DeploymentNet {
+    fn new(id: &str, kernel: Option<Arc<Kernel>>) -> DeploymentNet {
         DeploymentNet {
             id: id.to_owned(),
             state: Mutex::new(NetState {
@@ -167,6 +182,9 @@ impl DeploymentNet {
             wakes: AtomicU64::new(0),
             stops: AtomicU64::new(0),
             pauses: AtomicU64::new(0),
+            kernel,
+            kernel_sync: Mutex::new(()),
+            kernel_open: AtomicU64::new(0),
         }
     }
 
@@ -197,6 +215,7 @@ impl DeploymentNet {
 
     pub fn set_power(&self, power: Power) {
         self.lock().power = power;
+        self.sync_kernel();
         self.notify();
     }
 
@@ -206,6 +225,7 @@ impl DeploymentNet {
         if matches!(s.power, Power::Asleep | Power::Paused) {
             s.power = Power::Waking;
             drop(s);
+            self.sync_kernel();
             self.notify();
             true
         } else {
@@ -233,11 +253,21 @@ impl DeploymentNet {
                 routable,
                 draining: false,
                 active: Arc::new(AtomicU64::new(0)),
+                forward_to: None,
+                gen: 0,
+                kernel_open: Arc::new(AtomicU64::new(0)),
             });
+        if !(b.routable && b.host_port == host_port) {
+            // (re)started or back from a pause: its address is looked up again
+            b.gen += 1;
+            b.forward_to = None;
+        }
         b.host_port = host_port;
         b.routable = routable;
         b.draining = false;
         drop(s);
+        self.sync_kernel();
+        self.resolve_if_needed(container);
         self.notify();
     }
 
@@ -245,19 +275,24 @@ impl DeploymentNet {
         if let Some(b) = self.lock().backends.get_mut(container) {
             b.routable = routable;
         }
+        self.sync_kernel();
+        self.resolve_if_needed(container);
         self.notify();
     }
 
     /// Stop routing new connections to `container`; returns its open ones.
     pub fn drain(&self, container: &str) -> u64 {
-        let mut s = self.lock();
-        match s.backends.get_mut(container) {
-            Some(b) => {
-                b.draining = true;
-                b.active.load(Ordering::Relaxed)
-            }
-            None => 0,
+        match self.lock().backends.get_mut(container) {
+            Some(b) => b.draining = true,
+            None => return 0,
         }
+        // the kernel stops forwarding new connections to any backend of its
+        // endpoints (our listener drains); its open flows are counted now
+        self.sync_kernel();
+        if let Some(k) = &self.kernel {
+            k.refresh();
+        }
+        self.backend_active(container)
     }
 
     /// Open client connections on `container`.
@@ -274,6 +309,7 @@ impl DeploymentNet {
         s.usage.remove(container);
         s.lag.remove(container);
         drop(s);
+        self.sync_kernel();
         self.notify();
     }
 
@@ -282,6 +318,7 @@ impl DeploymentNet {
         for b in self.lock().backends.values_mut() {
             b.routable = false;
         }
+        self.sync_kernel();
         self.notify();
     }
 
@@ -439,7 +476,8 @@ fn proxy_threads_override() -> Option<usize> {
 
 /// All deployments' endpoints.
 pub struct Endpoints {
-    nets: Mutex<HashMap<String, Arc<DeploymentNet>>>,
+    nets: Arc<Mutex<HashMap<String, Arc<DeploymentNet>>>>,
+    kernel: OnceLock<Arc<Kernel>>,
     proxies: ProxyThreads,
     /// Address listeners bind (the server's `--bind-address`).
     bind_host: String,
@@ -459,7 +497,8 @@ impl Endpoints {
         });
         Endpoints {
             proxies: ProxyThreads::start(threads).expect("cannot start the endpoint proxy threads"),
-            nets: Mutex::new(HashMap::new()),
+            nets: Arc::new(Mutex::new(HashMap::new())),
+            kernel: OnceLock::new(),
             bind_host: bind_host.to_owned(),
             backend_host: backend_host.to_owned(),
             settings,
@@ -476,7 +515,7 @@ impl Endpoints {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .entry(id.to_owned())
-            .or_insert_with(|| Arc::new(DeploymentNet::new(id)))
+            .or_insert_with(|| Arc::new(DeploymentNet::new(id, self.kernel.get().cloned())))
             .clone()
     }
 
@@ -506,6 +545,7 @@ impl Endpoints {
             .remove(id);
         if let Some(net) = net {
             net.lock().listeners.clear();
+            net.sync_kernel();
             net.notify();
         }
     }
@@ -557,6 +597,7 @@ impl Endpoints {
                 active: AtomicU64::new(0),
                 bytes_in: AtomicU64::new(0),
                 bytes_out: AtomicU64::new(0),
+                kernel_open: AtomicU64::new(0),
                 next: AtomicUsize::new(0),
                 task: Mutex::new(None),
             });
@@ -571,6 +612,7 @@ impl Endpoints {
             *info.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task.abort_handle());
             net.lock().listeners.insert(spec.name.clone(), info);
         }
+        net.sync_kernel();
         Ok(())
     }
 
