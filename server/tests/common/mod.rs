@@ -284,7 +284,23 @@ impl Server {
 }
 
 impl Drop for Server {
+    /// A graceful stop (SIGTERM, bounded), as a user's Ctrl-C: the server
+    /// removes what it installed on the host (kernel-forwarding rules);
+    /// SIGKILL only if it has not exited in time. Tests that crash the
+    /// server on purpose call [`Server::kill`].
     fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while std::time::Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
         self.kill();
     }
 }
