@@ -196,7 +196,7 @@ fn convert(
 
 /// Lint `text` and remember the result for the providers.
 pub(crate) fn run(text: &str) -> Output {
-    STALE.with(|s| s.set(false));
+    STALE.with(|s| s.set(None));
     let analysis = shared::analyze(text);
     let index = LineIndex::new(text);
     let (output, fixes) = convert(text, &analysis, &index, true);
