@@ -282,23 +282,7 @@ async fn idle_stop_then_wake_on_connect_keeps_rows() {
         "no `running` after `waking`: {status:?}"
     );
     // the master is routed on its first handshake, before its SQL ping
-    let waking = events
-        .iter()
-        .rposition(|e| e.kind == "status" && e.message == "waking")
-        .unwrap();
-    let after = |message: String| {
-        waking
-            + events[waking..]
-                .iter()
-                .position(|e| e.kind == "step" && e.message == message)
-                .unwrap_or_else(|| panic!("no step `{message}` after waking: {events:?}"))
-    };
-    let master_name = format!("ss-{id}-master-0");
-    assert!(
-        after(format!("{master_name} takes connections"))
-            < after(format!("{master_name} ready (SQL ping)")),
-        "the master is routed before its SQL ping: {events:?}"
-    );
+    assert_routed_before_pinged(&events, &format!("ss-{id}-master-0"));
 
     // omnistrateLogging: the containers' output is kept (and redacted)
     let (s, _, raw) = server
@@ -427,23 +411,7 @@ async fn idle_pause_then_thaw_on_connect_keeps_rows() {
         .and_then(|c| c["name"].as_str())
         .unwrap_or_else(|| panic!("no Master container: {v}"))
         .to_owned();
-    let waking = events
-        .iter()
-        .rposition(|e| e.kind == "status" && e.message == "waking")
-        .unwrap();
-    let after = |message: String| {
-        waking
-            + events[waking..]
-                .iter()
-                .position(|e| e.kind == "step" && e.message == message)
-                .unwrap_or_else(|| panic!("no step `{message}` after waking: {events:?}"))
-    };
-    let routed = after(format!("{master_name} takes connections"));
-    let pinged = after(format!("{master_name} ready (SQL ping)"));
-    assert!(
-        routed < pinged,
-        "the master is routed before its SQL ping: {events:?}"
-    );
+    assert_routed_before_pinged(&events, &master_name);
     delete_and_check_clean(&server, &id, &mut t).await;
     assert_no_secrets("API responses, events and client output", &t.0, &t.1);
 }
@@ -1016,4 +984,24 @@ async fn server_restart_while_asleep_keeps_endpoints_and_wakes() {
     delete_and_check_clean(&server, &id, &mut t).await;
     assert_no_secrets("API responses and events", &t.0, &t.1);
     assert_no_secrets("the server log", &server.logs(), &t.1);
+}
+
+/// After the last `waking`, `master` took connections before its SQL ping
+/// (the wake routes a MySQL master on its first handshake).
+fn assert_routed_before_pinged(events: &[Ev], master: &str) {
+    let waking = events
+        .iter()
+        .rposition(|e| e.kind == "status" && e.message == "waking")
+        .unwrap_or_else(|| panic!("no `waking`: {events:?}"));
+    let after = |message: String| {
+        waking
+            + events[waking..]
+                .iter()
+                .position(|e| e.kind == "step" && e.message == message)
+                .unwrap_or_else(|| panic!("no step `{message}` after waking: {events:?}"))
+    };
+    assert!(
+        after(format!("{master} takes connections")) < after(format!("{master} ready (SQL ping)")),
+        "the master is routed before its SQL ping: {events:?}"
+    );
 }

@@ -165,6 +165,20 @@ impl DockerEngine {
         }
         self.start(&c.name).await
     }
+
+    /// One container's inspect document.
+    async fn inspect(
+        &self,
+        name: &str,
+    ) -> Result<bollard::models::ContainerInspectResponse, EngineError> {
+        Ok(self
+            .docker
+            .inspect_container(
+                name,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await?)
+    }
 }
 
 #[async_trait]
@@ -542,13 +556,7 @@ impl Engine for DockerEngine {
 
     /// Container ports → host ports of one container, by inspecting it.
     async fn host_ports(&self, name: &str) -> Result<BTreeMap<u16, u16>, EngineError> {
-        let info = self
-            .docker
-            .inspect_container(
-                name,
-                None::<bollard::query_parameters::InspectContainerOptions>,
-            )
-            .await?;
+        let info = self.inspect(name).await?;
         let mut out = BTreeMap::new();
         if let Some(ports) = info.network_settings.and_then(|n| n.ports) {
             for (k, v) in ports {
@@ -572,13 +580,7 @@ impl Engine for DockerEngine {
         &self,
         name: &str,
     ) -> Result<Option<std::net::Ipv4Addr>, EngineError> {
-        let info = self
-            .docker
-            .inspect_container(
-                name,
-                None::<bollard::query_parameters::InspectContainerOptions>,
-            )
-            .await?;
+        let info = self.inspect(name).await?;
         let nets = info
             .network_settings
             .and_then(|n| n.networks)
