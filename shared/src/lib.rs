@@ -137,6 +137,8 @@ fn analyze_parsed(
     let tree = tree.unwrap_or_default();
     let spec = Spec::read_with(&tree, &options.vars);
     let (layers, extends_errors, include_errors) = match layered {
+        // Without files to follow (the page), nothing is appended.
+        None if !cfg!(feature = "files") => Default::default(),
         None => {
             let (mut layers, extends_errors) =
                 extends_file::plan(text, &tree, &spec, &options.files, &options.unreadable);

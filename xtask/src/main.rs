@@ -10,7 +10,7 @@
 //!    drawer, the share dialog and the header dialogs load on first use), then
 //!    wasm-bindgen through the `wasm-bindgen-cli-support` library (same version
 //!    as the `wasm-bindgen` in Cargo.lock: no separate CLI to install);
-//! 4. `wasm-opt -Oz` from npm `binaryen` on the main module and each chunk
+//! 4. `wasm-opt -Oz --converge` from npm `binaryen` on the main module and each chunk
 //!    (Debian's wasm-opt 108 breaks the module), npm `terser` on the JS glue;
 //! 5. copy `index.html`, `frontend/static/*`, Monaco's `min/vs` (into `vs-<version>/`) and dagre
 //!    into `dist/`;
@@ -129,10 +129,11 @@ fn build_ui(args: &[String]) -> Result<()> {
     // By content, not mtime: a rebuild that yields the same module (say after
     // a feature-less build of the crate replaced the artifact) skips wasm-opt.
     let source = format!(
-        "{} {:016x} opt={}\n",
+        "{} {:016x} opt={}{}\n",
         wasm.display(),
         content_hash(&wasm)?,
-        options.opt && !options.dev
+        options.opt && !options.dev,
+        OPT_PASSES.join(" ")
     );
     let current = fs::read_to_string(&source_stamp).unwrap_or_default();
     if current != source || !bindgen_out.exists() || !pkg.join(format!("{WASM_NAME}.js")).exists() {
@@ -147,7 +148,7 @@ fn build_ui(args: &[String]) -> Result<()> {
         let chunks = step("wasm-split", || split::split(&wasm, &pkg, &split_main))?;
         step("wasm-bindgen", || bindgen(&split_main, &pkg))?;
         if options.opt && !options.dev {
-            step("wasm-opt -Oz", || {
+            step("wasm-opt -Oz --converge", || {
                 wasm_opt(&root, &bindgen_out)?;
                 chunks.iter().try_for_each(|c| wasm_opt(&root, c))
             })?;
@@ -188,6 +189,10 @@ fn step<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
 fn mtime(path: &Path) -> Option<SystemTime> {
     fs::metadata(path).and_then(|m| m.modified()).ok()
 }
+
+/// wasm-opt's passes: for size, repeated while the module still shrinks
+/// (`--converge`: ≈ 2 KB gzipped of the main module, seconds per module).
+const OPT_PASSES: [&str; 2] = ["-Oz", "--converge"];
 
 /// Whether `input` is newer than `output` (or `output` is missing).
 fn is_newer(input: &Path, output: &Path) -> bool {
@@ -282,7 +287,7 @@ fn wasm_opt(root: &Path, wasm: &Path) -> Result<()> {
     }
     let tmp = wasm.with_extension("opt.wasm");
     run(Command::new(exe)
-        .arg("-Oz")
+        .args(OPT_PASSES)
         .args([
             "--enable-bulk-memory",
             "--enable-mutable-globals",
@@ -325,12 +330,34 @@ fn minify_js(root: &Path, pkg: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The page's own scripts in `frontend/static/` that load with the page:
+/// minified like the glue (comments and long names are most of them).
+const MINIFIED_STATIC: [&str; 2] = ["lint-worker.js", "graph-layout.js"];
+
+/// `src` minified into `out` (a classic script: top-level names kept).
+fn minify_script(root: &Path, src: &Path, out: &Path) -> Result<()> {
+    let terser = root.join("node_modules/terser/bin/terser");
+    run(Command::new("node")
+        .arg(&terser)
+        .arg(src)
+        .args(["--compress", "--mangle"])
+        .args(["--format", "quote_style=3"])
+        .arg("-o")
+        .arg(out))
+}
+
 fn copy_assets(root: &Path, dist: &Path) -> Result<()> {
     let static_dir = root.join("frontend/static");
     for entry in fs::read_dir(&static_dir).map_err(|e| format!("{}: {e}", static_dir.display()))? {
         let entry = entry.map_err(|e| e.to_string())?;
-        if entry.path().is_file() {
-            copy_if_newer(&entry.path(), &dist.join(entry.file_name()))?;
+        if !entry.path().is_file() {
+            continue;
+        }
+        let out = dist.join(entry.file_name());
+        if MINIFIED_STATIC.iter().any(|n| entry.file_name() == *n) {
+            minify_script(root, &entry.path(), &out)?;
+        } else {
+            copy_if_newer(&entry.path(), &out)?;
         }
     }
     copy_if_newer(
