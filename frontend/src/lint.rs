@@ -100,14 +100,17 @@ fn marker_severity(s: Severity) -> u8 {
 // A text linted in the worker: the providers' snapshot is built from the
 // editor's text on first use (hover, completion, fixes, share, deploy), off
 // the keystroke path (no copy of the text per keystroke).
+/// How to read the text on screen (the caller owns the editor).
+type ReadText = fn() -> Option<String>;
+
 thread_local! {
     /// Set while the text on screen was linted elsewhere: how to read it.
-    static STALE: std::cell::Cell<Option<fn() -> Option<String>>> = const { std::cell::Cell::new(None) };
+    static STALE: std::cell::Cell<Option<ReadText>> = const { std::cell::Cell::new(None) };
 }
 
 /// The text on screen was linted elsewhere; [`current`] analyses it when
 /// asked, reading it with `read` (the caller owns the editor).
-pub(crate) fn linted_elsewhere(read: fn() -> Option<String>) {
+pub(crate) fn linted_elsewhere(read: ReadText) {
     STALE.with(|s| s.set(Some(read)));
 }
 
