@@ -242,15 +242,7 @@ async fn kernel_forwarding_counts_drains_pauses_and_cleans_up() {
         2,
         "the kernel's round robin reaches both replicas"
     );
-    let (s, _, raw) = server
-        .call(
-            "PATCH",
-            &format!("/api/deployments/{id}"),
-            Some(json!({"params": {"numReadReplicas": 1}})),
-            true,
-        )
-        .await;
-    assert_eq!(s, 202, "{raw}");
+    patch_params(&server, &id, json!({"numReadReplicas": 1}), &mut t).await;
     let victim = format!("ss-{id}-replica-1");
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {

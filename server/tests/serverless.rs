@@ -863,15 +863,7 @@ async fn scale_down_drains_open_reader_connections_first() {
         clients.push(c);
     }
     assert_eq!(ids.len(), 2, "the reader balances over both replicas");
-    let (s, _, raw) = server
-        .call(
-            "PATCH",
-            &format!("/api/deployments/{id}"),
-            Some(json!({"params": {"numReadReplicas": 1}})),
-            true,
-        )
-        .await;
-    assert_eq!(s, 202, "{raw}");
+    patch_params(&server, &id, json!({"numReadReplicas": 1}), &mut t).await;
     // the replica to remove drains: it is announced, and still there
     let victim = format!("ss-{id}-replica-1");
     let deadline = Instant::now() + Duration::from_secs(60);
